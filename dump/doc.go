@@ -1,0 +1,17 @@
+// Package dump gives read access to the memory image of a dead process:
+// an ELF core file (x86-64 or arm64, 64-bit little-endian) or a raw file
+// treated as flat memory.
+//
+// A Process is a set of Mappings (address ranges with permissions and, where
+// the core says so, the file mapped there) plus what the core's notes tell
+// about the process: threads and their registers, the command line, the
+// auxiliary vector and the fatal signal. Memory is read by address straight
+// from the mmapped file without copying. Bytes that the core does not hold
+// (segments the kernel left out, or a core cut short by a size limit or a
+// full disk) are known as missing: reading them returns an error, never
+// garbage. Where a file-backed mapping was left out by the kernel's
+// coredump_filter and the mapped file is at hand (the executable, shared
+// libraries), its bytes are read from that file instead, as gdb does.
+//
+// Nothing here knows about Go, Python or C++; the layers above do.
+package dump

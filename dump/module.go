@@ -1,0 +1,194 @@
+package dump
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// A Module is a file mapped into the process: the executable or a shared
+// library, as the core's NT_FILE note lists them.
+type Module struct {
+	// Path is the file's path as the core records it.
+	Path string
+	// LocalPath is the file opened on this machine for it ("" if none was
+	// found, or it did not match the core).
+	LocalPath string
+	// Main marks the executable.
+	Main bool
+	// Start and End bound the module's mappings.
+	Start, End Address
+	// Mappings are the module's mappings in address order.
+	Mappings []*Mapping
+	// BuildID is the build ID from the core's copy of the file's ELF
+	// headers ("" when the core does not hold them); FileBuildID is the
+	// local file's. A GNU build ID is preferred, a Go build ID used
+	// otherwise.
+	BuildID, FileBuildID string
+	// Mismatch is set when both build IDs are known and differ; the local
+	// file is then not used.
+	Mismatch bool
+
+	data []byte // the mmapped local file
+}
+
+// FileData returns the local file's bytes (mmapped, read-only), or nil.
+func (m *Module) FileData() []byte { return m.data }
+
+// Base returns the address where the file's offset 0 is mapped.
+func (m *Module) Base() Address {
+	for _, mp := range m.Mappings {
+		if mp.FileOffset == 0 {
+			return mp.Start
+		}
+	}
+	if len(m.Mappings) > 0 {
+		return m.Mappings[0].Start - Address(m.Mappings[0].FileOffset)
+	}
+	return m.Start
+}
+
+// attachFiles builds the module list from NT_FILE entries, opens each file
+// found on this machine, checks its build ID against the core's, and lets
+// it supply the bytes the kernel left out of the core.
+func (p *Process) attachFiles(files []fileEntry, opts Options) {
+	byPath := map[string]*Module{}
+	for _, fe := range files {
+		mod := byPath[fe.Path]
+		if mod == nil {
+			mod = &Module{Path: fe.Path, Start: fe.Start, End: fe.End}
+			byPath[fe.Path] = mod
+			p.modules = append(p.modules, mod)
+		}
+		mod.Start = min(mod.Start, fe.Start)
+		mod.End = max(mod.End, fe.End)
+		for _, m := range p.mappings {
+			if m.Start >= fe.Start && m.End <= fe.End && m.File == "" {
+				m.File = fe.Path
+				m.FileOffset = fe.Offset + uint64(m.Start-fe.Start)
+				mod.Mappings = append(mod.Mappings, m)
+			}
+		}
+	}
+	p.markMain()
+	for _, mod := range p.modules {
+		sort.Slice(mod.Mappings, func(i, j int) bool { return mod.Mappings[i].Start < mod.Mappings[j].Start })
+		mod.BuildID = p.coreBuildID(mod)
+		if opts.NoFiles {
+			continue
+		}
+		p.openModuleFile(mod, opts)
+	}
+	sort.SliceStable(p.modules, func(i, j int) bool { return p.modules[i].Main && !p.modules[j].Main })
+}
+
+// markMain finds the executable: the module holding the program headers
+// (AT_PHDR) or the entry point.
+func (p *Process) markMain() {
+	for _, key := range []uint64{atPhdr, atEntry} {
+		v, ok := p.Aux(key)
+		if !ok {
+			continue
+		}
+		for _, mod := range p.modules {
+			if Address(v) >= mod.Start && Address(v) < mod.End {
+				mod.Main = true
+				return
+			}
+		}
+	}
+}
+
+// coreBuildID reads the build ID from the core's copy of the module's first
+// page, without falling back to the file.
+func (p *Process) coreBuildID(mod *Module) string {
+	for _, m := range mod.Mappings {
+		if m.FileOffset != 0 || len(m.core) < 64 {
+			continue
+		}
+		core := m.core
+		return buildIDFromImage(func(off, n uint64) []byte {
+			if off > uint64(len(core)) || n > uint64(len(core))-off {
+				return nil
+			}
+			return core[off : off+n]
+		}, true)
+	}
+	return ""
+}
+
+// localCandidates lists where the module's file may be on this machine.
+func localCandidates(mod *Module, opts Options) []string {
+	if mod.Main && opts.Exe != "" {
+		return []string{opts.Exe}
+	}
+	var c []string
+	for _, d := range opts.LibDirs {
+		c = append(c, filepath.Join(d, filepath.Base(mod.Path)))
+	}
+	if opts.Sysroot != "" {
+		c = append(c, filepath.Join(opts.Sysroot, mod.Path))
+	} else {
+		c = append(c, mod.Path)
+	}
+	return c
+}
+
+// openModuleFile maps the module's file, if one is found and matches.
+func (p *Process) openModuleFile(mod *Module, opts Options) {
+	for _, path := range localCandidates(mod, opts) {
+		st, err := os.Stat(path)
+		if err != nil || !st.Mode().IsRegular() {
+			continue
+		}
+		data, _, err := mmapFile(path)
+		if err != nil || !isELF(data) {
+			if data != nil {
+				p.mmaps = append(p.mmaps, data)
+			}
+			continue
+		}
+		p.mmaps = append(p.mmaps, data)
+		mod.FileBuildID = buildIDFromImage(func(off, n uint64) []byte {
+			if off > uint64(len(data)) || n > uint64(len(data))-off {
+				return nil
+			}
+			return data[off : off+n]
+		}, false)
+		if mod.BuildID != "" && mod.FileBuildID != "" && mod.BuildID != mod.FileBuildID {
+			mod.Mismatch = true
+			p.warnf("%s: build ID %s in the core differs from %s's %s; not using that file", baseName(mod.Path), short(mod.BuildID), path, short(mod.FileBuildID))
+			continue
+		}
+		mod.LocalPath, mod.data = path, data
+		p.backWithFile(mod)
+		return
+	}
+	if opts.Exe != "" && mod.Main && mod.LocalPath == "" && !mod.Mismatch {
+		p.warnf("cannot read executable %s", opts.Exe)
+	}
+}
+
+// backWithFile lets the module's file supply the bytes of its mappings that
+// the kernel left out of the core (never bytes lost to truncation).
+func (p *Process) backWithFile(mod *Module) {
+	size := uint64(len(mod.data))
+	for _, m := range mod.Mappings {
+		if m.Omitted == 0 || m.Truncated != 0 {
+			continue
+		}
+		from := m.FileOffset + m.fileFrom
+		if from >= size {
+			continue
+		}
+		end := min(m.FileOffset+m.Size(), size)
+		m.fileData = mod.data[from:end]
+	}
+}
+
+func short(id string) string {
+	if len(id) > 16 {
+		return id[:16] + "…"
+	}
+	return id
+}

@@ -1,0 +1,267 @@
+package dump
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+)
+
+// This file decodes ELF notes: the generic note framing, and the core notes
+// the kernel writes (NT_PRSTATUS, NT_PRPSINFO, NT_AUXV, NT_SIGINFO, NT_FILE).
+
+// Note types.
+const (
+	ntPRStatus   = 1
+	ntPRPSInfo   = 3
+	ntAuxv       = 6
+	ntGNUBuildID = 3 // in a "GNU" note
+	ntGoBuildID  = 4 // in a "Go" note
+	ntARMTLS     = 0x401
+	ntSigInfo    = 0x53494749
+	ntFile       = 0x46494c45
+)
+
+// Auxiliary vector keys heapsift uses.
+const (
+	atPhdr        = 3
+	atEntry       = 9
+	atExecFn      = 31
+	atSysinfoEhdr = 33
+)
+
+// note is one decoded ELF note.
+type note struct {
+	Name string
+	Type uint32
+	Desc []byte
+}
+
+// parseNotes splits a PT_NOTE segment into notes, stopping at the first
+// malformed one.
+func parseNotes(b []byte) []note {
+	var notes []note
+	le := binary.LittleEndian
+	for len(b) >= 12 {
+		namesz, descsz, typ := uint64(le.Uint32(b)), uint64(le.Uint32(b[4:])), le.Uint32(b[8:])
+		b = b[12:]
+		nameEnd := align4(namesz)
+		if nameEnd > uint64(len(b)) {
+			break
+		}
+		name := string(bytes.TrimRight(b[:namesz], "\x00"))
+		b = b[nameEnd:]
+		descEnd := align4(descsz)
+		if descsz > uint64(len(b)) {
+			break
+		}
+		notes = append(notes, note{Name: name, Type: typ, Desc: b[:descsz]})
+		if descEnd > uint64(len(b)) {
+			break
+		}
+		b = b[descEnd:]
+	}
+	return notes
+}
+
+func align4(n uint64) uint64 { return (n + 3) &^ 3 }
+
+// Thread is one thread of the dumped process, from its NT_PRSTATUS note.
+type Thread struct {
+	TID int
+	// Signal is the signal the thread had pending when it stopped (the
+	// fatal one for the thread that crashed).
+	Signal int
+	// PC, SP and FP are the program counter, stack pointer and frame
+	// pointer (rbp on amd64, x29 on arm64).
+	PC, SP, FP Address
+	// TLS is the thread pointer: fs_base on amd64, tpidr_el0 on arm64.
+	TLS Address
+	// Regs holds every general register by its usual name, in note order.
+	Regs []Register
+}
+
+// Register is one named register value.
+type Register struct {
+	Name  string
+	Value uint64
+}
+
+// Reg returns the register with the given name.
+func (t *Thread) Reg(name string) (uint64, bool) {
+	for _, r := range t.Regs {
+		if r.Name == name {
+			return r.Value, true
+		}
+	}
+	return 0, false
+}
+
+var amd64RegNames = []string{
+	"r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8",
+	"rax", "rcx", "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "eflags",
+	"rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs",
+}
+
+// prstatusRegOff is the offset of pr_reg in struct elf_prstatus on 64-bit
+// Linux (siginfo header, cursig, sigpend, sighold, ids, four timevals).
+const prstatusRegOff = 112
+
+// parsePRStatus decodes an NT_PRSTATUS note.
+func parsePRStatus(desc []byte, arch Arch) (*Thread, error) {
+	le := binary.LittleEndian
+	nregs := 27
+	if arch == ArchARM64 {
+		nregs = 34 // x0..x30, sp, pc, pstate
+	}
+	if len(desc) < prstatusRegOff+nregs*8 {
+		return nil, fmt.Errorf("NT_PRSTATUS note is %d bytes, want at least %d", len(desc), prstatusRegOff+nregs*8)
+	}
+	t := &Thread{
+		Signal: int(le.Uint16(desc[12:])),
+		TID:    int(int32(le.Uint32(desc[32:]))),
+	}
+	regs := desc[prstatusRegOff:]
+	for i := 0; i < nregs; i++ {
+		var name string
+		if arch == ArchARM64 {
+			switch {
+			case i < 31:
+				name = fmt.Sprintf("x%d", i)
+			case i == 31:
+				name = "sp"
+			case i == 32:
+				name = "pc"
+			default:
+				name = "pstate"
+			}
+		} else {
+			name = amd64RegNames[i]
+		}
+		t.Regs = append(t.Regs, Register{name, le.Uint64(regs[i*8:])})
+	}
+	get := func(n string) Address { v, _ := t.Reg(n); return Address(v) }
+	if arch == ArchARM64 {
+		t.PC, t.SP, t.FP = get("pc"), get("sp"), get("x29")
+	} else {
+		t.PC, t.SP, t.FP, t.TLS = get("rip"), get("rsp"), get("rbp"), get("fs_base")
+	}
+	return t, nil
+}
+
+// ProcessInfo is what NT_PRPSINFO tells about the process.
+type ProcessInfo struct {
+	PID, PPID int
+	UID, GID  int
+	// Command is the executable's short name (at most 15 bytes).
+	Command string
+	// Args is the start of the command line (at most 80 bytes).
+	Args string
+}
+
+// parsePRPSInfo decodes an NT_PRPSINFO note (struct elf_prpsinfo, 64-bit).
+func parsePRPSInfo(desc []byte) (*ProcessInfo, error) {
+	if len(desc) < 136 {
+		return nil, fmt.Errorf("NT_PRPSINFO note is %d bytes, want 136", len(desc))
+	}
+	le := binary.LittleEndian
+	cstr := func(b []byte) string {
+		if i := bytes.IndexByte(b, 0); i >= 0 {
+			b = b[:i]
+		}
+		return string(bytes.TrimSpace(b))
+	}
+	return &ProcessInfo{
+		UID:     int(le.Uint32(desc[16:])),
+		GID:     int(le.Uint32(desc[20:])),
+		PID:     int(int32(le.Uint32(desc[24:]))),
+		PPID:    int(int32(le.Uint32(desc[28:]))),
+		Command: cstr(desc[40:56]),
+		Args:    cstr(desc[56:136]),
+	}, nil
+}
+
+// AuxEntry is one entry of the auxiliary vector.
+type AuxEntry struct{ Key, Value uint64 }
+
+func parseAuxv(desc []byte) []AuxEntry {
+	le := binary.LittleEndian
+	var aux []AuxEntry
+	for len(desc) >= 16 {
+		k, v := le.Uint64(desc), le.Uint64(desc[8:])
+		if k == 0 {
+			break
+		}
+		aux = append(aux, AuxEntry{k, v})
+		desc = desc[16:]
+	}
+	return aux
+}
+
+// SignalInfo is the fatal signal, from NT_SIGINFO.
+type SignalInfo struct {
+	Signo, Errno, Code int
+	// Addr is the faulting address for SIGSEGV, SIGBUS, SIGILL and SIGFPE.
+	Addr Address
+	// SenderPID is set for signals sent by a process (kill, abort).
+	SenderPID int
+}
+
+func parseSigInfo(desc []byte) (*SignalInfo, error) {
+	if len(desc) < 24 {
+		return nil, fmt.Errorf("NT_SIGINFO note is %d bytes, want 128", len(desc))
+	}
+	le := binary.LittleEndian
+	si := &SignalInfo{
+		Signo: int(int32(le.Uint32(desc))),
+		Errno: int(int32(le.Uint32(desc[4:]))),
+		Code:  int(int32(le.Uint32(desc[8:]))),
+	}
+	switch si.Signo {
+	case 4, 7, 8, 11: // SIGILL, SIGBUS, SIGFPE, SIGSEGV
+		si.Addr = Address(le.Uint64(desc[16:]))
+	default:
+		if si.Code <= 0 { // sent by a process: si_pid at the union's start
+			si.SenderPID = int(int32(le.Uint32(desc[16:])))
+		}
+	}
+	return si, nil
+}
+
+// fileEntry is one entry of NT_FILE: a file-backed mapping.
+type fileEntry struct {
+	Start, End Address
+	Offset     uint64 // in bytes
+	Path       string
+}
+
+func parseFileNote(desc []byte) ([]fileEntry, error) {
+	le := binary.LittleEndian
+	if len(desc) < 16 {
+		return nil, fmt.Errorf("NT_FILE note is %d bytes, too short", len(desc))
+	}
+	count, pageSize := le.Uint64(desc), le.Uint64(desc[8:])
+	if count > uint64(len(desc)-16)/24 {
+		return nil, fmt.Errorf("NT_FILE note claims %d entries but holds at most %d", count, (len(desc)-16)/24)
+	}
+	names := desc[16+count*24:]
+	entries := make([]fileEntry, count)
+	for i := range entries {
+		e := desc[16+i*24:]
+		entries[i] = fileEntry{
+			Start:  Address(le.Uint64(e)),
+			End:    Address(le.Uint64(e[8:])),
+			Offset: le.Uint64(e[16:]) * pageSize,
+		}
+		j := bytes.IndexByte(names, 0)
+		if j < 0 {
+			j = len(names)
+		}
+		entries[i].Path = string(names[:j])
+		if j < len(names) {
+			names = names[j+1:]
+		} else {
+			names = nil
+		}
+	}
+	return entries, nil
+}

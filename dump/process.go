@@ -1,0 +1,218 @@
+package dump
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"syscall"
+
+	"github.com/dustin/go-humanize"
+)
+
+// Options control how a dump is opened.
+type Options struct {
+	// Raw treats the file as a flat memory image starting at Base.
+	Raw  bool
+	Base Address
+	// Exe is the executable the core came from, when it is not at the path
+	// the core records.
+	Exe string
+	// Sysroot is prefixed to every file path the core records.
+	Sysroot string
+	// LibDirs are searched, in order, for mapped files by base name.
+	LibDirs []string
+	// NoFiles keeps heapsift from reading mapped files from disk.
+	NoFiles bool
+}
+
+// Process is the memory image of a dead process.
+type Process struct {
+	// Path is the dump file; Kind is "core" or "raw".
+	Path string
+	Kind string
+	Arch Arch
+	// FileSize is the size of the dump file in bytes.
+	FileSize int64
+
+	Threads []*Thread
+	Info    *ProcessInfo // nil when the core has no NT_PRPSINFO
+	Signal  *SignalInfo  // nil when the core has no NT_SIGINFO
+	Auxv    []AuxEntry
+
+	mappings []*Mapping // sorted by Start, disjoint
+	modules  []*Module
+	warnings []string
+	data     []byte   // the mmapped dump
+	mmaps    [][]byte // everything to unmap on Close
+}
+
+// Open opens a dump file read-only. The file is mmapped, not read; Close
+// releases it.
+func Open(path string, opts Options) (*Process, error) {
+	data, size, err := mmapFile(path)
+	if err != nil {
+		return nil, err
+	}
+	p := &Process{Path: path, FileSize: size, data: data}
+	if data != nil {
+		p.mmaps = append(p.mmaps, data)
+	}
+	if opts.Raw {
+		p.openRaw(opts.Base)
+		return p, nil
+	}
+	if size == 0 {
+		p.Close()
+		return nil, fmt.Errorf("%s: empty file, not a core", path)
+	}
+	if err := p.openCore(opts); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}
+
+// mmapFile maps a whole file read-only. An empty file maps to nil.
+func mmapFile(path string) ([]byte, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, 0, err
+	}
+	if st.IsDir() {
+		return nil, 0, fmt.Errorf("%s is a directory, not a core file", path)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, 0, fmt.Errorf("%s is not a regular file", path)
+	}
+	size := st.Size()
+	if size == 0 {
+		return nil, 0, nil
+	}
+	if int64(int(size)) != size {
+		return nil, 0, fmt.Errorf("%s: %d bytes is too large to map", path, size)
+	}
+	data, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return nil, 0, fmt.Errorf("mapping %s: %w", path, err)
+	}
+	return data, size, nil
+}
+
+// Close unmaps everything the process mapped. The process must not be used
+// afterwards.
+func (p *Process) Close() error {
+	var errs []error
+	for _, m := range p.mmaps {
+		if err := syscall.Munmap(m); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	p.mmaps = nil
+	return errors.Join(errs...)
+}
+
+func (p *Process) openRaw(base Address) {
+	p.Kind = "raw"
+	p.Arch = ArchAMD64
+	if len(p.data) == 0 {
+		return
+	}
+	p.mappings = []*Mapping{{
+		Start: base, End: base + Address(len(p.data)), Perm: PermRead | PermWrite,
+		CoreOffset: 0, core: p.data, fileFrom: uint64(len(p.data)),
+	}}
+}
+
+// Mappings returns the mappings in address order.
+func (p *Process) Mappings() []*Mapping { return p.mappings }
+
+// Modules returns the files mapped into the process, the executable first.
+func (p *Process) Modules() []*Module { return p.modules }
+
+// Executable returns the main executable's module, or nil when the core
+// does not say which file it is.
+func (p *Process) Executable() *Module {
+	for _, m := range p.modules {
+		if m.Main {
+			return m
+		}
+	}
+	return nil
+}
+
+// Warnings returns what was wrong with the dump but did not stop it being
+// read: truncation, mismatched files, malformed notes.
+func (p *Process) Warnings() []string { return p.warnings }
+
+func (p *Process) warnf(format string, args ...any) {
+	p.warnings = append(p.warnings, fmt.Sprintf(format, args...))
+}
+
+// Aux returns the value of an auxiliary vector entry.
+func (p *Process) Aux(key uint64) (uint64, bool) {
+	for _, a := range p.Auxv {
+		if a.Key == key {
+			return a.Value, true
+		}
+	}
+	return 0, false
+}
+
+// Totals sums the mappings' sizes: all mapped bytes, bytes held in the dump,
+// bytes read from mapped files, and bytes that cannot be read.
+type Totals struct {
+	Mapped, InCore, FromFiles, Missing, Truncated uint64
+}
+
+// Totals adds up the mappings.
+func (p *Process) Totals() Totals {
+	var t Totals
+	for _, m := range p.mappings {
+		t.Mapped += m.Size()
+		t.InCore += uint64(len(m.core))
+		t.FromFiles += m.FromFile()
+		t.Missing += m.Missing()
+		t.Truncated += m.Truncated
+	}
+	return t
+}
+
+// FindMapping returns the mapping containing a, or nil.
+func (p *Process) FindMapping(a Address) *Mapping {
+	ms := p.mappings
+	i := sort.Search(len(ms), func(i int) bool { return ms[i].End > a })
+	if i < len(ms) && ms[i].Start <= a {
+		return ms[i]
+	}
+	return nil
+}
+
+// sortMappings orders the mappings and checks that they do not overlap.
+func (p *Process) sortMappings() {
+	sort.Slice(p.mappings, func(i, j int) bool { return p.mappings[i].Start < p.mappings[j].Start })
+	out := p.mappings[:0]
+	for _, m := range p.mappings {
+		if n := len(out); n > 0 && m.Start < out[n-1].End {
+			p.warnf("segment %s overlaps %s; ignoring it", m, out[n-1])
+			continue
+		}
+		out = append(out, m)
+	}
+	p.mappings = out
+}
+
+// truncationWarning says once how much of the core is missing.
+func (p *Process) truncationWarning(want uint64) {
+	t := p.Totals()
+	if t.Truncated == 0 {
+		return
+	}
+	p.warnf("core is truncated: the file is %s but its segments need %s; %s of memory is missing (analysing what is there)",
+		humanize.IBytes(uint64(p.FileSize)), humanize.IBytes(want), humanize.IBytes(t.Truncated))
+}

@@ -130,12 +130,17 @@ func (p *Process) readNotes(ph progHeader) []fileEntry {
 // stacks (by the threads' stack pointers), the brk heap, the vDSO.
 func (p *Process) nameMappings() {
 	for _, t := range p.Threads {
-		if m := p.FindMapping(t.SP); m != nil && m.File == "" && m.Name == "" {
-			if p.Info != nil && t.TID == p.Info.PID {
-				m.Name = "[stack]"
-			} else {
-				m.Name = fmt.Sprintf("[stack tid %d]", t.TID)
-			}
+		m := p.FindMapping(t.SP)
+		if m == nil || m.File != "" || m.Name != "" {
+			continue
+		}
+		switch {
+		case p.Info != nil && t.TID == p.Info.PID:
+			m.Name = "[stack]"
+		case m.Size() <= 16<<20 && m.End-t.SP <= 512<<10:
+			// A thread stack: its pointer sits near the top. (A Go
+			// goroutine stack inside a heap arena need not.)
+			m.Name = fmt.Sprintf("[stack tid %d]", t.TID)
 		}
 	}
 	if v, ok := p.Aux(atSysinfoEhdr); ok {

@@ -50,25 +50,34 @@ type Process struct {
 // Open opens a dump file read-only. The file is mmapped, not read; Close
 // releases it.
 func Open(path string, opts Options) (*Process, error) {
-	data, size, err := mmapFile(path)
+	data, _, err := mmapFile(path)
 	if err != nil {
 		return nil, err
 	}
-	p := &Process{Path: path, FileSize: size, data: data}
+	p, err := newProcess(path, data, opts)
 	if data != nil {
 		p.mmaps = append(p.mmaps, data)
 	}
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// newProcess decodes a dump held in data. It never returns a nil Process,
+// so that the caller can release what it mapped.
+func newProcess(path string, data []byte, opts Options) (*Process, error) {
+	p := &Process{Path: path, FileSize: int64(len(data)), data: data}
 	if opts.Raw {
 		p.openRaw(opts.Base)
 		return p, nil
 	}
-	if size == 0 {
-		p.Close()
-		return nil, fmt.Errorf("%s: empty file, not a core", path)
+	if len(data) == 0 {
+		return p, fmt.Errorf("%s: empty file, not a core", path)
 	}
 	if err := p.openCore(opts); err != nil {
-		p.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return p, fmt.Errorf("%s: %w", path, err)
 	}
 	return p, nil
 }

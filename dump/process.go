@@ -174,9 +174,11 @@ func (p *Process) Aux(key uint64) (uint64, bool) {
 }
 
 // Totals sums the mappings' sizes: all mapped bytes, bytes held in the dump,
-// bytes read from mapped files, and bytes that cannot be read.
+// bytes read from mapped files, reserved address space with no access (never
+// dumped, never readable by the process either), and bytes that cannot be
+// read although the process could.
 type Totals struct {
-	Mapped, InCore, FromFiles, Missing, Truncated uint64
+	Mapped, InCore, FromFiles, Reserved, Missing, Truncated uint64
 }
 
 // Totals adds up the mappings.
@@ -186,7 +188,11 @@ func (p *Process) Totals() Totals {
 		t.Mapped += m.Size()
 		t.InCore += uint64(len(m.core))
 		t.FromFiles += m.FromFile()
-		t.Missing += m.Missing()
+		if m.Perm == 0 {
+			t.Reserved += m.Missing()
+		} else {
+			t.Missing += m.Missing()
+		}
 		t.Truncated += m.Truncated
 	}
 	return t
@@ -225,3 +231,7 @@ func (p *Process) truncationWarning(want uint64) {
 	p.warnf("core is truncated: the file is %s but its segments need %s; %s of memory is missing (analysing what is there)",
 		humanize.IBytes(uint64(p.FileSize)), humanize.IBytes(want), humanize.IBytes(t.Truncated))
 }
+
+// FileData returns the whole dump file's bytes (mmapped, read-only): headers
+// and notes as well as memory.
+func (p *Process) FileData() []byte { return p.data }

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/heapsift/heapsift/dump"
+	"github.com/spf13/pflag"
+)
+
+// options holds every flag a command may take; each command registers the
+// groups it uses.
+type options struct {
+	// dump
+	exe     string
+	sysroot string
+	libDirs []string
+	raw     bool
+	baseStr string
+	base    dump.Address
+	// output
+	json bool
+	// words
+	top      int
+	minCount uint64
+	skipZero bool
+	all      bool
+}
+
+func addDumpFlags(fs *pflag.FlagSet, o *options) {
+	fs.StringVar(&o.exe, "exe", "", "the executable the core came from, if not at the path the core records")
+	fs.StringVar(&o.sysroot, "sysroot", "", "directory prefixed to the paths of mapped files (executable, libraries)")
+	fs.StringSliceVar(&o.libDirs, "lib-dir", nil, "directory to search for mapped files by name (repeatable)")
+	fs.BoolVar(&o.raw, "raw", false, "read the file as a flat memory image, not an ELF core")
+	fs.StringVar(&o.baseStr, "base", "0", "with --raw: the address of the file's first byte")
+}
+
+func addJSONFlag(fs *pflag.FlagSet, o *options) {
+	fs.BoolVar(&o.json, "json", false, "print one JSON document on stdout ("+docsJSONHint+")")
+}
+
+func addWordFlags(fs *pflag.FlagSet, o *options, defaultTop int) {
+	fs.IntVar(&o.top, "top", defaultTop, "show the N most frequent words")
+	fs.Uint64Var(&o.minCount, "min-count", 0, "leave out words seen fewer than N times")
+	fs.BoolVar(&o.skipZero, "skip-zero", false, "leave the word 0 out of the list")
+	fs.BoolVar(&o.all, "all", false, "count every aligned word of the file, headers and notes too (like hexdump)")
+}
+
+// check validates flag values that pflag cannot.
+func (o *options) check() error {
+	if o.baseStr != "" {
+		v, err := parseAddress(o.baseStr)
+		if err != nil {
+			return usagef("--base: %v", err)
+		}
+		o.base = dump.Address(v)
+		if v != 0 && !o.raw {
+			return usagef("--base goes with --raw")
+		}
+	}
+	if o.top < 0 {
+		return usagef("--top must be positive, got %d", o.top)
+	}
+	return nil
+}
+
+// parseAddress reads an address: hex with 0x, or bare hex digits when they
+// include a-f, decimal otherwise.
+func parseAddress(s string) (uint64, error) {
+	t := strings.TrimSpace(strings.ReplaceAll(s, "_", ""))
+	lower := strings.ToLower(t)
+	switch {
+	case strings.HasPrefix(lower, "0x"):
+		return strconv.ParseUint(lower[2:], 16, 64)
+	case strings.ContainsAny(lower, "abcdef"):
+		return strconv.ParseUint(lower, 16, 64)
+	}
+	v, err := strconv.ParseUint(t, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not an address (use hex, e.g. 0x7f01104e0c70)", s)
+	}
+	return v, nil
+}
+
+// openDump opens the dump named on the command line and prints its warnings.
+func (o *options) openDump(path string, e *env) (*dump.Process, error) {
+	p, err := dump.Open(path, dump.Options{
+		Raw: o.raw, Base: o.base, Exe: o.exe, Sysroot: o.sysroot, LibDirs: o.libDirs,
+	})
+	if err != nil {
+		return nil, err
+	}
+	warn(e, p.Warnings())
+	return p, nil
+}
+
+// warn prints warnings on stderr, one line each.
+func warn(e *env, ws []string) {
+	for _, w := range ws {
+		fmt.Fprintf(e.stderr, "%s: warning: %s\n", programName, oneLine(w))
+	}
+}

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/histogram"
+	"github.com/heapsift/heapsift/symbolize"
+	"github.com/spf13/pflag"
+)
+
+// wordRow is one row of the words table (JSON: see docs/json.md).
+type wordRow struct {
+	Value   string  `json:"value"`
+	Count   uint64  `json:"count"`
+	Share   float64 `json:"share"`
+	Kind    string  `json:"kind"`
+	Symbol  string  `json:"symbol,omitempty"`
+	Mangled string  `json:"mangled,omitempty"`
+	Offset  *uint64 `json:"offset,omitempty"`
+	Module  string  `json:"module,omitempty"`
+	Section string  `json:"section,omitempty"`
+	Mapping string  `json:"mapping,omitempty"`
+	Text    string  `json:"text,omitempty"`
+	Name    string  `json:"name"`
+}
+
+// wordsReport is the result of `heapsift words`.
+type wordsReport struct {
+	Source      string    `json:"source"`
+	TotalWords  uint64    `json:"total_words"`
+	Complete    bool      `json:"complete"`
+	UnlistedMax uint64    `json:"unlisted_max"`
+	Words       []wordRow `json:"words"`
+}
+
+// wordRegions picks what to count: the memory the core holds, or with --all
+// every word of the file at file offsets.
+func wordRegions(p *dump.Process, all bool) ([]histogram.Region, string) {
+	if all || p.Kind == "raw" {
+		base := uint64(0)
+		if p.Kind == "raw" && len(p.Mappings()) > 0 {
+			base = uint64(p.Mappings()[0].Start)
+		}
+		return []histogram.Region{{Addr: base, Data: p.FileData()}}, "whole file"
+	}
+	var rs []histogram.Region
+	for _, m := range p.Mappings() {
+		if d := m.CoreData(); len(d) > 0 {
+			rs = append(rs, histogram.Region{Addr: uint64(m.Start), Data: d})
+		}
+	}
+	return rs, "core memory"
+}
+
+// countWords runs the histogram and names the rows.
+func countWords(p *dump.Process, o *options, e *env) (*wordsReport, error) {
+	regions, source := wordRegions(p, o.all)
+	res, err := histogram.Count(regions, histogram.Options{Top: o.top, MinCount: o.minCount, SkipZero: o.skipZero})
+	if err != nil {
+		return nil, fmt.Errorf("counting words: %w", err)
+	}
+	sym, warnings, err := symbolize.New(p, symbolize.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("loading symbols: %w", err)
+	}
+	warn(e, warnings)
+	r := &wordsReport{Source: source, TotalWords: res.Words, Complete: res.Complete, UnlistedMax: res.UnlistedMax, Words: []wordRow{}}
+	for _, row := range res.Rows {
+		r.Words = append(r.Words, newWordRow(sym.Describe(row.Value), row.Count, res.Words))
+	}
+	return r, nil
+}
+
+func newWordRow(n symbolize.Name, cnt, total uint64) wordRow {
+	w := wordRow{
+		Value: hexWord(n.Value), Count: cnt, Kind: string(n.Kind), Name: n.String(),
+		Symbol: n.Symbol, Mangled: n.Mangled, Module: n.Module, Section: n.Section,
+		Mapping: n.Mapping, Text: n.Text,
+	}
+	if total > 0 {
+		w.Share = float64(cnt) / float64(total)
+	}
+	if n.Kind == symbolize.KindSymbol {
+		off := n.Offset
+		w.Offset = &off
+	}
+	return w
+}
+
+func (r *wordsReport) writeText(w io.Writer) {
+	t := newTable(">COUNT", ">SHARE", "VALUE", "WHAT", "WHERE")
+	for _, row := range r.Words {
+		where := ""
+		switch {
+		case row.Module != "" && row.Section != "":
+			where = filepath.Base(row.Module) + " " + row.Section
+		case row.Module != "":
+			where = filepath.Base(row.Module)
+		}
+		t.add(count(row.Count), fmt.Sprintf("%.2f%%", 100*row.Share), row.Value, row.Name, where)
+	}
+	t.write(w)
+	fmt.Fprintf(w, "\n%s words counted in the %s", count(r.TotalWords), r.Source)
+	if !r.Complete {
+		fmt.Fprintf(w, "; values not listed occur at most %s times each", count(r.UnlistedMax))
+	}
+	fmt.Fprintln(w)
+}
+
+func wordsCommand() *command {
+	return &command{
+		name: "words", args: "CORE", minArgs: 1, maxArgs: 1,
+		summary: "Count the most frequent 8-byte words and name each one: a symbol in the executable or a library\n" +
+			"(C++ vtables demangled), a pointer into a mapping, a small or negative number, ASCII text.\n" +
+			"On a CPython core this is a type histogram: every object's second word is its type.",
+		example: "heapsift words core.25867\nheapsift words --top 50 --skip-zero core\nheapsift words --json core | jq '.words[0]'\nheapsift words --raw --base 0x7f0000000000 memory.bin",
+		flags: func(fs *pflag.FlagSet, o *options) {
+			addWordFlags(fs, o, 20)
+			addDumpFlags(fs, o)
+			addJSONFlag(fs, o)
+		},
+		exec: func(o *options, args []string, e *env) error {
+			p, err := o.openDump(args[0], e)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			r, err := countWords(p, o, e)
+			if err != nil {
+				return err
+			}
+			if o.json {
+				return writeJSON(e.stdout, r)
+			}
+			r.writeText(e.stdout)
+			return nil
+		},
+	}
+}
+
+// symbolRow answers `heapsift symbol` for one address.
+type symbolRow struct {
+	Addr string `json:"addr"`
+	wordRow
+	GDB string `json:"gdb"`
+}
+
+func symbolCommand() *command {
+	return &command{
+		name: "symbol", args: "CORE ADDR...", minArgs: 2, maxArgs: -1,
+		summary: "Say what each address is, like gdb's 'info symbol', without gdb.",
+		example: "heapsift symbol core.25867 0x7f01104e0c70\n  0x7f01104e0c70: PyTuple_Type in section .data of /usr/lib/libpython3.6m.so.1.0",
+		flags: func(fs *pflag.FlagSet, o *options) {
+			addDumpFlags(fs, o)
+			addJSONFlag(fs, o)
+		},
+		exec: func(o *options, args []string, e *env) error {
+			addrs := make([]uint64, 0, len(args)-1)
+			for _, a := range args[1:] {
+				v, err := parseAddress(a)
+				if err != nil {
+					return usagef("%v", err)
+				}
+				addrs = append(addrs, v)
+			}
+			p, err := o.openDump(args[0], e)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			sym, warnings, err := symbolize.New(p, symbolize.Options{})
+			if err != nil {
+				return fmt.Errorf("loading symbols: %w", err)
+			}
+			warn(e, warnings)
+			var rows []symbolRow
+			for _, a := range addrs {
+				n := sym.Describe(a)
+				row := symbolRow{Addr: hexAddr(a), wordRow: newWordRow(n, 0, 0), GDB: n.GDB()}
+				rows = append(rows, row)
+			}
+			if o.json {
+				return writeJSON(e.stdout, map[string]any{"symbols": rows})
+			}
+			for _, r := range rows {
+				fmt.Fprintf(e.stdout, "%s: %s\n", r.Addr, r.GDB)
+			}
+			return nil
+		},
+	}
+}

@@ -149,10 +149,12 @@ func (p *Process) nameMappings() {
 		}
 	}
 	// The brk heap is the first anonymous mapping after the executable,
-	// within the kernel's brk randomization range (32 MiB on x86-64).
+	// within the kernel's brk randomization range (up to 1 GiB on 64-bit
+	// x86 and arm64 for PIE executables).
+	const brkRange = 1<<30 + 16<<20
 	if exe := p.Executable(); exe != nil {
 		for _, m := range p.mappings {
-			if m.Start >= exe.End && m.Start-exe.End <= 32<<20+1<<20 && m.File == "" && m.Name == "" && m.Perm&PermWrite != 0 {
+			if m.Start >= exe.End && m.Start-exe.End <= brkRange && m.File == "" && m.Name == "" && m.Perm&PermWrite != 0 {
 				m.Name = "[heap]"
 				break
 			}

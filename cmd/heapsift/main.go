@@ -83,7 +83,7 @@ func run(args []string, e *env) (code int) {
 	switch {
 	case errors.As(err, &ue):
 		fmt.Fprintf(e.stderr, "%s: %s\n", programName, oneLine(ue.msg))
-		fmt.Fprintf(e.stderr, "Run '%s %s --help' for usage.\n", programName, cmd.name)
+		fmt.Fprintf(e.stderr, "Run '%s --help' for usage.\n", cmd.displayName())
 		return exitUsage
 	case errors.As(err, &ce):
 		if ce.msg != "" {

@@ -1,0 +1,107 @@
+package gocore
+
+// Closures. A func value points to a funcval {fn, captured variables...}.
+// The closure's type is named after the function fn points into; Go 1.23+
+// records each captured variable's offset in the closure object
+// (DW_AT_go_closure_offset on the closure function's variables), from
+// which gocore builds a struct type for the closure so that what it
+// captures is typed too. Go 1.22 has no such record: its closures are named
+// but their contents stay untyped.
+
+import (
+	"debug/dwarf"
+
+	"github.com/heapsift/heapsift/dump"
+)
+
+// closure types the closure object that func value a points to.
+func (pr *propagator) closure(a uint64) {
+	p := pr.p
+	obj, off, ok := p.heap.findObject(dump.Address(a))
+	if !ok || off != 0 || p.isFixed(obj) || p.objType[obj] != NoType || !p.isLive(obj) {
+		return
+	}
+	mem := p.heap.bytesOf(obj)
+	if len(mem) < 8 {
+		return
+	}
+	t := p.closureType(leUint64(mem))
+	if t == NoType {
+		return
+	}
+	p.objType[obj] = t
+	pr.work = append(pr.work, obj)
+}
+
+// closureType returns the type of closures of the function holding pc.
+func (p *Program) closureType(pc uint64) TypeID {
+	fn, ok := p.dw.funcAt(pc - p.bias)
+	if !ok {
+		return NoType
+	}
+	if t, ok := p.closures[fn]; ok {
+		return t
+	}
+	t := p.buildClosureType(fn)
+	if p.closures == nil {
+		p.closures = make(map[dwarf.Offset]TypeID)
+	}
+	p.closures[fn] = t
+	return t
+}
+
+// buildClosureType makes the struct type of the closures of the function
+// whose DWARF entry is at off.
+func (p *Program) buildClosureType(off dwarf.Offset) TypeID {
+	r := p.dw.data.Reader()
+	r.Seek(off)
+	e, err := r.Next()
+	if err != nil || e == nil || e.Tag != dwarf.TagSubprogram {
+		return NoType
+	}
+	name, _ := e.Val(dwarf.AttrName).(string)
+	if name == "" {
+		return NoType
+	}
+	st := &dwarf.StructType{StructName: "closure " + name, Kind: "struct"}
+	if uintptrType, err := p.dw.typeNamed("uintptr"); err == nil {
+		st.Field = append(st.Field, &dwarf.StructField{Name: "fn", Type: uintptrType, ByteOffset: 0})
+	}
+	size := int64(8)
+	for e.Children {
+		c, err := r.Next()
+		if err != nil || c == nil || c.Tag == 0 {
+			break
+		}
+		if c.Children {
+			r.SkipChildren()
+		}
+		if c.Tag != dwarf.TagVariable {
+			continue
+		}
+		var co int64
+		switch v := c.Val(attrGoClosureOffset).(type) {
+		case int64:
+			co = v
+		case uint64:
+			co = int64(v)
+		default:
+			continue
+		}
+		to, ok := c.Val(dwarf.AttrType).(dwarf.Offset)
+		if !ok {
+			continue
+		}
+		vt, err := p.dw.typeAt(to)
+		if err != nil {
+			continue
+		}
+		vn, _ := c.Val(dwarf.AttrName).(string)
+		st.Field = append(st.Field, &dwarf.StructField{Name: vn, Type: vt, ByteOffset: co})
+		size = max(size, co+vt.Size())
+	}
+	st.ByteSize = size
+	t := p.types.internDWARF(st)
+	p.types.types[t].single = true
+	return t
+}

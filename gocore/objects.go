@@ -1,0 +1,145 @@
+package gocore
+
+// Objects: every allocated slot of every in-use span is a heap object. They
+// are numbered densely in address order. The allocated slots of all spans
+// form one bitset (slot-ordered, span after span), and a rank directory
+// (set bits before each 64-bit word) turns a slot's bit into its object
+// number in O(1): address -> span (page table) -> slot (multiply by the
+// span's divMagic) -> bit -> rank.
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+
+	"github.com/heapsift/heapsift/dump"
+)
+
+// heap is the dense model of the Go heap.
+type heap struct {
+	hp     heapParams
+	spans  []span
+	pages  pageTable
+	alloc  []uint64       // allocated slots, span after span
+	rank   []uint32       // set bits of alloc before each word
+	addr   []dump.Address // object number -> address
+	spanOf []uint32       // object number -> span index
+	lo, hi dump.Address   // address range of all spans
+}
+
+// enumerate finds the allocated objects of all spans.
+func (r *reader) enumerate(h *heap, l spanLayout) ([]string, error) {
+	var warns []string
+	var nslots uint64
+	for i := range h.spans {
+		h.spans[i].slotBit = nslots
+		nslots += uint64(h.spans[i].nelems)
+	}
+	h.alloc = make([]uint64, (nslots+63)/64)
+	var nobj uint64
+	for i := range h.spans {
+		s := &h.spans[i]
+		n, err := r.markAllocated(s, h.alloc, l)
+		if err != nil {
+			warns = append(warns, err.Error())
+		}
+		s.nobj = n
+		s.firstObj = uint32(nobj)
+		nobj += uint64(n)
+	}
+	if nobj >= 1<<32-1 {
+		return warns, fmt.Errorf("%d heap objects are too many", nobj)
+	}
+	h.rank = make([]uint32, len(h.alloc))
+	var c uint32
+	for i, w := range h.alloc {
+		h.rank[i] = c
+		c += uint32(bits.OnesCount64(w))
+	}
+	h.addr = make([]dump.Address, nobj)
+	h.spanOf = make([]uint32, nobj)
+	for i := range h.spans {
+		s := &h.spans[i]
+		obj := s.firstObj
+		for slot := uint64(0); slot < uint64(s.nelems); slot++ {
+			b := s.slotBit + slot
+			if h.alloc[b/64]&(1<<(b%64)) == 0 {
+				continue
+			}
+			h.addr[obj] = s.base + dump.Address(slot*s.elemsize)
+			h.spanOf[obj] = uint32(i)
+			obj++
+		}
+	}
+	if len(h.spans) > 0 {
+		last := &h.spans[len(h.spans)-1]
+		h.lo, h.hi = h.spans[0].base, last.base+dump.Address(last.size(h.hp.pageSize))
+	}
+	return warns, nil
+}
+
+// markAllocated sets the bits of span s's allocated slots: slot i is
+// allocated if i < freeindex or its allocBits bit is set (mbitmap.go isFree).
+func (r *reader) markAllocated(s *span, alloc []uint64, l spanLayout) (uint32, error) {
+	b, err := r.proc.Slice(s.addr, uint64(l.size))
+	if err != nil {
+		return 0, err
+	}
+	freeindex := l.freeindex.read(b)
+	allocBits := dump.Address(l.allocBits.read(b))
+	var ab []byte
+	if nb := (uint64(s.nelems) + 7) / 8; allocBits != 0 && freeindex < uint64(s.nelems) {
+		ab, err = r.proc.Slice(allocBits, nb)
+		if err != nil {
+			return 0, fmt.Errorf("span %#x: reading allocBits: %w", uint64(s.base), err)
+		}
+	}
+	var n uint32
+	for i := uint64(0); i < uint64(s.nelems); i++ {
+		if i < freeindex || ab != nil && ab[i/8]&(1<<(i%8)) != 0 {
+			bit := s.slotBit + i
+			alloc[bit/64] |= 1 << (bit % 64)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// findObject returns the object holding address a and a's offset in it.
+func (h *heap) findObject(a dump.Address) (obj uint32, off uint64, ok bool) {
+	if a < h.lo || a >= h.hi {
+		return 0, 0, false
+	}
+	si := h.pages.spanAt(a)
+	if si < 0 {
+		return 0, 0, false
+	}
+	s := &h.spans[si]
+	slot := s.slotOf(a)
+	if slot >= uint64(s.nelems) {
+		return 0, 0, false
+	}
+	b := s.slotBit + slot
+	w := h.alloc[b/64]
+	m := uint64(1) << (b % 64)
+	if w&m == 0 {
+		return 0, 0, false
+	}
+	obj = h.rank[b/64] + uint32(bits.OnesCount64(w&(m-1)))
+	return obj, uint64(a-s.base) - slot*s.elemsize, true
+}
+
+// size returns object obj's size in bytes (its size class's size).
+func (h *heap) size(obj uint32) uint64 { return h.spans[h.spanOf[obj]].elemsize }
+
+// bytesOf returns object obj's memory, or nil if the core lacks it.
+func (h *heap) bytesOf(obj uint32) []byte {
+	s := &h.spans[h.spanOf[obj]]
+	if s.mem == nil {
+		return nil
+	}
+	off := uint64(h.addr[obj] - s.base)
+	return s.mem[off : off+s.elemsize : off+s.elemsize]
+}
+
+func leUint64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }

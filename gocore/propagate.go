@@ -1,0 +1,180 @@
+package gocore
+
+// Type propagation. Objects typed by the runtime (malloc headers, largeType)
+// and typed roots (globals and stack variables, by their DWARF types) pass
+// types on along their typed slots (layout.go) to the objects those slots
+// point to, which pass them on in turn. A slot types an object only if it
+// points to the start of the object's value and what it describes fits in
+// it. An object typed by propagation may be retyped once a slot offers a
+// type with larger elements (a pointer to a struct's first field typing the
+// object before a pointer to the struct does); types from the runtime are
+// final. The work list is explicit; nothing recurses per object.
+
+import (
+	"github.com/heapsift/heapsift/dump"
+)
+
+// propagator carries the work list of type propagation.
+type propagator struct {
+	p    *Program
+	work []uint32
+}
+
+// region is memory holding typed values: an object, a global, a stack.
+type region struct {
+	addr dump.Address
+	mem  []byte
+	// stack says that only words that are live stack slots count.
+	stack bool
+	// lo and hi bound the offsets of the region that hold the value
+	// (a variable split between registers and stack has pieces).
+	lo, hi uint64
+}
+
+func (p *Program) propagateTypes() {
+	pr := &propagator{p: p}
+	for o := range p.objType {
+		if p.objType[o] != NoType && p.isLive(uint32(o)) {
+			pr.work = append(pr.work, uint32(o))
+		}
+	}
+	pr.finalizerTypes()
+	pr.globalRoots()
+	pr.stackRoots()
+	for len(pr.work) > 0 {
+		obj := pr.work[len(pr.work)-1]
+		pr.work = pr.work[:len(pr.work)-1]
+		pr.object(obj)
+	}
+}
+
+// object applies object obj's type to its memory.
+func (pr *propagator) object(obj uint32) {
+	p := pr.p
+	mem := p.heap.bytesOf(obj)
+	if mem == nil {
+		return
+	}
+	elem, n := p.types.elemOf(p.objType[obj])
+	lay := p.layoutOf(elem)
+	if len(lay) == 0 {
+		return
+	}
+	size := p.types.types[elem].size
+	r := region{addr: p.heap.addr[obj], mem: mem, lo: 0, hi: uint64(len(mem))}
+	start := p.dataStart(obj)
+	for i := uint64(0); i < n; i++ {
+		base := start + i*size
+		if base+size > uint64(len(mem)) {
+			break
+		}
+		pr.apply(lay, &r, base)
+	}
+}
+
+// globalRoots applies the DWARF types of the globals in data and bss.
+func (pr *propagator) globalRoots() {
+	p := pr.p
+	for _, m := range p.modules {
+		for _, v := range p.globalNamer().vars {
+			a := dump.Address(v.addr)
+			if !(a >= m.data && a < m.edata || a >= m.bss && a < m.ebss) {
+				continue
+			}
+			t, err := p.dw.typeAt(v.typ)
+			if err != nil || t.Size() <= 0 {
+				continue
+			}
+			lay := p.compile(t, 0, nil, 0)
+			if len(lay) == 0 {
+				continue
+			}
+			mem, err := p.proc.Slice(a, uint64(t.Size()))
+			if err != nil {
+				continue
+			}
+			pr.apply(lay, &region{addr: a, mem: mem, hi: uint64(len(mem))}, 0)
+		}
+	}
+}
+
+// stackRoots applies the DWARF types of stack variables to their live
+// pointer slots.
+func (pr *propagator) stackRoots() {
+	p := pr.p
+	for _, tr := range p.typedRoots {
+		size := uint64(max(tr.typ.Size(), 0))
+		if size == 0 || tr.hi > size || tr.lo >= tr.hi {
+			continue
+		}
+		lay := p.compile(tr.typ, 0, nil, 0)
+		if len(lay) == 0 {
+			continue
+		}
+		mem, err := p.proc.Slice(tr.addr+dump.Address(tr.lo), tr.hi-tr.lo)
+		if err != nil {
+			continue
+		}
+		// The region's memory starts at the piece; offsets in the
+		// layout are from the variable's start.
+		r := region{addr: tr.addr, mem: mem, stack: tr.stack, lo: tr.lo, hi: tr.hi}
+		pr.apply(lay, &r, 0)
+	}
+}
+
+// finalizerTypes types objects with finalizers from the finalizer's
+// record of the object's pointer type (specialfinalizer.ot).
+func (pr *propagator) finalizerTypes() {
+	p := pr.p
+	if len(p.finalized) == 0 {
+		return
+	}
+	ot, err := p.fieldOffset("runtime.specialfinalizer", "ot")
+	if err != nil {
+		return
+	}
+	for _, f := range p.finalized {
+		pt, err := p.proc.Ptr(f.special + dump.Address(ot))
+		if err != nil || pt == 0 {
+			continue
+		}
+		rt, err := p.rtypes.get(pt)
+		if err != nil || rt.kind != kindPointer {
+			continue
+		}
+		elem := p.rtypes.elem(rt)
+		if elem == 0 {
+			continue
+		}
+		ert, err := p.rtypes.get(elem)
+		if err != nil {
+			continue
+		}
+		if t := p.typeOfRuntime(ert); t != NoType {
+			pr.offer(uint64(p.heap.addr[f.obj]+dump.Address(p.dataStart(f.obj))), t, ert.size, offerExact)
+		}
+	}
+}
+
+// word reads the word at offset off of region r, if it may be used.
+func (pr *propagator) word(r *region, off uint64) (uint64, bool) {
+	if off < r.lo || off+8 > r.hi {
+		return 0, false
+	}
+	i := off - r.lo
+	if i+8 > uint64(len(r.mem)) {
+		return 0, false
+	}
+	if r.stack && !pr.p.isLiveStackSlot(uint64(r.addr)+off) {
+		return 0, false
+	}
+	return leUint64(r.mem[i:]), true
+}
+
+// rawWord reads a non-pointer word (a length, a count) of region r.
+func (pr *propagator) rawWord(r *region, off uint64) (uint64, bool) {
+	if off < r.lo || off+8 > r.hi || off-r.lo+8 > uint64(len(r.mem)) {
+		return 0, false
+	}
+	return leUint64(r.mem[off-r.lo:]), true
+}

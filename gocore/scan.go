@@ -1,0 +1,113 @@
+package gocore
+
+// Pointer slots of heap objects, from the runtime's own GC information
+// (mbitmap.go typePointersOfUnchecked):
+//
+//   - noscan spans: none;
+//   - objects of at most 512 bytes: the span's heap bitmap at its end, one
+//     bit per word;
+//   - larger objects of small size classes: the type in their 8-byte malloc
+//     header, its pointer mask tiled over the rest of the slot;
+//   - large objects: span.largeType, tiled the same way over the span.
+
+import (
+	"encoding/binary"
+	"math/bits"
+
+	"github.com/heapsift/heapsift/dump"
+)
+
+// scanType returns the type whose pointer mask covers object obj's data
+// and where that data starts, for objects with a header or largeType.
+func (p *Program) scanType(s *span, mem []byte) (*rtype, uint64) {
+	var ta dump.Address
+	var start uint64
+	if s.header {
+		ta = dump.Address(binary.LittleEndian.Uint64(mem))
+		start = p.heap.hp.mallocHeader
+	} else {
+		ta = s.largeType
+	}
+	if ta == 0 {
+		return nil, 0
+	}
+	rt, err := p.rtypes.get(ta)
+	if err != nil || rt.maskErr != nil || rt.size == 0 {
+		return nil, 0
+	}
+	return rt, start
+}
+
+// forEachPointerWord calls fn with the offset and value of each word of
+// object obj that the GC treats as a pointer. The values are raw (they may
+// be nil or point outside the heap). fn returns false to stop.
+func (p *Program) forEachPointerWord(obj uint32, fn func(off uint64, val uint64) bool) {
+	s := &p.heap.spans[p.heap.spanOf[obj]]
+	if s.noscan || s.mem == nil {
+		return
+	}
+	base := uint64(p.heap.addr[obj] - s.base)
+	mem := s.mem[base : base+s.elemsize]
+	if s.heapBits != 0 {
+		hb := s.mem[s.heapBits:]
+		w0 := base / 8
+		nw := s.elemsize / 8
+		for w := uint64(0); w < nw; w++ {
+			bit := w0 + w
+			if hb[bit/8]&(1<<(bit%8)) == 0 {
+				continue
+			}
+			if !fn(w*8, binary.LittleEndian.Uint64(mem[w*8:])) {
+				return
+			}
+		}
+		return
+	}
+	rt, start := p.scanType(s, mem)
+	if rt == nil {
+		return
+	}
+	tilePointers(rt, mem, start, fn)
+}
+
+// tilePointers calls fn for each pointer word of consecutive values of type
+// rt laid out from offset start of mem.
+func tilePointers(rt *rtype, mem []byte, start uint64, fn func(off uint64, val uint64) bool) {
+	limit := uint64(len(mem))
+	words := rt.ptrBytes / 8
+	for elem := start; elem+8 <= limit; elem += rt.size {
+		for i, m := range rt.mask {
+			for m != 0 {
+				w := uint64(i)*64 + uint64(bits.TrailingZeros64(m))
+				m &= m - 1
+				if w >= words {
+					break
+				}
+				off := elem + w*8
+				if off+8 > limit {
+					return
+				}
+				if !fn(off, binary.LittleEndian.Uint64(mem[off:])) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// ForEachPointer calls fn for each pointer from object obj to a heap
+// object, with the offset of the pointer within obj and the target object
+// number, following the runtime's GC information. fn returns false to
+// stop.
+func (p *Program) ForEachPointer(obj int, fn func(offset uint64, target int) bool) {
+	if obj < 0 || obj >= len(p.heap.addr) {
+		return
+	}
+	h := &p.heap
+	p.forEachPointerWord(uint32(obj), func(off, val uint64) bool {
+		if t, _, ok := h.findObject(dump.Address(val)); ok {
+			return fn(off, int(t))
+		}
+		return true
+	})
+}

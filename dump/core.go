@@ -154,7 +154,9 @@ func (p *Process) nameMappings() {
 	const brkRange = 1<<30 + 16<<20
 	if exe := p.Executable(); exe != nil {
 		for _, m := range p.mappings {
-			if m.Start >= exe.End && m.Start-exe.End <= brkRange && m.File == "" && m.Name == "" && m.Perm&PermWrite != 0 {
+			// A mapping that starts right where the executable ends is
+			// the tail of its bss, not the heap.
+			if m.Start > exe.End && m.Start-exe.End <= brkRange && m.File == "" && m.Name == "" && m.Perm&PermWrite != 0 {
 				m.Name = "[heap]"
 				break
 			}

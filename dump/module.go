@@ -162,6 +162,7 @@ func (p *Process) openModuleFile(mod *Module, opts Options) {
 		}
 		mod.LocalPath, mod.data = path, data
 		p.backWithFile(mod)
+		p.addAbsentSegments(mod)
 		return
 	}
 	if opts.Exe != "" && mod.Main && mod.LocalPath == "" && !mod.Mismatch {
@@ -191,4 +192,69 @@ func short(id string) string {
 		return id[:16] + "…"
 	}
 	return id
+}
+
+// addAbsentSegments adds mappings, read from the module's file, for the
+// file-backed parts of its PT_LOAD segments that the core does not list at
+// all (gdb's gcore, for one, can leave read-only segments out entirely).
+func (p *Process) addAbsentSegments(mod *Module) {
+	h, err := parseELFHeader(mod.data)
+	if err != nil {
+		return
+	}
+	progs, err := parseProgHeaders(mod.data, h)
+	if err != nil {
+		return
+	}
+	var bias Address
+	if h.Type == etDyn {
+		for _, ph := range progs {
+			if ph.Type == ptLoad && ph.Off == 0 {
+				bias = mod.Base() - Address(ph.Vaddr)
+				break
+			}
+		}
+	}
+	added := false
+	for _, ph := range progs {
+		if ph.Type != ptLoad || ph.Filesz == 0 || ph.Off >= uint64(len(mod.data)) {
+			continue
+		}
+		filesz := min(ph.Filesz, uint64(len(mod.data))-ph.Off)
+		start := Address(ph.Vaddr) + bias
+		for _, gap := range p.uncovered(start, start+Address(filesz)) {
+			off := ph.Off + uint64(gap[0]-start)
+			n := uint64(gap[1] - gap[0])
+			m := &Mapping{
+				Start: gap[0], End: gap[1], Perm: permOf(ph.Flags), File: mod.Path, FileOffset: off,
+				CoreOffset: -1, Omitted: n, fileData: mod.data[off : off+n],
+			}
+			p.mappings = append(p.mappings, m)
+			mod.Mappings = append(mod.Mappings, m)
+			added = true
+		}
+	}
+	if added {
+		sort.Slice(p.mappings, func(i, j int) bool { return p.mappings[i].Start < p.mappings[j].Start })
+		sort.Slice(mod.Mappings, func(i, j int) bool { return mod.Mappings[i].Start < mod.Mappings[j].Start })
+	}
+}
+
+// uncovered returns the parts of [start, end) that no mapping covers.
+func (p *Process) uncovered(start, end Address) [][2]Address {
+	var gaps [][2]Address
+	cur := start
+	for _, m := range p.mappings {
+		if m.End <= cur || m.Start >= end {
+			continue
+		}
+		if m.Start > cur {
+			gaps = append(gaps, [2]Address{cur, m.Start})
+		}
+		cur = max(cur, m.End)
+	}
+	if cur < end {
+		gaps = append(gaps, [2]Address{cur, end})
+	}
+	return gaps
 }

@@ -92,7 +92,7 @@ func TestTruncatedCore(t *testing.T) {
 		if code != 0 {
 			t.Errorf("%s on a truncated core: exit %d: %s", cmd, code, stderr)
 		}
-		if n := strings.Count(stderr, "truncated"); n != 1 || !strings.Contains(stderr, "missing") {
+		if n := strings.Count(stderr, "core is truncated: "); n != 1 || !strings.Contains(stderr, "missing") {
 			t.Errorf("%s: want one truncation warning saying what is missing, got %q", cmd, stderr)
 		}
 		if out == "" {

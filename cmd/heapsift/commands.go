@@ -34,6 +34,10 @@ func commands() []*command {
 		mappingsCommand(),
 		wordsCommand(),
 		symbolCommand(),
+		histogramCommand(),
+		objectsCommand(),
+		goroutinesCommand(),
+		diffCommand(),
 	}
 }
 

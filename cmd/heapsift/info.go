@@ -23,6 +23,7 @@ type infoReport struct {
 	Memory     memoryReport  `json:"memory"`
 	Executable *moduleReport `json:"executable,omitempty"`
 	Modules    int           `json:"modules"`
+	Go         *goInfoReport `json:"go,omitempty"`
 	Warnings   []string      `json:"warnings"`
 }
 
@@ -121,6 +122,9 @@ func (r *infoReport) writeText(w io.Writer) {
 		}
 		fmt.Fprintf(w, "executable  %s (%s)\n", e.Path, state)
 	}
+	if r.Go != nil {
+		r.Go.writeText(w)
+	}
 }
 
 // quoteArgs shows the command line, or the command name when the core
@@ -148,6 +152,9 @@ func infoCommand() *command {
 			}
 			defer p.Close()
 			r := newInfoReport(p)
+			if prog := maybeGo(p, e); prog != nil {
+				r.Go = newGoInfoReport(prog)
+			}
 			if o.json {
 				return writeJSON(e.stdout, r)
 			}

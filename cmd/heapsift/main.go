@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 )
 
@@ -53,6 +54,17 @@ type env struct {
 }
 
 func main() {
+	// HEAPSIFT_CPUPROFILE=FILE writes a CPU profile, for heapsift's own
+	// developers.
+	if path := os.Getenv("HEAPSIFT_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			pprof.StartCPUProfile(f)
+			code := run(os.Args[1:], &env{stdout: os.Stdout, stderr: os.Stderr})
+			pprof.StopCPUProfile()
+			f.Close()
+			os.Exit(code)
+		}
+	}
 	os.Exit(run(os.Args[1:], &env{stdout: os.Stdout, stderr: os.Stderr}))
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/heapsift/heapsift/gocore"
 	"github.com/spf13/pflag"
 )
 
@@ -8,7 +9,8 @@ func overviewCommand() *command {
 	return &command{
 		name: "", args: "CORE", minArgs: 1, maxArgs: 1,
 		summary: "heapsift analyses the memory of a dead process. Given a core it prints an overview (process,\n" +
-			"signal, threads, memory, executable) and then the most frequent words, each named.",
+			"signal, threads, memory, executable) and then the most frequent words, each named. On a Go core\n" +
+			"it shows the Go heap instead: live and garbage bytes, goroutines, and the largest types.",
 		example: "heapsift core.25867\nheapsift --exe ./server core\nheapsift --json core | jq .words",
 		flags: func(fs *pflag.FlagSet, o *options) {
 			addWordFlags(fs, o, 20)
@@ -22,6 +24,9 @@ func overviewCommand() *command {
 			}
 			defer p.Close()
 			info := newInfoReport(p)
+			if prog := maybeGo(p, e); prog != nil {
+				return goOverview(info, prog, o, e)
+			}
 			words, err := countWords(p, o, e)
 			if err != nil {
 				return err
@@ -38,4 +43,21 @@ func overviewCommand() *command {
 			return nil
 		},
 	}
+}
+
+// goOverview prints the overview of a Go core: the process, the Go heap's
+// totals and its largest types.
+func goOverview(info *infoReport, prog *gocore.Program, o *options, e *env) error {
+	info.Go = newGoInfoReport(prog)
+	hist := newHistogramReport(prog, "bytes", o.top)
+	if o.json {
+		return writeJSON(e.stdout, struct {
+			*infoReport
+			Histogram *histogramReport `json:"histogram"`
+		}{info, hist})
+	}
+	info.writeText(e.stdout)
+	section(e.stdout, "Largest types (live heap)")
+	hist.writeText(e.stdout)
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/histogram"
@@ -145,7 +146,17 @@ func wordsCommand() *command {
 type symbolRow struct {
 	Addr string `json:"addr"`
 	wordRow
-	GDB string `json:"gdb"`
+	GDB  string   `json:"gdb"`
+	Heap *heapRef `json:"heap,omitempty"`
+}
+
+// heapRef names an address inside a Go heap object.
+type heapRef struct {
+	Object string `json:"object"`
+	Type   string `json:"type"`
+	Offset uint64 `json:"offset"`
+	Field  string `json:"field"`
+	Live   bool   `json:"live"`
 }
 
 func symbolCommand() *command {
@@ -176,10 +187,19 @@ func symbolCommand() *command {
 				return fmt.Errorf("loading symbols: %w", err)
 			}
 			warn(e, warnings)
+			prog := maybeGo(p, e)
 			var rows []symbolRow
 			for _, a := range addrs {
 				n := sym.Describe(a)
 				row := symbolRow{Addr: hexAddr(a), wordRow: newWordRow(n, 0, 0), GDB: n.GDB()}
+				if prog != nil {
+					if obj, off, ok := prog.ObjectAt(dump.Address(a)); ok {
+						row.Kind, row.GDB = "heap", strings.TrimPrefix(prog.Describe(dump.Address(a)), row.Addr+": ")
+						row.Name = row.GDB
+						row.Heap = &heapRef{Object: hexAddr(uint64(prog.Addr(obj))), Type: objectTypeName(prog, obj),
+							Offset: off, Field: prog.FieldPath(obj, off), Live: prog.Live(obj)}
+					}
+				}
 				rows = append(rows, row)
 			}
 			if o.json {

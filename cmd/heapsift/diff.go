@@ -1,0 +1,496 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/dustin/go-humanize"
+	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/gocore"
+	"github.com/heapsift/heapsift/histogram"
+	"github.com/heapsift/heapsift/symbolize"
+	"github.com/spf13/pflag"
+)
+
+// `heapsift diff OLD NEW`: what grew between two dumps. Two Go cores are
+// compared type by type (gocore's histogram of live objects); any other
+// pair word by word, by what each word means (histogram.DiffWords). Growth
+// limits (--fail-on-growth) turn the comparison into a CI check.
+
+// diffFlags are the flags only diff takes (options holds the shared ones).
+type diffFlags struct {
+	words       bool
+	pointers    bool
+	symbolsOnly bool
+	oldExe      string
+	failOn      []string
+}
+
+// dumpSummary identifies one of the two dumps (JSON: see docs/json.md).
+type dumpSummary struct {
+	File       string `json:"file"`
+	PID        int    `json:"pid,omitempty"`
+	Command    string `json:"command,omitempty"`
+	Executable string `json:"executable,omitempty"`
+	BuildID    string `json:"build_id,omitempty"`
+	GoVersion  string `json:"go_version,omitempty"`
+}
+
+// countDelta and bytesDelta compare one quantity in OLD and NEW.
+type countDelta struct {
+	OldCount   uint64 `json:"old_count"`
+	NewCount   uint64 `json:"new_count"`
+	DeltaCount int64  `json:"delta_count"`
+}
+
+type bytesDelta struct {
+	OldBytes   uint64 `json:"old_bytes"`
+	NewBytes   uint64 `json:"new_bytes"`
+	DeltaBytes int64  `json:"delta_bytes"`
+}
+
+// change says how a row changed: its ratio NEW/OLD (absent when OLD is 0),
+// and whether it is new in NEW or gone from it.
+type change struct {
+	Ratio *float64 `json:"ratio,omitempty"`
+	New   bool     `json:"new,omitempty"`
+	Gone  bool     `json:"gone,omitempty"`
+}
+
+// typeDelta is one row of a Go comparison.
+type typeDelta struct {
+	Type string `json:"type"`
+	countDelta
+	bytesDelta
+	change
+}
+
+// wordDelta is one row of a word comparison.
+type wordDelta struct {
+	Symbol string `json:"symbol,omitempty"`
+	Module string `json:"module,omitempty"`
+	countDelta
+	change
+	Kind      string   `json:"kind"`
+	Name      string   `json:"name"`
+	Mangled   string   `json:"mangled,omitempty"`
+	Offset    *uint64  `json:"offset,omitempty"`
+	Section   string   `json:"section,omitempty"`
+	Value     string   `json:"value,omitempty"`
+	OldValues []string `json:"old_values"`
+	NewValues []string `json:"new_values"`
+}
+
+// diffReport is the result of `heapsift diff` (JSON: see docs/json.md).
+// Types is set for two Go cores, Words otherwise.
+type diffReport struct {
+	Old     dumpSummary `json:"old"`
+	New     dumpSummary `json:"new"`
+	Compare string      `json:"compare"` // "types" or "words"
+	Total   struct {
+		countDelta
+		bytesDelta
+	} `json:"total"`
+	Rows       int           `json:"rows"` // rows compared, before --top
+	Types      *[]typeDelta  `json:"types,omitempty"`
+	Words      *[]wordDelta  `json:"words,omitempty"`
+	LeftOutOld *uint64       `json:"left_out_old,omitempty"`
+	LeftOutNew *uint64       `json:"left_out_new,omitempty"`
+	leftOutWhy string        // what was left out, for the text
+	Checks     []checkResult `json:"checks"`
+	Warnings   []string      `json:"warnings"`
+}
+
+func diffCommand() *command {
+	d := &diffFlags{}
+	return &command{
+		name: "diff", args: "OLD NEW", minArgs: 2, maxArgs: 2,
+		summary: "Show what grew between two dumps of the same service, such as two cores taken some time or load apart.\n" +
+			"Two Go cores are compared type by type (live objects and bytes, largest byte growth first). Other\n" +
+			"cores are compared word by word, by what each word means: a symbol (module + symbol + offset) or\n" +
+			"a pointer into a module matches across runs whatever the load addresses; other words by value.\n" +
+			"--fail-on-growth [SCOPE=]LIMIT (repeatable) exits with status 3 when growth exceeds LIMIT:\n" +
+			"  LIMIT  10MiB, 512KB (bytes); 5% (of OLD's value); 1000 (objects, or word occurrences)\n" +
+			"  SCOPE  total (the default: the whole heap, or all memory the core holds), each (any one type\n" +
+			"         or word), type:NAME (one Go type), word:NAME (one word, by the name shown)",
+		example: "heapsift diff core.before core.after\n" +
+			"heapsift diff --top 0 --json old.core new.core | jq '.types[] | select(.delta_count > 0)'\n" +
+			"heapsift diff --symbols-only py-1.core py-2.core\n" +
+			"# CI memory check: fail (exit 3) if the heap grew by over 10 MiB or main.Order by over 1000 objects\n" +
+			"heapsift diff --fail-on-growth 10MiB --fail-on-growth type:main.Order=1000 warm.core load.core",
+		flags: func(fs *pflag.FlagSet, o *options) {
+			fs.IntVar(&o.top, "top", 20, "show the N rows that grew most (0: all)")
+			fs.StringArrayVar(&d.failOn, "fail-on-growth", nil, "exit with status 3 when growth exceeds [SCOPE=]LIMIT (repeatable; see above)")
+			fs.BoolVar(&d.words, "words", false, "compare words even when both dumps are Go cores")
+			fs.BoolVar(&d.symbolsOnly, "symbols-only", false, "words: compare only words that are symbols")
+			fs.BoolVar(&d.pointers, "pointers", false, "words: compare pointers into the heap, stacks and anonymous memory by value\n(meaningful only for two dumps of one process; left out by default)")
+			fs.BoolVar(&o.skipZero, "skip-zero", false, "words: leave the word 0 out")
+			fs.StringVar(&d.oldExe, "old-exe", "", "the executable OLD came from, when it differs from NEW's (--exe)")
+			addDumpFlags(fs, o)
+			addJSONFlag(fs, o)
+		},
+		exec: func(o *options, args []string, e *env) error { return runDiff(o, d, args[0], args[1], e) },
+	}
+}
+
+func runDiff(o *options, d *diffFlags, oldPath, newPath string, e *env) error {
+	limits, err := parseGrowthLimits(d.failOn)
+	if err != nil {
+		return err
+	}
+	oldOpts := *o
+	if d.oldExe != "" {
+		oldOpts.exe = d.oldExe
+	}
+	oldP, err := oldOpts.openDump(oldPath, e)
+	if err != nil {
+		return fmt.Errorf("OLD: %w", err)
+	}
+	defer oldP.Close()
+	newP, err := o.openDump(newPath, e)
+	if err != nil {
+		return fmt.Errorf("NEW: %w", err)
+	}
+	defer newP.Close()
+
+	r := &diffReport{Old: summarize(oldP), New: summarize(newP), Checks: []checkResult{}, Warnings: []string{}}
+	note := func(ws ...string) {
+		warn(e, ws)
+		r.Warnings = append(r.Warnings, ws...)
+	}
+	if msg := sameExecutable(oldP, newP); msg != "" {
+		note(msg)
+	}
+	oldGo, newGo := isGoCore(oldP), isGoCore(newP)
+	if oldGo != newGo && !d.words {
+		goDump := "NEW"
+		if oldGo {
+			goDump = "OLD"
+		}
+		note("only " + goDump + " is a Go program heapsift can read; comparing words")
+	}
+	var ms []measure
+	if oldGo && newGo && !d.words {
+		ms, err = diffTypes(r, oldP, newP, o.top, note, e)
+	} else {
+		ms, err = diffWords(r, oldP, newP, o, d, note)
+	}
+	if err != nil {
+		return err
+	}
+	failed, err := r.check(limits, ms)
+	if err != nil {
+		return err
+	}
+	if o.json {
+		err = writeJSON(e.stdout, r)
+	} else {
+		r.writeText(e.stdout)
+	}
+	if err != nil {
+		return err
+	}
+	if len(failed) > 0 {
+		return &exitCodeError{code: exitGrowth, msg: "growth over the limit: " + strings.Join(failed, "; ")}
+	}
+	return nil
+}
+
+func summarize(p *dump.Process) dumpSummary {
+	s := dumpSummary{File: p.Path}
+	if p.Info != nil {
+		s.PID, s.Command = p.Info.PID, p.Info.Command
+	}
+	if exe := p.Executable(); exe != nil {
+		s.Executable, s.BuildID = exe.Path, exe.BuildID
+	}
+	return s
+}
+
+// sameExecutable returns a warning when the two dumps come from different
+// executables, by build ID when both cores hold one, else by path.
+func sameExecutable(a, b *dump.Process) string {
+	ea, eb := a.Executable(), b.Executable()
+	switch {
+	case ea == nil || eb == nil:
+		return ""
+	case ea.BuildID != "" && eb.BuildID != "" && ea.BuildID != eb.BuildID:
+		return fmt.Sprintf("OLD and NEW come from different executables (build IDs %s and %s); comparing by name anyway", ea.BuildID, eb.BuildID)
+	case ea.BuildID == "" || eb.BuildID == "":
+		if ea.Path != eb.Path {
+			return fmt.Sprintf("OLD and NEW come from different executables (%s and %s); comparing by name anyway", ea.Path, eb.Path)
+		}
+	}
+	return ""
+}
+
+// goHeap is one side of a Go comparison. It keeps the Program so that more
+// comparisons can be made beside the type histogram: retention groups that
+// grew (from the retain package) belong in diffTypes next to the types.
+type goHeap struct {
+	prog  *gocore.Program
+	types []histogram.Tally
+	total histogram.Tally
+}
+
+func openGoHeap(p *dump.Process, which string, note func(...string), e *env) (*goHeap, error) {
+	stop := startProgress(e, "reading the Go heap of "+which)
+	prog, warnings, err := gocore.Open(p)
+	stop()
+	for _, w := range warnings {
+		note(which + ": " + w)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading the Go heap: %w (--words compares words instead)", which, err)
+	}
+	h := &goHeap{prog: prog}
+	for _, st := range prog.Histogram() {
+		h.types = append(h.types, histogram.Tally{Name: st.Type, Count: st.Count, Bytes: st.Bytes})
+		h.total.Count += st.Count
+		h.total.Bytes += st.Bytes
+	}
+	return h, nil
+}
+
+// diffTypes compares two Go heaps type by type and fills r.
+func diffTypes(r *diffReport, oldP, newP *dump.Process, top int, note func(...string), e *env) ([]measure, error) {
+	oldH, err := openGoHeap(oldP, "OLD", note, e)
+	if err != nil {
+		return nil, err
+	}
+	newH, err := openGoHeap(newP, "NEW", note, e)
+	if err != nil {
+		return nil, err
+	}
+	r.Compare = "types"
+	r.Old.GoVersion, r.New.GoVersion = oldH.prog.Version(), newH.prog.Version()
+	total := histogram.TallyDelta{Name: "the live heap", OldCount: oldH.total.Count, NewCount: newH.total.Count,
+		OldBytes: oldH.total.Bytes, NewBytes: newH.total.Bytes}
+	r.Total.countDelta, r.Total.bytesDelta = deltas(total)
+	ms := []measure{{scope: "total", TallyDelta: total, bytes: true}}
+	rows := []typeDelta{}
+	types := histogram.DiffTallies(oldH.types, newH.types)
+	for _, t := range types {
+		ms = append(ms, measure{scope: "type", TallyDelta: t, bytes: true})
+		if top == 0 || len(rows) < top {
+			c, b := deltas(t)
+			rows = append(rows, typeDelta{Type: t.Name, countDelta: c, bytesDelta: b, change: changeOf(t.OldCount, t.NewCount, t.OldBytes, t.NewBytes)})
+		}
+	}
+	r.Rows, r.Types = len(types), &rows
+	return ms, nil
+}
+
+// diffWords compares two dumps word by word, by meaning, and fills r.
+func diffWords(r *diffReport, oldP, newP *dump.Process, o *options, d *diffFlags, note func(...string)) ([]measure, error) {
+	keyOpts := histogram.KeyOptions{Pointers: d.pointers, SymbolsOnly: d.symbolsOnly}
+	oldSide, oldBytes, err := wordSide(oldP, "OLD", keyOpts, note)
+	if err != nil {
+		return nil, err
+	}
+	newSide, newBytes, err := wordSide(newP, "NEW", keyOpts, note)
+	if err != nil {
+		return nil, err
+	}
+	wd, err := histogram.DiffWords(oldSide, newSide, histogram.WordDiffOptions{SkipZero: o.skipZero})
+	if err != nil {
+		return nil, err
+	}
+	r.Compare = "words"
+	total := histogram.TallyDelta{Name: "the memory in the core", OldCount: wd.OldWords, NewCount: wd.NewWords,
+		OldBytes: oldBytes, NewBytes: newBytes}
+	r.Total.countDelta, r.Total.bytesDelta = deltas(total)
+	if !d.pointers || d.symbolsOnly {
+		r.LeftOutOld, r.LeftOutNew = &wd.OldLeftOut, &wd.NewLeftOut
+		r.leftOutWhy = "pointers outside modules (--pointers compares them by value)"
+		if d.symbolsOnly {
+			r.leftOutWhy = "not symbols (--symbols-only)"
+		}
+	}
+	ms := []measure{{scope: "total", TallyDelta: total, bytes: true}}
+	rows := []wordDelta{}
+	for _, w := range wd.Rows {
+		row := newWordDelta(w)
+		m := measure{scope: "value", alias: row.Symbol, TallyDelta: histogram.TallyDelta{Name: row.Name, OldCount: w.OldCount, NewCount: w.NewCount}}
+		if w.Key.Kind != histogram.KeyValue {
+			m.scope = "word"
+		}
+		ms = append(ms, m)
+		if o.top == 0 || len(rows) < o.top {
+			rows = append(rows, row)
+		}
+	}
+	r.Rows, r.Words = len(wd.Rows), &rows
+	return ms, nil
+}
+
+// wordSide prepares one dump for DiffWords; it also returns the bytes counted.
+func wordSide(p *dump.Process, which string, opts histogram.KeyOptions, note func(...string)) (histogram.WordSide, uint64, error) {
+	sym, warnings, err := symbolize.New(p, symbolize.Options{})
+	if err != nil {
+		return histogram.WordSide{}, 0, fmt.Errorf("%s: loading symbols: %w", which, err)
+	}
+	for _, w := range warnings {
+		note(which + ": " + w)
+	}
+	regions, _ := wordRegions(p, false)
+	var n uint64
+	for _, rg := range regions {
+		n += uint64(len(rg.Data))
+	}
+	return histogram.WordSide{Regions: regions, Keyer: histogram.NewSymbolKeyer(p, sym, opts)}, n, nil
+}
+
+func newWordDelta(w histogram.WordDelta) wordDelta {
+	row := wordDelta{
+		Module:     w.Key.Module,
+		countDelta: countDelta{OldCount: w.OldCount, NewCount: w.NewCount, DeltaCount: w.Delta()},
+		change:     changeOf(w.OldCount, w.NewCount, w.OldCount, w.NewCount),
+		Section:    w.Name.Section, OldValues: hexWords(w.OldValues), NewValues: hexWords(w.NewValues),
+	}
+	off := w.Key.Offset
+	switch w.Key.Kind {
+	case histogram.KeySymbol:
+		row.Kind, row.Symbol, row.Mangled, row.Offset, row.Name = "symbol", w.Name.Symbol, w.Name.Mangled, &off, w.Name.String()
+	case histogram.KeyModule:
+		row.Kind, row.Offset, row.Name = "module", &off, fmt.Sprintf("→ %s+%#x", w.Key.Module, off)
+	default:
+		row.Kind, row.Value, row.Name = string(w.Name.Kind), hexWord(w.Key.Value), w.Name.String()
+		if w.Name.Kind == symbolize.KindOther || w.Name.Kind == symbolize.KindPointer {
+			row.Name = hexWord(w.Key.Value) + " " + row.Name
+		}
+	}
+	return row
+}
+
+func hexWords(vs []uint64) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = hexWord(v)
+	}
+	return out
+}
+
+func deltas(t histogram.TallyDelta) (countDelta, bytesDelta) {
+	return countDelta{OldCount: t.OldCount, NewCount: t.NewCount, DeltaCount: t.DeltaCount()},
+		bytesDelta{OldBytes: t.OldBytes, NewBytes: t.NewBytes, DeltaBytes: t.DeltaBytes()}
+}
+
+// changeOf describes a row by its counts and its sizes (the ratio is of
+// the sizes).
+func changeOf(oldCount, newCount, oldSize, newSize uint64) change {
+	c := change{New: oldCount == 0, Gone: newCount == 0}
+	if oldSize > 0 {
+		r := float64(newSize) / float64(oldSize)
+		c.Ratio = &r
+	}
+	return c
+}
+
+func (r *diffReport) writeText(w io.Writer) {
+	for _, s := range []struct {
+		label string
+		d     dumpSummary
+	}{{"OLD", r.Old}, {"NEW", r.New}} {
+		fmt.Fprintf(w, "%s  %s", s.label, s.d.File)
+		if s.d.PID != 0 {
+			fmt.Fprintf(w, "  pid %d", s.d.PID)
+		}
+		if s.d.Command != "" {
+			fmt.Fprintf(w, "  %s", s.d.Command)
+		}
+		if s.d.GoVersion != "" {
+			fmt.Fprintf(w, "  %s", s.d.GoVersion)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
+	t := r.Total
+	if r.Types != nil {
+		r.writeTypes(w)
+		fmt.Fprintf(w, "\nlive heap: %s objects → %s (%s), %s → %s (%s); %s types compared\n",
+			count(t.OldCount), count(t.NewCount), signedCount(t.DeltaCount),
+			size(t.OldBytes), size(t.NewBytes), signedSize(t.DeltaBytes), count(uint64(r.Rows)))
+	} else {
+		r.writeWords(w)
+		fmt.Fprintf(w, "\nmemory in the core: %s → %s (%s); %s distinct words compared by meaning (the top %s words of each dump); every count is exact\n",
+			size(t.OldBytes), size(t.NewBytes), signedSize(t.DeltaBytes), count(uint64(r.Rows)), count(histogram.DefaultDiffTop))
+		if r.LeftOutOld != nil && *r.LeftOutOld+*r.LeftOutNew > 0 {
+			fmt.Fprintf(w, "left out: %s and %s occurrences of top words that are %s\n", count(*r.LeftOutOld), count(*r.LeftOutNew), r.leftOutWhy)
+		}
+	}
+	if len(r.Checks) > 0 {
+		section(w, "Growth checks")
+		for _, c := range r.Checks {
+			state := "ok  "
+			if c.Exceeded {
+				state = "FAIL"
+			}
+			fmt.Fprintf(w, "%s  %s: %s\n", state, c.Limit, c.Detail)
+		}
+	}
+}
+
+func (r *diffReport) writeTypes(w io.Writer) {
+	t := newTable(">OLD COUNT", ">NEW COUNT", ">DELTA", ">OLD BYTES", ">NEW BYTES", ">DELTA", ">RATIO", "TYPE")
+	for _, row := range *r.Types {
+		t.add(count(row.OldCount), count(row.NewCount), signedCount(row.DeltaCount),
+			size(row.OldBytes), size(row.NewBytes), signedSize(row.DeltaBytes), row.change.text(), row.Type)
+	}
+	t.write(w)
+}
+
+func (r *diffReport) writeWords(w io.Writer) {
+	t := newTable(">OLD COUNT", ">NEW COUNT", ">DELTA", ">RATIO", "WHAT", "WHERE")
+	for _, row := range *r.Words {
+		where := row.Module
+		if where != "" && row.Section != "" {
+			where += " " + row.Section
+		}
+		t.add(count(row.OldCount), count(row.NewCount), signedCount(row.DeltaCount), row.change.text(), row.Name, where)
+	}
+	t.write(w)
+}
+
+func signedCount(d int64) string {
+	if d > 0 {
+		return "+" + humanize.Comma(d)
+	}
+	return humanize.Comma(d)
+}
+
+func signedSize(d int64) string {
+	switch {
+	case d > 0:
+		return "+" + size(uint64(d))
+	case d < 0:
+		return "-" + size(uint64(-d))
+	}
+	return "0 B"
+}
+
+func (c change) text() string {
+	switch {
+	case c.New:
+		return "new"
+	case c.Gone:
+		return "gone"
+	case c.Ratio == nil:
+		return "-"
+	}
+	return fmt.Sprintf("%.2fx", *c.Ratio)
+}
+
+// percentGrowth is the growth from old to new in percent of old: +Inf
+// when old is 0 and new is not.
+func percentGrowth(old, new uint64) float64 {
+	if old == 0 {
+		if new == 0 {
+			return 0
+		}
+		return math.Inf(1)
+	}
+	return 100 * (float64(new) - float64(old)) / float64(old)
+}

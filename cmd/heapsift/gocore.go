@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bytes"
+	"debug/buildinfo"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/gocore"
+	"golang.org/x/term"
+)
+
+// goProgram is an opened Go core: the dump and the heap model on top of it.
+type goProgram struct {
+	proc *dump.Process
+	prog *gocore.Program
+}
+
+func (g *goProgram) Close() { g.proc.Close() }
+
+// openGo opens a core and builds its Go heap model; a core of a program
+// that is not Go is an error.
+func (o *options) openGo(path string, e *env) (*goProgram, error) {
+	p, err := o.openDump(path, e)
+	if err != nil {
+		return nil, err
+	}
+	prog, err := buildGoModel(p, e)
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	return &goProgram{proc: p, prog: prog}, nil
+}
+
+// buildGoModel runs gocore.Open with a progress line and prints its
+// warnings.
+func buildGoModel(p *dump.Process, e *env) (*gocore.Program, error) {
+	stop := startProgress(e, "reading the Go heap")
+	prog, warnings, err := gocore.Open(p)
+	stop()
+	if err != nil {
+		return nil, err
+	}
+	warn(e, warnings)
+	return prog, nil
+}
+
+// isGoCore reports whether the core's executable is at hand and is a Go
+// program.
+func isGoCore(p *dump.Process) bool {
+	exe := p.Executable()
+	if exe == nil || exe.Mismatch || exe.FileData() == nil {
+		return false
+	}
+	_, err := buildinfo.Read(bytes.NewReader(exe.FileData()))
+	return err == nil
+}
+
+// maybeGo builds the Go model when the core is a Go program's, or returns
+// nil. Failures become a warning: the caller still has the generic view.
+func maybeGo(p *dump.Process, e *env) *gocore.Program {
+	if !isGoCore(p) {
+		return nil
+	}
+	prog, err := buildGoModel(p, e)
+	if err != nil {
+		warn(e, []string{"cannot model the Go heap: " + err.Error()})
+		return nil
+	}
+	return prog
+}
+
+// startProgress shows "heapsift: what… 3s" on stderr, refreshed, when
+// stderr is a terminal and the work takes more than a second. The returned
+// function stops it and clears the line.
+func startProgress(e *env, what string) func() {
+	f, ok := e.stderr.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		start := time.Now()
+		shown := false
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				if shown {
+					fmt.Fprint(f, "\r\033[K")
+				}
+				return
+			case <-tick.C:
+				if el := time.Since(start); el > time.Second {
+					fmt.Fprintf(f, "\r%s: %s… %.0fs", programName, what, el.Seconds())
+					shown = true
+				}
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// goInfoReport is the Go runtime's view of a Go core (JSON: docs/json.md).
+type goInfoReport struct {
+	Version    string          `json:"version"`
+	Arch       string          `json:"arch"`
+	GreenTea   bool            `json:"green_tea"`
+	Heap       goHeapReport    `json:"heap"`
+	MemStats   *goMemStats     `json:"memstats,omitempty"`
+	Goroutines int             `json:"goroutines"`
+	Stacks     uint64          `json:"stack_bytes"`
+	Spans      int             `json:"spans"`
+	Unswept    int             `json:"unswept_spans"`
+	byStatus   map[string]int  // for text
+	totals     gocore.Totals   // for text
+	prog       *gocore.Program // for text
+}
+
+type goHeapReport struct {
+	InUse          uint64  `json:"in_use"`
+	LiveObjects    uint64  `json:"live_objects"`
+	LiveBytes      uint64  `json:"live_bytes"`
+	GarbageObjects uint64  `json:"garbage_objects"`
+	GarbageBytes   uint64  `json:"garbage_bytes"`
+	TypedBytes     uint64  `json:"typed_bytes"`
+	TypedShare     float64 `json:"typed_share"`
+}
+
+type goMemStats struct {
+	HeapAlloc   uint64 `json:"heap_alloc"`
+	HeapObjects uint64 `json:"heap_objects"`
+}
+
+func newGoInfoReport(prog *gocore.Program) *goInfoReport {
+	t := prog.Totals()
+	gs := prog.Goroutines()
+	r := &goInfoReport{
+		Version: prog.Version(), Arch: string(prog.Arch()), GreenTea: prog.GreenTea(),
+		Heap: goHeapReport{
+			InUse: t.HeapInUse, LiveObjects: t.LiveObjects, LiveBytes: t.LiveBytes,
+			GarbageObjects: t.GarbageObjects, GarbageBytes: t.GarbageBytes, TypedBytes: t.TypedBytes,
+		},
+		Goroutines: len(gs), Stacks: t.StackBytes, Spans: t.Spans, Unswept: t.UnsweptSpans,
+		byStatus: map[string]int{}, totals: t, prog: prog,
+	}
+	if t.LiveBytes > 0 {
+		r.Heap.TypedShare = float64(t.TypedBytes) / float64(t.LiveBytes)
+	}
+	if t.HaveMemStats {
+		r.MemStats = &goMemStats{HeapAlloc: t.MemStats.HeapAlloc, HeapObjects: t.MemStats.HeapObjects}
+	}
+	for _, g := range gs {
+		r.byStatus[g.Status]++
+	}
+	return r
+}
+
+func (r *goInfoReport) writeText(w io.Writer) {
+	h := r.Heap
+	gt := ""
+	if r.GreenTea {
+		gt = ", Green Tea GC"
+	}
+	fmt.Fprintf(w, "go          %s %s%s\n", r.Version, r.Arch, gt)
+	fmt.Fprintf(w, "heap        %s in use; live %s in %s objects (%s typed); garbage %s in %s objects\n",
+		size(h.InUse), size(h.LiveBytes), count(h.LiveObjects), percent(h.TypedBytes, h.LiveBytes),
+		size(h.GarbageBytes), count(h.GarbageObjects))
+	if m := r.MemStats; m != nil {
+		fmt.Fprintf(w, "memstats    HeapAlloc %s, HeapObjects %s (the runtime's own counters)\n", size(m.HeapAlloc), count(m.HeapObjects))
+	}
+	fmt.Fprintf(w, "goroutines  %d (%s), stacks %s\n", r.Goroutines, statusSummary(r.byStatus), size(r.Stacks))
+}
+
+func statusSummary(m map[string]int) string {
+	order := []string{"running", "runnable", "syscall", "waiting"}
+	var rest []string
+	for st := range m {
+		if !slices.Contains(order, st) {
+			rest = append(rest, st)
+		}
+	}
+	sort.Strings(rest)
+	var parts []string
+	for _, st := range append(order, rest...) {
+		if m[st] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", m[st], st))
+		}
+	}
+	return strings.Join(parts, ", ")
+}

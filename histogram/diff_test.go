@@ -1,0 +1,167 @@
+package histogram
+
+import (
+	"encoding/binary"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+
+	"github.com/heapsift/heapsift/symbolize"
+)
+
+func TestDiffTallies(t *testing.T) {
+	old := []Tally{{"main.Order", 10, 480}, {"main.Session", 5, 440}, {"gone", 3, 30}, {"dup", 1, 8}, {"dup", 1, 8}, {"big", 1, 9000}, {"small", 1, 16}}
+	new := []Tally{{"main.Order", 20, 960}, {"main.Session", 5, 440}, {"fresh", 2, 4096}, {"dup", 3, 24}, {"small", 1, 16}, {"big", 1, 9000}}
+	got := DiffTallies(old, new)
+	want := []TallyDelta{
+		{"fresh", 0, 2, 0, 4096},
+		{"main.Order", 10, 20, 480, 960},
+		{"dup", 2, 3, 16, 24},
+		{"big", 1, 1, 9000, 9000},
+		{"main.Session", 5, 5, 440, 440},
+		{"small", 1, 1, 16, 16},
+		{"gone", 3, 0, 30, 0},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d rows %v, want %v", len(got), got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("row %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if gone := got[len(got)-1]; gone.DeltaBytes() != -30 || gone.DeltaCount() != -3 {
+		t.Errorf("gone: delta %d bytes %d objects, want -30 and -3", gone.DeltaBytes(), gone.DeltaCount())
+	}
+}
+
+// fakeKeyer plays a dump whose "library" is loaded at base: a word in
+// [base, base+libSize) is symbol "sN"+offset (64-byte symbols); words at
+// or above ptrStart are heap pointers, left out; any other word is keyed
+// by value.
+type fakeKeyer struct{ base uint64 }
+
+const (
+	libSize  = 1 << 16
+	ptrStart = 1 << 60
+)
+
+func (f fakeKeyer) Key(v uint64) (WordKey, symbolize.Name, bool) {
+	switch {
+	case v >= f.base && v < f.base+libSize:
+		off := v - f.base
+		return WordKey{Kind: KeySymbol, Module: "lib.so", Symbol: "s" + strconv.FormatUint(off/64, 10), Offset: off % 64},
+			symbolize.Name{Value: v, Kind: symbolize.KindSymbol}, true
+	case v >= ptrStart:
+		return WordKey{}, symbolize.Name{}, false
+	}
+	return WordKey{Kind: KeyValue, Value: v}, symbolize.Name{Value: v}, true
+}
+
+func (f fakeKeyer) Values(keys []WordKey) [][]uint64 {
+	out := make([][]uint64, len(keys))
+	for i, k := range keys {
+		switch k.Kind {
+		case KeySymbol:
+			n, _ := strconv.ParseUint(k.Symbol[1:], 10, 64)
+			out[i] = []uint64{f.base + n*64 + k.Offset}
+		case KeyValue:
+			if _, _, ok := f.Key(k.Value); ok {
+				out[i] = []uint64{k.Value}
+			}
+		}
+	}
+	return out
+}
+
+// fakeDump writes words for a dump with its library at base: counts[j]
+// copies of symbol j's start, noise values, zeros and heap pointers (one
+// of them heavy), in
+// random order, split into aligned regions.
+func fakeDump(rng *rand.Rand, base uint64, counts []int, noise int) []Region {
+	var ws []uint64
+	for j, n := range counts {
+		for range n {
+			ws = append(ws, base+uint64(j)*64)
+		}
+	}
+	for range 3000 { // a heavy heap pointer
+		ws = append(ws, ptrStart+8)
+	}
+	for range noise {
+		switch rng.IntN(4) {
+		case 0:
+			ws = append(ws, 0)
+		case 1:
+			ws = append(ws, uint64(rng.IntN(500)))
+		default:
+			ws = append(ws, ptrStart+rng.Uint64N(1<<20)*8)
+		}
+	}
+	rng.Shuffle(len(ws), func(i, j int) { ws[i], ws[j] = ws[j], ws[i] })
+	data := make([]byte, 0, 8*len(ws))
+	for _, w := range ws {
+		data = binary.LittleEndian.AppendUint64(data, w)
+	}
+	var regions []Region
+	for len(data) > 0 { // aligned pieces, so that every word is counted
+		n := min(len(data), 8*(1+rng.IntN(len(ws)/3+1)))
+		regions = append(regions, Region{Addr: rng.Uint64() &^ 7, Data: data[:n:n]})
+		data = data[n:]
+	}
+	return regions
+}
+
+// TestDiffWordsByMeaning: the library sits at different addresses in the two
+// dumps; symbol counts compare by name, exactly, even for symbols that only
+// one dump's short top list holds.
+func TestDiffWordsByMeaning(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	const syms = 40
+	oldCounts, newCounts := make([]int, syms), make([]int, syms)
+	for j := range syms {
+		oldCounts[j] = 50 + rng.IntN(400)
+		newCounts[j] = oldCounts[j]
+	}
+	newCounts[3] += 5000 // the leak
+	newCounts[7] = 0     // gone
+	oldCounts[9] = 0     // new
+	newCounts[9] = 800
+	oldBase, newBase := uint64(0x7f1200000000), uint64(0x7f5500000000)
+	old := WordSide{Regions: fakeDump(rng, oldBase, oldCounts, 20000), Keyer: fakeKeyer{oldBase}}
+	new := WordSide{Regions: fakeDump(rng, newBase, newCounts, 20000), Keyer: fakeKeyer{newBase}}
+	for _, top := range []int{5, 30, 1000} {
+		d, err := DiffWords(old, new, WordDiffOptions{Top: top, SkipZero: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.OldLeftOut == 0 || d.NewLeftOut == 0 {
+			t.Errorf("top %d: heap pointers were not left out (%d, %d)", top, d.OldLeftOut, d.NewLeftOut)
+		}
+		oldNaive, _ := naive(old.Regions)
+		newNaive, _ := naive(new.Regions)
+		for _, r := range d.Rows {
+			switch r.Key.Kind {
+			case KeySymbol:
+				j, _ := strconv.Atoi(r.Key.Symbol[1:])
+				if r.OldCount != uint64(oldCounts[j]) || r.NewCount != uint64(newCounts[j]) {
+					t.Errorf("top %d: %s: %d -> %d, want %d -> %d", top, r.Key.Symbol, r.OldCount, r.NewCount, oldCounts[j], newCounts[j])
+				}
+			case KeyValue:
+				if r.OldCount != oldNaive[r.Key.Value] || r.NewCount != newNaive[r.Key.Value] {
+					t.Errorf("top %d: value %d: %d -> %d, want %d -> %d", top, r.Key.Value, r.OldCount, r.NewCount,
+						oldNaive[r.Key.Value], newNaive[r.Key.Value])
+				}
+				if r.Key.Value == 0 {
+					t.Errorf("top %d: 0 listed under SkipZero", top)
+				}
+			}
+		}
+		if first := d.Rows[0]; first.Key.Symbol != "s3" || first.Delta() != 5000 {
+			t.Errorf("top %d: first row %+v, want s3 grown by 5000", top, first)
+		}
+		if last := d.Rows[len(d.Rows)-1]; top >= 30 && (last.Key.Symbol != "s7" || last.NewCount != 0) {
+			t.Errorf("top %d: last row %+v, want s7 gone", top, last)
+		}
+	}
+}

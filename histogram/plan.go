@@ -1,0 +1,110 @@
+package histogram
+
+import (
+	"encoding/binary"
+	"sync"
+	"sync/atomic"
+)
+
+// plan cuts the aligned words of regions into chunks of at most chunkWords
+// words each. Every chunk starts at an aligned address and holds whole
+// words. It also returns the total number of words.
+func plan(regions []Region, chunkWords int) ([][]byte, uint64) {
+	var chunks [][]byte
+	var words uint64
+	step := max(chunkWords, 1) * 8
+	for _, r := range regions {
+		skip := -r.Addr & 7 // bytes before the first aligned address
+		if uint64(len(r.Data)) <= skip {
+			continue
+		}
+		d := r.Data[skip:]
+		d = d[:len(d)&^7]
+		words += uint64(len(d) / 8)
+		for len(d) > 0 {
+			n := min(len(d), step)
+			chunks = append(chunks, d[:n:n])
+			d = d[n:]
+		}
+	}
+	return chunks, words
+}
+
+// run splits p, which holds at least one word, into its first word, the
+// number of times that word repeats at the start of p, and the rest of p.
+func run(p []byte) (uint64, uint64, []byte) {
+	w := binary.LittleEndian.Uint64(p)
+	n := uint64(1)
+	p = p[8:]
+	for len(p) >= 8 && binary.LittleEndian.Uint64(p) == w {
+		n++
+		p = p[8:]
+	}
+	return w, n, p
+}
+
+// countInto adds the words of p to t, except 0, whose count it returns.
+func countInto(t *counter, p []byte) (zeros uint64) {
+	for len(p) >= 8 {
+		w, n, rest := run(p)
+		p = rest
+		if w == 0 {
+			zeros += n
+			continue
+		}
+		t.add(w, n)
+	}
+	return zeros
+}
+
+// countAll counts every word of chunks exactly. It is meant for small
+// inputs: the table grows with the number of distinct values.
+func countAll(chunks [][]byte) (*counter, uint64) {
+	t := newCounter(0)
+	var zeros uint64
+	for _, c := range chunks {
+		zeros += countInto(t, c)
+	}
+	return t, zeros
+}
+
+// sample counts blocks of cfg.sampleBlock words spaced evenly over the
+// words of chunks, about cfg.sampleWords words in all. Zero is left out: it
+// is counted exactly by every full pass.
+func sample(chunks [][]byte, words uint64, cfg config) *counter {
+	block := uint64(max(cfg.sampleBlock, 1))
+	blocks := max(uint64(cfg.sampleWords)/block, 1)
+	stride := max(words/blocks, block)
+	t := newCounter(0)
+	var base, next uint64 // word index of the chunk, of the next block
+	for _, c := range chunks {
+		n := uint64(len(c) / 8)
+		for next < base+n {
+			start := next - base
+			end := min(start+block, n)
+			countInto(t, c[start*8:end*8])
+			next += stride
+		}
+		base += n
+	}
+	return t
+}
+
+// parallel calls scan(worker, chunk) for every chunk, on workers goroutines
+// that take chunks in order as they become free.
+func parallel(chunks [][]byte, workers int, scan func(worker int, chunk []byte)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(len(chunks)) {
+					return
+				}
+				scan(w, chunks[i])
+			}
+		})
+	}
+	wg.Wait()
+}

@@ -128,8 +128,7 @@ func diffCommand() *command {
 			fs.BoolVar(&d.pointers, "pointers", false, "words: compare pointers into the heap, stacks and anonymous memory by value\n(meaningful only for two dumps of one process; left out by default)")
 			fs.BoolVar(&o.skipZero, "skip-zero", false, "words: leave the word 0 out")
 			fs.StringVar(&d.oldExe, "old-exe", "", "the executable OLD came from, when it differs from NEW's (--exe)")
-			addDumpFlags(fs, o)
-			addJSONFlag(fs, o)
+			addCoreFlags(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error { return runDiff(o, d, args[0], args[1], e) },
 	}

@@ -105,8 +105,7 @@ func histogramCommand() *command {
 		flags: func(fs *pflag.FlagSet, o *options) {
 			fs.IntVar(&o.top, "top", 30, "show the N largest types (0: all)")
 			fs.StringVar(&sortBy, "sort", "bytes", "order by bytes or count")
-			addDumpFlags(fs, o)
-			addJSONFlag(fs, o)
+			addCoreFlags(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error {
 			if sortBy != "bytes" && sortBy != "count" {
@@ -118,11 +117,7 @@ func histogramCommand() *command {
 			}
 			defer g.Close()
 			r := newHistogramReport(g.prog, sortBy, o.top)
-			if o.json {
-				return writeJSON(e.stdout, r)
-			}
-			r.writeText(e.stdout)
-			return nil
+			return o.emit(e, r)
 		},
 	}
 }
@@ -146,8 +141,7 @@ func objectsCommand() *command {
 			fs.StringVar(&typ, "type", "", "only objects of this type (as the histogram names it)")
 			fs.IntVar(&limit, "limit", 100, "list at most N objects (0: all)")
 			fs.BoolVar(&garbage, "garbage", false, "also list allocated objects no root reaches")
-			addDumpFlags(fs, o)
-			addJSONFlag(fs, o)
+			addCoreFlags(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error {
 			g, err := o.openGo(args[0], e)
@@ -224,8 +218,7 @@ func goroutinesCommand() *command {
 		summary: "Go cores: every goroutine with its status, wait reason and stack (func file:line).",
 		example: "heapsift goroutines core\nheapsift goroutines --json core | jq '.goroutines[] | select(.wait_reason == \"chan receive\") | .id'",
 		flags: func(fs *pflag.FlagSet, o *options) {
-			addDumpFlags(fs, o)
-			addJSONFlag(fs, o)
+			addCoreFlags(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error {
 			g, err := o.openGo(args[0], e)

@@ -142,8 +142,7 @@ func infoCommand() *command {
 		summary: "Describe a core: process, fatal signal, threads, memory, executable (and the Go runtime's view on a Go core).",
 		example: "heapsift info core.25867\nheapsift info --json core | jq .signal",
 		flags: func(fs *pflag.FlagSet, o *options) {
-			addDumpFlags(fs, o)
-			addJSONFlag(fs, o)
+			addCoreFlags(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error {
 			p, err := o.openDump(args[0], e)
@@ -155,11 +154,7 @@ func infoCommand() *command {
 			if prog := maybeGo(p, e); prog != nil {
 				r.Go = newGoInfoReport(prog)
 			}
-			if o.json {
-				return writeJSON(e.stdout, r)
-			}
-			r.writeText(e.stdout)
-			return nil
+			return o.emit(e, r)
 		},
 	}
 }
@@ -184,8 +179,7 @@ func mappingsCommand() *command {
 		summary: "List the core's memory mappings: range, permissions, name, and where their bytes come from.",
 		example: "heapsift mappings core\nheapsift mappings --json core | jq '.mappings[] | select(.missing > 0)'",
 		flags: func(fs *pflag.FlagSet, o *options) {
-			addDumpFlags(fs, o)
-			addJSONFlag(fs, o)
+			addCoreFlags(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error {
 			p, err := o.openDump(args[0], e)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
@@ -34,6 +35,12 @@ func addDumpFlags(fs *pflag.FlagSet, o *options) {
 	fs.StringSliceVar(&o.libDirs, "lib-dir", nil, "directory to search for mapped files by name (repeatable)")
 	fs.BoolVar(&o.raw, "raw", false, "read the file as a flat memory image, not an ELF core")
 	fs.StringVar(&o.baseStr, "base", "0", "with --raw: the address of the file's first byte")
+}
+
+// addCoreFlags adds the flags every command that reads a core takes.
+func addCoreFlags(fs *pflag.FlagSet, o *options) {
+	addDumpFlags(fs, o)
+	addJSONFlag(fs, o)
 }
 
 func addJSONFlag(fs *pflag.FlagSet, o *options) {
@@ -100,4 +107,19 @@ func warn(e *env, ws []string) {
 	for _, w := range ws {
 		fmt.Fprintf(e.stderr, "%s: warning: %s\n", programName, oneLine(w))
 	}
+}
+
+// textReport is a result that renders itself for people; as JSON it is
+// marshalled as it is.
+type textReport interface {
+	writeText(w io.Writer)
+}
+
+// emit prints r as JSON with --json, as text otherwise.
+func (o *options) emit(e *env, r textReport) error {
+	if o.json {
+		return writeJSON(e.stdout, r)
+	}
+	r.writeText(e.stdout)
+	return nil
 }

@@ -14,8 +14,7 @@ func overviewCommand() *command {
 		example: "heapsift core.25867\nheapsift --exe ./server core\nheapsift --json core | jq .words",
 		flags: func(fs *pflag.FlagSet, o *options) {
 			addWordFlags(fs, o, 20)
-			addDumpFlags(fs, o)
-			addJSONFlag(fs, o)
+			addCoreFlags(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error {
 			p, err := o.openDump(args[0], e)

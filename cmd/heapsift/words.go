@@ -120,8 +120,7 @@ func wordsCommand() *command {
 		example: "heapsift words core.25867\nheapsift words --top 50 --skip-zero core\nheapsift words --json core | jq '.words[0]'\nheapsift words --raw --base 0x7f0000000000 memory.bin",
 		flags: func(fs *pflag.FlagSet, o *options) {
 			addWordFlags(fs, o, 20)
-			addDumpFlags(fs, o)
-			addJSONFlag(fs, o)
+			addCoreFlags(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error {
 			p, err := o.openDump(args[0], e)
@@ -133,11 +132,7 @@ func wordsCommand() *command {
 			if err != nil {
 				return err
 			}
-			if o.json {
-				return writeJSON(e.stdout, r)
-			}
-			r.writeText(e.stdout)
-			return nil
+			return o.emit(e, r)
 		},
 	}
 }
@@ -165,8 +160,7 @@ func symbolCommand() *command {
 		summary: "Say what each address is, like gdb's 'info symbol', without gdb.",
 		example: "heapsift symbol core.25867 0x7f01104e0c70\n  0x7f01104e0c70: PyTuple_Type in section .data of /usr/lib/libpython3.6m.so.1.0",
 		flags: func(fs *pflag.FlagSet, o *options) {
-			addDumpFlags(fs, o)
-			addJSONFlag(fs, o)
+			addCoreFlags(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error {
 			addrs := make([]uint64, 0, len(args)-1)

@@ -2,6 +2,7 @@ package histogram
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"sync"
 	"sync/atomic"
 )
@@ -73,9 +74,14 @@ func countAll(chunks [][]byte) (*counter, uint64) {
 // is counted exactly by every full pass.
 func sample(chunks [][]byte, words uint64, cfg config) *counter {
 	block := uint64(max(cfg.sampleBlock, 1))
-	blocks := max(uint64(cfg.sampleWords)/block, 1)
+	// Small inputs need a smaller sample: a 32nd of the words, but never
+	// under an eighth of the configured size.
+	want := min(uint64(cfg.sampleWords), max(uint64(cfg.sampleWords)/8, words/32))
+	blocks := max(want/block, 1)
 	stride := max(words/blocks, block)
 	t := newCounter(0)
+	// Size the table for the sample up front instead of growing it.
+	t.resize(uint(max(bits.Len64(want), int(minTableBits))))
 	var base, next uint64 // word index of the chunk, of the next block
 	for _, c := range chunks {
 		n := uint64(len(c) / 8)

@@ -30,7 +30,7 @@ func (pr *propagator) closure(a uint64) {
 		return
 	}
 	p.objType[obj] = t
-	pr.work = append(pr.work, obj)
+	pr.retyped(obj)
 }
 
 // closureType returns the type of closures of the function holding pc.

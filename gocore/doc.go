@@ -11,11 +11,14 @@
 //     (0..NumObjects()-1), with its address and size: the size of its size
 //     class, as runtime.MemStats counts it, so that the sizes of all
 //     objects add up to HeapAlloc;
+//   - the pointer graph: for each object, the objects its pointer words
+//     point to and the offsets of those words (Edges, ForEachPointer),
+//     extracted once from the runtime's pointer bitmaps and malloc
+//     headers, span memory read in address order by one worker per CPU;
 //   - which objects are reachable from the GC roots (data and bss,
 //     finalizer and cleanup records, span specials, goroutine stacks
-//     unwound by package gocore/stack), found by a mark phase that follows
-//     the runtime's own pointer bitmaps; the rest is garbage the core still
-//     holds;
+//     unwound by package gocore/stack), found by a mark phase over the
+//     pointer graph; the rest is garbage the core still holds;
 //   - each live object's Go type, from malloc headers and span.largeType
 //     first, then propagated from typed roots (globals, stack variables)
 //     along typed pointers, slices, strings, interfaces, maps, channels and

@@ -1,95 +1,91 @@
 package gocore
 
-// Marking: every object reachable from the roots, following the pointer
-// words the runtime's GC information names (scan.go), with an explicit work
-// stack and a bitset, as the GC does. (Objects with finalizers are not
-// marked by their finalizer, but what they point to is: roots.go adds those
-// referents as roots.)
+// Marking: every object reachable from the roots, following the edges of
+// the pointer graph (edges.go), which follow the pointer words the
+// runtime's GC information names (scan.go). (Objects with finalizers are
+// not marked by their finalizer, but what they point to is: roots.go adds
+// those referents as roots.)
+//
+// Marked objects not yet scanned are grey. They are scanned in sweeps over
+// the heap in address order, so that the graph is read sequentially: an
+// object greyed ahead of the sweep's finger waits for the finger, one
+// greyed behind it for the next sweep. A sweep with little to do costs
+// little (a pass over a bitset), but a long list whose nodes each point to
+// the one before them in memory would take a sweep per node: after
+// maxSweeps sweeps, objects greyed behind the finger go on a work stack
+// and are scanned at once.
 
-import (
-	"encoding/binary"
-	"math/bits"
-
-	"github.com/heapsift/heapsift/dump"
-)
+import "math/bits"
 
 func (p *Program) isLive(obj uint32) bool { return p.live[obj/64]&(1<<(obj%64)) != 0 }
 
 // marker holds the state of the mark phase.
 type marker struct {
-	p    *Program
-	h    *heap
-	live []uint64
-	work []uint32
+	g      *edgeGraph
+	live   []uint64
+	grey   []uint64
+	greys  int    // set bits in grey
+	finger uint32 // the object the sweep is at
+	atOnce bool   // objects greyed behind the finger go on work
+	work   []uint32
 }
 
-// grey marks the object holding address a, if any, and queues it.
-func (m *marker) grey(a uint64) {
-	h := m.h
-	if dump.Address(a) < h.lo || dump.Address(a) >= h.hi {
-		return
-	}
-	obj, _, ok := h.findObject(dump.Address(a))
-	if !ok {
-		return
-	}
-	if m.live[obj/64]&(1<<(obj%64)) == 0 {
-		m.live[obj/64] |= 1 << (obj % 64)
-		m.work = append(m.work, obj)
-	}
-}
-
-// mark computes p.live.
-func (p *Program) mark() {
-	m := &marker{p: p, h: &p.heap, live: make([]uint64, (len(p.heap.addr)+63)/64)}
+// mark computes p.live, making at most maxSweeps sweeps before the work
+// stack takes over.
+func (p *Program) mark(maxSweeps int) {
+	n := (len(p.heap.addr) + 63) / 64
+	m := &marker{g: &p.edges, live: makeHuge[uint64](n), grey: makeHuge[uint64](n)}
 	for i := range p.roots {
-		obj := uint32(p.roots[i].Object)
-		if m.live[obj/64]&(1<<(obj%64)) == 0 {
-			m.live[obj/64] |= 1 << (obj % 64)
-			m.work = append(m.work, obj)
-		}
+		m.shade(uint32(p.roots[i].Object))
 	}
-	for len(m.work) > 0 {
-		obj := m.work[len(m.work)-1]
-		m.work = m.work[:len(m.work)-1]
-		m.scan(obj)
+	for sweep := 1; m.greys > 0; sweep++ {
+		m.sweep()
+		m.atOnce = sweep >= maxSweeps
 	}
 	p.live = m.live
 }
 
-// scan greys what object obj points to. It is forEachPointerWord
-// specialized for the mark loop.
+// shade marks obj, if it is not marked yet, and greys it.
+func (m *marker) shade(obj uint32) {
+	w, bit := obj/64, uint64(1)<<(obj%64)
+	if m.live[w]&bit != 0 {
+		return
+	}
+	m.live[w] |= bit
+	if m.atOnce && obj <= m.finger {
+		m.work = append(m.work, obj)
+		return
+	}
+	m.grey[w] |= bit
+	m.greys++
+}
+
+// sweep scans the grey objects in address order.
+func (m *marker) sweep() {
+	m.finger = 0
+	for w := range m.grey {
+		for m.grey[w] != 0 {
+			b := uint32(bits.TrailingZeros64(m.grey[w]))
+			m.grey[w] &^= 1 << b
+			m.greys--
+			obj := uint32(w)*64 + b
+			m.finger = obj
+			m.scan(obj)
+			for len(m.work) > 0 {
+				o := m.work[len(m.work)-1]
+				m.work = m.work[:len(m.work)-1]
+				m.scan(o)
+			}
+		}
+	}
+}
+
+// scan shades the targets of obj.
 func (m *marker) scan(obj uint32) {
-	h := m.h
-	s := &h.spans[h.spanOf[obj]]
-	if s.noscan || s.mem == nil {
-		return
-	}
-	base := uint64(h.addr[obj] - s.base)
-	mem := s.mem[base : base+s.elemsize]
-	if s.heapBits == 0 {
-		if rt, start := m.p.scanType(s, mem); rt != nil {
-			tilePointers(rt, mem, start, func(_, val uint64) bool {
-				m.grey(val)
-				return true
-			})
+	targets, _ := m.g.of(obj)
+	for _, t := range targets {
+		if m.live[t/64]&(1<<(t%64)) == 0 {
+			m.shade(t)
 		}
-		return
-	}
-	hb := s.mem[s.heapBits:]
-	w0 := base / 8
-	nw := s.elemsize / 8
-	for w := uint64(0); w < nw; {
-		bit := w0 + w
-		// Take the bits of up to 8 words at once.
-		b := uint64(hb[bit/8]) >> (bit % 8)
-		n := min(8-bit%8, nw-w)
-		b &= 1<<n - 1
-		for b != 0 {
-			i := uint64(bits.TrailingZeros64(b))
-			b &= b - 1
-			m.grey(binary.LittleEndian.Uint64(mem[(w+i)*8:]))
-		}
-		w += n
 	}
 }

@@ -3,9 +3,11 @@ package gocore
 // Objects: every allocated slot of every in-use span is a heap object. They
 // are numbered densely in address order. The allocated slots of all spans
 // form one bitset (slot-ordered, span after span), and a rank directory
-// (set bits before each 64-bit word) turns a slot's bit into its object
-// number in O(1): address -> span (page table) -> slot (multiply by the
-// span's divMagic) -> bit -> rank.
+// (set bits before each 64-bit word, kept beside the word) turns a slot's
+// bit into its object number in O(1): address -> span (page table) -> slot
+// (multiply by the span's divMagic) -> bit -> rank. The tables findObject
+// reads per pointer are compact (32 bytes per page, 16 per 64 slots), so
+// that for heaps of millions of objects they mostly stay in cache.
 
 import (
 	"encoding/binary"
@@ -20,8 +22,7 @@ type heap struct {
 	hp     heapParams
 	spans  []span
 	pages  pageTable
-	alloc  []uint64       // allocated slots, span after span
-	rank   []uint32       // set bits of alloc before each word
+	alloc  []allocWord    // allocated slots, span after span
 	addr   []dump.Address // object number -> address
 	spanOf []uint32       // object number -> span index
 	lo, hi dump.Address   // address range of all spans
@@ -35,11 +36,11 @@ func (r *reader) enumerate(h *heap, l spanLayout) ([]string, error) {
 		h.spans[i].slotBit = nslots
 		nslots += uint64(h.spans[i].nelems)
 	}
-	h.alloc = make([]uint64, (nslots+63)/64)
+	allocated := make([]uint64, (nslots+63)/64)
 	var nobj uint64
 	for i := range h.spans {
 		s := &h.spans[i]
-		n, err := r.markAllocated(s, h.alloc, l)
+		n, err := r.markAllocated(s, allocated, l)
 		if err != nil {
 			warns = append(warns, err.Error())
 		}
@@ -50,20 +51,20 @@ func (r *reader) enumerate(h *heap, l spanLayout) ([]string, error) {
 	if nobj >= 1<<32-1 {
 		return warns, fmt.Errorf("%d heap objects are too many", nobj)
 	}
-	h.rank = make([]uint32, len(h.alloc))
+	h.alloc = makeHuge[allocWord](len(allocated))
 	var c uint32
-	for i, w := range h.alloc {
-		h.rank[i] = c
+	for i, w := range allocated {
+		h.alloc[i] = allocWord{bits: w, rank: c}
 		c += uint32(bits.OnesCount64(w))
 	}
-	h.addr = make([]dump.Address, nobj)
-	h.spanOf = make([]uint32, nobj)
+	h.addr = makeHuge[dump.Address](int(nobj))
+	h.spanOf = makeHuge[uint32](int(nobj))
 	for i := range h.spans {
 		s := &h.spans[i]
 		obj := s.firstObj
 		for slot := uint64(0); slot < uint64(s.nelems); slot++ {
 			b := s.slotBit + slot
-			if h.alloc[b/64]&(1<<(b%64)) == 0 {
+			if allocated[b/64]&(1<<(b%64)) == 0 {
 				continue
 			}
 			h.addr[obj] = s.base + dump.Address(slot*s.elemsize)
@@ -105,28 +106,41 @@ func (r *reader) markAllocated(s *span, alloc []uint64, l spanLayout) (uint32, e
 	return n, nil
 }
 
+// allocWord is 64 slots' allocated bits and the number of allocated slots
+// before them (the object number of the first).
+type allocWord struct {
+	bits uint64
+	rank uint32
+}
+
 // findObject returns the object holding address a and a's offset in it.
 func (h *heap) findObject(a dump.Address) (obj uint32, off uint64, ok bool) {
 	if a < h.lo || a >= h.hi {
 		return 0, 0, false
 	}
-	si := h.pages.spanAt(a)
-	if si < 0 {
-		return 0, 0, false
+	obj, off, _, ok = h.lookup(uint64(a))
+	return obj, off, ok
+}
+
+// lookup returns the object holding address a, which must be in [h.lo,
+// h.hi), a's offset in it, and the entry of its page.
+func (h *heap) lookup(a uint64) (obj uint32, off uint64, ps *pageSpan, ok bool) {
+	ps = h.pages.spanAt(a)
+	if ps == nil {
+		return 0, 0, nil, false
 	}
-	s := &h.spans[si]
-	slot := s.slotOf(a)
-	if slot >= uint64(s.nelems) {
-		return 0, 0, false
+	rel := a - uint64(ps.base)
+	slot := (rel * uint64(ps.divMul)) >> 32
+	if slot >= uint64(ps.nelems) {
+		return 0, 0, nil, false
 	}
-	b := s.slotBit + slot
-	w := h.alloc[b/64]
+	b := ps.slotBit + slot
+	w := &h.alloc[b/64]
 	m := uint64(1) << (b % 64)
-	if w&m == 0 {
-		return 0, 0, false
+	if w.bits&m == 0 {
+		return 0, 0, nil, false
 	}
-	obj = h.rank[b/64] + uint32(bits.OnesCount64(w&(m-1)))
-	return obj, uint64(a-s.base) - slot*s.elemsize, true
+	return w.rank + uint32(bits.OnesCount64(w.bits&(m-1))), rel - slot*ps.elemsize, ps, true
 }
 
 // size returns object obj's size in bytes (its size class's size).

@@ -19,7 +19,7 @@ func (pr *propagator) apply(lay []slot, r *region, base uint64) {
 		case slotPtr:
 			if v, ok := pr.word(r, off); ok && v != 0 {
 				t := pr.p.downcast(s.target, v)
-				pr.offer(v, t, pr.p.types.types[t].size, offerExact)
+				pr.offer(r, off, v, t, pr.p.types.types[t].size, offerExact)
 			}
 		case slotSlice:
 			pr.slice(r, off, s.target)
@@ -73,9 +73,10 @@ func (p *Program) interiorOK(kind offerKind, t TypeID, off uint64) bool {
 	return false
 }
 
-// offer proposes type t for the object that address a points to; size is
-// how many bytes of the object the referring slot describes.
-func (pr *propagator) offer(a uint64, t TypeID, size uint64, kind offerKind) {
+// offer proposes type t for the object that address a, read at offset at
+// of region r (nil if a comes from elsewhere), points to; size is how many
+// bytes of the object the referring slot describes.
+func (pr *propagator) offer(r *region, at, a uint64, t TypeID, size uint64, kind offerKind) {
 	p := pr.p
 	if t == NoType || size == 0 {
 		return
@@ -84,11 +85,16 @@ func (pr *propagator) offer(a uint64, t TypeID, size uint64, kind offerKind) {
 	if dump.Address(a) < h.lo || dump.Address(a) >= h.hi {
 		return
 	}
-	obj, off, ok := h.findObject(dump.Address(a))
-	if !ok || !p.isLive(obj) || p.isFixed(obj) {
+	obj, ok := pr.resolve(r, at, a)
+	if !ok || pr.open[obj/64]&(1<<(obj%64)) == 0 {
 		return
 	}
-	s := &h.spans[h.spanOf[obj]]
+	s := h.pages.spanAt(a)
+	if s == nil {
+		return
+	}
+	rel := a - uint64(s.base)
+	off := rel - (rel*uint64(s.divMul))>>32*s.elemsize
 	if s.noscan && s.class == tinyClass && size < tinySize {
 		// A tiny-allocator block: it may hold several small values.
 		if p.objType[obj] == NoType {
@@ -125,7 +131,7 @@ func (pr *propagator) offer(a uint64, t TypeID, size uint64, kind offerKind) {
 		}
 	}
 	p.objType[obj] = nt
-	pr.work = append(pr.work, obj)
+	pr.retyped(obj)
 }
 
 // tinyBlockType returns the type given to tiny-allocator blocks.
@@ -178,7 +184,7 @@ func (pr *propagator) slice(r *region, off uint64, elem TypeID) {
 	if !ok || c == 0 || c > 1<<40 {
 		return
 	}
-	pr.offer(ptr, elem, c*pr.p.types.types[elem].size, offerFit)
+	pr.offer(r, off, ptr, elem, c*pr.p.types.types[elem].size, offerFit)
 }
 
 // str handles a string header at offset off: its bytes are a [n]uint8.
@@ -192,7 +198,7 @@ func (pr *propagator) str(r *region, off uint64) {
 		return
 	}
 	if u8 := pr.p.byteType(); u8 != NoType {
-		pr.offer(ptr, u8, n, offerBytes)
+		pr.offer(r, off, ptr, u8, n, offerBytes)
 	}
 }
 
@@ -243,7 +249,7 @@ func (pr *propagator) iface(r *region, off uint64, withItab bool) {
 	if !ok || data == 0 {
 		return
 	}
-	pr.offer(data, t, rt.size, offerExact)
+	pr.offer(r, off+8, data, t, rt.size, offerExact)
 }
 
 // swissDir handles map<K,V>.dirPtr: a single group when dirLen is 0, else
@@ -258,10 +264,10 @@ func (pr *propagator) swissDir(r *region, base uint64, s *slot) {
 		return
 	}
 	if n == 0 {
-		pr.offer(ptr, s.aux, pr.p.types.types[s.aux].size, offerExact)
+		pr.offer(r, base+s.off, ptr, s.aux, pr.p.types.types[s.aux].size, offerExact)
 		return
 	}
-	pr.offer(ptr, s.target, n*8, offerFit)
+	pr.offer(r, base+s.off, ptr, s.target, n*8, offerFit)
 }
 
 // chanBuf handles hchan<T>.buf: a separate buffer of dataqsiz elements
@@ -285,7 +291,7 @@ func (pr *propagator) chanBuf(r *region, base uint64, s *slot) {
 		return
 	}
 	if t := p.typeOfRuntime(rt); t != NoType {
-		pr.offer(buf, t, n*rt.size, offerFit)
+		pr.offer(r, base+s.off, buf, t, n*rt.size, offerFit)
 	}
 }
 

@@ -32,6 +32,7 @@ type Program struct {
 	objType []TypeID // object -> type
 	fixed   []uint64 // objects whose type came from a malloc header or largeType
 	live    []uint64 // objects reachable from the roots
+	edges   edgeGraph
 
 	modules        []module
 	roots          []Root
@@ -153,25 +154,26 @@ func (p *Program) build() error {
 		return fmt.Errorf("reading heap spans: %w", err)
 	}
 	p.heap.spans = spans
-	if err := p.heap.pages.build(spans, p.heap.hp.pageSize, p.heap.hp.arenaBytes); err != nil {
-		return fmt.Errorf("indexing heap spans: %w", err)
-	}
 	warns, err = p.enumerate(&p.heap, p.spanL)
 	p.warnings = append(p.warnings, warns...)
 	if err != nil {
 		return err
 	}
+	if err := p.heap.pages.build(spans, p.heap.hp.pageSize, p.heap.hp.arenaBytes); err != nil {
+		return fmt.Errorf("indexing heap spans: %w", err)
+	}
 	if p.classSize, err = p.classSizes(); err != nil {
 		p.warnf("reading the size class table: %v", err)
 	}
-	p.objType = make([]TypeID, len(p.heap.addr))
-	p.fixed = make([]uint64, (len(p.heap.addr)+63)/64)
+	p.objType = makeHuge[TypeID](len(p.heap.addr))
+	p.fixed = makeHuge[uint64]((len(p.heap.addr) + 63) / 64)
 	p.typeFromHeaders()
 	p.readGoroutines()
 	p.sortLiveStackSlots()
 	p.collectRoots()
-	p.mark()
-	p.propagateTypes()
+	p.edges = p.buildEdges(edgeChunkShift)
+	p.mark(maxSweeps)
+	p.propagateTypes(maxSweeps)
 	p.checkMemStats()
 	return nil
 }

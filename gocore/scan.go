@@ -97,17 +97,13 @@ func tilePointers(rt *rtype, mem []byte, start uint64, fn func(off uint64, val u
 
 // ForEachPointer calls fn for each pointer from object obj to a heap
 // object, with the offset of the pointer within obj and the target object
-// number, following the runtime's GC information. fn returns false to
-// stop.
+// number, following the runtime's GC information, in increasing offset
+// order (the edges Edges returns). fn returns false to stop.
 func (p *Program) ForEachPointer(obj int, fn func(offset uint64, target int) bool) {
-	if obj < 0 || obj >= len(p.heap.addr) {
-		return
-	}
-	h := &p.heap
-	p.forEachPointerWord(uint32(obj), func(off, val uint64) bool {
-		if t, _, ok := h.findObject(dump.Address(val)); ok {
-			return fn(off, int(t))
+	targets, offsets := p.Edges(obj)
+	for i, t := range targets {
+		if !fn(uint64(offsets[i]), int(t)) {
+			return
 		}
-		return true
-	})
+	}
 }

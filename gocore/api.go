@@ -23,15 +23,20 @@ func (p *Program) NumObjects() int { return len(p.heap.addr) }
 func (p *Program) Object(i int) Object {
 	o := uint32(i)
 	return Object{
-		Addr: p.heap.addr[o],
+		Addr: p.Addr(int(o)),
 		Size: p.heap.size(o),
 		Type: p.objType[o],
 		Live: p.isLive(o),
 	}
 }
 
-// Addr returns object i's address.
-func (p *Program) Addr(i int) dump.Address { return p.heap.addr[i] }
+// Addr returns object i's address: where its value starts, as the program
+// saw it. For an object with a malloc header (pointerful objects over 512
+// bytes) that is 8 bytes into its allocation slot; Size still counts the
+// whole slot, as MemStats does. Every offset the API gives is from Addr.
+func (p *Program) Addr(i int) dump.Address {
+	return p.heap.addr[i] + dump.Address(p.dataStart(uint32(i)))
+}
 
 // Size returns object i's size in bytes (its size class's size).
 func (p *Program) Size(i int) uint64 { return p.heap.size(uint32(i)) }
@@ -55,10 +60,18 @@ func (p *Program) TypeName(t TypeID) string {
 	return p.types.types[t].name
 }
 
-// ObjectAt returns the object holding address a and a's offset in it.
+// ObjectAt returns the object holding address a and a's offset from the
+// object's Addr. An address inside a malloc header belongs to no value.
 func (p *Program) ObjectAt(a dump.Address) (obj int, offset uint64, ok bool) {
 	o, off, ok := p.heap.findObject(a)
-	return int(o), off, ok
+	if !ok {
+		return 0, 0, false
+	}
+	start := p.dataStart(o)
+	if off < start {
+		return 0, 0, false
+	}
+	return int(o), off - start, true
 }
 
 // TypeStat is one line of the type histogram of live objects.

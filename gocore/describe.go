@@ -66,11 +66,6 @@ func (p *Program) FieldPath(obj int, off uint64) string {
 	if t == NoType {
 		return ""
 	}
-	start := p.dataStart(o)
-	if off < start {
-		return "(malloc header)"
-	}
-	off -= start
 	return p.typePath(t, off)
 }
 
@@ -96,7 +91,10 @@ func (p *Program) typePath(t TypeID, off uint64) string {
 // offset and field ("0xc000123450: main.Session+16 .User"), or the global
 // variable holding it.
 func (p *Program) Describe(a dump.Address) string {
-	if obj, off, ok := p.heap.findObject(a); ok {
+	if obj, off, ok := p.heap.findObject(a); ok && off < p.dataStart(obj) {
+		return fmt.Sprintf("%#x: the malloc header of the object at %#x", uint64(a), uint64(p.Addr(int(obj))))
+	}
+	if obj, off, ok := p.ObjectAt(a); ok {
 		o := uint32(obj)
 		name := p.TypeName(p.objType[o])
 		if p.objType[o] == NoType {

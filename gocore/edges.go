@@ -132,8 +132,10 @@ func (b *edgeBuilder) chunk(lo, hi uint32, start []uint32) edgeChunk {
 			if s.heapBits != 0 {
 				b.bitmapWords(mem, s.mem[s.heapBits:], base/8)
 			} else if rt, from := b.scanType(s, mem); rt != nil {
+				// Offsets are kept from the value's start, after
+				// any malloc header.
 				tilePointers(rt, mem, from, func(off, val uint64) bool {
-					b.add(off, val)
+					b.add(off-from, val)
 					return true
 				})
 			}
@@ -234,7 +236,8 @@ func (b *edgeBuilder) scanType(s *span, mem []byte) (*rtype, uint64) {
 
 // Edges returns object obj's pointers to heap objects, as ForEachPointer
 // gives them: the target object numbers and the byte offsets of the
-// pointer words in obj, in increasing offset order; FieldPath(obj, offset)
+// pointer words from obj's Addr (its value, after any malloc header), in
+// increasing offset order; FieldPath(obj, offset)
 // names an edge. Together they are the heap's object graph in compressed
 // sparse row form, built once by Open (8 bytes per edge, 4 per object).
 // The slices are the Program's own: do not modify them. (Pointers more

@@ -24,12 +24,14 @@ func TestEdgesAndSweeps(t *testing.T) {
 	}
 }
 
-// scanEdges returns the edges of obj found without the graph.
+// scanEdges returns the edges of obj found without the graph, with offsets
+// from the object's value (after any malloc header), as Edges gives them.
 func scanEdges(p *Program, obj uint32) (targets, offsets []uint32) {
+	start := p.dataStart(obj)
 	p.forEachPointerWord(obj, func(off, val uint64) bool {
 		if t, _, ok := p.heap.findObject(dump.Address(val)); ok {
 			targets = append(targets, t)
-			offsets = append(offsets, uint32(off))
+			offsets = append(offsets, uint32(off-start))
 		}
 		return true
 	})

@@ -240,12 +240,16 @@ func TestAPI(t *testing.T) {
 
 	// Describe names the object, offset and field of an address.
 	m := byType["main.Medium"][0]
-	a := prog.Addr(m) + 8 + 656 // the malloc header, then Medium.Link
-	if d := prog.Describe(a); !strings.Contains(d, "main.Medium+664 .Link") {
-		t.Errorf("Describe(%#x) = %q, want main.Medium+664 .Link", uint64(a), d)
+	// Addr is where the value starts, after the malloc header.
+	a := prog.Addr(m) + 656 // Medium.Link
+	if d := prog.Describe(a); !strings.Contains(d, "main.Medium+656 .Link") {
+		t.Errorf("Describe(%#x) = %q, want main.Medium+656 .Link", uint64(a), d)
 	}
-	if obj, off, ok := prog.ObjectAt(a); !ok || obj != m || off != 664 {
-		t.Errorf("ObjectAt(%#x) = %d, %d, %v; want %d, 664, true", uint64(a), obj, off, ok, m)
+	if obj, off, ok := prog.ObjectAt(a); !ok || obj != m || off != 656 {
+		t.Errorf("ObjectAt(%#x) = %d, %d, %v; want %d, 656, true", uint64(a), obj, off, ok, m)
+	}
+	if _, _, ok := prog.ObjectAt(prog.Addr(m) - 8); ok {
+		t.Errorf("ObjectAt(malloc header) found an object")
 	}
 }
 

@@ -51,6 +51,9 @@ type region struct {
 	edges            bool
 	targets, offsets []uint32
 	next             int
+	// bias is added to edge offsets (which count from the value's start)
+	// to make them offsets into mem (which starts at the allocation slot).
+	bias uint64
 }
 
 // maxSweeps bounds the sweeps of marking and type propagation before their
@@ -133,6 +136,7 @@ func (pr *propagator) object(obj uint32) {
 	r := region{addr: p.heap.addr[obj], mem: mem, lo: 0, hi: uint64(len(mem)), edges: true}
 	r.targets, r.offsets = p.edges.of(obj)
 	start := p.dataStart(obj)
+	r.bias = start
 	for i := uint64(0); i < n; i++ {
 		base := start + i*size
 		if base+size > uint64(len(mem)) {
@@ -255,14 +259,14 @@ func (pr *propagator) resolve(r *region, off, a uint64) (uint32, bool) {
 	if r != nil && r.edges && off <= 1<<32-1 {
 		offs := r.offsets
 		i := r.next
-		if i > len(offs) || i > 0 && uint64(offs[i-1]) >= off {
-			i = sort.Search(len(offs), func(i int) bool { return uint64(offs[i]) >= off })
+		if i > len(offs) || i > 0 && uint64(offs[i-1])+r.bias >= off {
+			i = sort.Search(len(offs), func(i int) bool { return uint64(offs[i])+r.bias >= off })
 		}
-		for i < len(offs) && uint64(offs[i]) < off {
+		for i < len(offs) && uint64(offs[i])+r.bias < off {
 			i++
 		}
 		r.next = i
-		if i < len(offs) && uint64(offs[i]) == off {
+		if i < len(offs) && uint64(offs[i])+r.bias == off {
 			return r.targets[i], true
 		}
 	}

@@ -84,7 +84,7 @@ func (p *Program) addRoot(r Root, val uint64) bool {
 	if !ok {
 		return false
 	}
-	r.Object, r.Offset = int(obj), off
+	r.Object, r.Offset = int(obj), off-min(off, p.dataStart(obj))
 	p.roots = append(p.roots, r)
 	return true
 }

@@ -57,7 +57,7 @@ func (p *Program) TypeName(t TypeID) string {
 	if int(t) >= len(p.types.types) {
 		return fmt.Sprintf("<bad type %d>", t)
 	}
-	return p.types.types[t].name
+	return displayName(p.types.types[t].name)
 }
 
 // ObjectAt returns the object holding address a and a's offset from the
@@ -126,7 +126,7 @@ func (p *Program) Histogram() []TypeStat {
 		if count[t] == 0 {
 			continue
 		}
-		st := TypeStat{Type: p.types.types[t].name, Count: count[t], Bytes: bytes[t], Typed: true}
+		st := TypeStat{Type: displayName(p.types.types[t].name), Count: count[t], Bytes: bytes[t], Typed: true}
 		if size[t] != ^uint64(0) {
 			st.Size = size[t]
 		}

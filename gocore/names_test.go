@@ -1,0 +1,23 @@
+package gocore
+
+import "testing"
+
+func TestDisplayName(t *testing.T) {
+	for in, want := range map[string]string{
+		"noalg.map.group[string]int":                     "map.group[string]int",
+		"[136]noalg.map.group[string]*main.Session":      "[136]map.group[string]*main.Session",
+		"map<string,int>":                                "map[string]int",
+		"table<string,*main.Session>":                    "map.table[string]*main.Session",
+		"[32]*table<string,*main.Session>":               "[32]*map.table[string]*main.Session",
+		"hash<main.K,map<string,int>>":                   "map[main.K]map[string]int",
+		"bucket<int,*main.Node>":                         "map.bucket[int]*main.Node",
+		"hchan<main.Msg>":                                "chan main.Msg",
+		"main.Node[int]":                                 "main.Node[int]",
+		"map<main.Pair[int,string],struct { a, b int }>": "map[main.Pair[int,string]]struct { a, b int }",
+		"main.hashtable<x>":                              "main.hashtable<x>",
+	} {
+		if got := displayName(in); got != want {
+			t.Errorf("displayName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -58,6 +58,9 @@ func wordRegions(p *dump.Process, all bool) ([]histogram.Region, string) {
 
 // countWords runs the histogram and names the rows.
 func countWords(p *dump.Process, o *options, e *env) (*wordsReport, error) {
+	if o.top > histogram.MaxTop {
+		return nil, usagef("--top is at most %d for words", histogram.MaxTop)
+	}
 	regions, source := wordRegions(p, o.all)
 	res, err := histogram.Count(regions, histogram.Options{Top: o.top, MinCount: o.minCount, SkipZero: o.skipZero})
 	if err != nil {

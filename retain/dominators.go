@@ -1,0 +1,108 @@
+package retain
+
+// Dominators by the semi-NCA algorithm (Georgiadis and Tarjan), the
+// simple-linking variant of Lengauer–Tarjan that computes semidominators
+// with path compression and then each immediate dominator as a nearest
+// common ancestor walk. The passes, in seminca.go, work in depth-first
+// preorder numbers (the super-root is 0) and without recursion.
+//
+// Working memory for a graph of N nodes and P non-tree predecessor
+// entries (see predecessors), all of it scratch (see scratch), each array
+// released as soon as it is done:
+//
+//	pre    []uint32 N    node -> preorder number
+//	parent []uint32 N    DFS tree parent; then the idom (preorder numbers)
+//	link   []uint64 N    DFS stack; then (ancestor, label) for eval; then
+//	                     retained sizes by preorder number
+//	rows   []uint32 N+1  predecessor counts, row starts, semidominators;
+//	                     then preorder number -> node
+//	preds  []uint32 P    non-tree predecessors, by node
+//
+// that is 20 bytes per node plus 4 per listed predecessor, arrays taking
+// on new roles from pass to pass instead of being reallocated. The
+// results, Idom and Retained, take 12 more bytes per node; they are
+// allocated once preds, pre and then parent are gone, so the peak is
+// during the semidominator pass.
+
+// Dominators holds the immediate dominator and retained size of every
+// node of a Graph.
+type Dominators struct {
+	g *Graph
+	// Idom[v] is the immediate dominator of node v: the super-root for
+	// objects no single object dominates, None for the super-root itself
+	// and for unreachable objects. Read only.
+	Idom []uint32
+	// Retained[v] is the size of v's dominator subtree: the bytes freed if
+	// v were freed. 0 for unreachable objects; the super-root's is the
+	// total size of the reachable objects. Read only.
+	Retained []uint64
+	// reachable is the number of reachable objects.
+	reachable int
+}
+
+// ComputeDominators computes the dominator tree of g rooted at the
+// super-root and the retained size of every node. Time O(E log N) in the
+// worst case and close to linear on heap graphs.
+func ComputeDominators(g *Graph) *Dominators {
+	var preWork, parentWork, linkWork, rowWork, predWork scratch
+	defer preWork.release()
+	defer parentWork.release()
+	defer linkWork.release()
+	defer rowWork.release()
+	nodes := g.NumNodes()
+	pre := preWork.uint32s(nodes)
+	parent := parentWork.uint32s(nodes)
+	link := linkWork.uint64s(nodes)
+	rows := rowWork.uint32s(nodes + 1)
+	reached := g.depthFirst(pre, parent, link, rows)
+	preds := g.predecessors(pre, parent, rows, reached, &predWork)
+	semidominators(parent, rows, preds, link, reached)
+	predWork.release()
+	immediateDominators(parent, rows, reached)
+	vertex := rows[:reached]
+	for v, i := range pre {
+		if i != None {
+			vertex[i] = uint32(v)
+		}
+	}
+	preWork.release()
+	ret := link
+	sumRetained(g.sizes, vertex, parent, ret)
+	d := &Dominators{g: g, reachable: reached - 1}
+	d.Idom = idomByNode(vertex, parent, nodes)
+	parentWork.release()
+	d.Retained = make([]uint64, nodes)
+	for i, v := range vertex {
+		d.Retained[v] = ret[i]
+	}
+	return d
+}
+
+// idomByNode turns immediate dominators by preorder number into
+// immediate dominators by node, None for unreachable nodes and the
+// super-root.
+func idomByNode(vertex, idom []uint32, nodes int) []uint32 {
+	byNode := make([]uint32, nodes)
+	for v := range byNode {
+		byNode[v] = None
+	}
+	for i, v := range vertex[1:] {
+		byNode[v] = vertex[idom[i+1]]
+	}
+	return byNode
+}
+
+// sumRetained sums the retained sizes of the reachable nodes into ret, in
+// preorder numbers, given each node (vertex) and immediate dominator
+// (idom) by number. Every node comes after its immediate dominator in
+// preorder, so one backward pass adds each subtree to its root; it reads
+// sequentially but for the additions.
+func sumRetained(sizes []uint64, vertex, idom []uint32, ret []uint64) {
+	ret[0] = 0 // the super-root
+	for i, v := range vertex[1:] {
+		ret[i+1] = sizes[v]
+	}
+	for i := len(vertex) - 1; i >= 1; i-- {
+		ret[idom[i]] += ret[i]
+	}
+}

@@ -441,16 +441,35 @@ func (r *diffReport) writeTypes(w io.Writer) {
 	t.write(w)
 }
 
+// writeWords prints the words that name something (symbols: types,
+// vtables, functions) first, since that is where a leak shows, then the
+// other values, each by growth.
 func (r *diffReport) writeWords(w io.Writer) {
-	t := newTable(">OLD COUNT", ">NEW COUNT", ">DELTA", ">RATIO", "WHAT", "WHERE")
+	var named, other []wordDelta
 	for _, row := range *r.Words {
-		where := row.Module
-		if where != "" && row.Section != "" {
-			where += " " + row.Section
+		if row.Symbol != "" {
+			named = append(named, row)
+		} else {
+			other = append(other, row)
 		}
-		t.add(count(row.OldCount), count(row.NewCount), signedCount(row.DeltaCount), row.change.text(), row.Name, where)
 	}
-	t.write(w)
+	for i, part := range [][]wordDelta{named, other} {
+		if len(part) == 0 {
+			continue
+		}
+		if i == 1 && len(named) > 0 {
+			fmt.Fprintln(w, "\nOther words")
+		}
+		t := newTable(">OLD COUNT", ">NEW COUNT", ">DELTA", ">RATIO", "WHAT", "WHERE")
+		for _, row := range part {
+			where := row.Module
+			if where != "" && row.Section != "" {
+				where += " " + row.Section
+			}
+			t.add(count(row.OldCount), count(row.NewCount), signedCount(row.DeltaCount), row.change.text(), row.Name, where)
+		}
+		t.write(w)
+	}
 }
 
 func signedCount(d int64) string {

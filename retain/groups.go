@@ -62,6 +62,13 @@ func Groups(d *Dominators, p *Paths, typeOf []uint32, collapse func(label uint32
 // according to that object's type (the index of an array of any length
 // to "[]", for instance).
 func GroupsBySource(d *Dominators, p *Paths, typeOf []uint32, collapse func(from, label uint32) uint32) ([]Group, error) {
+	return groupObjects(d, p, typeOf, collapse, nil)
+}
+
+// groupObjects is GroupsBySource. If assigned is set it is called once
+// every object is in its group, when neither typeOf nor the graph's sizes
+// are read any more, so that a caller short of memory can release them.
+func groupObjects(d *Dominators, p *Paths, typeOf []uint32, collapse func(from, label uint32) uint32, assigned func()) ([]Group, error) {
 	g := d.g
 	if p.g != g {
 		return nil, fmt.Errorf("grouping objects: dominators and paths come from different graphs")
@@ -73,6 +80,9 @@ func GroupsBySource(d *Dominators, p *Paths, typeOf []uint32, collapse func(from
 	defer work.release()
 	groupOf, paths := objectPaths(p, collapse, &work)
 	stats := assignGroups(g, groupOf, typeOf, d)
+	if assigned != nil {
+		assigned()
+	}
 	domPre, domEnd := dominatorIntervals(d, p.order, &work)
 	countTopMembers(d, groupOf, stats, domPre, domEnd, &work)
 	return rankGroups(stats, paths), nil

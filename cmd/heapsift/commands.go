@@ -37,6 +37,9 @@ func commands() []*command {
 		histogramCommand(),
 		objectsCommand(),
 		goroutinesCommand(),
+		retainCommand(),
+		whyCommand(),
+		dominatorsCommand(),
 		diffCommand(),
 	}
 }

@@ -26,6 +26,7 @@ type diffFlags struct {
 	symbolsOnly bool
 	oldExe      string
 	failOn      []string
+	groups      bool
 }
 
 // dumpSummary identifies one of the two dumps (JSON: see docs/json.md).
@@ -96,6 +97,7 @@ type diffReport struct {
 	Rows       int           `json:"rows"` // rows compared, before --top
 	Types      *[]typeDelta  `json:"types,omitempty"`
 	Words      *[]wordDelta  `json:"words,omitempty"`
+	Groups     *[]groupDelta `json:"groups,omitempty"`
 	LeftOutOld *uint64       `json:"left_out_old,omitempty"`
 	LeftOutNew *uint64       `json:"left_out_new,omitempty"`
 	leftOutWhy string        // what was left out, for the text
@@ -128,6 +130,7 @@ func diffCommand() *command {
 			fs.BoolVar(&d.pointers, "pointers", false, "words: compare pointers into the heap, stacks and anonymous memory by value\n(meaningful only for two dumps of one process; left out by default)")
 			fs.BoolVar(&o.skipZero, "skip-zero", false, "words: leave the word 0 out")
 			fs.StringVar(&d.oldExe, "old-exe", "", "the executable OLD came from, when it differs from NEW's (--exe)")
+			fs.BoolVar(&d.groups, "groups", false, "Go cores: also compare the retention groups (heapsift retain) and list those that grew")
 			addCoreFlags(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error { return runDiff(o, d, args[0], args[1], e) },
@@ -172,7 +175,7 @@ func runDiff(o *options, d *diffFlags, oldPath, newPath string, e *env) error {
 	}
 	var ms []measure
 	if oldGo && newGo && !d.words {
-		ms, err = diffTypes(r, oldP, newP, o.top, note, e)
+		ms, err = diffTypes(r, oldP, newP, o.top, d.groups, note, e)
 	} else {
 		ms, err = diffWords(r, oldP, newP, o, d, note)
 	}
@@ -254,7 +257,7 @@ func openGoHeap(p *dump.Process, which string, note func(...string), e *env) (*g
 }
 
 // diffTypes compares two Go heaps type by type and fills r.
-func diffTypes(r *diffReport, oldP, newP *dump.Process, top int, note func(...string), e *env) ([]measure, error) {
+func diffTypes(r *diffReport, oldP, newP *dump.Process, top int, groups bool, note func(...string), e *env) ([]measure, error) {
 	oldH, err := openGoHeap(oldP, "OLD", note, e)
 	if err != nil {
 		return nil, err
@@ -279,6 +282,13 @@ func diffTypes(r *diffReport, oldP, newP *dump.Process, top int, note func(...st
 		}
 	}
 	r.Rows, r.Types = len(types), &rows
+	if groups {
+		grown, err := diffGroups(oldP, newP, oldH.prog, newH.prog, top, e)
+		if err != nil {
+			return nil, err
+		}
+		r.Groups = &grown
+	}
 	return ms, nil
 }
 
@@ -412,6 +422,9 @@ func (r *diffReport) writeText(w io.Writer) {
 		fmt.Fprintf(w, "\nlive heap: %s objects → %s (%s), %s → %s (%s); %s types compared\n",
 			count(t.OldCount), count(t.NewCount), signedCount(t.DeltaCount),
 			size(t.OldBytes), size(t.NewBytes), signedSize(t.DeltaBytes), count(uint64(r.Rows)))
+		if r.Groups != nil {
+			r.writeGroups(w)
+		}
 	} else {
 		r.writeWords(w)
 		fmt.Fprintf(w, "\nmemory in the core: %s → %s (%s); %s distinct words compared by meaning (the top %s words of each dump); every count is exact\n",

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/gocore"
 	"github.com/spf13/pflag"
 )
@@ -10,7 +11,8 @@ func overviewCommand() *command {
 		name: "", args: "CORE", minArgs: 1, maxArgs: 1,
 		summary: "heapsift analyses the memory of a dead process. Given a core it prints an overview (process,\n" +
 			"signal, threads, memory, executable) and then the most frequent words, each named. On a Go core\n" +
-			"it shows the Go heap instead: live and garbage bytes, goroutines, and the largest types.",
+			"it shows the Go heap instead: live and garbage bytes, goroutines, the largest types, and the\n" +
+			"groups of objects that retain most with the root and field path holding them (heapsift retain).",
 		example: "heapsift core.25867\nheapsift --exe ./server core\nheapsift --json core | jq .words",
 		flags: func(fs *pflag.FlagSet, o *options) {
 			addWordFlags(fs, o, 20)
@@ -24,7 +26,7 @@ func overviewCommand() *command {
 			defer p.Close()
 			info := newInfoReport(p)
 			if prog := maybeGo(p, e); prog != nil {
-				return goOverview(info, prog, o, e)
+				return goOverview(info, p, prog, o, e)
 			}
 			words, err := countWords(p, o, e)
 			if err != nil {
@@ -44,19 +46,33 @@ func overviewCommand() *command {
 	}
 }
 
+// overviewGroups is the number of retention groups the overview shows.
+const overviewGroups = 10
+
 // goOverview prints the overview of a Go core: the process, the Go heap's
-// totals and its largest types.
-func goOverview(info *infoReport, prog *gocore.Program, o *options, e *env) error {
+// totals, its largest types and the groups of objects that retain most.
+func goOverview(info *infoReport, p *dump.Process, prog *gocore.Program, o *options, e *env) error {
 	info.Go = newGoInfoReport(prog)
 	hist := newHistogramReport(prog, "bytes", o.top)
+	var groups *retainReport
+	if a, err := analyzeRetention(&goProgram{proc: p, prog: prog}, e, true); err != nil {
+		warn(e, []string{"cannot analyse retention: " + err.Error()})
+	} else {
+		groups = newRetainReport(a, retainFilter{top: overviewGroups})
+	}
 	if o.json {
 		return writeJSON(e.stdout, struct {
 			*infoReport
 			Histogram *histogramReport `json:"histogram"`
-		}{info, hist})
+			Retain    *retainReport    `json:"retain,omitempty"`
+		}{info, hist, groups})
 	}
 	info.writeText(e.stdout)
 	section(e.stdout, "Largest types (live heap)")
 	hist.writeText(e.stdout)
+	if groups != nil {
+		section(e.stdout, "What holds the heap (heapsift retain for more)")
+		groups.writeText(e.stdout)
+	}
 	return nil
 }

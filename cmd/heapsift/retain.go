@@ -1,0 +1,338 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/dustin/go-humanize"
+	"github.com/heapsift/heapsift/gocore"
+	"github.com/heapsift/heapsift/retain"
+	"github.com/spf13/pflag"
+)
+
+// `heapsift retain CORE`: who keeps the heap alive. The retain package
+// groups the reachable objects by root, collapsed field path and type,
+// and ranks the groups by retained size; this file renders them as a
+// tree, JSON, a pprof profile (pprof.go) or a Graphviz graph (dot.go).
+
+// analyzeRetention runs the retention analysis of a Go core (with the
+// groups, or without when only paths and dominators are asked for) with a
+// progress line per stage, and prints its warnings.
+func analyzeRetention(g *goProgram, e *env, groups bool) (*retain.Analysis, error) {
+	stop := func() {}
+	a, err := retain.FromHeap(g.prog, retain.HeapOptions{Process: g.proc, SkipGroups: !groups, Stage: func(what string) {
+		stop()
+		stop = func() {}
+		if what != "" {
+			stop = startProgress(e, what)
+		}
+	}})
+	stop()
+	if err != nil {
+		return nil, err
+	}
+	warn(e, a.Warnings())
+	return a, nil
+}
+
+// rootJSON is a GC root (JSON: docs/json.md).
+type rootJSON struct {
+	Kind      string   `json:"kind"`
+	Name      string   `json:"name"`
+	Fields    []string `json:"fields"`
+	Func      string   `json:"func"`
+	Var       string   `json:"var"`
+	Goroutine int64    `json:"goroutine"`
+	Addr      string   `json:"addr,omitempty"`
+}
+
+func newRootJSON(r retain.RootInfo, exact bool) rootJSON {
+	j := rootJSON{Kind: r.Kind.String(), Name: r.Name, Fields: r.Fields, Func: r.Func, Var: r.Var, Goroutine: r.Goroutine}
+	if j.Fields == nil {
+		j.Fields = []string{}
+	}
+	if exact {
+		j.Addr = hexAddr(uint64(r.Addr))
+	}
+	return j
+}
+
+// groupJSON is one retention group (JSON: docs/json.md).
+type groupJSON struct {
+	Type     string   `json:"type"`
+	Count    int      `json:"count"`
+	Bytes    uint64   `json:"bytes"`
+	Retained uint64   `json:"retained"`
+	Root     rootJSON `json:"root"`
+	Path     []string `json:"path"`
+	Example  string   `json:"example"`
+	// labels are the collapsed labels of the edges below the root, for
+	// the tree, the profile and the graph.
+	labels []string
+	root   retain.RootInfo
+}
+
+// retainReport is `heapsift retain` (JSON: docs/json.md).
+type retainReport struct {
+	ReachableObjects int         `json:"reachable_objects"`
+	ReachableBytes   uint64      `json:"reachable_bytes"`
+	TotalGroups      int         `json:"total_groups"`
+	Matched          int         `json:"matched_groups"`
+	Groups           []groupJSON `json:"groups"`
+}
+
+// retainFilter selects the groups shown.
+type retainFilter struct {
+	top         int
+	minRetained uint64
+	typ         string
+}
+
+func (f retainFilter) match(a *retain.Analysis, gr retain.Group) bool {
+	return gr.Retained >= f.minRetained && (f.typ == "" || a.TypeName(gr.Type) == f.typ)
+}
+
+// newRetainReport lists the groups that pass f, at most f.top of them
+// (all when f.top is 0).
+func newRetainReport(a *retain.Analysis, f retainFilter) *retainReport {
+	r := &retainReport{
+		ReachableObjects: a.NumReachable(), ReachableBytes: a.ReachableBytes(),
+		TotalGroups: len(a.Groups()), Groups: []groupJSON{},
+	}
+	for _, gr := range a.Groups() {
+		if !f.match(a, gr) {
+			continue
+		}
+		r.Matched++
+		if f.top == 0 || len(r.Groups) < f.top {
+			r.Groups = append(r.Groups, newGroupJSON(a, gr))
+		}
+	}
+	return r
+}
+
+func newGroupJSON(a *retain.Analysis, gr retain.Group) groupJSON {
+	root := a.GroupRoot(gr)
+	return groupJSON{
+		Type: a.TypeName(gr.Type), Count: gr.Count, Bytes: gr.Bytes, Retained: gr.Retained,
+		Root: newRootJSON(root, false), Path: a.GroupPath(gr),
+		Example: hexAddr(uint64(a.Program().Addr(int(gr.Example)))),
+		labels:  a.GroupLabels(gr), root: root,
+	}
+}
+
+// treePath is the path of a group as the lines of the tree: the root,
+// then one line per field within the root variable and per edge.
+func (g *groupJSON) treePath() []string {
+	path := []string{rootLine(g.root)}
+	for _, f := range g.root.Fields {
+		path = append(path, fieldLabel(f))
+	}
+	return append(path, g.labels...)
+}
+
+// rootLine names a root with its kind.
+func rootLine(r retain.RootInfo) string {
+	switch r.Kind {
+	case gocore.RootGlobal:
+		return r.String() + " (global)"
+	case gocore.RootStack:
+		return r.String() + " (stack)"
+	}
+	return r.String() + " (" + r.Kind.String() + ")"
+}
+
+// fieldLabel writes one word of a split field path as a label: "results"
+// is ".results", "[]" stays.
+func fieldLabel(f string) string {
+	if strings.HasPrefix(f, "[") {
+		return f
+	}
+	return "." + f
+}
+
+// treeNode is one path prefix of the groups shown.
+type treeNode struct {
+	label    string
+	groups   []*groupJSON
+	children []*treeNode
+	index    map[string]*treeNode
+}
+
+func (n *treeNode) child(label string) *treeNode {
+	if c, ok := n.index[label]; ok {
+		return c
+	}
+	c := &treeNode{label: label, index: map[string]*treeNode{}}
+	n.index[label] = c
+	n.children = append(n.children, c)
+	return c
+}
+
+// groupTree arranges groups by path, children in the order of their
+// largest group.
+func groupTree(groups []groupJSON) *treeNode {
+	top := &treeNode{index: map[string]*treeNode{}}
+	for i := range groups {
+		n := top
+		for _, l := range groups[i].treePath() {
+			n = n.child(l)
+		}
+		n.groups = append(n.groups, &groups[i])
+	}
+	return top
+}
+
+func (r *retainReport) writeText(w io.Writer) {
+	if len(r.Groups) == 0 {
+		fmt.Fprintf(w, "no group matches (%d groups of %s reachable objects, %s)\n", r.TotalGroups, count(uint64(r.ReachableObjects)), size(r.ReachableBytes))
+		return
+	}
+	t := newTable(">RETAINED", ">BYTES", ">OBJECTS", "HELD BY → TYPE")
+	var walk func(n *treeNode, depth int)
+	walk = func(n *treeNode, depth int) {
+		pad := strings.Repeat("  ", depth)
+		if len(n.groups) == 0 {
+			t.add("", "", "", pad+n.label)
+		}
+		for _, g := range n.groups {
+			t.add(size(g.Retained), size(g.Bytes), count(uint64(g.Count)), pad+n.label+" → "+g.Type+"  e.g. "+g.Example)
+		}
+		for _, c := range n.children {
+			walk(c, depth+1)
+		}
+	}
+	for _, c := range groupTree(r.Groups).children {
+		walk(c, 0)
+	}
+	t.write(w)
+	fmt.Fprintf(w, "\n%d of %d groups shown", len(r.Groups), r.Matched)
+	if r.Matched != r.TotalGroups {
+		fmt.Fprintf(w, " (%d in all)", r.TotalGroups)
+	}
+	fmt.Fprintf(w, "; %s reachable objects, %s. RETAINED: what freeing every object of the group would free.\n",
+		count(uint64(r.ReachableObjects)), size(r.ReachableBytes))
+}
+
+// retainFlags are the flags of `heapsift retain`.
+type retainFlags struct {
+	filter      retainFilter
+	minRetained string
+	format      string
+	output      string
+}
+
+func retainCommand() *command {
+	rf := &retainFlags{}
+	return &command{
+		name: "retain", args: "CORE", minArgs: 1, maxArgs: 1,
+		summary: "Go cores: who keeps the heap alive — objects grouped by root, field path and type, by retained size.\n" +
+			"A group is the reachable objects of one type held through the same root (a package-level variable,\n" +
+			"a goroutine's local variable, ...) and the same field path from it, indices collapsed (results[]\n" +
+			"is every element). Groups are ranked by the bytes that freeing them would free (retained size,\n" +
+			"from the dominator tree) and shown as a tree root → path → type. --format pprof writes a profile\n" +
+			"for `go tool pprof -http` (samples are objects, stacks are reference paths); --format dot a\n" +
+			"Graphviz graph of the paths.",
+		example: "heapsift retain core\n" +
+			"heapsift retain --type main.Timing core\n" +
+			"heapsift retain --json core | jq '.groups[0] | {type, count, path}'\n" +
+			"heapsift retain --format pprof -o retain.pb.gz core && go tool pprof -http :8080 retain.pb.gz\n" +
+			"heapsift retain --format dot --top 10 core | dot -Tsvg > retain.svg",
+		flags: func(fs *pflag.FlagSet, o *options) {
+			fs.IntVar(&rf.filter.top, "top", 20, "show the N groups that retain most (0: all)")
+			fs.StringVar(&rf.minRetained, "min-retained", "0", "leave out groups retaining less than this (e.g. 1MiB)")
+			fs.StringVar(&rf.filter.typ, "type", "", "only groups of this type (as the histogram names it)")
+			fs.StringVar(&rf.format, "format", "text", "text, json, pprof (with -o) or dot")
+			fs.StringVarP(&rf.output, "output", "o", "", "write to this file instead of stdout (needed for pprof)")
+			addCoreFlags(fs, o)
+		},
+		exec: func(o *options, args []string, e *env) error { return runRetain(o, rf, args[0], e) },
+	}
+}
+
+// check validates the flags and resolves --json into --format.
+func (rf *retainFlags) check(o *options) error {
+	v, err := humanize.ParseBytes(rf.minRetained)
+	if err != nil {
+		return usagef("--min-retained: %v", err)
+	}
+	rf.filter.minRetained = v
+	if o.json {
+		if rf.format != "text" && rf.format != "json" {
+			return usagef("--json and --format %s do not go together", rf.format)
+		}
+		rf.format = "json"
+	}
+	switch rf.format {
+	case "text", "json", "dot":
+	case "pprof":
+		if rf.output == "" {
+			return usagef("--format pprof writes a binary profile: give a file with -o")
+		}
+	default:
+		return usagef("--format takes text, json, pprof or dot, not %q", rf.format)
+	}
+	return nil
+}
+
+func runRetain(o *options, rf *retainFlags, path string, e *env) error {
+	if err := rf.check(o); err != nil {
+		return err
+	}
+	g, err := o.openGo(path, e)
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	a, err := analyzeRetention(g, e, true)
+	if err != nil {
+		return err
+	}
+	if rf.filter.typ != "" && !hasGroupOfType(a, rf.filter.typ) {
+		return fmt.Errorf("no reachable object has type %q (see heapsift histogram for the type names)", rf.filter.typ)
+	}
+	return withOutput(rf.output, e, func(w io.Writer) error {
+		switch rf.format {
+		case "pprof":
+			return writeRetainProfile(w, a, rf.filter)
+		case "dot":
+			return writeRetainDot(w, newRetainReport(a, rf.filter))
+		}
+		r := newRetainReport(a, rf.filter)
+		if rf.format == "json" {
+			return writeJSON(w, r)
+		}
+		r.writeText(w)
+		return nil
+	})
+}
+
+func hasGroupOfType(a *retain.Analysis, typ string) bool {
+	for _, gr := range a.Groups() {
+		if a.TypeName(gr.Type) == typ {
+			return true
+		}
+	}
+	return false
+}
+
+// withOutput runs write on stdout, or on the file path if one is given.
+func withOutput(path string, e *env, write func(io.Writer) error) error {
+	if path == "" || path == "-" {
+		return write(e.stdout)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/retain"
+	"github.com/spf13/pflag"
+)
+
+// `heapsift why CORE ADDR`: why one object is alive — a shortest path to
+// it from a root, each pointer named by its field, and the objects that
+// dominate it (freeing any one of them would free it).
+
+// objectRefJSON names a heap object (JSON: docs/json.md).
+type objectRefJSON struct {
+	Addr     string `json:"addr"`
+	Type     string `json:"type"`
+	Size     uint64 `json:"size"`
+	Retained uint64 `json:"retained"`
+}
+
+func newObjectRef(a *retain.Analysis, obj int) objectRefJSON {
+	prog := a.Program()
+	return objectRefJSON{Addr: hexAddr(uint64(prog.Addr(obj))), Type: a.ObjectTypeName(obj), Size: prog.Size(obj), Retained: a.Retained(obj)}
+}
+
+// stepJSON is one pointer of a path: the field of the previous object (or
+// of the root variable) and the object it points to.
+type stepJSON struct {
+	Field string `json:"field"`
+	objectRefJSON
+}
+
+// whyReport is `heapsift why` (JSON: docs/json.md).
+type whyReport struct {
+	Addr       string          `json:"addr"`
+	Object     objectRefJSON   `json:"object"`
+	Offset     uint64          `json:"offset"`
+	Field      string          `json:"field"`
+	Reachable  bool            `json:"reachable"`
+	Root       *rootJSON       `json:"root"`
+	Path       []string        `json:"path"`
+	Steps      []stepJSON      `json:"steps"`
+	Dominators []objectRefJSON `json:"dominators"`
+	root       retain.RootInfo
+}
+
+// heldPath is a shortest path to an object, as words and as steps.
+type heldPath struct {
+	root  retain.RootInfo
+	words []string   // root name, fields, indices: ["main.p", "results", "[2]"]
+	steps []stepJSON // one per object on the path, the last the object
+}
+
+// pathTo returns the shortest path from a root to obj; ok is false for
+// unreachable objects.
+func pathTo(a *retain.Analysis, obj int) (heldPath, bool) {
+	root, hops, ok := a.PathTo(obj)
+	if !ok {
+		return heldPath{}, false
+	}
+	h := heldPath{root: root, words: append([]string{root.String()}, root.Fields...)}
+	for i, hop := range hops {
+		field := hop.Field
+		if i == 0 {
+			field = joinFields(root.Fields)
+		} else {
+			h.words = append(h.words, retain.SplitFieldPath(hop.Field)...)
+		}
+		h.steps = append(h.steps, stepJSON{Field: field, objectRefJSON: newObjectRef(a, hop.Object)})
+	}
+	return h, true
+}
+
+// text is the path in Go's notation: "main.p.results[2]".
+func (h heldPath) text() string { return pathText(h.words) }
+
+// joinFields writes split field words as a path: ["results", "[]"] is
+// ".results[]".
+func joinFields(words []string) string {
+	var sb strings.Builder
+	for _, w := range words {
+		sb.WriteString(fieldLabel(w))
+	}
+	return sb.String()
+}
+
+func newWhyReport(a *retain.Analysis, addr dump.Address) (*whyReport, error) {
+	prog := a.Program()
+	obj, off, ok := prog.ObjectAt(addr)
+	if !ok {
+		return nil, fmt.Errorf("%#x is not in a heap object (%s)", uint64(addr), prog.Describe(addr))
+	}
+	r := &whyReport{
+		Addr: hexAddr(uint64(addr)), Object: newObjectRef(a, obj), Offset: off, Field: prog.FieldPath(obj, off),
+		Path: []string{}, Steps: []stepJSON{}, Dominators: []objectRefJSON{},
+	}
+	h, ok := pathTo(a, obj)
+	if !ok {
+		return r, nil
+	}
+	r.Reachable = true
+	root := newRootJSON(h.root, true)
+	r.Root, r.root, r.Path, r.Steps = &root, h.root, h.words, h.steps
+	for _, d := range a.DominatorsOf(obj) {
+		r.Dominators = append(r.Dominators, newObjectRef(a, d))
+	}
+	return r, nil
+}
+
+func (r *whyReport) writeText(w io.Writer) {
+	o := r.Object
+	at := o.Addr
+	if r.Offset != 0 {
+		at = fmt.Sprintf("%s+%d %s", o.Addr, r.Offset, r.Field)
+	}
+	fmt.Fprintf(w, "%s: %s, %s, retains %s\n", at, o.Type, size(o.Size), size(o.Retained))
+	if !r.Reachable {
+		fmt.Fprintln(w, "\nNo root reaches it: it is garbage the collector had not freed yet.")
+		return
+	}
+	section(w, fmt.Sprintf("Shortest path from a root (%d pointers)", len(r.Steps)))
+	fmt.Fprintf(w, "%s (%s; the pointer is at %s)\n", r.root.String(), r.Root.Kind, r.Root.Addr)
+	t := newTable("FIELD", "ADDRESS", "TYPE", ">SIZE", ">RETAINED")
+	for i, s := range r.Steps {
+		t.add(strings.Repeat(" ", min(i, 12))+"→ "+s.Field, s.Addr, s.Type, size(s.Size), size(s.Retained))
+	}
+	t.write(w)
+	section(w, "Dominators (freeing any one of them frees it), outermost first")
+	if len(r.Dominators) == 0 {
+		fmt.Fprintln(w, "none: only the roots together hold it")
+		return
+	}
+	t = newTable("ADDRESS", "TYPE", ">SIZE", ">RETAINED")
+	for _, d := range r.Dominators {
+		t.add(d.Addr, d.Type, size(d.Size), size(d.Retained))
+	}
+	t.write(w)
+}
+
+func whyCommand() *command {
+	return &command{
+		name: "why", args: "CORE ADDR", minArgs: 2, maxArgs: 2,
+		summary: "Go cores: why the heap object at ADDR is alive — a path from a root and its dominators.\n" +
+			"The path is a shortest one from a root (a global, a goroutine's variable, ...), each pointer\n" +
+			"named by its field; the dominators are the objects freeing any one of which would free it.",
+		example: "heapsift why core 0xc000123450\nheapsift why --json core 0xc000123450 | jq -r '.path | join(\" \")'",
+		flags: func(fs *pflag.FlagSet, o *options) {
+			addCoreFlags(fs, o)
+		},
+		exec: func(o *options, args []string, e *env) error {
+			v, err := parseAddress(args[1])
+			if err != nil {
+				return usagef("ADDR: %v", err)
+			}
+			g, err := o.openGo(args[0], e)
+			if err != nil {
+				return err
+			}
+			defer g.Close()
+			a, err := analyzeRetention(g, e, false)
+			if err != nil {
+				return err
+			}
+			r, err := newWhyReport(a, dump.Address(v))
+			if err != nil {
+				return err
+			}
+			return o.emit(e, r)
+		},
+	}
+}

@@ -7,10 +7,13 @@
 // through d: freeing d frees v. The retained size of d is the total size
 // of the objects it dominates, itself included, as in Eclipse MAT.
 //
-// Nothing here knows about Go. The heap model numbers its objects
-// 0..n-1 and gives their sizes, their roots and an EdgeSource that emits
-// (from, to, label) for each pointer. Labels are the caller's small ids
-// (field paths, root names), resolved to strings by the caller.
+// The graph algorithms (graph.go through groups.go) know nothing about Go:
+// the caller numbers its objects 0..n-1 and gives their sizes, their roots
+// and an EdgeSource that emits (from, to, label) for each pointer; labels
+// are the caller's small ids (field offsets, root names). FromHeap
+// (heap*.go) is that caller for a Go heap modelled by package gocore: it
+// labels each edge with the pointer's offset, collapses array and map
+// indices per type for grouping, and resolves names only for what is shown.
 //
 // # Graph layout
 //

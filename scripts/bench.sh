@@ -42,25 +42,36 @@ size=$(stat -c %s "$core")
 
 # measure CMD...: runs CMD (stdout discarded) $RUNS times; sets $secs to the
 # best wall time and $anon_kb to the largest anonymous RSS seen (sampled
-# every 20 ms from /proc/PID/status; the mmapped core is file-backed and not
-# counted).
+# every 20 ms from /proc/PID/status by a watcher beside it, so that the
+# sampling does not delay the timing; the mmapped core is file-backed and
+# not counted).
 measure() {
 	secs="" anon_kb=0
-	local i start end pid a t
+	local i start end pid watcher a t peakfile
+	peakfile=$(mktemp)
 	for ((i = 0; i < RUNS; i++)); do
 		start=$(date +%s.%N)
 		"$@" >/dev/null &
 		pid=$!
-		while kill -0 "$pid" 2>/dev/null; do
-			a=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
-			if [ -n "$a" ] && [ "$a" -gt "$anon_kb" ]; then anon_kb=$a; fi
-			sleep 0.02
-		done
+		(
+			peak=0
+			while kill -0 "$pid" 2>/dev/null; do
+				a=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+				if [ -n "$a" ] && [ "$a" -gt "$peak" ]; then peak=$a; fi
+				sleep 0.02
+			done
+			echo "$peak" >"$peakfile"
+		) &
+		watcher=$!
 		wait "$pid" || { echo "bench: '$*' failed" >&2; exit 1; }
 		end=$(date +%s.%N)
+		wait "$watcher"
+		a=$(cat "$peakfile")
+		if [ "$a" -gt "$anon_kb" ]; then anon_kb=$a; fi
 		t=$(echo "$end - $start" | bc -l)
 		if [ -z "$secs" ] || [ "$(echo "$t < $secs" | bc -l)" = 1 ]; then secs=$t; fi
 	done
+	rm -f "$peakfile"
 }
 fmt() { printf '%.2f' "$1"; }
 ratio() { printf '%.1f' "$(echo "$1 / $2" | bc -l)"; }

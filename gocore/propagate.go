@@ -10,17 +10,11 @@ package gocore
 // object before a pointer to the struct does); types from the runtime are
 // final. Nothing recurses per object.
 //
-// Objects whose type changed and whose type has slots are "dirty". They
-// are processed in sweeps over the heap in address order, so that objects,
-// their memory and their edges are read sequentially: an object typed
-// ahead of the sweep's finger waits for the finger, one typed behind it
-// waits for the next sweep. After maxSweeps sweeps (a long chain of
-// objects each typing the one before it in memory would otherwise take a
-// sweep per object), objects typed behind the finger go on a work stack
-// and are processed at once.
+// Objects whose type changed and whose type has slots are "dirty"; a
+// sweepQueue schedules their processing in address order, so that objects,
+// their memory and their edges are read sequentially.
 
 import (
-	"math/bits"
 	"sort"
 
 	"github.com/heapsift/heapsift/dump"
@@ -28,13 +22,9 @@ import (
 
 // propagator carries the state of type propagation.
 type propagator struct {
-	p       *Program
-	open    []uint64 // live objects whose type is not fixed
-	dirty   []uint64 // objects to process
-	pending int      // set bits in dirty
-	finger  uint32   // the object the sweep is at
-	atOnce  bool     // objects typed behind the finger go on work
-	work    []uint32
+	p     *Program
+	open  []uint64    // live objects whose type is not fixed
+	dirty *sweepQueue // objects to process
 }
 
 // region is memory holding typed values: an object, a global, a stack.
@@ -56,15 +46,10 @@ type region struct {
 	bias uint64
 }
 
-// maxSweeps bounds the sweeps of marking and type propagation before their
-// work stacks take over. A sweep that finds nothing to do reads a bitset,
-// about 10 µs per million objects.
-const maxSweeps = 32
-
 // propagateTypes types objects, making at most maxSweeps sweeps before the
 // work stack takes over.
 func (p *Program) propagateTypes(maxSweeps int) {
-	pr := &propagator{p: p, open: makeHuge[uint64](len(p.live)), dirty: makeHuge[uint64](len(p.live))}
+	pr := &propagator{p: p, open: makeHuge[uint64](len(p.live)), dirty: newSweepQueue(len(p.heap.addr), maxSweeps)}
 	for i, w := range p.live {
 		pr.open[i] = w &^ p.fixed[i]
 	}
@@ -76,10 +61,7 @@ func (p *Program) propagateTypes(maxSweeps int) {
 	pr.finalizerTypes()
 	pr.globalRoots()
 	pr.stackRoots()
-	for sweep := 1; pr.pending > 0; sweep++ {
-		pr.sweep()
-		pr.atOnce = sweep >= maxSweeps
-	}
+	pr.dirty.run(pr.object)
 }
 
 // retyped notes that object obj's type changed: it is to be processed if
@@ -90,34 +72,7 @@ func (pr *propagator) retyped(obj uint32) {
 	if len(p.layoutOf(elem)) == 0 {
 		return
 	}
-	if pr.atOnce && obj <= pr.finger {
-		pr.work = append(pr.work, obj)
-		return
-	}
-	if w := &pr.dirty[obj/64]; *w&(1<<(obj%64)) == 0 {
-		*w |= 1 << (obj % 64)
-		pr.pending++
-	}
-}
-
-// sweep processes the dirty objects in address order.
-func (pr *propagator) sweep() {
-	pr.finger = 0
-	for w := range pr.dirty {
-		for pr.dirty[w] != 0 {
-			b := uint32(bits.TrailingZeros64(pr.dirty[w]))
-			pr.dirty[w] &^= 1 << b
-			pr.pending--
-			obj := uint32(w)*64 + b
-			pr.finger = obj
-			pr.object(obj)
-			for len(pr.work) > 0 {
-				o := pr.work[len(pr.work)-1]
-				pr.work = pr.work[:len(pr.work)-1]
-				pr.object(o)
-			}
-		}
-	}
+	pr.dirty.add(obj)
 }
 
 // object applies object obj's type to its memory.

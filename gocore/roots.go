@@ -62,6 +62,7 @@ func (p *Program) collectRoots() {
 	p.cleanupBlocks()
 	p.spanSpecials()
 	p.finalizedReferents()
+	p.nameStaticRoots()
 }
 
 // finalizedReferents adds, as finalizer roots, what each object with a

@@ -14,17 +14,11 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/gocore"
 )
 
 // HeapOptions tunes FromHeap.
 type HeapOptions struct {
-	// Process is the core the Program was read from. With it, roots inside
-	// values the compiler allocated statically (`var p = &T{}` at package
-	// level) are named after the pointer variable and field ("main.p" and
-	// "results") instead of an address.
-	Process *dump.Process
 	// SkipGroups leaves out the groups (Groups returns nil): paths and
 	// dominators alone are quicker.
 	SkipGroups bool
@@ -78,7 +72,7 @@ func FromHeap(prog *gocore.Program, opts HeapOptions) (*Analysis, error) {
 	defer stage("")
 
 	stage("naming roots")
-	a.roots = newRootTable(prog, opts.Process)
+	a.roots = newRootTable(prog)
 	sizes := objectSizes(prog)
 
 	stage("building the object graph")

@@ -77,7 +77,7 @@ func TestFromHeap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := FromHeap(prog, HeapOptions{Process: proc})
+	a, err := FromHeap(prog, HeapOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

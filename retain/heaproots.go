@@ -57,20 +57,18 @@ func (r RootInfo) key() string {
 
 // rootTable gives each distinct root, indices collapsed, a label.
 type rootTable struct {
-	prog    *gocore.Program
-	statics map[dump.Address]string
-	infos   []RootInfo
-	ids     map[string]uint32
+	prog  *gocore.Program
+	infos []RootInfo
+	ids   map[string]uint32
 	// graphRoots are the roots for BuildGraph: globals first, then
 	// stacks, finalizers and runtime roots, so that among paths of equal
 	// length the breadth-first search prefers a package-level variable.
 	graphRoots []Root
 }
 
-func newRootTable(prog *gocore.Program, proc *dump.Process) *rootTable {
+func newRootTable(prog *gocore.Program) *rootTable {
 	roots := prog.Roots()
 	rt := &rootTable{prog: prog, ids: map[string]uint32{}}
-	rt.statics = staticRootNames(prog, proc, roots)
 	order := make([]int, len(roots))
 	for i := range order {
 		order[i] = i
@@ -122,11 +120,7 @@ func (rt *rootTable) describe(r gocore.Root, collapse bool) RootInfo {
 	info := RootInfo{Kind: r.Kind, Name: r.Name, Func: r.Func, Var: r.Var, Goroutine: r.Goroutine, Addr: r.Addr}
 	switch r.Kind {
 	case gocore.RootGlobal:
-		name := r.Name
-		if s, ok := rt.statics[r.Addr]; ok {
-			name = s
-		}
-		v, path := splitGlobalName(name)
+		v, path := splitGlobalName(r.Name)
 		info.Name = v
 		if p := displayField(path, collapse); p != "*" {
 			info.Fields = SplitFieldPath(p)

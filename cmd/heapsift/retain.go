@@ -22,7 +22,7 @@ import (
 // progress line per stage, and prints its warnings.
 func analyzeRetention(g *goProgram, e *env, groups bool) (*retain.Analysis, error) {
 	stop := func() {}
-	a, err := retain.FromHeap(g.prog, retain.HeapOptions{Process: g.proc, SkipGroups: !groups, Stage: func(what string) {
+	a, err := retain.FromHeap(g.prog, retain.HeapOptions{SkipGroups: !groups, Stage: func(what string) {
 		stop()
 		stop = func() {}
 		if what != "" {

@@ -99,8 +99,9 @@ func histogramCommand() *command {
 	var sortBy string
 	return &command{
 		name: "histogram", args: "CORE", minArgs: 1, maxArgs: 1,
-		summary: "Go cores: live heap objects by type — count, object size, total bytes (as runtime.MemStats.HeapAlloc\n" +
-			"counts them) and share of the live heap. Untyped objects are listed by size class, never guessed.",
+		summary: "Go cores: live heap objects by type, with counts and bytes.\n" +
+			"For each type: count, object size, total bytes (as runtime.MemStats.HeapAlloc counts them) and\n" +
+			"share of the live heap. Untyped objects are listed by size class, never guessed.",
 		example: "heapsift histogram core\nheapsift histogram --sort count --top 10 core\nheapsift histogram --json core | jq '.types[] | select(.type == \"main.Session\")'",
 		flags: func(fs *pflag.FlagSet, o *options) {
 			fs.IntVar(&o.top, "top", 30, "show the N largest types (0: all)")

@@ -117,8 +117,9 @@ func (r *wordsReport) writeText(w io.Writer) {
 func wordsCommand() *command {
 	return &command{
 		name: "words", args: "CORE", minArgs: 1, maxArgs: 1,
-		summary: "Count the most frequent 8-byte words and name each one: a symbol in the executable or a library\n" +
-			"(C++ vtables demangled), a pointer into a mapping, a small or negative number, ASCII text.\n" +
+		summary: "Count the most frequent 8-byte words and name each one.\n" +
+			"A word is named as a symbol in the executable or a library (C++ vtables demangled), a pointer\n" +
+			"into a mapping, a small or negative number, or ASCII text.\n" +
 			"On a CPython core this is a type histogram: every object's second word is its type.",
 		example: "heapsift words core.25867\nheapsift words --top 50 --skip-zero core\nheapsift words --json core | jq '.words[0]'\nheapsift words --raw --base 0x7f0000000000 memory.bin",
 		flags: func(fs *pflag.FlagSet, o *options) {

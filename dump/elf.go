@@ -161,7 +161,9 @@ func buildIDFromImage(read func(off, n uint64) []byte, inMemory bool) string {
 		return ""
 	}
 	ph := read(h.PhOff, uint64(h.PhNum)*uint64(h.PhEntSize))
-	progs, err := parseProgHeaders(append(make([]byte, h.PhOff), ph...), h)
+	at := *h
+	at.PhOff = 0 // ph holds just the program headers
+	progs, err := parseProgHeaders(ph, &at)
 	if err != nil {
 		return ""
 	}

@@ -51,3 +51,25 @@ func FuzzNotes(f *testing.F) {
 		}, typ%2 == 0)
 	})
 }
+
+// TestBuildIDHugeHeaderOffset: an ELF header whose program headers are said
+// to lie exabytes away is ignored, with no allocation of that size (a
+// crasher found in review).
+func TestBuildIDHugeHeaderOffset(t *testing.T) {
+	hdr := make([]byte, 64)
+	copy(hdr, "\x7fELF\x02\x01\x01")
+	hdr[16] = etDyn
+	for i, v := range []byte{0, 0, 0, 0, 0, 0, 0, 0x40} { // e_phoff = 1<<62
+		hdr[32+i] = v
+	}
+	hdr[54], hdr[56] = 56, 1
+	read := func(off, n uint64) []byte {
+		if off > uint64(len(hdr)) || n > uint64(len(hdr))-off {
+			return nil
+		}
+		return hdr[off : off+n]
+	}
+	if id := buildIDFromImage(read, true); id != "" {
+		t.Errorf("build ID %q from a header with no program headers", id)
+	}
+}

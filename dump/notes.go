@@ -208,7 +208,7 @@ type SignalInfo struct {
 
 func parseSigInfo(desc []byte) (*SignalInfo, error) {
 	if len(desc) < 24 {
-		return nil, fmt.Errorf("NT_SIGINFO note is %d bytes, want 128", len(desc))
+		return nil, fmt.Errorf("NT_SIGINFO note is %d bytes, want at least 24", len(desc))
 	}
 	le := binary.LittleEndian
 	si := &SignalInfo{

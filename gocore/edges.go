@@ -18,6 +18,7 @@ package gocore
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math/bits"
 	"runtime"
 	"sync"
@@ -61,7 +62,7 @@ func (g *edgeGraph) of(obj uint32) (targets, offsets []uint32) {
 
 // buildEdges extracts the edges of all objects, in chunks of 1<<shift
 // objects, with one worker per CPU.
-func (p *Program) buildEdges(shift uint) edgeGraph {
+func (p *Program) buildEdges(shift uint) (edgeGraph, error) {
 	n := len(p.heap.addr)
 	size := 1 << shift
 	nchunks := (n + size - 1) / size
@@ -71,6 +72,7 @@ func (p *Program) buildEdges(shift uint) edgeGraph {
 		next    atomic.Int64
 		typesMu sync.Mutex // guards p.rtypes
 		wg      sync.WaitGroup
+		failed  atomic.Value // the first panic of a worker, on data too broken to read
 	)
 	builders := make([]*edgeBuilder, workers)
 	for w := range builders {
@@ -79,6 +81,12 @@ func (p *Program) buildEdges(shift uint) edgeGraph {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					failed.CompareAndSwap(nil, fmt.Sprint(r))
+					next.Store(int64(nchunks)) // stop the other workers
+				}
+			}()
 			for {
 				c := int(next.Add(1) - 1)
 				if c >= nchunks {
@@ -92,6 +100,9 @@ func (p *Program) buildEdges(shift uint) edgeGraph {
 		}()
 	}
 	wg.Wait()
+	if r := failed.Load(); r != nil {
+		return g, fmt.Errorf("building the pointer graph: the heap is too damaged to read (%v)", r)
+	}
 	var dropped uint64
 	for _, b := range builders {
 		dropped += b.dropped
@@ -102,7 +113,7 @@ func (p *Program) buildEdges(shift uint) edgeGraph {
 	if dropped > 0 {
 		p.warnf("%d pointers were left out of the pointer graph (more than 4 GiB into an object, or more than 4G edges in %d objects)", dropped, size)
 	}
-	return g
+	return g, nil
 }
 
 // edgeBuilder extracts the edges of chunks of objects.

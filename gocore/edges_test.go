@@ -39,7 +39,10 @@ func scanEdges(p *Program, obj uint32) (targets, offsets []uint32) {
 }
 
 func checkEdges(t *testing.T, p *Program) {
-	small := p.buildEdges(3)
+	small, err := p.buildEdges(3)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(small.chunks) < 100 {
 		t.Errorf("%d chunks of 8 objects, want many", len(small.chunks))
 	}

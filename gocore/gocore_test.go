@@ -101,11 +101,18 @@ func checkCounts(t *testing.T, prog *Program, c *coretest.Core) {
 	for _, st := range prog.Histogram() {
 		hist[st.Type] = st.Count
 	}
+	checked := 0
+	defer func() {
+		if checked < 10 {
+			t.Fatalf("the program printed only %d count.* truth lines", checked)
+		}
+	}()
 	for key := range c.Truth {
 		typ, ok := strings.CutPrefix(key, "count.")
 		if !ok {
 			continue
 		}
+		checked++
 		want := c.Int(t, key)
 		if got := hist[typ]; got != want {
 			if typ == "main.Counter" && strings.HasPrefix(prog.Version(), "go1.22") {

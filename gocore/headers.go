@@ -54,16 +54,6 @@ func (p *Program) setType(obj uint32, t TypeID, fixed bool) {
 
 func (p *Program) isFixed(obj uint32) bool { return p.fixed[obj/64]&(1<<(obj%64)) != 0 }
 
-// usable returns the bytes of object obj available to its value (its size
-// less any malloc header).
-func (p *Program) usable(obj uint32) uint64 {
-	s := &p.heap.spans[p.heap.spanOf[obj]]
-	if s.header {
-		return s.elemsize - p.heap.hp.mallocHeader
-	}
-	return s.elemsize
-}
-
 // dataStart returns the offset in object obj where its value starts.
 func (p *Program) dataStart(obj uint32) uint64 {
 	if p.heap.spans[p.heap.spanOf[obj]].header {

@@ -171,7 +171,9 @@ func (p *Program) build() error {
 	p.readGoroutines()
 	p.sortLiveStackSlots()
 	p.collectRoots()
-	p.edges = p.buildEdges(edgeChunkShift)
+	if p.edges, err = p.buildEdges(edgeChunkShift); err != nil {
+		return err
+	}
 	p.mark(maxSweeps)
 	p.propagateTypes(maxSweeps)
 	p.checkMemStats()

@@ -287,7 +287,7 @@ func (r *reader) readSpans(l spanLayout, hp heapParams) ([]span, []string, error
 		return nil, nil, err
 	}
 	var warns []string
-	spans := make([]span, 0, n)
+	spans := make([]span, 0, min(n, 1<<20))
 	missing := 0
 	for i := int64(0); i < n; i++ {
 		sa := dump.Address(binary.LittleEndian.Uint64(ptrs[i*8:]))
@@ -348,6 +348,12 @@ func (r *reader) decodeSpan(sa dump.Address, b []byte, l spanLayout, hp heapPara
 		return s, fmt.Errorf("span at %#x: bad npages %d or elemsize %d", uint64(sa), s.npages, s.elemsize)
 	case uint64(s.nelems)*s.elemsize > size:
 		return s, fmt.Errorf("span at %#x: %d elements of %d bytes do not fit in %d pages", uint64(sa), s.nelems, s.elemsize, s.npages)
+	case s.class != 0 && s.elemsize > maxSmallSize:
+		return s, fmt.Errorf("span at %#x: size class %d with %d-byte elements", uint64(sa), s.class, s.elemsize)
+	case r.proc.FindMapping(s.base) == nil:
+		// A corrupted span would otherwise make the page table cover
+		// address space the process never had.
+		return s, fmt.Errorf("span at %#x: its base %#x is not mapped", uint64(sa), uint64(s.base))
 	}
 	if s.class != 0 {
 		s.divMul = uint32(^uint32(0)/uint32(s.elemsize) + 1)

@@ -10,22 +10,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"unsafe"
 
 	"github.com/heapsift/heapsift/dump"
 )
 
 // These tests name addresses of the running test binary (a Go executable)
 // through its own ELF file, checking the names against the runtime's.
-
-// Package-level data the tests look up. They are used below, so the linker
-// keeps them; their sections follow from whether they hold pointers and
-// whether they are initialized.
-var (
-	selfTestData = [8]uint64{1, 2, 3, 4, 5, 6, 7, 8} // .noptrdata
-	selfTestBSS  [256]byte                           // .noptrbss
-	selfTestPtrs [4]*int                             // .bss
-)
 
 type selfTestType struct{ n int }
 
@@ -117,37 +107,6 @@ func TestSelfFunctions(t *testing.T) {
 	}
 }
 
-func TestSelfData(t *testing.T) {
-	s := selfSymbolizer(t)
-	if s.mods[0].file.Section(".symtab") == nil {
-		// go test links its binaries with -s; go test -c does not.
-		t.Skip("the test binary has no .symtab, so no data symbols (TestGoCore covers them)")
-	}
-	const pkg = "github.com/heapsift/heapsift/symbolize."
-	ptrs := &selfTestPtrs
-	ptrs[1] = new(int)
-	selfTestBSS[3] = 1
-	cases := []struct {
-		addr    uintptr
-		name    string
-		off     uint64
-		section string
-	}{
-		{uintptr(unsafe.Pointer(&selfTestData)), pkg + "selfTestData", 0, ".noptrdata"},
-		{uintptr(unsafe.Pointer(&selfTestData[5])), pkg + "selfTestData", 40, ".noptrdata"},
-		{uintptr(unsafe.Pointer(&selfTestBSS[200])), pkg + "selfTestBSS", 200, ".noptrbss"},
-		{uintptr(unsafe.Pointer(&ptrs[2])), pkg + "selfTestPtrs", 16, ".bss"},
-	}
-	for _, c := range cases {
-		n, ok := s.Symbol(uint64(c.addr))
-		if !ok || n.Kind != KindSymbol || n.Symbol != c.name || n.Offset != c.off || n.Section != c.section {
-			t.Errorf("Symbol(%#x) = %#v, %v; want %s+%d in %s", c.addr, n, ok, c.name, c.off, c.section)
-		}
-	}
-}
-
-// TestSelfPclntab names functions the way a binary stripped of .symtab is
-// named: from the function table in .gopclntab alone.
 func TestSelfPclntab(t *testing.T) {
 	mod := selfModule(t)
 	funcs, err := goFunctions(mod.file)

@@ -50,7 +50,7 @@ func TestCorruptGoCore(t *testing.T) {
 		if err := os.WriteFile(path, bad, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		for _, cmd := range [][]string{{"histogram"}, {"goroutines"}, {"objects", "--type", "main.Timing"}, {"info"}, {}} {
+		for _, cmd := range [][]string{{"histogram"}, {"goroutines"}, {"objects", "--type", "main.Timing"}, {"info"}, {}, {"retain"}, {"dominators"}} {
 			code, _, stderr := runCLI(t, append(append(cmd, "--exe", core.Exe), path)...)
 			if code != 0 && code != 1 {
 				t.Errorf("seed %d %v: exit %d", seed, cmd, code)

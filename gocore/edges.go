@@ -219,24 +219,14 @@ func (b *edgeBuilder) add(off, val uint64) {
 // scanType is Program.scanType for a worker: descriptors are looked up
 // under typesMu, the last one kept.
 func (b *edgeBuilder) scanType(s *span, mem []byte) (*rtype, uint64) {
-	var ta dump.Address
-	var start uint64
-	if s.header {
-		ta = dump.Address(binary.LittleEndian.Uint64(mem))
-		start = b.h.hp.mallocHeader
-	} else {
-		ta = s.largeType
-	}
+	ta, start := b.h.scanTypeAddr(s, mem)
 	if ta == 0 {
 		return nil, 0
 	}
 	if ta != b.lastTA {
 		b.typesMu.Lock()
-		rt, err := b.p.rtypes.get(ta)
+		rt := usableRType(b.p.rtypes.get(ta))
 		b.typesMu.Unlock()
-		if err != nil || rt.maskErr != nil || rt.size == 0 {
-			rt = nil
-		}
 		b.lastTA, b.lastRT = ta, rt
 	}
 	if b.lastRT == nil {

@@ -17,25 +17,35 @@ import (
 	"github.com/heapsift/heapsift/dump"
 )
 
+// scanTypeAddr returns the address of the type descriptor that covers the
+// data of an object of span s whose memory is mem (from its malloc header
+// or the span's largeType; 0 if none), and where that data starts.
+func (h *heap) scanTypeAddr(s *span, mem []byte) (dump.Address, uint64) {
+	if s.header {
+		return dump.Address(binary.LittleEndian.Uint64(mem)), h.hp.mallocHeader
+	}
+	return s.largeType, 0
+}
+
+// usableRType keeps a descriptor only if its pointer mask can be applied.
+func usableRType(rt *rtype, err error) *rtype {
+	if err != nil || rt.maskErr != nil || rt.size == 0 {
+		return nil
+	}
+	return rt
+}
+
 // scanType returns the type whose pointer mask covers object obj's data
 // and where that data starts, for objects with a header or largeType.
 func (p *Program) scanType(s *span, mem []byte) (*rtype, uint64) {
-	var ta dump.Address
-	var start uint64
-	if s.header {
-		ta = dump.Address(binary.LittleEndian.Uint64(mem))
-		start = p.heap.hp.mallocHeader
-	} else {
-		ta = s.largeType
-	}
+	ta, start := p.heap.scanTypeAddr(s, mem)
 	if ta == 0 {
 		return nil, 0
 	}
-	rt, err := p.rtypes.get(ta)
-	if err != nil || rt.maskErr != nil || rt.size == 0 {
-		return nil, 0
+	if rt := usableRType(p.rtypes.get(ta)); rt != nil {
+		return rt, start
 	}
-	return rt, start
+	return nil, 0
 }
 
 // forEachPointerWord calls fn with the offset and value of each word of

@@ -104,16 +104,13 @@ func dominatorsCommand() *command {
 			if df.depth < 1 || df.children < 1 {
 				return usagef("--depth and --children must be at least 1")
 			}
-			g, err := o.openGo(args[0], e)
-			if err != nil {
-				return err
-			}
-			defer g.Close()
-			a, err := analyzeRetention(g, e, false)
-			if err != nil {
-				return err
-			}
-			return o.emit(e, newDominatorsReport(a, o.top, df))
+			return o.withGo(args[0], e, func(g *goProgram) error {
+				a, err := analyzeRetention(g, e, false)
+				if err != nil {
+					return err
+				}
+				return o.emit(e, newDominatorsReport(a, o.top, df))
+			})
 		},
 	}
 }

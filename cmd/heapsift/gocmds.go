@@ -112,13 +112,10 @@ func histogramCommand() *command {
 			if sortBy != "bytes" && sortBy != "count" {
 				return usagef("--sort takes bytes or count, not %q", sortBy)
 			}
-			g, err := o.openGo(args[0], e)
-			if err != nil {
-				return err
-			}
-			defer g.Close()
-			r := newHistogramReport(g.prog, sortBy, o.top)
-			return o.emit(e, r)
+			return o.withGo(args[0], e, func(g *goProgram) error {
+				r := newHistogramReport(g.prog, sortBy, o.top)
+				return o.emit(e, r)
+			})
 		},
 	}
 }
@@ -145,47 +142,44 @@ func objectsCommand() *command {
 			addCoreFlags(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error {
-			g, err := o.openGo(args[0], e)
-			if err != nil {
-				return err
-			}
-			defer g.Close()
-			prog := g.prog
-			var rows []objectJSON
-			matched := 0
-			for i := 0; i < prog.NumObjects(); i++ {
-				live := prog.Live(i)
-				if !live && !garbage {
-					continue
+			return o.withGo(args[0], e, func(g *goProgram) error {
+				prog := g.prog
+				var rows []objectJSON
+				matched := 0
+				for i := 0; i < prog.NumObjects(); i++ {
+					live := prog.Live(i)
+					if !live && !garbage {
+						continue
+					}
+					name := objectTypeName(prog, i)
+					if typ != "" && name != typ {
+						continue
+					}
+					matched++
+					if limit == 0 || len(rows) < limit {
+						rows = append(rows, objectJSON{Addr: hexAddr(uint64(prog.Addr(i))), Type: name, Size: prog.Size(i), Live: live})
+					}
 				}
-				name := objectTypeName(prog, i)
-				if typ != "" && name != typ {
-					continue
+				if typ != "" && matched == 0 {
+					return fmt.Errorf("no %sobject has type %q (see heapsift histogram for the type names)", map[bool]string{false: "live ", true: ""}[garbage], typ)
 				}
-				matched++
-				if limit == 0 || len(rows) < limit {
-					rows = append(rows, objectJSON{Addr: hexAddr(uint64(prog.Addr(i))), Type: name, Size: prog.Size(i), Live: live})
+				if o.json {
+					return writeJSON(e.stdout, map[string]any{"count": matched, "objects": rows})
 				}
-			}
-			if typ != "" && matched == 0 {
-				return fmt.Errorf("no %sobject has type %q (see heapsift histogram for the type names)", map[bool]string{false: "live ", true: ""}[garbage], typ)
-			}
-			if o.json {
-				return writeJSON(e.stdout, map[string]any{"count": matched, "objects": rows})
-			}
-			t := newTable("ADDRESS", ">SIZE", "TYPE", "STATE")
-			for _, r := range rows {
-				state := "live"
-				if !r.Live {
-					state = "garbage"
+				t := newTable("ADDRESS", ">SIZE", "TYPE", "STATE")
+				for _, r := range rows {
+					state := "live"
+					if !r.Live {
+						state = "garbage"
+					}
+					t.add(r.Addr, size(r.Size), r.Type, state)
 				}
-				t.add(r.Addr, size(r.Size), r.Type, state)
-			}
-			t.write(e.stdout)
-			if len(rows) < matched {
-				fmt.Fprintf(e.stdout, "\n%s of %s objects shown (--limit 0 for all)\n", count(uint64(len(rows))), count(uint64(matched)))
-			}
-			return nil
+				t.write(e.stdout)
+				if len(rows) < matched {
+					fmt.Fprintf(e.stdout, "\n%s of %s objects shown (--limit 0 for all)\n", count(uint64(len(rows))), count(uint64(matched)))
+				}
+				return nil
+			})
 		},
 	}
 }
@@ -222,39 +216,36 @@ func goroutinesCommand() *command {
 			addCoreFlags(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error {
-			g, err := o.openGo(args[0], e)
-			if err != nil {
-				return err
-			}
-			defer g.Close()
-			var rows []goroutineJSON
-			for _, gr := range g.prog.Goroutines() {
-				row := goroutineJSON{ID: gr.ID, Status: gr.Status, WaitReason: gr.WaitReason, Error: gr.Error, Frames: []frameJSON{}}
-				for _, f := range gr.Frames {
-					row.Frames = append(row.Frames, frameJSON{Func: f.Func, File: f.File, Line: f.Line, PC: hexAddr(f.PC)})
+			return o.withGo(args[0], e, func(g *goProgram) error {
+				var rows []goroutineJSON
+				for _, gr := range g.prog.Goroutines() {
+					row := goroutineJSON{ID: gr.ID, Status: gr.Status, WaitReason: gr.WaitReason, Error: gr.Error, Frames: []frameJSON{}}
+					for _, f := range gr.Frames {
+						row.Frames = append(row.Frames, frameJSON{Func: f.Func, File: f.File, Line: f.Line, PC: hexAddr(f.PC)})
+					}
+					rows = append(rows, row)
 				}
-				rows = append(rows, row)
-			}
-			if o.json {
-				return writeJSON(e.stdout, map[string]any{"goroutines": rows})
-			}
-			for i, r := range rows {
-				if i > 0 {
-					fmt.Fprintln(e.stdout)
+				if o.json {
+					return writeJSON(e.stdout, map[string]any{"goroutines": rows})
 				}
-				state := r.Status
-				if r.WaitReason != "" {
-					state += ", " + r.WaitReason
+				for i, r := range rows {
+					if i > 0 {
+						fmt.Fprintln(e.stdout)
+					}
+					state := r.Status
+					if r.WaitReason != "" {
+						state += ", " + r.WaitReason
+					}
+					fmt.Fprintf(e.stdout, "goroutine %d [%s]:\n", r.ID, state)
+					for _, f := range r.Frames {
+						fmt.Fprintf(e.stdout, "  %s\n      %s:%d\n", f.Func, f.File, f.Line)
+					}
+					if r.Error != "" {
+						fmt.Fprintf(e.stdout, "  (%s)\n", strings.TrimSpace(r.Error))
+					}
 				}
-				fmt.Fprintf(e.stdout, "goroutine %d [%s]:\n", r.ID, state)
-				for _, f := range r.Frames {
-					fmt.Fprintf(e.stdout, "  %s\n      %s:%d\n", f.Func, f.File, f.Line)
-				}
-				if r.Error != "" {
-					fmt.Fprintf(e.stdout, "  (%s)\n", strings.TrimSpace(r.Error))
-				}
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 }

@@ -40,6 +40,16 @@ func (o *options) openGo(path string, e *env) (*goProgram, error) {
 	return &goProgram{proc: p, prog: prog}, nil
 }
 
+// withGo opens the Go core at path, runs fn on its heap model and closes it.
+func (o *options) withGo(path string, e *env, fn func(g *goProgram) error) error {
+	g, err := o.openGo(path, e)
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	return fn(g)
+}
+
 // buildGoModel runs gocore.Open with a progress line and prints its
 // warnings.
 func buildGoModel(p *dump.Process, e *env) (*gocore.Program, error) {

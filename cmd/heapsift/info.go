@@ -145,16 +145,13 @@ func infoCommand() *command {
 			addCoreFlags(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error {
-			p, err := o.openDump(args[0], e)
-			if err != nil {
-				return err
-			}
-			defer p.Close()
-			r := newInfoReport(p)
-			if prog := maybeGo(p, e); prog != nil {
-				r.Go = newGoInfoReport(prog)
-			}
-			return o.emit(e, r)
+			return o.withDump(args[0], e, func(p *dump.Process) error {
+				r := newInfoReport(p)
+				if prog := maybeGo(p, e); prog != nil {
+					r.Go = newGoInfoReport(prog)
+				}
+				return o.emit(e, r)
+			})
 		},
 	}
 }
@@ -182,34 +179,31 @@ func mappingsCommand() *command {
 			addCoreFlags(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error {
-			p, err := o.openDump(args[0], e)
-			if err != nil {
-				return err
-			}
-			defer p.Close()
-			var rows []mappingReport
-			for _, m := range p.Mappings() {
-				rows = append(rows, mappingReport{
-					Start: hexAddr(uint64(m.Start)), End: hexAddr(uint64(m.End)), Size: m.Size(),
-					Perm: m.Perm.String(), Name: m.Name, File: m.File, FileOffset: m.FileOffset,
-					InCore: uint64(len(m.CoreData())), FromFile: m.FromFile(), Missing: m.Missing(),
-				})
-			}
-			if o.json {
-				return writeJSON(e.stdout, map[string]any{"mappings": rows})
-			}
-			t := newTable("START", "END", ">SIZE", "PERM", ">IN CORE", ">FROM FILE", ">MISSING", "NAME")
-			for _, r := range rows {
-				name := r.Name
-				if name == "" {
-					name = "[anon]"
-				} else if r.File != "" {
-					name = fmt.Sprintf("%s +%#x", filepath.Base(r.File), r.FileOffset)
+			return o.withDump(args[0], e, func(p *dump.Process) error {
+				var rows []mappingReport
+				for _, m := range p.Mappings() {
+					rows = append(rows, mappingReport{
+						Start: hexAddr(uint64(m.Start)), End: hexAddr(uint64(m.End)), Size: m.Size(),
+						Perm: m.Perm.String(), Name: m.Name, File: m.File, FileOffset: m.FileOffset,
+						InCore: uint64(len(m.CoreData())), FromFile: m.FromFile(), Missing: m.Missing(),
+					})
 				}
-				t.add(r.Start, r.End, size(r.Size), r.Perm, dash(r.InCore), dash(r.FromFile), dash(r.Missing), name)
-			}
-			t.write(e.stdout)
-			return nil
+				if o.json {
+					return writeJSON(e.stdout, map[string]any{"mappings": rows})
+				}
+				t := newTable("START", "END", ">SIZE", "PERM", ">IN CORE", ">FROM FILE", ">MISSING", "NAME")
+				for _, r := range rows {
+					name := r.Name
+					if name == "" {
+						name = "[anon]"
+					} else if r.File != "" {
+						name = fmt.Sprintf("%s +%#x", filepath.Base(r.File), r.FileOffset)
+					}
+					t.add(r.Start, r.End, size(r.Size), r.Perm, dash(r.InCore), dash(r.FromFile), dash(r.Missing), name)
+				}
+				t.write(e.stdout)
+				return nil
+			})
 		},
 	}
 }

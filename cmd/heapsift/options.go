@@ -102,6 +102,16 @@ func (o *options) openDump(path string, e *env) (*dump.Process, error) {
 	return p, nil
 }
 
+// withDump opens the dump at path, runs fn on it and closes it.
+func (o *options) withDump(path string, e *env, fn func(p *dump.Process) error) error {
+	p, err := o.openDump(path, e)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	return fn(p)
+}
+
 // warn prints warnings on stderr, one line each.
 func warn(e *env, ws []string) {
 	for _, w := range ws {

@@ -19,29 +19,26 @@ func overviewCommand() *command {
 			addCoreFlags(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error {
-			p, err := o.openDump(args[0], e)
-			if err != nil {
-				return err
-			}
-			defer p.Close()
-			info := newInfoReport(p)
-			if prog := maybeGo(p, e); prog != nil {
-				return goOverview(info, p, prog, o, e)
-			}
-			words, err := countWords(p, o, e)
-			if err != nil {
-				return err
-			}
-			if o.json {
-				return writeJSON(e.stdout, struct {
-					*infoReport
-					Words *wordsReport `json:"words"`
-				}{info, words})
-			}
-			info.writeText(e.stdout)
-			section(e.stdout, "Most frequent words")
-			words.writeText(e.stdout)
-			return nil
+			return o.withDump(args[0], e, func(p *dump.Process) error {
+				info := newInfoReport(p)
+				if prog := maybeGo(p, e); prog != nil {
+					return goOverview(info, p, prog, o, e)
+				}
+				words, err := countWords(p, o, e)
+				if err != nil {
+					return err
+				}
+				if o.json {
+					return writeJSON(e.stdout, struct {
+						*infoReport
+						Words *wordsReport `json:"words"`
+					}{info, words})
+				}
+				info.writeText(e.stdout)
+				section(e.stdout, "Most frequent words")
+				words.writeText(e.stdout)
+				return nil
+			})
 		},
 	}
 }

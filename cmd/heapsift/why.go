@@ -156,20 +156,17 @@ func whyCommand() *command {
 			if err != nil {
 				return usagef("ADDR: %v", err)
 			}
-			g, err := o.openGo(args[0], e)
-			if err != nil {
-				return err
-			}
-			defer g.Close()
-			a, err := analyzeRetention(g, e, false)
-			if err != nil {
-				return err
-			}
-			r, err := newWhyReport(a, dump.Address(v))
-			if err != nil {
-				return err
-			}
-			return o.emit(e, r)
+			return o.withGo(args[0], e, func(g *goProgram) error {
+				a, err := analyzeRetention(g, e, false)
+				if err != nil {
+					return err
+				}
+				r, err := newWhyReport(a, dump.Address(v))
+				if err != nil {
+					return err
+				}
+				return o.emit(e, r)
+			})
 		},
 	}
 }

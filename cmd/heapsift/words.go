@@ -127,16 +127,13 @@ func wordsCommand() *command {
 			addCoreFlags(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error {
-			p, err := o.openDump(args[0], e)
-			if err != nil {
-				return err
-			}
-			defer p.Close()
-			r, err := countWords(p, o, e)
-			if err != nil {
-				return err
-			}
-			return o.emit(e, r)
+			return o.withDump(args[0], e, func(p *dump.Process) error {
+				r, err := countWords(p, o, e)
+				if err != nil {
+					return err
+				}
+				return o.emit(e, r)
+			})
 		},
 	}
 }
@@ -175,38 +172,35 @@ func symbolCommand() *command {
 				}
 				addrs = append(addrs, v)
 			}
-			p, err := o.openDump(args[0], e)
-			if err != nil {
-				return err
-			}
-			defer p.Close()
-			sym, warnings, err := symbolize.New(p, symbolize.Options{})
-			if err != nil {
-				return fmt.Errorf("loading symbols: %w", err)
-			}
-			warn(e, warnings)
-			prog := maybeGo(p, e)
-			var rows []symbolRow
-			for _, a := range addrs {
-				n := sym.Describe(a)
-				row := symbolRow{Addr: hexAddr(a), wordRow: newWordRow(n, 0, 0), GDB: n.GDB()}
-				if prog != nil {
-					if obj, off, ok := prog.ObjectAt(dump.Address(a)); ok {
-						row.Kind, row.GDB = "heap", strings.TrimPrefix(prog.Describe(dump.Address(a)), row.Addr+": ")
-						row.Name = row.GDB
-						row.Heap = &heapRef{Object: hexAddr(uint64(prog.Addr(obj))), Type: objectTypeName(prog, obj),
-							Offset: off, Field: prog.FieldPath(obj, off), Live: prog.Live(obj)}
-					}
+			return o.withDump(args[0], e, func(p *dump.Process) error {
+				sym, warnings, err := symbolize.New(p, symbolize.Options{})
+				if err != nil {
+					return fmt.Errorf("loading symbols: %w", err)
 				}
-				rows = append(rows, row)
-			}
-			if o.json {
-				return writeJSON(e.stdout, map[string]any{"symbols": rows})
-			}
-			for _, r := range rows {
-				fmt.Fprintf(e.stdout, "%s: %s\n", r.Addr, r.GDB)
-			}
-			return nil
+				warn(e, warnings)
+				prog := maybeGo(p, e)
+				var rows []symbolRow
+				for _, a := range addrs {
+					n := sym.Describe(a)
+					row := symbolRow{Addr: hexAddr(a), wordRow: newWordRow(n, 0, 0), GDB: n.GDB()}
+					if prog != nil {
+						if obj, off, ok := prog.ObjectAt(dump.Address(a)); ok {
+							row.Kind, row.GDB = "heap", strings.TrimPrefix(prog.Describe(dump.Address(a)), row.Addr+": ")
+							row.Name = row.GDB
+							row.Heap = &heapRef{Object: hexAddr(uint64(prog.Addr(obj))), Type: objectTypeName(prog, obj),
+								Offset: off, Field: prog.FieldPath(obj, off), Live: prog.Live(obj)}
+						}
+					}
+					rows = append(rows, row)
+				}
+				if o.json {
+					return writeJSON(e.stdout, map[string]any{"symbols": rows})
+				}
+				for _, r := range rows {
+					fmt.Fprintf(e.stdout, "%s: %s\n", r.Addr, r.GDB)
+				}
+				return nil
+			})
 		},
 	}
 }

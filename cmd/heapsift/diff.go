@@ -3,21 +3,22 @@ package main
 import (
 	"fmt"
 	"io"
-	"math"
 	"strings"
 
 	"github.com/dustin/go-humanize"
+	"github.com/heapsift/heapsift/compare"
 	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/gocore"
-	"github.com/heapsift/heapsift/histogram"
 	"github.com/heapsift/heapsift/symbolize"
+	warnpkg "github.com/heapsift/heapsift/warn"
 	"github.com/spf13/pflag"
 )
 
 // `heapsift diff OLD NEW`: what grew between two dumps. Two Go cores are
 // compared type by type (gocore's histogram of live objects); any other
-// pair word by word, by what each word means (histogram.DiffWords). Growth
-// limits (--fail-on-growth) turn the comparison into a CI check.
+// pair word by word, by what each word means. The comparing and the growth
+// limits (--fail-on-growth, a CI check) are package compare's; this file
+// opens the dumps, builds compare's inputs and renders its results.
 
 // diffFlags are the flags only diff takes (options holds the shared ones).
 type diffFlags struct {
@@ -53,7 +54,8 @@ type bytesDelta struct {
 }
 
 // change says how a row changed: its ratio NEW/OLD (absent when OLD is 0),
-// and whether it is new in NEW or gone from it.
+// and whether it is new in NEW or gone from it. It is compare.Change with
+// JSON tags, so converts from it.
 type change struct {
 	Ratio *float64 `json:"ratio,omitempty"`
 	New   bool     `json:"new,omitempty"`
@@ -82,6 +84,21 @@ type wordDelta struct {
 	Value     string   `json:"value,omitempty"`
 	OldValues []string `json:"old_values"`
 	NewValues []string `json:"new_values"`
+}
+
+// checkResult is the outcome of one --fail-on-growth limit (JSON: see
+// docs/json.md). It is compare.CheckResult with JSON tags, so converts
+// from it.
+type checkResult struct {
+	Limit    string   `json:"limit"`
+	Scope    string   `json:"scope"`
+	Name     string   `json:"name,omitempty"`
+	Unit     string   `json:"unit"`
+	Max      float64  `json:"max"`
+	What     string   `json:"what,omitempty"`
+	Growth   *float64 `json:"growth"` // null: grew from 0, in percent
+	Exceeded bool     `json:"exceeded"`
+	Detail   string   `json:"detail"`
 }
 
 // diffReport is the result of `heapsift diff` (JSON: see docs/json.md).
@@ -138,9 +155,9 @@ func diffCommand() *command {
 }
 
 func runDiff(o *options, d *diffFlags, oldPath, newPath string, e *env) error {
-	limits, err := parseGrowthLimits(d.failOn)
+	limits, err := compare.ParseLimits(d.failOn)
 	if err != nil {
-		return err
+		return usagef("--fail-on-growth %v", err)
 	}
 	oldOpts := *o
 	if d.oldExe != "" {
@@ -162,29 +179,33 @@ func runDiff(o *options, d *diffFlags, oldPath, newPath string, e *env) error {
 		warn(e, ws)
 		r.Warnings = append(r.Warnings, ws...)
 	}
-	if msg := sameExecutable(oldP, newP); msg != "" {
-		note(msg)
-	}
-	oldGo, newGo := isGoCore(oldP), isGoCore(newP)
-	if oldGo != newGo && !d.words {
-		goDump := "NEW"
-		if oldGo {
-			goDump = "OLD"
+	noteAll := func(ws []warnpkg.Warning) {
+		for _, w := range ws {
+			note(w.Message) // as before the warn package: without its source
 		}
-		note("only " + goDump + " is a Go program heapsift can read; comparing words")
 	}
-	var ms []measure
-	if oldGo && newGo && !d.words {
-		ms, err = diffTypes(r, oldP, newP, o.top, d.groups, note, e)
+	noteAll(compare.SameExecutable(executableOf(oldP), executableOf(newP)))
+	kind, ws := compare.ChooseKind(isGoCore(oldP), isGoCore(newP), d.words, "Go")
+	noteAll(ws)
+	var growth compare.Growth
+	if kind == compare.ByType {
+		growth, err = diffTypes(r, oldP, newP, o.top, d.groups, note, e)
 	} else {
-		ms, err = diffWords(r, oldP, newP, o, d, note)
+		growth, err = diffWords(r, oldP, newP, o, d, note)
 	}
 	if err != nil {
 		return err
 	}
-	failed, err := r.check(limits, ms)
+	checks, err := compare.Check(limits, growth)
 	if err != nil {
-		return err
+		return usagef("--fail-on-growth %v", err)
+	}
+	var failed []string
+	for _, c := range checks {
+		r.Checks = append(r.Checks, checkResult(c))
+		if c.Exceeded {
+			failed = append(failed, c.Limit+": "+c.Detail)
+		}
 	}
 	if o.json {
 		err = writeJSON(e.stdout, r)
@@ -211,30 +232,21 @@ func summarize(p *dump.Process) dumpSummary {
 	return s
 }
 
-// sameExecutable returns a warning when the two dumps come from different
-// executables, by build ID when both cores hold one, else by path.
-func sameExecutable(a, b *dump.Process) string {
-	ea, eb := a.Executable(), b.Executable()
-	switch {
-	case ea == nil || eb == nil:
-		return ""
-	case ea.BuildID != "" && eb.BuildID != "" && ea.BuildID != eb.BuildID:
-		return fmt.Sprintf("OLD and NEW come from different executables (build IDs %s and %s); comparing by name anyway", ea.BuildID, eb.BuildID)
-	case ea.BuildID == "" || eb.BuildID == "":
-		if ea.Path != eb.Path {
-			return fmt.Sprintf("OLD and NEW come from different executables (%s and %s); comparing by name anyway", ea.Path, eb.Path)
-		}
+// executableOf is p's executable for compare.SameExecutable; nil when the
+// core names none.
+func executableOf(p *dump.Process) *compare.Executable {
+	exe := p.Executable()
+	if exe == nil {
+		return nil
 	}
-	return ""
+	return &compare.Executable{Path: exe.Path, BuildID: exe.BuildID}
 }
 
 // goHeap is one side of a Go comparison. It keeps the Program so that more
-// comparisons can be made beside the type histogram: retention groups that
-// grew (from the retain package) belong in diffTypes next to the types.
+// comparisons can be made beside the type histogram (retention groups).
 type goHeap struct {
 	prog  *gocore.Program
-	types []histogram.Tally
-	total histogram.Tally
+	types []compare.Tally
 }
 
 func openGoHeap(p *dump.Process, which string, note func(...string), e *env) (*goHeap, error) {
@@ -249,68 +261,61 @@ func openGoHeap(p *dump.Process, which string, note func(...string), e *env) (*g
 	}
 	h := &goHeap{prog: prog}
 	for _, st := range prog.Histogram() {
-		h.types = append(h.types, histogram.Tally{Name: st.Type, Count: st.Count, Bytes: st.Bytes})
-		h.total.Count += st.Count
-		h.total.Bytes += st.Bytes
+		h.types = append(h.types, compare.Tally{Name: st.Type, Count: st.Count, Bytes: st.Bytes})
 	}
 	return h, nil
 }
 
 // diffTypes compares two Go heaps type by type and fills r.
-func diffTypes(r *diffReport, oldP, newP *dump.Process, top int, groups bool, note func(...string), e *env) ([]measure, error) {
+func diffTypes(r *diffReport, oldP, newP *dump.Process, top int, groups bool, note func(...string), e *env) (compare.Growth, error) {
 	oldH, err := openGoHeap(oldP, "OLD", note, e)
 	if err != nil {
-		return nil, err
+		return compare.Growth{}, err
 	}
 	newH, err := openGoHeap(newP, "NEW", note, e)
 	if err != nil {
-		return nil, err
+		return compare.Growth{}, err
 	}
-	r.Compare = "types"
+	td := compare.DiffTypes(oldH.types, newH.types)
+	r.Compare = string(compare.ByType)
 	r.Old.GoVersion, r.New.GoVersion = oldH.prog.Version(), newH.prog.Version()
-	total := histogram.TallyDelta{Name: "the live heap", OldCount: oldH.total.Count, NewCount: newH.total.Count,
-		OldBytes: oldH.total.Bytes, NewBytes: newH.total.Bytes}
-	r.Total.countDelta, r.Total.bytesDelta = deltas(total)
-	ms := []measure{{scope: "total", TallyDelta: total, bytes: true}}
+	r.Total.countDelta, r.Total.bytesDelta = deltas(td.Total)
 	rows := []typeDelta{}
-	types := histogram.DiffTallies(oldH.types, newH.types)
-	for _, t := range types {
-		ms = append(ms, measure{scope: "type", TallyDelta: t, bytes: true})
-		if top == 0 || len(rows) < top {
-			c, b := deltas(t)
-			rows = append(rows, typeDelta{Type: t.Name, countDelta: c, bytesDelta: b, change: changeOf(t.OldCount, t.NewCount, t.OldBytes, t.NewBytes)})
+	for _, t := range td.Rows {
+		if top != 0 && len(rows) >= top {
+			break
 		}
+		c, b := deltas(t)
+		rows = append(rows, typeDelta{Type: t.Name, countDelta: c, bytesDelta: b, change: change(t.Change())})
 	}
-	r.Rows, r.Types = len(types), &rows
+	r.Rows, r.Types = len(td.Rows), &rows
 	if groups {
 		grown, err := diffGroups(oldP, newP, oldH.prog, newH.prog, top, e)
 		if err != nil {
-			return nil, err
+			return compare.Growth{}, err
 		}
 		r.Groups = &grown
 	}
-	return ms, nil
+	return td.Growth(), nil
 }
 
 // diffWords compares two dumps word by word, by meaning, and fills r.
-func diffWords(r *diffReport, oldP, newP *dump.Process, o *options, d *diffFlags, note func(...string)) ([]measure, error) {
-	keyOpts := histogram.KeyOptions{Pointers: d.pointers, SymbolsOnly: d.symbolsOnly}
-	oldSide, oldBytes, err := wordSide(oldP, "OLD", keyOpts, note)
+func diffWords(r *diffReport, oldP, newP *dump.Process, o *options, d *diffFlags, note func(...string)) (compare.Growth, error) {
+	keyOpts := compare.KeyOptions{Pointers: d.pointers, SymbolsOnly: d.symbolsOnly}
+	oldSide, err := wordSide(oldP, "OLD", keyOpts, note)
 	if err != nil {
-		return nil, err
+		return compare.Growth{}, err
 	}
-	newSide, newBytes, err := wordSide(newP, "NEW", keyOpts, note)
+	newSide, err := wordSide(newP, "NEW", keyOpts, note)
 	if err != nil {
-		return nil, err
+		return compare.Growth{}, err
 	}
-	wd, err := histogram.DiffWords(oldSide, newSide, histogram.WordDiffOptions{SkipZero: o.skipZero})
+	wd, err := compare.DiffWords(oldSide, newSide, compare.WordDiffOptions{SkipZero: o.skipZero})
 	if err != nil {
-		return nil, err
+		return compare.Growth{}, err
 	}
-	r.Compare = "words"
-	total := histogram.TallyDelta{Name: "the memory in the core", OldCount: wd.OldWords, NewCount: wd.NewWords,
-		OldBytes: oldBytes, NewBytes: newBytes}
-	r.Total.countDelta, r.Total.bytesDelta = deltas(total)
+	r.Compare = string(compare.ByWord)
+	r.Total.countDelta, r.Total.bytesDelta = deltas(wd.Total())
 	if !d.pointers || d.symbolsOnly {
 		r.LeftOutOld, r.LeftOutNew = &wd.OldLeftOut, &wd.NewLeftOut
 		r.leftOutWhy = "pointers outside modules (--pointers compares them by value)"
@@ -318,58 +323,46 @@ func diffWords(r *diffReport, oldP, newP *dump.Process, o *options, d *diffFlags
 			r.leftOutWhy = "not symbols (--symbols-only)"
 		}
 	}
-	ms := []measure{{scope: "total", TallyDelta: total, bytes: true}}
 	rows := []wordDelta{}
 	for _, w := range wd.Rows {
-		row := newWordDelta(w)
-		m := measure{scope: "value", alias: row.Symbol, TallyDelta: histogram.TallyDelta{Name: row.Name, OldCount: w.OldCount, NewCount: w.NewCount}}
-		if w.Key.Kind != histogram.KeyValue {
-			m.scope = "word"
+		if o.top != 0 && len(rows) >= o.top {
+			break
 		}
-		ms = append(ms, m)
-		if o.top == 0 || len(rows) < o.top {
-			rows = append(rows, row)
-		}
+		rows = append(rows, newWordDelta(w))
 	}
 	r.Rows, r.Words = len(wd.Rows), &rows
-	return ms, nil
+	return wd.Growth(), nil
 }
 
-// wordSide prepares one dump for DiffWords; it also returns the bytes counted.
-func wordSide(p *dump.Process, which string, opts histogram.KeyOptions, note func(...string)) (histogram.WordSide, uint64, error) {
+// wordSide prepares one dump for compare.DiffWords.
+func wordSide(p *dump.Process, which string, opts compare.KeyOptions, note func(...string)) (compare.WordSide, error) {
 	sym, warnings, err := symbolize.New(p, symbolize.Options{})
 	if err != nil {
-		return histogram.WordSide{}, 0, fmt.Errorf("%s: loading symbols: %w", which, err)
+		return compare.WordSide{}, fmt.Errorf("%s: loading symbols: %w", which, err)
 	}
 	for _, w := range warnings {
 		note(which + ": " + w)
 	}
 	regions, _ := wordRegions(p, false)
-	var n uint64
-	for _, rg := range regions {
-		n += uint64(len(rg.Data))
-	}
-	return histogram.WordSide{Regions: regions, Keyer: histogram.NewSymbolKeyer(p, sym, opts)}, n, nil
+	return compare.WordSide{Regions: regions, Keyer: compare.NewSymbolKeyer(p, sym, opts)}, nil
 }
 
-func newWordDelta(w histogram.WordDelta) wordDelta {
+func newWordDelta(w compare.WordDelta) wordDelta {
 	row := wordDelta{
 		Module:     w.Key.Module,
 		countDelta: countDelta{OldCount: w.OldCount, NewCount: w.NewCount, DeltaCount: w.Delta()},
-		change:     changeOf(w.OldCount, w.NewCount, w.OldCount, w.NewCount),
+		change:     change(w.Change()),
+		Name:       w.Label(),
 		Section:    w.Name.Section, OldValues: hexWords(w.OldValues), NewValues: hexWords(w.NewValues),
 	}
 	off := w.Key.Offset
 	switch w.Key.Kind {
-	case histogram.KeySymbol:
-		row.Kind, row.Symbol, row.Mangled, row.Offset, row.Name = "symbol", w.Name.Symbol, w.Name.Mangled, &off, w.Name.String()
-	case histogram.KeyModule:
-		row.Kind, row.Offset, row.Name = "module", &off, fmt.Sprintf("→ %s+%#x", w.Key.Module, off)
+	case compare.KeySymbol:
+		row.Kind, row.Symbol, row.Mangled, row.Offset = "symbol", w.Name.Symbol, w.Name.Mangled, &off
+	case compare.KeyModule:
+		row.Kind, row.Offset = "module", &off
 	default:
-		row.Kind, row.Value, row.Name = string(w.Name.Kind), hexWord(w.Key.Value), w.Name.String()
-		if w.Name.Kind == symbolize.KindOther || w.Name.Kind == symbolize.KindPointer {
-			row.Name = hexWord(w.Key.Value) + " " + row.Name
-		}
+		row.Kind, row.Value = string(w.Name.Kind), hexWord(w.Key.Value)
 	}
 	return row
 }
@@ -382,20 +375,9 @@ func hexWords(vs []uint64) []string {
 	return out
 }
 
-func deltas(t histogram.TallyDelta) (countDelta, bytesDelta) {
+func deltas(t compare.TallyDelta) (countDelta, bytesDelta) {
 	return countDelta{OldCount: t.OldCount, NewCount: t.NewCount, DeltaCount: t.DeltaCount()},
 		bytesDelta{OldBytes: t.OldBytes, NewBytes: t.NewBytes, DeltaBytes: t.DeltaBytes()}
-}
-
-// changeOf describes a row by its counts and its sizes (the ratio is of
-// the sizes).
-func changeOf(oldCount, newCount, oldSize, newSize uint64) change {
-	c := change{New: oldCount == 0, Gone: newCount == 0}
-	if oldSize > 0 {
-		r := float64(newSize) / float64(oldSize)
-		c.Ratio = &r
-	}
-	return c
 }
 
 func (r *diffReport) writeText(w io.Writer) {
@@ -428,7 +410,7 @@ func (r *diffReport) writeText(w io.Writer) {
 	} else {
 		r.writeWords(w)
 		fmt.Fprintf(w, "\nmemory in the core: %s → %s (%s); %s distinct words compared by meaning (the top %s words of each dump); every count is exact\n",
-			size(t.OldBytes), size(t.NewBytes), signedSize(t.DeltaBytes), count(uint64(r.Rows)), count(histogram.DefaultDiffTop))
+			size(t.OldBytes), size(t.NewBytes), signedSize(t.DeltaBytes), count(uint64(r.Rows)), count(compare.DefaultDiffTop))
 		if r.LeftOutOld != nil && *r.LeftOutOld+*r.LeftOutNew > 0 {
 			fmt.Fprintf(w, "left out: %s and %s occurrences of top words that are %s\n", count(*r.LeftOutOld), count(*r.LeftOutNew), r.leftOutWhy)
 		}
@@ -512,16 +494,4 @@ func (c change) text() string {
 		return "-"
 	}
 	return fmt.Sprintf("%.2fx", *c.Ratio)
-}
-
-// percentGrowth is the growth from old to new in percent of old: +Inf
-// when old is 0 and new is not.
-func percentGrowth(old, new uint64) float64 {
-	if old == 0 {
-		if new == 0 {
-			return 0
-		}
-		return math.Inf(1)
-	}
-	return 100 * (float64(new) - float64(old)) / float64(old)
 }

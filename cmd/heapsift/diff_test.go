@@ -313,36 +313,6 @@ func TestDiffPython(t *testing.T) {
 	})
 }
 
-func TestParseGrowthLimit(t *testing.T) {
-	good := []struct {
-		spec, scope, name, unit string
-		value                   float64
-	}{
-		{"10MiB", "total", "", "bytes", 10 << 20},
-		{"512KB", "total", "", "bytes", 512000},
-		{"total=1GiB", "total", "", "bytes", 1 << 30},
-		{"5%", "total", "", "percent", 5},
-		{"each=2.5%", "each", "", "percent", 2.5},
-		{"1000", "total", "", "count", 1000},
-		{"1,000", "total", "", "count", 1000},
-		{"type:main.Order=1000", "type", "main.Order", "count", 1000},
-		{"type:map[string]*main.Session=1KiB", "type", "map[string]*main.Session", "bytes", 1024},
-		{`type:struct { X int "k=v" }=3`, "type", `struct { X int "k=v" }`, "count", 3},
-		{"word:vtable for Button+16=50%", "word", "vtable for Button+16", "percent", 50},
-	}
-	for _, g := range good {
-		l, err := parseGrowthLimit(g.spec)
-		if err != nil || l.scope != g.scope || l.name != g.name || l.unit != g.unit || l.value != g.value {
-			t.Errorf("parseGrowthLimit(%q) = %+v, %v; want %s %q %v %s", g.spec, l, err, g.scope, g.name, g.value, g.unit)
-		}
-	}
-	for _, bad := range []string{"", "abc", "=5", "total=", "foo=3", "type:=3", "type=3", "-5%", "5%%", "10 apples", "each:x=3", "nan%"} {
-		if l, err := parseGrowthLimit(bad); err == nil {
-			t.Errorf("parseGrowthLimit(%q) = %+v, want an error", bad, l)
-		}
-	}
-}
-
 func TestDiffUsage(t *testing.T) {
 	empty := filepath.Join(t.TempDir(), "empty")
 	if err := os.WriteFile(empty, nil, 0o600); err != nil {

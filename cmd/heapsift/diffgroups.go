@@ -4,17 +4,16 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"strings"
 
+	"github.com/heapsift/heapsift/compare"
 	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/gocore"
-	"github.com/heapsift/heapsift/histogram"
 )
 
 // Retention groups that grew between two Go cores: each core's groups
-// (heapsift retain) are matched by type and path (root, fields, collapsed
-// indices; a stack root by function and variable, whatever its
-// goroutine's ID), and compared like types.
+// (heapsift retain) are handed to compare.DiffGroups, which matches them
+// by type and path (a stack root by function and variable, whatever its
+// goroutine's ID).
 
 // groupDelta is one row of the comparison of retention groups.
 type groupDelta struct {
@@ -25,62 +24,48 @@ type groupDelta struct {
 	change
 }
 
-// groupSide is one core's groups as tallies, with each tally's type and
-// path by name.
-type groupSide struct {
-	tallies []histogram.Tally
-	rows    map[string]groupDelta
-}
-
 // diffGroups compares the retention groups of two Go heaps and returns
 // the rows that grew, at most top of them (0: all). The analyses are made
 // one after the other and dropped, so that only one is in memory at once.
 func diffGroups(oldP, newP *dump.Process, oldProg, newProg *gocore.Program, top int, e *env) ([]groupDelta, error) {
-	older, err := retentionSide(oldP, oldProg, "OLD", e)
+	older, err := retentionGroups(oldP, oldProg, "OLD", e)
 	if err != nil {
 		return nil, err
 	}
-	newer, err := retentionSide(newP, newProg, "NEW", e)
+	newer, err := retentionGroups(newP, newProg, "NEW", e)
 	if err != nil {
 		return nil, err
 	}
 	rows := []groupDelta{}
-	for _, t := range histogram.DiffTallies(older.tallies, newer.tallies) {
-		if t.DeltaBytes() <= 0 && t.DeltaCount() <= 0 {
-			continue
-		}
+	for _, g := range compare.DiffGroups(older, newer) {
 		if top > 0 && len(rows) >= top {
 			break
 		}
-		row, ok := newer.rows[t.Name]
-		if !ok {
-			row = older.rows[t.Name]
-		}
-		row.countDelta, row.bytesDelta = deltas(t)
-		row.change = changeOf(t.OldCount, t.NewCount, t.OldBytes, t.NewBytes)
-		rows = append(rows, row)
+		c, b := deltas(g.TallyDelta)
+		rows = append(rows, groupDelta{Type: g.Type, Path: g.Path, countDelta: c, bytesDelta: b, change: change(g.Change())})
 	}
 	return rows, nil
 }
 
-func retentionSide(p *dump.Process, prog *gocore.Program, which string, e *env) (groupSide, error) {
+// retentionGroups runs heapsift retain on one core and returns its groups
+// as compare's input.
+func retentionGroups(p *dump.Process, prog *gocore.Program, which string, e *env) ([]compare.GroupTally, error) {
 	a, err := analyzeRetention(&goProgram{proc: p, prog: prog}, e, true)
 	if err != nil {
-		return groupSide{}, fmt.Errorf("%s: analysing retention: %w", which, err)
+		return nil, fmt.Errorf("%s: analysing retention: %w", which, err)
 	}
-	side := groupSide{rows: map[string]groupDelta{}}
+	var groups []compare.GroupTally
 	for _, g := range a.Groups() {
 		path := a.GroupPath(g)
+		t := compare.GroupTally{Type: a.TypeName(g.Type), Path: path[1:], Count: uint64(g.Count), Bytes: g.Bytes}
+		t.Root.Name = path[0]
 		if root := a.GroupRoot(g); root.Kind == gocore.RootStack {
-			path[0] = strings.TrimSpace("goroutine " + root.Func + " " + root.Var)
+			t.Root = compare.GroupRoot{Stack: true, Thread: "goroutine", Func: root.Func, Var: root.Var}
 		}
-		typ := a.TypeName(g.Type)
-		name := typ + "\x00" + strings.Join(path, "\x00")
-		side.tallies = append(side.tallies, histogram.Tally{Name: name, Count: uint64(g.Count), Bytes: g.Bytes})
-		side.rows[name] = groupDelta{Type: typ, Path: path}
+		groups = append(groups, t)
 	}
 	runtime.GC() // the analysis is garbage now; the next one reuses its memory
-	return side, nil
+	return groups, nil
 }
 
 func (r *diffReport) writeGroups(w io.Writer) {

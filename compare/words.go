@@ -1,20 +1,14 @@
-package histogram
+package compare
 
 import (
 	"cmp"
 	"fmt"
-	"path/filepath"
 	"slices"
 
-	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/histogram"
 	"github.com/heapsift/heapsift/symbolize"
 )
 
-// Comparing two dumps of the same program.
-//
-// Named totals (Go types with their object counts and bytes) are compared
-// by name: DiffTallies.
-//
 // Words are compared by what they mean, not by their value: two runs of a
 // program load its libraries at different addresses, so the same type
 // pointer has a different value in each dump. A Keyer turns a word of one
@@ -22,64 +16,11 @@ import (
 // module base name + offset for a pointer into a module, the value itself
 // otherwise) and back into every word of its dump with that key.
 //
-// DiffWords counts the top words of each dump (Count), keys them, and
-// takes the union of the keys. The two top lists do not cover each other's
+// DiffWords counts the top words of each dump (histogram.Count), keys
+// them, and takes the union of the keys. The two top lists do not cover each other's
 // keys, so for every key each dump's count is completed exactly: the words
 // of that dump with the key that its own top list lacks are counted in one
-// more pass (CountValues). Every count in the result is exact.
-
-// Tally is one named total of a dump: a type's live objects and bytes.
-type Tally struct {
-	Name  string
-	Count uint64
-	Bytes uint64
-}
-
-// TallyDelta compares one name's totals in two dumps.
-type TallyDelta struct {
-	Name               string
-	OldCount, NewCount uint64
-	OldBytes, NewBytes uint64
-}
-
-// DeltaCount is NewCount - OldCount.
-func (d TallyDelta) DeltaCount() int64 { return int64(d.NewCount - d.OldCount) }
-
-// DeltaBytes is NewBytes - OldBytes.
-func (d TallyDelta) DeltaBytes() int64 { return int64(d.NewBytes - d.OldBytes) }
-
-// DiffTallies compares two lists of tallies by name (a name listed twice
-// is summed) and returns one row per name of either list, the largest
-// byte growth first, then the largest count growth, then the most bytes
-// in NEW, then by name.
-func DiffTallies(older, newer []Tally) []TallyDelta {
-	index := map[string]int{}
-	var rows []TallyDelta
-	row := func(name string) *TallyDelta {
-		i, ok := index[name]
-		if !ok {
-			i = len(rows)
-			index[name] = i
-			rows = append(rows, TallyDelta{Name: name})
-		}
-		return &rows[i]
-	}
-	for _, t := range older {
-		r := row(t.Name)
-		r.OldCount += t.Count
-		r.OldBytes += t.Bytes
-	}
-	for _, t := range newer {
-		r := row(t.Name)
-		r.NewCount += t.Count
-		r.NewBytes += t.Bytes
-	}
-	slices.SortFunc(rows, func(a, b TallyDelta) int {
-		return cmp.Or(cmp.Compare(b.DeltaBytes(), a.DeltaBytes()),
-			cmp.Compare(b.DeltaCount(), a.DeltaCount()), cmp.Compare(b.NewBytes, a.NewBytes), cmp.Compare(a.Name, b.Name))
-	})
-	return rows
-}
+// more pass (histogram.CountValues). Every count in the result is exact.
 
 // KeyKind says how a WordKey identifies words.
 type KeyKind uint8
@@ -117,7 +58,7 @@ type Keyer interface {
 
 // WordSide is one of the two dumps of a word comparison.
 type WordSide struct {
-	Regions []Region
+	Regions []histogram.Region
 	Keyer   Keyer
 }
 
@@ -127,7 +68,7 @@ const DefaultDiffTop = 4096
 
 // WordDiffOptions tune DiffWords.
 type WordDiffOptions struct {
-	Top      int  // most frequent words keyed in each dump; DefaultDiffTop when 0, at most MaxTop
+	Top      int  // most frequent words keyed in each dump; DefaultDiffTop when 0, at most histogram.MaxTop
 	SkipZero bool // leave the word 0 out
 	Workers  int  // goroutines; 0 = one per CPU
 }
@@ -145,6 +86,29 @@ type WordDelta struct {
 // Delta is NewCount - OldCount.
 func (d WordDelta) Delta() int64 { return int64(d.NewCount - d.OldCount) }
 
+// Change says how d changed, its ratio being of the counts (words have
+// no size).
+func (d WordDelta) Change() Change {
+	return changeOf(d.OldCount, d.NewCount, d.OldCount, d.NewCount)
+}
+
+// Label is what the row is called, in reports and by word:NAME limits:
+// the symbol and offset ("vtable for Button+16"), a module and offset
+// ("→ libc.so.6+0x1d8000"), or the word's description, after its value
+// when the description alone does not identify it.
+func (d WordDelta) Label() string {
+	switch d.Key.Kind {
+	case KeySymbol:
+		return d.Name.String()
+	case KeyModule:
+		return fmt.Sprintf("→ %s+%#x", d.Key.Module, d.Key.Offset)
+	}
+	if d.Name.Kind == symbolize.KindOther || d.Name.Kind == symbolize.KindPointer {
+		return fmt.Sprintf("0x%016x %s", d.Key.Value, d.Name.String())
+	}
+	return d.Name.String()
+}
+
 // WordDiff is the outcome of DiffWords.
 type WordDiff struct {
 	// Rows has one row per key of either top list, the largest growth
@@ -152,6 +116,8 @@ type WordDiff struct {
 	Rows []WordDelta
 	// OldWords and NewWords are the aligned words examined in each dump.
 	OldWords, NewWords uint64
+	// OldBytes and NewBytes are the bytes of each dump's regions.
+	OldBytes, NewBytes uint64
 	// OldLeftOut and NewLeftOut count the occurrences of top words that
 	// the keyer left out.
 	OldLeftOut, NewLeftOut uint64
@@ -181,7 +147,8 @@ func DiffWords(older, newer WordSide, opts WordDiffOptions) (*WordDiff, error) {
 	keys := unionKeys(o, n)
 	oldCounts, oldValues := completeCounts(older, o, keys, opts)
 	newCounts, newValues := completeCounts(newer, n, keys, opts)
-	d := &WordDiff{OldWords: o.words, NewWords: n.words, OldLeftOut: o.leftOut, NewLeftOut: n.leftOut}
+	d := &WordDiff{OldWords: o.words, NewWords: n.words, OldBytes: regionBytes(older.Regions), NewBytes: regionBytes(newer.Regions),
+		OldLeftOut: o.leftOut, NewLeftOut: n.leftOut}
 	for i, k := range keys {
 		name, ok := n.names[k]
 		if !ok {
@@ -196,9 +163,17 @@ func DiffWords(older, newer WordSide, opts WordDiffOptions) (*WordDiff, error) {
 	return d, nil
 }
 
+func regionBytes(regions []histogram.Region) uint64 {
+	var n uint64
+	for _, r := range regions {
+		n += uint64(len(r.Data))
+	}
+	return n
+}
+
 // topWords counts a dump's most frequent words and keys them.
 func topWords(s WordSide, top int, opts WordDiffOptions) (*sideCounts, error) {
-	res, err := Count(s.Regions, Options{Top: top, SkipZero: opts.SkipZero, Workers: opts.Workers})
+	res, err := histogram.Count(s.Regions, histogram.Options{Top: top, SkipZero: opts.SkipZero, Workers: opts.Workers})
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +230,7 @@ func completeCounts(s WordSide, c *sideCounts, keys []WordKey, opts WordDiffOpti
 	}
 	slices.Sort(missing)
 	missing = slices.Compact(missing)
-	counted := CountValues(s.Regions, missing, opts.Workers)
+	counted := histogram.CountValues(s.Regions, missing, opts.Workers)
 	extra := make(map[uint64]uint64, len(missing))
 	for i, v := range missing {
 		extra[v] = counted[i]
@@ -283,84 +258,25 @@ func compareKeys(a, b WordKey) int {
 		cmp.Compare(a.Symbol, b.Symbol), cmp.Compare(a.Offset, b.Offset), cmp.Compare(a.Value, b.Value))
 }
 
-// KeyOptions choose which words a SymbolKeyer compares.
-type KeyOptions struct {
-	// Pointers keys pointers into the heap, stacks and other memory
-	// outside modules by value; by default they are left out, since their
-	// values mean nothing in another process.
-	Pointers bool
-	// SymbolsOnly keeps only words that are symbols.
-	SymbolsOnly bool
+// Total compares all the memory of the two dumps: words examined and bytes.
+func (d *WordDiff) Total() TallyDelta {
+	return TallyDelta{Name: "the memory in the core", OldCount: d.OldWords, NewCount: d.NewWords,
+		OldBytes: d.OldBytes, NewBytes: d.NewBytes}
 }
 
-// SymbolKeyer keys the words of one dump with its symbolizer: symbols by
-// module, symbol and offset; pointers into a module by module and offset
-// from its base; other pointers by value or not at all (KeyOptions); any
-// other word by value.
-type SymbolKeyer struct {
-	sym    *symbolize.Symbolizer
-	byPath map[string]*dump.Module   // path as the core records it
-	byBase map[string][]*dump.Module // base name of that path
-	opts   KeyOptions
-}
-
-// NewSymbolKeyer returns the keyer of p's words, named by s.
-func NewSymbolKeyer(p *dump.Process, s *symbolize.Symbolizer, opts KeyOptions) *SymbolKeyer {
-	k := &SymbolKeyer{sym: s, byPath: map[string]*dump.Module{}, byBase: map[string][]*dump.Module{}, opts: opts}
-	for _, m := range p.Modules() {
-		k.byPath[m.Path] = m
-		base := filepath.Base(m.Path)
-		k.byBase[base] = append(k.byBase[base], m)
-	}
-	return k
-}
-
-// Key implements Keyer.
-func (k *SymbolKeyer) Key(v uint64) (WordKey, symbolize.Name, bool) {
-	n := k.sym.Describe(v)
-	switch {
-	case n.Kind == symbolize.KindSymbol:
-		ref := symbolize.RefOf(n)
-		return WordKey{Kind: KeySymbol, Module: ref.Module, Symbol: ref.Symbol, Offset: ref.Offset}, n, true
-	case k.opts.SymbolsOnly:
-		return WordKey{}, n, false
-	case n.Kind == symbolize.KindPointer && k.byPath[n.Module] != nil:
-		m := k.byPath[n.Module]
-		return WordKey{Kind: KeyModule, Module: filepath.Base(m.Path), Offset: v - uint64(m.Base())}, n, true
-	case n.Kind == symbolize.KindPointer && !k.opts.Pointers:
-		return WordKey{}, n, false
-	}
-	return WordKey{Kind: KeyValue, Value: v}, n, true
-}
-
-// Values implements Keyer. Every word returned maps back to its key.
-func (k *SymbolKeyer) Values(keys []WordKey) [][]uint64 {
-	out := make([][]uint64, len(keys))
-	var refs []symbolize.SymbolRef
-	var refKey []int
-	for i, key := range keys {
-		switch key.Kind {
-		case KeySymbol:
-			refs = append(refs, symbolize.SymbolRef{Module: key.Module, Symbol: key.Symbol, Offset: key.Offset})
-			refKey = append(refKey, i)
-		case KeyModule:
-			for _, m := range k.byBase[key.Module] {
-				out[i] = k.appendIfKey(out[i], uint64(m.Base())+key.Offset, key)
-			}
-		case KeyValue:
-			out[i] = k.appendIfKey(out[i], key.Value, key)
+// Growth returns what limits measure in d: the total and every row, a
+// symbol also by its bare name. Only the total has a size.
+func (d *WordDiff) Growth() Growth {
+	g := Growth{kind: ByWord, measures: []measure{{scope: "total", TallyDelta: d.Total(), bytes: true}}}
+	for _, w := range d.Rows {
+		m := measure{scope: "value", TallyDelta: TallyDelta{Name: w.Label(), OldCount: w.OldCount, NewCount: w.NewCount}}
+		if w.Key.Kind != KeyValue {
+			m.scope = "word"
 		}
+		if w.Key.Kind == KeySymbol {
+			m.alias = w.Name.Symbol
+		}
+		g.measures = append(g.measures, m)
 	}
-	for j, addrs := range k.sym.Addresses(refs) {
-		out[refKey[j]] = addrs
-	}
-	return out
-}
-
-// appendIfKey appends v to vs if v's key is key.
-func (k *SymbolKeyer) appendIfKey(vs []uint64, v uint64, key WordKey) []uint64 {
-	if got, _, ok := k.Key(v); ok && got == key {
-		vs = append(vs, v)
-	}
-	return vs
+	return g
 }

@@ -1,4 +1,4 @@
-package histogram
+package compare
 
 import (
 	"encoding/binary"
@@ -6,34 +6,9 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/heapsift/heapsift/histogram"
 	"github.com/heapsift/heapsift/symbolize"
 )
-
-func TestDiffTallies(t *testing.T) {
-	old := []Tally{{"main.Order", 10, 480}, {"main.Session", 5, 440}, {"gone", 3, 30}, {"dup", 1, 8}, {"dup", 1, 8}, {"big", 1, 9000}, {"small", 1, 16}}
-	new := []Tally{{"main.Order", 20, 960}, {"main.Session", 5, 440}, {"fresh", 2, 4096}, {"dup", 3, 24}, {"small", 1, 16}, {"big", 1, 9000}}
-	got := DiffTallies(old, new)
-	want := []TallyDelta{
-		{"fresh", 0, 2, 0, 4096},
-		{"main.Order", 10, 20, 480, 960},
-		{"dup", 2, 3, 16, 24},
-		{"big", 1, 1, 9000, 9000},
-		{"main.Session", 5, 5, 440, 440},
-		{"small", 1, 1, 16, 16},
-		{"gone", 3, 0, 30, 0},
-	}
-	if len(got) != len(want) {
-		t.Fatalf("got %d rows %v, want %v", len(got), got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("row %d = %+v, want %+v", i, got[i], want[i])
-		}
-	}
-	if gone := got[len(got)-1]; gone.DeltaBytes() != -30 || gone.DeltaCount() != -3 {
-		t.Errorf("gone: delta %d bytes %d objects, want -30 and -3", gone.DeltaBytes(), gone.DeltaCount())
-	}
-}
 
 // fakeKeyer plays a dump whose "library" is loaded at base: a word in
 // [base, base+libSize) is symbol "sN"+offset (64-byte symbols); words at
@@ -78,7 +53,7 @@ func (f fakeKeyer) Values(keys []WordKey) [][]uint64 {
 // copies of symbol j's start, noise values, zeros and heap pointers (one
 // of them heavy), in
 // random order, split into aligned regions.
-func fakeDump(rng *rand.Rand, base uint64, counts []int, noise int) []Region {
+func fakeDump(rng *rand.Rand, base uint64, counts []int, noise int) []histogram.Region {
 	var ws []uint64
 	for j, n := range counts {
 		for range n {
@@ -103,10 +78,10 @@ func fakeDump(rng *rand.Rand, base uint64, counts []int, noise int) []Region {
 	for _, w := range ws {
 		data = binary.LittleEndian.AppendUint64(data, w)
 	}
-	var regions []Region
+	var regions []histogram.Region
 	for len(data) > 0 { // aligned pieces, so that every word is counted
 		n := min(len(data), 8*(1+rng.IntN(len(ws)/3+1)))
-		regions = append(regions, Region{Addr: rng.Uint64() &^ 7, Data: data[:n:n]})
+		regions = append(regions, histogram.Region{Addr: rng.Uint64() &^ 7, Data: data[:n:n]})
 		data = data[n:]
 	}
 	return regions
@@ -138,8 +113,8 @@ func TestDiffWordsByMeaning(t *testing.T) {
 		if d.OldLeftOut == 0 || d.NewLeftOut == 0 {
 			t.Errorf("top %d: heap pointers were not left out (%d, %d)", top, d.OldLeftOut, d.NewLeftOut)
 		}
-		oldNaive, _ := naive(old.Regions)
-		newNaive, _ := naive(new.Regions)
+		oldNaive := naive(old.Regions)
+		newNaive := naive(new.Regions)
 		for _, r := range d.Rows {
 			switch r.Key.Kind {
 			case KeySymbol:
@@ -164,4 +139,16 @@ func TestDiffWordsByMeaning(t *testing.T) {
 			t.Errorf("top %d: last row %+v, want s7 gone", top, last)
 		}
 	}
+}
+
+// naive counts every aligned word of regions with a map.
+func naive(regions []histogram.Region) map[uint64]uint64 {
+	m := map[uint64]uint64{}
+	for _, r := range regions {
+		start := (8 - r.Addr%8) % 8
+		for i := start; i+8 <= uint64(len(r.Data)); i += 8 {
+			m[binary.LittleEndian.Uint64(r.Data[i:])]++
+		}
+	}
+	return m
 }

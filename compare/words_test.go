@@ -152,3 +152,26 @@ func naive(regions []histogram.Region) map[uint64]uint64 {
 	}
 	return m
 }
+
+func TestWordLabel(t *testing.T) {
+	tests := []struct {
+		d    WordDelta
+		want string
+	}{
+		{WordDelta{Key: WordKey{Kind: KeySymbol, Module: "libpython3.11.so", Symbol: "PyTuple_Type"},
+			Name: symbolize.Name{Kind: symbolize.KindSymbol, Symbol: "PyTuple_Type"}}, "PyTuple_Type"},
+		{WordDelta{Key: WordKey{Kind: KeySymbol, Module: "app", Symbol: "_ZTV6Button", Offset: 16},
+			Name: symbolize.Name{Kind: symbolize.KindSymbol, Symbol: "vtable for Button", Offset: 16}}, "vtable for Button+16"},
+		{WordDelta{Key: WordKey{Kind: KeyModule, Module: "libc.so.6", Offset: 0x1d8000}}, "→ libc.so.6+0x1d8000"},
+		{WordDelta{Key: WordKey{Kind: KeyValue, Value: 1}, Name: symbolize.Name{Kind: symbolize.KindSmall, Value: 1}}, "small 1"},
+		{WordDelta{Key: WordKey{Kind: KeyValue, Value: 0x1dd900a8a470c944}, Name: symbolize.Name{Kind: symbolize.KindOther}},
+			"0x1dd900a8a470c944 other"},
+		{WordDelta{Key: WordKey{Kind: KeyValue, Value: 0x7f0000001000}, Name: symbolize.Name{Kind: symbolize.KindPointer, Mapping: "[heap]"}},
+			"0x00007f0000001000 → [heap]"},
+	}
+	for _, tt := range tests {
+		if got := tt.d.Label(); got != tt.want {
+			t.Errorf("Label(%+v) = %q, want %q", tt.d.Key, got, tt.want)
+		}
+	}
+}

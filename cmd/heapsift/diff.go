@@ -181,7 +181,7 @@ func runDiff(o *options, d *diffFlags, oldPath, newPath string, e *env) error {
 	}
 	noteAll := func(ws []warnpkg.Warning) {
 		for _, w := range ws {
-			note(w.Message) // as before the warn package: without its source
+			note(w.Message) // without "compare: ", so that text and JSON say what they always said
 		}
 	}
 	noteAll(compare.SameExecutable(executableOf(oldP), executableOf(newP)))

@@ -41,6 +41,10 @@ type Heap interface {
 	// prints and accepts ("main.Session", "<untyped noscan 48>",
 	// "__main__.Profiler", "tuple").
 	TypeName(t TypeID) string
+	// TypeFamily names the type for grouping references: types that
+	// differ only in a length (Go arrays, "[]*main.Timing" for every
+	// [N]*main.Timing) are one family. Usually TypeName.
+	TypeFamily(t TypeID) string
 
 	// Refs returns obj's references to other objects: their numbers and
 	// the model's labels for them, in parallel slices the caller must not

@@ -10,14 +10,15 @@ type StepKind uint8
 
 // Kinds of steps.
 const (
-	StepField  StepKind = iota // a struct field or C member: ".results"
-	StepAttr                   // an attribute of an object (Python __dict__, __slots__): ".results"
-	StepIndex                  // an element of an array, slice, list or tuple: "[7]", collapsed "[]"
-	StepKey                    // a map or dict key: "[key]", collapsed "[key]"
-	StepValue                  // a map or dict value, by its key if known: "[\"name\"]", collapsed "[]"
-	StepElem                   // a member of an unordered container (set): "{}"
-	StepDeref                  // the value pointed to, when the pointer is the whole value: "*"
-	StepOffset                 // bytes into a value whose layout is unknown: "+16"
+	StepField   StepKind = iota // a struct field or C member: ".results"
+	StepAttr                    // an attribute of an object (Python __dict__, __slots__): ".results"
+	StepIndex                   // an element of an array, slice, list or tuple: "[7]", collapsed "[]"
+	StepKey                     // a map or dict key: "[key]", collapsed "[key]"
+	StepValue                   // a map or dict value, by its key if known: "[\"name\"]", collapsed "[]"
+	StepElem                    // a member of an unordered container (set): "{}"
+	StepDeref                   // the value pointed to, when the pointer is the whole value: "*"
+	StepOffset                  // bytes into a value whose layout is unknown: "+16"
+	StepUnknown                 // somewhere in a value of unknown type: "?"
 )
 
 // Collapsed is the Index of a step whose index has been folded.
@@ -68,7 +69,7 @@ func (s Step) Word() string {
 	case StepOffset:
 		return "+" + strconv.FormatInt(s.Index, 10)
 	}
-	return "?"
+	return "?" // StepUnknown
 }
 
 // Collapse returns the step with what varies from element to element

@@ -106,10 +106,7 @@ func (p *Program) Describe(a dump.Address) string {
 	}
 	if obj, off, ok := p.ObjectAt(a); ok {
 		o := uint32(obj)
-		name := p.TypeName(p.objType[o])
-		if p.objType[o] == NoType {
-			name = fmt.Sprintf("<untyped %d>", p.heap.size(o))
-		}
+		name := p.ObjectTypeName(int(o))
 		s := fmt.Sprintf("%#x: %s+%d", uint64(a), name, off)
 		if path := p.FieldPath(int(obj), off); path != "" {
 			s += " " + path

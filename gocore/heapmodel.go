@@ -190,3 +190,19 @@ func (m *Model) ObjectAt(addr uint64) (int, uint64, bool) { return m.p.ObjectAt(
 
 // PathAt implements heap.Heap.
 func (m *Model) PathAt(obj int, off uint64) model.Path { return m.p.FieldSteps(obj, off) }
+
+// Untyped implements heap.UntypedReporter: the IDs past gocore's own
+// types stand for untyped objects, and so does NoType.
+func (m *Model) Untyped(t model.TypeID) bool {
+	return t == model.TypeID(NoType) || int(t) >= len(m.p.types.types)
+}
+
+// ObjectTypeName names object i's type as every command prints it: its
+// type's name, or its size class's untyped name.
+func (p *Program) ObjectTypeName(i int) string {
+	if t := p.objType[i]; t != NoType {
+		return p.TypeName(t)
+	}
+	s := &p.heap.spans[p.heap.spanOf[i]]
+	return untypedName(s.elemsize, s.noscan)
+}

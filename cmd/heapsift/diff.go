@@ -159,7 +159,7 @@ func runDiff(o *options, d *diffFlags, oldPath, newPath string, e *env) error {
 
 	r := &diffReport{Old: summarize(oldP), New: summarize(newP), Checks: []checkResult{}, Warnings: []string{}}
 	note := func(ws ...string) {
-		warn(e, ws)
+		warnStrings(e, "compare", ws)
 		r.Warnings = append(r.Warnings, ws...)
 	}
 	if msg := sameExecutable(oldP, newP); msg != "" {
@@ -187,7 +187,7 @@ func runDiff(o *options, d *diffFlags, oldPath, newPath string, e *env) error {
 		return err
 	}
 	if o.json {
-		err = writeJSON(e.stdout, r)
+		err = emitJSON(e, r)
 	} else {
 		r.writeText(e.stdout)
 	}
@@ -342,7 +342,7 @@ func wordSide(p *dump.Process, which string, opts histogram.KeyOptions, note fun
 		return histogram.WordSide{}, 0, fmt.Errorf("%s: loading symbols: %w", which, err)
 	}
 	for _, w := range warnings {
-		note(which + ": " + w)
+		note(which + ": " + w.Message)
 	}
 	regions, _ := wordRegions(p, false)
 	var n uint64

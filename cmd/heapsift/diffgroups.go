@@ -8,6 +8,7 @@ import (
 
 	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/gocore"
+	"github.com/heapsift/heapsift/heap"
 	"github.com/heapsift/heapsift/histogram"
 )
 
@@ -64,14 +65,14 @@ func diffGroups(oldP, newP *dump.Process, oldProg, newProg *gocore.Program, top 
 }
 
 func retentionSide(p *dump.Process, prog *gocore.Program, which string, e *env) (groupSide, error) {
-	a, err := analyzeRetention(&goProgram{proc: p, prog: prog}, e, true)
+	a, err := analyzeRetention(prog.Model(), e, true)
 	if err != nil {
 		return groupSide{}, fmt.Errorf("%s: analysing retention: %w", which, err)
 	}
 	side := groupSide{rows: map[string]groupDelta{}}
 	for _, g := range a.Groups() {
 		path := a.GroupPath(g)
-		if root := a.GroupRoot(g); root.Kind == gocore.RootStack {
+		if root := a.GroupRoot(g); root.Kind == heap.RootStack {
 			path[0] = strings.TrimSpace("goroutine " + root.Func + " " + root.Var)
 		}
 		typ := a.TypeName(g.Type)
@@ -79,7 +80,7 @@ func retentionSide(p *dump.Process, prog *gocore.Program, which string, e *env) 
 		side.tallies = append(side.tallies, histogram.Tally{Name: name, Count: uint64(g.Count), Bytes: g.Bytes})
 		side.rows[name] = groupDelta{Type: typ, Path: path}
 	}
-	runtime.GC() // the analysis is garbage now; the next one reuses its memory
+	runtime.GC() // the analysis is garbage now; the next one reuses its memory (the CLI may collect, libraries do not)
 	return side, nil
 }
 

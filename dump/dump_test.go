@@ -2,6 +2,7 @@ package dump
 
 import (
 	"errors"
+	"github.com/heapsift/heapsift/warn"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,7 +78,7 @@ func TestTruncatedCore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	w := strings.Join(p.Warnings(), "\n")
+	w := strings.Join(warn.Messages(p.Warnings()), "\n")
 	if !strings.Contains(w, "truncated") || !strings.Contains(w, "3.9 KiB") {
 		t.Errorf("want a truncation warning with the missing size, got %q", w)
 	}

@@ -3,6 +3,7 @@ package dump
 import (
 	"errors"
 	"fmt"
+	"github.com/heapsift/heapsift/warn"
 	"os"
 	"sort"
 	"syscall"
@@ -42,7 +43,7 @@ type Process struct {
 
 	mappings []*Mapping // sorted by Start, disjoint
 	modules  []*Module
-	warnings []string
+	warnings []warn.Warning
 	data     []byte   // the mmapped dump
 	mmaps    [][]byte // everything to unmap on Close
 }
@@ -157,10 +158,10 @@ func (p *Process) Executable() *Module {
 
 // Warnings returns what was wrong with the dump but did not stop it being
 // read: truncation, mismatched files, malformed notes.
-func (p *Process) Warnings() []string { return p.warnings }
+func (p *Process) Warnings() []warn.Warning { return p.warnings }
 
 func (p *Process) warnf(format string, args ...any) {
-	p.warnings = append(p.warnings, fmt.Sprintf(format, args...))
+	p.warnings = append(p.warnings, warn.New(p.Path, format, args...))
 }
 
 // Aux returns the value of an auxiliary vector entry.

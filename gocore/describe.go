@@ -3,45 +3,49 @@ package gocore
 import (
 	"debug/dwarf"
 	"fmt"
-	"strings"
 
 	"github.com/heapsift/heapsift/dump"
+	model "github.com/heapsift/heapsift/heap"
 )
 
 // fieldPath names the field of DWARF type t at byte offset off: ".User",
 // ".items[3].Name", "" for offset 0 of a scalar, "+12" where no field is.
-func fieldPath(t dwarf.Type, off uint64) string {
-	var sb strings.Builder
+func fieldPath(t dwarf.Type, off uint64) string { return fieldSteps(t, off).String() }
+
+// fieldSteps is fieldPath as steps.
+func fieldSteps(t dwarf.Type, off uint64) model.Path {
+	var path model.Path
 	for depth := 0; depth < 32; depth++ {
 		switch u := stripTypedefs(t).(type) {
 		case *dwarf.StructType:
 			f := fieldAt(u, off)
 			if f == nil {
-				if off != 0 {
-					fmt.Fprintf(&sb, "+%d", off)
-				}
-				return sb.String()
+				return appendOffset(path, off)
 			}
-			sb.WriteString(".")
-			sb.WriteString(f.Name)
+			path = append(path, model.Field(f.Name))
 			off -= uint64(f.ByteOffset)
 			t = f.Type
 		case *dwarf.ArrayType:
 			es := uint64(u.Type.Size())
 			if es == 0 {
-				return sb.String()
+				return path
 			}
-			fmt.Fprintf(&sb, "[%d]", off/es)
+			path = append(path, model.Index(int64(off/es)))
 			off %= es
 			t = u.Type
 		default:
-			if off != 0 {
-				fmt.Fprintf(&sb, "+%d", off)
-			}
-			return sb.String()
+			return appendOffset(path, off)
 		}
 	}
-	return sb.String()
+	return path
+}
+
+// appendOffset ends a path that reached no field with the bytes left.
+func appendOffset(path model.Path, off uint64) model.Path {
+	if off == 0 {
+		return path
+	}
+	return append(path, model.Step{Kind: model.StepOffset, Index: int64(off)})
 }
 
 // fieldAt returns the field of st holding byte offset off.
@@ -58,33 +62,39 @@ func fieldAt(st *dwarf.StructType, off uint64) *dwarf.StructField {
 
 // FieldPath names the field at offset off of object obj according to its
 // type: ".User", "[3].Name", ".slots[2].elem" (empty if the type is
-// unknown or off is the start of a scalar). Retention paths use it to
-// label pointers.
-func (p *Program) FieldPath(obj int, off uint64) string {
-	o := uint32(obj)
-	t := p.objType[o]
-	if t == NoType {
-		return ""
+// unknown or off is the start of a scalar).
+func (p *Program) FieldPath(obj int, off uint64) string { return p.FieldSteps(obj, off).String() }
+
+// FieldSteps is FieldPath as steps; nil if the type is unknown.
+func (p *Program) FieldSteps(obj int, off uint64) model.Path {
+	if obj < 0 || obj >= len(p.objType) {
+		return nil
 	}
-	return p.typePath(t, off)
+	t := p.objType[obj]
+	if t == NoType {
+		return nil
+	}
+	return p.typeSteps(nil, t, off)
 }
 
-// typePath names offset off within a value of type t.
-func (p *Program) typePath(t TypeID, off uint64) string {
-	g := &p.types.types[t]
-	if g.count != 0 {
-		if g.size == 0 {
-			return ""
+// typeSteps appends the steps naming offset off within a value of type t.
+func (p *Program) typeSteps(path model.Path, t TypeID, off uint64) model.Path {
+	for depth := 0; depth < 32; depth++ {
+		g := &p.types.types[t]
+		switch {
+		case g.count != 0:
+			if g.size == 0 {
+				return path
+			}
+			path = append(path, model.Index(int64(off/g.size)))
+			t, off = g.elem, off%g.size
+		case g.dw != nil:
+			return append(path, fieldSteps(g.dw, off)...)
+		default:
+			return appendOffset(path, off)
 		}
-		return fmt.Sprintf("[%d]", off/g.size) + p.typePath(g.elem, off%g.size)
 	}
-	if g.dw != nil {
-		return fieldPath(g.dw, off)
-	}
-	if off != 0 {
-		return fmt.Sprintf("+%d", off)
-	}
-	return ""
+	return path
 }
 
 // Describe names address a: the heap object holding it with its type,
@@ -96,10 +106,7 @@ func (p *Program) Describe(a dump.Address) string {
 	}
 	if obj, off, ok := p.ObjectAt(a); ok {
 		o := uint32(obj)
-		name := p.TypeName(p.objType[o])
-		if p.objType[o] == NoType {
-			name = fmt.Sprintf("<untyped %d>", p.heap.size(o))
-		}
+		name := p.ObjectTypeName(int(o))
 		s := fmt.Sprintf("%#x: %s+%d", uint64(a), name, off)
 		if path := p.FieldPath(int(obj), off); path != "" {
 			s += " " + path

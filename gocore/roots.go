@@ -13,6 +13,7 @@ import (
 	"sort"
 
 	"github.com/heapsift/heapsift/dump"
+	model "github.com/heapsift/heapsift/heap"
 )
 
 // RootKind says what kind of GC root holds a pointer.
@@ -45,7 +46,8 @@ type Root struct {
 	Kind      RootKind
 	Name      string       // global: variable and field path ("main.cache.items"); others: a description
 	Func      string       // stack: the function of the frame
-	Var       string       // stack: the variable, if DWARF names it
+	Var       string       // global: the variable ("main.cache"); stack: the variable, if DWARF names it
+	Path      model.Path   // global: the field path from Var to the pointer word (.items)
 	Goroutine int64        // stack: goroutine ID
 	Addr      dump.Address // where the pointer is stored
 	Object    int          // the object pointed to
@@ -110,7 +112,8 @@ func (p *Program) scanGlobals(lo, hi dump.Address, mask []byte) {
 			continue
 		}
 		a := lo + dump.Address(w*8)
-		p.addRoot(Root{Kind: RootGlobal, Name: names.name(a), Addr: a}, val)
+		v, path := names.parts(a)
+		p.addRoot(Root{Kind: RootGlobal, Name: v + path.String(), Var: v, Path: path, Addr: a}, val)
 	}
 }
 
@@ -151,11 +154,18 @@ func (g *globalNamer) find(a dump.Address) (dwarfGlobal, dwarf.Type, uint64, boo
 }
 
 func (g *globalNamer) name(a dump.Address) string {
+	v, path := g.parts(a)
+	return v + path.String()
+}
+
+// parts names a as a variable and the field path within it; an address
+// DWARF does not describe is named by its symbol, with no path.
+func (g *globalNamer) parts(a dump.Address) (variable string, path model.Path) {
 	v, t, off, ok := g.find(a)
 	if !ok {
-		return g.symbolName(a)
+		return g.symbolName(a), nil
 	}
-	return v.name + fieldPath(t, off)
+	return v.name, fieldSteps(t, off)
 }
 
 // loadSymbols collects the executable's data symbols.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/heapsift/heapsift/dump"
+	model "github.com/heapsift/heapsift/heap"
 )
 
 // Statically allocated values. For `var p = &T{...}` at package level the
@@ -40,8 +41,8 @@ func (p *Program) nameStaticRoots() {
 	ptrs := p.staticPointers()
 	names := p.globalNamer()
 	for _, i := range unnamed {
-		if name := nameStatic(names, ptrs, p.roots[i].Addr); name != "" {
-			p.roots[i].Name = name
+		if v, path := nameStatic(names, ptrs, p.roots[i].Addr); v != "" {
+			p.roots[i].Name, p.roots[i].Var, p.roots[i].Path = v+path.String(), v, path
 		}
 	}
 }
@@ -55,7 +56,7 @@ func unnamedGlobal(name string) bool {
 // nameStatic names the word at a from the pointer variables that point at
 // or below it, nearest first: a variable of type *T whose T holds a names
 // it "variable" plus T's field path to a.
-func nameStatic(names *globalNamer, ptrs []staticPointer, a dump.Address) string {
+func nameStatic(names *globalNamer, ptrs []staticPointer, a dump.Address) (variable string, path model.Path) {
 	i := sort.Search(len(ptrs), func(i int) bool { return ptrs[i].value > a })
 	for tried := 0; i > 0 && tried < maxStaticCandidates; tried++ {
 		i--
@@ -72,9 +73,9 @@ func nameStatic(names *globalNamer, ptrs []staticPointer, a dump.Address) string
 		if size := pt.Type.Size(); size <= 0 || into >= uint64(size) {
 			continue
 		}
-		return v.name + fieldPath(pt.Type, into)
+		return v.name, fieldSteps(pt.Type, into)
 	}
-	return ""
+	return "", nil
 }
 
 // staticPointers returns the words of the modules' data and bss that point

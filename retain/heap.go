@@ -1,20 +1,18 @@
 package retain
 
-// The adapter from a Go heap (package gocore) to the algorithms of this
-// package. FromHeap numbers the graph's nodes as gocore numbers its
-// objects and labels each edge with the byte offset of its pointer word,
-// copied from gocore's edge arrays: no string is made per edge. Names are
-// resolved only for what is shown: the roots (few), the collapsed labels
-// (one per distinct type and pointer word within an element, cached) and
-// the exact field names of the paths printed.
+// The analysis of a language model's heap (package heap). FromHeap numbers
+// the graph's nodes as the model numbers its objects and labels each edge
+// with the model's label for the reference: no string is made per edge.
+// Names are resolved only for what is shown: the roots (few), the
+// collapsed labels (one per distinct type and reference class, cached)
+// and the exact paths printed.
 
 import (
 	"fmt"
-	"runtime"
-	"runtime/debug"
 	"time"
 
-	"github.com/heapsift/heapsift/gocore"
+	"github.com/heapsift/heapsift/heap"
+	"github.com/heapsift/heapsift/warn"
 )
 
 // HeapOptions tunes FromHeap.
@@ -24,28 +22,26 @@ type HeapOptions struct {
 	SkipGroups bool
 	// Stage, if set, is called with a short description of each stage as
 	// it starts ("computing dominators"), and with "" when all are done.
+	// Memory no longer needed is dropped before each stage starts, so a
+	// caller short of memory may collect garbage there.
 	Stage func(what string)
 }
 
-// Analysis is the retention analysis of a Go heap: its object graph
-// (nodes numbered as gocore numbers objects), dominator tree, shortest
-// paths from the roots and groups, with the names to show them.
+// Analysis is the retention analysis of a heap: its object graph (nodes
+// numbered as the model numbers objects), dominator tree, shortest paths
+// from the roots and groups, with the names to show them.
 type Analysis struct {
-	prog  *gocore.Program
+	h     heap.Heap
 	graph *Graph
 	dom   *Dominators
 	paths *Paths
 	// groups are the reachable objects grouped by root, collapsed path and
 	// type, largest retained size first.
-	groups []Group
-	roots  *rootTable
-	labels *labelTable
-	// numTypes is gocore's type count; type ids from numTypes on stand for
-	// untyped objects of the size untypedSizes[id-numTypes].
-	numTypes     uint32
-	untypedSizes []uint64
-	stages       []Stage
-	warnings     []string
+	groups   []Group
+	roots    *rootTable
+	labels   *labelTable
+	stages   []Stage
+	warnings []warn.Warning
 }
 
 // Stage is the time one stage of FromHeap took.
@@ -54,26 +50,26 @@ type Stage struct {
 	Duration time.Duration
 }
 
-// FromHeap computes the retention analysis of prog's heap: the graph of
-// its live objects, dominators and retained sizes, shortest paths from the
-// roots and the groups of objects held the same way.
+// FromHeap computes the retention analysis of h: the graph of its live
+// objects, dominators and retained sizes, shortest paths from the roots
+// and the groups of objects held the same way.
 //
-// Memory beyond the Program: 8 bytes per object for the sizes and 4 for
+// Memory beyond the model: 8 bytes per object for the sizes and 4 for
 // the type ids (dropped once grouped), the graph (4 bytes per object and
 // 8 per edge), the dominators (12 per object, plus working arrays outside
 // the Go heap while they are computed) and the paths (8 per object).
-func FromHeap(prog *gocore.Program, opts HeapOptions) (*Analysis, error) {
-	n := prog.NumObjects()
+func FromHeap(h heap.Heap, opts HeapOptions) (*Analysis, error) {
+	n := h.NumObjects()
 	if uint64(n) > MaxObjects {
 		return nil, fmt.Errorf("analysing retention: %d objects is more than the %d a graph can hold", n, uint64(MaxObjects))
 	}
-	a := &Analysis{prog: prog, numTypes: uint32(prog.NumTypes())}
+	a := &Analysis{h: h}
 	stage := a.stageTimer(opts.Stage)
 	defer stage("")
 
 	stage("naming roots")
-	a.roots = newRootTable(prog)
-	sizes := objectSizes(prog)
+	a.roots = newRootTable(h)
+	sizes := objectSizes(h)
 
 	stage("building the object graph")
 	g, err := BuildGraph(n, sizes, a.roots.graphRoots, a.liveEdges)
@@ -81,7 +77,9 @@ func FromHeap(prog *gocore.Program, opts HeapOptions) (*Analysis, error) {
 		return nil, fmt.Errorf("analysing retention: %w", err)
 	}
 	a.graph = g
-	a.warnings = append(a.warnings, g.Warnings()...)
+	for _, w := range g.Warnings() {
+		a.warnings = append(a.warnings, warn.New("retain", "%s", w))
+	}
 
 	stage("computing dominators")
 	a.dom = ComputeDominators(g)
@@ -90,28 +88,29 @@ func FromHeap(prog *gocore.Program, opts HeapOptions) (*Analysis, error) {
 	a.paths = ShortestPaths(g)
 
 	if !opts.SkipGroups {
+		// The edge targets are not needed to group: the type ids take
+		// their place.
+		a.graph.dst = nil
 		stage("grouping objects")
-		if err := a.group(); err != nil {
+		if err := a.group(func() { stage("ranking groups") }); err != nil {
 			return nil, fmt.Errorf("analysing retention: %w", err)
 		}
 	}
 	return a, nil
 }
 
-// group computes the groups. Memory is at its peak here, so what the
-// searches alone needed is released first (the edge targets), and the
-// type ids and sizes once every object has its group. Those arrays are
-// gone afterwards: this is why the Analysis does not hand out its graph.
-func (a *Analysis) group() error {
-	a.graph.dst = nil
-	runtime.GC() // the type ids below take the targets' place
-	typeOf := a.typeIDs()
-	a.labels = newLabelTable(a.prog, typeOf, a.numTypes)
+// group computes the groups. Memory is at its peak here: the type ids and
+// sizes are dropped once every object has its group (then assigned is
+// called). Those arrays are gone afterwards: this is why the Analysis
+// does not hand out its graph.
+func (a *Analysis) group(assigned func()) error {
+	typeOf := typeIDs(a.h)
+	a.labels = newLabelTable(a.h)
 	var err error
 	a.groups, err = groupObjects(a.dom, a.paths, typeOf, a.labels.collapse, func() {
-		a.labels.typeOf, typeOf = nil, nil
+		typeOf = nil
 		a.graph.sizes = nil
-		debug.FreeOSMemory()
+		assigned()
 	})
 	return err
 }
@@ -133,56 +132,41 @@ func (a *Analysis) stageTimer(report func(string)) func(string) {
 }
 
 // objectSizes returns every object's size.
-func objectSizes(prog *gocore.Program) []uint64 {
-	sizes := make([]uint64, prog.NumObjects())
+func objectSizes(h heap.Heap) []uint64 {
+	sizes := make([]uint64, h.NumObjects())
 	for i := range sizes {
-		sizes[i] = prog.Size(i)
+		sizes[i] = h.Size(i)
 	}
 	return sizes
 }
 
-// typeIDs returns every object's grouping type id: gocore's TypeID, or
-// for an untyped object an id past gocore's types standing for "untyped,
-// of this size".
-func (a *Analysis) typeIDs() []uint32 {
-	prog := a.prog
-	typeOf := make([]uint32, prog.NumObjects())
-	untyped := map[uint64]uint32{}
+// typeIDs returns every object's type.
+func typeIDs(h heap.Heap) []uint32 {
+	typeOf := make([]uint32, h.NumObjects())
 	for i := range typeOf {
-		t := uint32(prog.Type(i))
-		if t == uint32(gocore.NoType) {
-			size := prog.Size(i)
-			id, ok := untyped[size]
-			if !ok {
-				id = a.numTypes + uint32(len(a.untypedSizes))
-				untyped[size] = id
-				a.untypedSizes = append(a.untypedSizes, size)
-			}
-			t = id
-		}
-		typeOf[i] = t
+		typeOf[i] = uint32(h.Type(i))
 	}
 	return typeOf
 }
 
-// liveEdges is the graph's EdgeSource: gocore's edges out of live objects,
-// labelled with the offsets of their pointer words. (Garbage objects are
-// unreachable whatever they point to.)
+// liveEdges is the graph's EdgeSource: the model's references out of live
+// objects, with its labels. (Garbage objects are unreachable whatever they
+// point to.)
 func (a *Analysis) liveEdges(emit func(from, to, label uint32)) {
-	prog := a.prog
-	for i := 0; i < prog.NumObjects(); i++ {
-		if !prog.Live(i) {
+	h := a.h
+	for i := 0; i < h.NumObjects(); i++ {
+		if !h.Live(i) {
 			continue
 		}
-		targets, offsets := prog.Edges(i)
+		targets, labels := h.Refs(i)
 		for k, t := range targets {
-			emit(uint32(i), t, offsets[k])
+			emit(uint32(i), t, labels[k])
 		}
 	}
 }
 
-// Program returns the heap model the analysis was made of.
-func (a *Analysis) Program() *gocore.Program { return a.prog }
+// Heap returns the heap the analysis was made of.
+func (a *Analysis) Heap() heap.Heap { return a.h }
 
 // Groups returns the groups of reachable objects, largest retained size
 // first. The slice is the Analysis's own.
@@ -193,7 +177,7 @@ func (a *Analysis) Stages() []Stage { return a.stages }
 
 // Warnings returns what was wrong with the input but did not stop the
 // analysis.
-func (a *Analysis) Warnings() []string { return a.warnings }
+func (a *Analysis) Warnings() []warn.Warning { return a.warnings }
 
 // Retained returns the bytes that freeing object obj would free.
 func (a *Analysis) Retained(obj int) uint64 {
@@ -215,82 +199,73 @@ func (a *Analysis) Reachable(obj int) bool {
 	return obj >= 0 && obj < a.graph.NumObjects() && a.dom.Reachable(uint32(obj))
 }
 
-// TypeName names a grouping type id: gocore's name for its types,
-// "<untyped N>" for the untyped objects of size N.
-func (a *Analysis) TypeName(t uint32) string {
-	if t >= a.numTypes && int(t-a.numTypes) < len(a.untypedSizes) {
-		return fmt.Sprintf("<untyped %d>", a.untypedSizes[t-a.numTypes])
-	}
-	return a.prog.TypeName(gocore.TypeID(t))
-}
+// TypeName names a group's type.
+func (a *Analysis) TypeName(t uint32) string { return a.h.TypeName(heap.TypeID(t)) }
 
-// ObjectTypeName names object obj's type as the histogram does.
-func (a *Analysis) ObjectTypeName(obj int) string {
-	if t := a.prog.Type(obj); t != gocore.NoType {
-		return a.prog.TypeName(t)
-	}
-	return fmt.Sprintf("<untyped %d>", a.prog.Size(obj))
-}
+// GroupRoot describes the root a group is reached from, its path
+// collapsed.
+func (a *Analysis) GroupRoot(g Group) heap.Root { return a.roots.info(g.Root) }
 
-// GroupRoot describes the root a group is reached from.
-func (a *Analysis) GroupRoot(g Group) RootInfo { return a.roots.info(g.Root) }
-
-// GroupLabels returns the collapsed labels of a group's path below its
-// root, one per edge (".results", "[]", ".slots[].elem").
-func (a *Analysis) GroupLabels(g Group) []string {
-	out := make([]string, len(g.Path))
+// GroupLabels returns the collapsed path of each edge of a group's path
+// below its root (".results", "[]", ".slots[].elem").
+func (a *Analysis) GroupLabels(g Group) []heap.Path {
+	out := make([]heap.Path, len(g.Path))
 	for i, l := range g.Path {
-		out[i] = a.labels.name(l)
+		out[i] = a.labels.path(l)
 	}
 	return out
 }
 
 // GroupLabelSources returns, for each edge of a group's path below its
-// root, the type of the objects its pointers are in ("main.Profiler",
-// "[]*main.Timing" for arrays of any length; "" for untyped objects).
+// root, the family of the type of the objects its references are in
+// ("main.Profiler", "[]*main.Timing" for arrays of any length).
 func (a *Analysis) GroupLabelSources(g Group) []string {
 	out := make([]string, len(g.Path))
 	for i, l := range g.Path {
-		out[i] = a.labels.source(l)
+		out[i] = a.labels.sourceOf(l)
 	}
 	return out
 }
 
-// GroupPath returns a group's path as words: the root's name, the fields
-// within the root variable, then each label split into its fields and
-// "[]" indices: ["main.defaultProfiler", "results", "[]"].
+// GroupPath returns a group's path as words: the root's label, the steps
+// within the root variable, then each edge's steps:
+// ["main.defaultProfiler", "results", "[]"].
 func (a *Analysis) GroupPath(g Group) []string {
 	root := a.GroupRoot(g)
-	return append([]string{root.String()}, append(root.Fields, SplitFieldPath(joinLabels(a.GroupLabels(g)))...)...)
+	words := append([]string{root.Label()}, root.Path.Words()...)
+	for _, p := range a.GroupLabels(g) {
+		words = append(words, p.Words()...)
+	}
+	return words
 }
 
-// Hop is one step of a path from a root: the object reached and the
-// field of the previous object (or, for the first hop, of the root) that
-// points to it, indices exact (".results", "[2]").
+// Hop is one step of a path from a root: the object reached and the path
+// within the previous object (or, for the first hop, none) of the
+// reference to it, indices exact (".results", "[2]").
 type Hop struct {
 	Object int
-	Field  string
+	Path   heap.Path
 }
 
 // PathTo returns a shortest path from the roots to object obj: the root,
 // exactly named (not collapsed), and the hops from it, the first reaching
-// the object the root points to, the last reaching obj. ok is false if
+// the object the root refers to, the last reaching obj. ok is false if
 // obj is not reachable.
-func (a *Analysis) PathTo(obj int) (root RootInfo, hops []Hop, ok bool) {
+func (a *Analysis) PathTo(obj int) (root heap.Root, hops []Hop, ok bool) {
 	if !a.Reachable(obj) {
-		return RootInfo{}, nil, false
+		return heap.Root{}, nil, false
 	}
 	steps := a.paths.PathTo(uint32(obj))
 	if len(steps) == 0 {
-		return RootInfo{}, nil, false
+		return heap.Root{}, nil, false
 	}
 	first := steps[0]
-	root = a.roots.exact(first.Label, int(first.Object))
+	root = a.roots.exact(first.Label, first.Object)
 	hops = make([]Hop, len(steps))
 	hops[0] = Hop{Object: int(first.Object)}
 	for i := 1; i < len(steps); i++ {
 		from := int(steps[i-1].Object)
-		hops[i] = Hop{Object: int(steps[i].Object), Field: displayField(a.prog.FieldPath(from, uint64(steps[i].Label)), false)}
+		hops[i] = Hop{Object: int(steps[i].Object), Path: a.h.RefPath(from, steps[i].Label)}
 	}
 	return root, hops, true
 }

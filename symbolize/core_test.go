@@ -2,6 +2,7 @@ package symbolize
 
 import (
 	"debug/elf"
+	"github.com/heapsift/heapsift/warn"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -197,10 +198,10 @@ func checkMissingFiles(t *testing.T, c *coretest.Core) {
 		t.Errorf("%d warnings for %d modules: %q", len(warnings), len(p.Modules()), warnings)
 	}
 	exeWarning := filepath.Base(c.Exe) + ": not found; its addresses stay unnamed (use --exe)"
-	if !slices.Contains(warnings, exeWarning) {
+	if !slices.Contains(warn.Messages(warnings), exeWarning) {
 		t.Errorf("warnings %q lack %q", warnings, exeWarning)
 	}
-	for _, w := range warnings {
+	for _, w := range warn.Messages(warnings) {
 		if w != exeWarning && !strings.HasSuffix(w, ": not found; its addresses stay unnamed (use --sysroot or --lib-dir)") {
 			t.Errorf("unexpected warning %q", w)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"github.com/heapsift/heapsift/warn"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -37,13 +38,13 @@ type Symbolizer struct {
 	mods []*module // sorted by start, disjoint
 
 	mu       sync.Mutex
-	warnings []string // found while loading symbol tables lazily
+	warnings []warn.Warning // found while loading symbol tables lazily
 }
 
 // New opens the ELF files of p's modules. Modules whose file is not at
 // hand, or does not match the core, stay unnamed; the warnings say which
 // (dump has already warned about build-ID mismatches).
-func New(p *dump.Process, opts Options) (*Symbolizer, []string, error) {
+func New(p *dump.Process, opts Options) (*Symbolizer, []warn.Warning, error) {
 	if p == nil {
 		return nil, nil, fmt.Errorf("symbolize: no process")
 	}
@@ -52,7 +53,7 @@ func New(p *dump.Process, opts Options) (*Symbolizer, []string, error) {
 	if debugDirs == nil {
 		debugDirs = []string{defaultDebugDir}
 	}
-	var warnings []string
+	var warnings []warn.Warning
 	for _, m := range p.Modules() {
 		if m.Mismatch {
 			continue
@@ -60,13 +61,13 @@ func New(p *dump.Process, opts Options) (*Symbolizer, []string, error) {
 		data := m.FileData()
 		if m.LocalPath == "" || data == nil {
 			if holdsCode(m) {
-				warnings = append(warnings, missingWarning(m))
+				warnings = append(warnings, warn.New("symbolize", "%s", missingWarning(m)))
 			}
 			continue
 		}
 		mod, err := openModule(m, data, debugDirs)
 		if err != nil {
-			warnings = append(warnings, fmt.Sprintf("%s: %s: %v; its addresses stay unnamed", filepath.Base(m.Path), m.LocalPath, err))
+			warnings = append(warnings, warn.New("symbolize", "%s: %s: %v; its addresses stay unnamed", filepath.Base(m.Path), m.LocalPath, err))
 			continue
 		}
 		s.mods = append(s.mods, mod)
@@ -105,13 +106,13 @@ func holdsCode(m *dump.Module) bool {
 
 // sortModules orders the modules by address and drops any that overlap an
 // earlier one, which only a wrong file can cause.
-func (s *Symbolizer) sortModules() []string {
+func (s *Symbolizer) sortModules() []warn.Warning {
 	slices.SortFunc(s.mods, func(a, b *module) int { return cmp.Compare(a.start, b.start) })
-	var warnings []string
+	var warnings []warn.Warning
 	out := s.mods[:0]
 	for _, m := range s.mods {
 		if n := len(out); n > 0 && m.start < out[n-1].end {
-			warnings = append(warnings, fmt.Sprintf("%s: its segments overlap those of %s; its addresses stay unnamed",
+			warnings = append(warnings, warn.New("symbolize", "%s: its segments overlap those of %s; its addresses stay unnamed",
 				filepath.Base(m.path), filepath.Base(out[n-1].path)))
 			continue
 		}
@@ -123,7 +124,7 @@ func (s *Symbolizer) sortModules() []string {
 
 // Warnings returns the problems found since New while loading modules'
 // symbol tables on first use (a malformed .symtab, say).
-func (s *Symbolizer) Warnings() []string {
+func (s *Symbolizer) Warnings() []warn.Warning {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.warnings)
@@ -131,7 +132,7 @@ func (s *Symbolizer) Warnings() []string {
 
 func (s *Symbolizer) warn(msg string) {
 	s.mu.Lock()
-	s.warnings = append(s.warnings, msg)
+	s.warnings = append(s.warnings, warn.New("symbolize", "%s", msg))
 	s.mu.Unlock()
 }
 

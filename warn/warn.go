@@ -78,3 +78,13 @@ func (l *List) Len() int {
 	}
 	return len(l.items)
 }
+
+// Messages returns the warnings' messages, for matching in tests and for
+// text that names no source.
+func Messages(ws []Warning) []string {
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		out[i] = w.Message
+	}
+	return out
+}

@@ -119,7 +119,6 @@ type diffReport struct {
 	LeftOutNew *uint64       `json:"left_out_new,omitempty"`
 	leftOutWhy string        // what was left out, for the text
 	Checks     []checkResult `json:"checks"`
-	Warnings   []string      `json:"warnings"`
 }
 
 func diffCommand() *command {
@@ -174,16 +173,11 @@ func runDiff(o *options, d *diffFlags, oldPath, newPath string, e *env) error {
 	}
 	defer newP.Close()
 
-	r := &diffReport{Old: summarize(oldP), New: summarize(newP), Checks: []checkResult{}, Warnings: []string{}}
+	r := &diffReport{Old: summarize(oldP), New: summarize(newP), Checks: []checkResult{}}
 	note := func(ws ...string) {
-		warn(e, ws)
-		r.Warnings = append(r.Warnings, ws...)
+		warnStrings(e, "compare", ws)
 	}
-	noteAll := func(ws []warnpkg.Warning) {
-		for _, w := range ws {
-			note(w.Message) // without "compare: ", so that text and JSON say what they always said
-		}
-	}
+	noteAll := func(ws []warnpkg.Warning) { warnAll(e, ws) }
 	noteAll(compare.SameExecutable(executableOf(oldP), executableOf(newP)))
 	kind, ws := compare.ChooseKind(isGoCore(oldP), isGoCore(newP), d.words, "Go")
 	noteAll(ws)
@@ -208,7 +202,7 @@ func runDiff(o *options, d *diffFlags, oldPath, newPath string, e *env) error {
 		}
 	}
 	if o.json {
-		err = writeJSON(e.stdout, r)
+		err = emitJSON(e, r)
 	} else {
 		r.writeText(e.stdout)
 	}
@@ -341,7 +335,7 @@ func wordSide(p *dump.Process, which string, opts compare.KeyOptions, note func(
 		return compare.WordSide{}, fmt.Errorf("%s: loading symbols: %w", which, err)
 	}
 	for _, w := range warnings {
-		note(which + ": " + w)
+		note(which + ": " + w.Message)
 	}
 	regions, _ := wordRegions(p, false)
 	return compare.WordSide{Regions: regions, Keyer: compare.NewSymbolKeyer(p, sym, opts)}, nil

@@ -15,21 +15,27 @@ import (
 
 // diffRun runs heapsift diff with --json and decodes the report whatever
 // the exit code, which it returns with stderr.
-func diffRun(t *testing.T, args ...string) (*diffReport, int, string) {
+// diffJSON is the diff report with the warnings every JSON document has.
+type diffJSON struct {
+	diffReport
+	Warnings []string `json:"warnings"`
+}
+
+func diffRun(t *testing.T, args ...string) (*diffJSON, int, string) {
 	t.Helper()
 	code, out, errs := runCLI(t, append([]string{"diff", "--json"}, args...)...)
 	assertNoTrace(t, errs)
 	if code != 0 && code != exitGrowth {
 		t.Fatalf("heapsift diff %s: exit %d: %s", strings.Join(args, " "), code, errs)
 	}
-	var r diffReport
+	var r diffJSON
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("heapsift diff %s: bad JSON: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return &r, code, errs
 }
 
-func findType(t *testing.T, r *diffReport, name string) typeDelta {
+func findType(t *testing.T, r *diffJSON, name string) typeDelta {
 	t.Helper()
 	if r.Types == nil {
 		t.Fatalf("no types in the report (compare %q)", r.Compare)
@@ -45,7 +51,7 @@ func findType(t *testing.T, r *diffReport, name string) typeDelta {
 
 // findSymbol returns the one row of symbol sym in a module whose base name
 // starts with module.
-func findSymbol(t *testing.T, r *diffReport, sym, module string) wordDelta {
+func findSymbol(t *testing.T, r *diffJSON, sym, module string) wordDelta {
 	t.Helper()
 	if r.Words == nil {
 		t.Fatalf("no words in the report (compare %q)", r.Compare)
@@ -216,7 +222,7 @@ os.abort()
 // checkTuples checks the PyTuple_Type row of a comparison: grown by n
 // within 2%, counts equal to an independent count of each core, and the
 // type object's address in each run as its only value.
-func checkTuples(t *testing.T, r *diffReport, n uint64, oldCore, newCore string, oldAddr, newAddr uint64) {
+func checkTuples(t *testing.T, r *diffJSON, n uint64, oldCore, newCore string, oldAddr, newAddr uint64) {
 	t.Helper()
 	row := findSymbol(t, r, "PyTuple_Type", "libpython")
 	if !near(row.DeltaCount, n, 0.02) {

@@ -8,6 +8,7 @@ import (
 	"github.com/heapsift/heapsift/compare"
 	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/gocore"
+	"github.com/heapsift/heapsift/heap"
 )
 
 // Retention groups that grew between two Go cores: each core's groups
@@ -50,7 +51,7 @@ func diffGroups(oldP, newP *dump.Process, oldProg, newProg *gocore.Program, top 
 // retentionGroups runs heapsift retain on one core and returns its groups
 // as compare's input.
 func retentionGroups(p *dump.Process, prog *gocore.Program, which string, e *env) ([]compare.GroupTally, error) {
-	a, err := analyzeRetention(&goProgram{proc: p, prog: prog}, e, true)
+	a, err := analyzeRetention(prog.Model(), e, true)
 	if err != nil {
 		return nil, fmt.Errorf("%s: analysing retention: %w", which, err)
 	}
@@ -59,8 +60,8 @@ func retentionGroups(p *dump.Process, prog *gocore.Program, which string, e *env
 		path := a.GroupPath(g)
 		t := compare.GroupTally{Type: a.TypeName(g.Type), Path: path[1:], Count: uint64(g.Count), Bytes: g.Bytes}
 		t.Root.Name = path[0]
-		if root := a.GroupRoot(g); root.Kind == gocore.RootStack {
-			t.Root = compare.GroupRoot{Stack: true, Thread: "goroutine", Func: root.Func, Var: root.Var}
+		if root := a.GroupRoot(g); root.Kind == heap.RootStack {
+			t.Root = compare.GroupRoot{Stack: true, Thread: root.ThreadLabel, Func: root.Func, Var: root.Var}
 		}
 		groups = append(groups, t)
 	}

@@ -105,7 +105,7 @@ func dominatorsCommand() *command {
 				return usagef("--depth and --children must be at least 1")
 			}
 			return o.withGo(args[0], e, func(g *goProgram) error {
-				a, err := analyzeRetention(g, e, false)
+				a, err := analyzeRetention(g.heap(), e, false)
 				if err != nil {
 					return err
 				}

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/heapsift/heapsift/gocore"
+	"github.com/heapsift/heapsift/heap"
 	"github.com/spf13/pflag"
 )
 
@@ -36,8 +36,8 @@ type typeStatJSON struct {
 
 // newHistogramReport sorts the type histogram by bytes or count and keeps
 // the top rows (all when top is 0).
-func newHistogramReport(prog *gocore.Program, sortBy string, top int) *histogramReport {
-	t := prog.Totals()
+func newHistogramReport(g *goProgram, sortBy string, top int) *histogramReport {
+	t := g.prog.Totals()
 	r := &histogramReport{
 		Live:       countBytes{t.LiveObjects, t.LiveBytes},
 		Garbage:    countBytes{t.GarbageObjects, t.GarbageBytes},
@@ -47,25 +47,15 @@ func newHistogramReport(prog *gocore.Program, sortBy string, top int) *histogram
 	if t.HaveMemStats {
 		r.MemStats = &goMemStats{HeapAlloc: t.MemStats.HeapAlloc, HeapObjects: t.MemStats.HeapObjects}
 	}
-	stats := prog.Histogram()
-	sort.SliceStable(stats, func(i, j int) bool {
-		a, b := stats[i], stats[j]
-		if sortBy == "count" && a.Count != b.Count {
-			return a.Count > b.Count
-		}
-		if a.Bytes != b.Bytes {
-			return a.Bytes > b.Bytes
-		}
-		if a.Count != b.Count {
-			return a.Count > b.Count
-		}
-		return a.Type < b.Type
-	})
+	stats := heap.Histogram(g.heap())
+	if sortBy == "count" {
+		sort.SliceStable(stats, func(i, j int) bool { return stats[i].Count > stats[j].Count })
+	}
 	for i, s := range stats {
 		if top > 0 && i >= top {
 			break
 		}
-		row := typeStatJSON{Type: s.Type, Count: s.Count, Size: s.Size, Bytes: s.Bytes, Typed: s.Typed}
+		row := typeStatJSON{Type: s.Name, Count: s.Count, Size: s.Size, Bytes: s.Bytes, Typed: s.Typed}
 		if t.LiveBytes > 0 {
 			row.Share = float64(s.Bytes) / float64(t.LiveBytes)
 		}
@@ -113,7 +103,7 @@ func histogramCommand() *command {
 				return usagef("--sort takes bytes or count, not %q", sortBy)
 			}
 			return o.withGo(args[0], e, func(g *goProgram) error {
-				r := newHistogramReport(g.prog, sortBy, o.top)
+				r := newHistogramReport(g, sortBy, o.top)
 				return o.emit(e, r)
 			})
 		},
@@ -143,53 +133,63 @@ func objectsCommand() *command {
 		},
 		exec: func(o *options, args []string, e *env) error {
 			return o.withGo(args[0], e, func(g *goProgram) error {
-				prog := g.prog
-				var rows []objectJSON
-				matched := 0
-				for i := 0; i < prog.NumObjects(); i++ {
-					live := prog.Live(i)
-					if !live && !garbage {
-						continue
-					}
-					name := objectTypeName(prog, i)
-					if typ != "" && name != typ {
-						continue
-					}
-					matched++
-					if limit == 0 || len(rows) < limit {
-						rows = append(rows, objectJSON{Addr: hexAddr(uint64(prog.Addr(i))), Type: name, Size: prog.Size(i), Live: live})
-					}
+				r, err := listObjects(g.heap(), typ, limit, garbage)
+				if err != nil {
+					return err
 				}
-				if typ != "" && matched == 0 {
-					return fmt.Errorf("no %sobject has type %q (see heapsift histogram for the type names)", map[bool]string{false: "live ", true: ""}[garbage], typ)
-				}
-				if o.json {
-					return writeJSON(e.stdout, map[string]any{"count": matched, "objects": rows})
-				}
-				t := newTable("ADDRESS", ">SIZE", "TYPE", "STATE")
-				for _, r := range rows {
-					state := "live"
-					if !r.Live {
-						state = "garbage"
-					}
-					t.add(r.Addr, size(r.Size), r.Type, state)
-				}
-				t.write(e.stdout)
-				if len(rows) < matched {
-					fmt.Fprintf(e.stdout, "\n%s of %s objects shown (--limit 0 for all)\n", count(uint64(len(rows))), count(uint64(matched)))
-				}
-				return nil
+				return o.emit(e, r)
 			})
 		},
 	}
 }
 
-// objectTypeName names an object's type the way the histogram does.
-func objectTypeName(prog *gocore.Program, i int) string {
-	if t := prog.Type(i); t != gocore.NoType {
-		return prog.TypeName(t)
+// objectsReport is `heapsift objects` (JSON: docs/json.md).
+type objectsReport struct {
+	Count   int          `json:"count"`
+	Objects []objectJSON `json:"objects"`
+}
+
+// listObjects lists the objects of type typ (all types if ""), live ones
+// or also garbage, at most limit of them (0: all).
+func listObjects(h heap.Heap, typ string, limit int, garbage bool) (*objectsReport, error) {
+	want, ok := heap.TypeID(0), true
+	if typ != "" {
+		want, ok = heap.TypeByName(h, typ)
 	}
-	return fmt.Sprintf("<untyped %d>", prog.Size(i))
+	r := &objectsReport{Objects: []objectJSON{}}
+	for i := 0; ok && i < h.NumObjects(); i++ {
+		live := h.Live(i)
+		if !live && !garbage || typ != "" && h.Type(i) != want {
+			continue
+		}
+		r.Count++
+		if limit == 0 || len(r.Objects) < limit {
+			r.Objects = append(r.Objects, objectJSON{Addr: hexAddr(h.Addr(i)), Type: heap.ObjectTypeName(h, i), Size: h.Size(i), Live: live})
+		}
+	}
+	if typ != "" && r.Count == 0 {
+		what := "live object"
+		if garbage {
+			what = "object"
+		}
+		return nil, fmt.Errorf("no %s has type %q (see heapsift histogram for the type names)", what, typ)
+	}
+	return r, nil
+}
+
+func (r *objectsReport) writeText(w io.Writer) {
+	t := newTable("ADDRESS", ">SIZE", "TYPE", "STATE")
+	for _, o := range r.Objects {
+		state := "live"
+		if !o.Live {
+			state = "garbage"
+		}
+		t.add(o.Addr, size(o.Size), o.Type, state)
+	}
+	t.write(w)
+	if len(r.Objects) < r.Count {
+		fmt.Fprintf(w, "\n%s of %s objects shown (--limit 0 for all)\n", count(uint64(len(r.Objects))), count(uint64(r.Count)))
+	}
 }
 
 type frameJSON struct {
@@ -226,7 +226,7 @@ func goroutinesCommand() *command {
 					rows = append(rows, row)
 				}
 				if o.json {
-					return writeJSON(e.stdout, map[string]any{"goroutines": rows})
+					return emitJSON(e, map[string]any{"goroutines": rows})
 				}
 				for i, r := range rows {
 					if i > 0 {

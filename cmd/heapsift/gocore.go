@@ -14,13 +14,24 @@ import (
 
 	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/gocore"
+	"github.com/heapsift/heapsift/heap"
+	"github.com/heapsift/heapsift/warn"
 	"golang.org/x/term"
 )
 
 // goProgram is an opened Go core: the dump and the heap model on top of it.
 type goProgram struct {
-	proc *dump.Process
-	prog *gocore.Program
+	proc  *dump.Process
+	prog  *gocore.Program
+	model *gocore.Model // made on first use
+}
+
+// heap returns the Go heap as the language-neutral heap.Heap.
+func (g *goProgram) heap() heap.Heap {
+	if g.model == nil {
+		g.model = g.prog.Model()
+	}
+	return g.model
 }
 
 func (g *goProgram) Close() { g.proc.Close() }
@@ -56,10 +67,11 @@ func buildGoModel(p *dump.Process, e *env) (*gocore.Program, error) {
 	stop := startProgress(e, "reading the Go heap")
 	prog, warnings, err := gocore.Open(p)
 	stop()
+	// The warnings first: they often explain the error.
+	warnStrings(e, "gocore", warnings)
 	if err != nil {
 		return nil, err
 	}
-	warn(e, warnings)
 	return prog, nil
 }
 
@@ -82,7 +94,7 @@ func maybeGo(p *dump.Process, e *env) *gocore.Program {
 	}
 	prog, err := buildGoModel(p, e)
 	if err != nil {
-		warn(e, []string{"cannot model the Go heap: " + err.Error()})
+		warnAll(e, []warn.Warning{warn.New("gocore", "cannot model the Go heap: %v", err)})
 		return nil
 	}
 	return prog

@@ -24,7 +24,6 @@ type infoReport struct {
 	Executable *moduleReport `json:"executable,omitempty"`
 	Modules    int           `json:"modules"`
 	Go         *goInfoReport `json:"go,omitempty"`
-	Warnings   []string      `json:"warnings"`
 }
 
 type signalReport struct {
@@ -72,7 +71,6 @@ func newInfoReport(p *dump.Process) *infoReport {
 			Mappings: len(p.Mappings()), Mapped: t.Mapped, InCore: t.InCore,
 			FromFiles: t.FromFiles, Reserved: t.Reserved, Missing: t.Missing, Truncated: t.Truncated,
 		},
-		Warnings: append([]string{}, p.Warnings()...),
 	}
 	if p.Info != nil {
 		r.PID, r.Command, r.Args = p.Info.PID, p.Info.Command, p.Info.Args
@@ -189,7 +187,7 @@ func mappingsCommand() *command {
 					})
 				}
 				if o.json {
-					return writeJSON(e.stdout, map[string]any{"mappings": rows})
+					return emitJSON(e, map[string]any{"mappings": rows})
 				}
 				t := newTable("START", "END", ">SIZE", "PERM", ">IN CORE", ">FROM FILE", ">MISSING", "NAME")
 				for _, r := range rows {

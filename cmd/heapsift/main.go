@@ -18,6 +18,8 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
+
+	"github.com/heapsift/heapsift/warn"
 )
 
 // Exit codes.
@@ -51,6 +53,8 @@ func (e *exitCodeError) Error() string { return e.msg }
 // env is what a command writes to.
 type env struct {
 	stdout, stderr io.Writer
+	warnings       warn.List               // said so far (warnings.go)
+	late           []func() []warn.Warning // sources of warnings found lazily
 }
 
 func main() {
@@ -84,6 +88,7 @@ func run(args []string, e *env) (code int) {
 	}()
 	cmd, rest := pickCommand(args)
 	err := cmd.run(rest, e)
+	flushWarnings(e)
 	switch {
 	case err == nil:
 		return exitOK

@@ -98,7 +98,7 @@ func (o *options) openDump(path string, e *env) (*dump.Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	warn(e, p.Warnings())
+	warnAll(e, p.Warnings())
 	return p, nil
 }
 
@@ -112,13 +112,6 @@ func (o *options) withDump(path string, e *env, fn func(p *dump.Process) error) 
 	return fn(p)
 }
 
-// warn prints warnings on stderr, one line each.
-func warn(e *env, ws []string) {
-	for _, w := range ws {
-		fmt.Fprintf(e.stderr, "%s: warning: %s\n", programName, oneLine(w))
-	}
-}
-
 // textReport is a result that renders itself for people; as JSON it is
 // marshalled as it is.
 type textReport interface {
@@ -128,8 +121,9 @@ type textReport interface {
 // emit prints r as JSON with --json, as text otherwise.
 func (o *options) emit(e *env, r textReport) error {
 	if o.json {
-		return writeJSON(e.stdout, r)
+		return emitJSON(e, r)
 	}
+	flushWarnings(e)
 	r.writeText(e.stdout)
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/gocore"
+	"github.com/heapsift/heapsift/warn"
 	"github.com/spf13/pflag"
 )
 
@@ -29,7 +30,7 @@ func overviewCommand() *command {
 					return err
 				}
 				if o.json {
-					return writeJSON(e.stdout, struct {
+					return emitJSON(e, struct {
 						*infoReport
 						Words *wordsReport `json:"words"`
 					}{info, words})
@@ -49,16 +50,17 @@ const overviewGroups = 10
 // goOverview prints the overview of a Go core: the process, the Go heap's
 // totals, its largest types and the groups of objects that retain most.
 func goOverview(info *infoReport, p *dump.Process, prog *gocore.Program, o *options, e *env) error {
+	g := &goProgram{proc: p, prog: prog}
 	info.Go = newGoInfoReport(prog)
-	hist := newHistogramReport(prog, "bytes", o.top)
+	hist := newHistogramReport(g, "bytes", o.top)
 	var groups *retainReport
-	if a, err := analyzeRetention(&goProgram{proc: p, prog: prog}, e, true); err != nil {
-		warn(e, []string{"cannot analyse retention: " + err.Error()})
+	if a, err := analyzeRetention(g.heap(), e, true); err != nil {
+		warnAll(e, []warn.Warning{warn.New("retain", "cannot analyse retention: %v", err)})
 	} else {
 		groups = newRetainReport(a, retainFilter{top: overviewGroups})
 	}
 	if o.json {
-		return writeJSON(e.stdout, struct {
+		return emitJSON(e, struct {
 			*infoReport
 			Histogram *histogramReport `json:"histogram"`
 			Retain    *retainReport    `json:"retain,omitempty"`

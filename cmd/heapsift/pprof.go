@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/google/pprof/profile"
 	"github.com/heapsift/heapsift/retain"
@@ -40,17 +39,10 @@ func (b *profileBuilder) location(name string) *profile.Location {
 // groupFrames returns the frames of a group's path, root first.
 func groupFrames(a *retain.Analysis, gr retain.Group) []string {
 	root := a.GroupRoot(gr)
-	first := root.String()
-	for _, f := range root.Fields {
-		if strings.HasPrefix(f, "[") {
-			first += f
-		} else {
-			first += "." + f
-		}
-	}
-	frames := []string{first}
+	frames := []string{root.Label() + root.Path.String()}
 	sources := a.GroupLabelSources(gr)
-	for i, l := range a.GroupLabels(gr) {
+	for i, p := range a.GroupLabels(gr) {
+		l := p.String()
 		if sources[i] != "" {
 			l += " (" + sources[i] + ")"
 		}
@@ -82,7 +74,7 @@ func newRetainProfile(a *retain.Analysis, f retainFilter) (*profile.Profile, err
 		frames := groupFrames(a, gr)
 		s := &profile.Sample{
 			Value:    []int64{int64(gr.Count), int64(gr.Bytes)},
-			Label:    map[string][]string{"root_kind": {a.GroupRoot(gr).Kind.String()}, "example": {hexAddr(uint64(a.Program().Addr(int(gr.Example))))}},
+			Label:    map[string][]string{"root_kind": {a.GroupRoot(gr).Kind.String()}, "example": {hexAddr(a.Heap().Addr(int(gr.Example)))}},
 			NumLabel: map[string][]int64{"retained": {int64(gr.Retained)}},
 			NumUnit:  map[string][]string{"retained": {"bytes"}},
 		}

@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/dustin/go-humanize"
-	"github.com/heapsift/heapsift/gocore"
+	"github.com/heapsift/heapsift/heap"
 	"github.com/heapsift/heapsift/retain"
 	"github.com/spf13/pflag"
 )
@@ -17,14 +18,19 @@ import (
 // and ranks the groups by retained size; this file renders them as a
 // tree, JSON, a pprof profile (pprof.go) or a Graphviz graph (dot.go).
 
-// analyzeRetention runs the retention analysis of a Go core (with the
+// analyzeRetention runs the retention analysis of a heap (with the
 // groups, or without when only paths and dominators are asked for) with a
-// progress line per stage, and prints its warnings.
-func analyzeRetention(g *goProgram, e *env, groups bool) (*retain.Analysis, error) {
+// progress line per stage, and prints its warnings. Between stages it
+// hands the memory retain dropped back to the system: the analysis of a
+// large heap runs close to the machine's memory.
+func analyzeRetention(h heap.Heap, e *env, groups bool) (*retain.Analysis, error) {
 	stop := func() {}
-	a, err := retain.FromHeap(g.prog, retain.HeapOptions{SkipGroups: !groups, Stage: func(what string) {
+	a, err := retain.FromHeap(h, retain.HeapOptions{SkipGroups: !groups, Stage: func(what string) {
 		stop()
 		stop = func() {}
+		if what == "grouping objects" || what == "ranking groups" {
+			debug.FreeOSMemory()
+		}
 		if what != "" {
 			stop = startProgress(e, what)
 		}
@@ -33,7 +39,7 @@ func analyzeRetention(g *goProgram, e *env, groups bool) (*retain.Analysis, erro
 	if err != nil {
 		return nil, err
 	}
-	warn(e, a.Warnings())
+	warnAll(e, a.Warnings())
 	return a, nil
 }
 
@@ -48,10 +54,12 @@ type rootJSON struct {
 	Addr      string   `json:"addr,omitempty"`
 }
 
-func newRootJSON(r retain.RootInfo, exact bool) rootJSON {
-	j := rootJSON{Kind: r.Kind.String(), Name: r.Name, Fields: r.Fields, Func: r.Func, Var: r.Var, Goroutine: r.Goroutine}
-	if j.Fields == nil {
-		j.Fields = []string{}
+// newRootJSON describes a root: for a global, its variable and the fields
+// within it; for a stack root, the variable (or what the slot is).
+func newRootJSON(r heap.Root, exact bool) rootJSON {
+	j := rootJSON{Kind: r.Kind.String(), Name: rootName(r), Fields: r.Path.Words(), Func: r.Func, Var: r.Var, Goroutine: r.Thread}
+	if r.Kind == heap.RootGlobal {
+		j.Var = ""
 	}
 	if exact {
 		j.Addr = hexAddr(uint64(r.Addr))
@@ -70,8 +78,8 @@ type groupJSON struct {
 	Example  string   `json:"example"`
 	// labels are the collapsed labels of the edges below the root, for
 	// the tree, the profile and the graph.
-	labels []string
-	root   retain.RootInfo
+	labels []heap.Path
+	root   heap.Root
 }
 
 // retainReport is `heapsift retain` (JSON: docs/json.md).
@@ -118,7 +126,7 @@ func newGroupJSON(a *retain.Analysis, gr retain.Group) groupJSON {
 	return groupJSON{
 		Type: a.TypeName(gr.Type), Count: gr.Count, Bytes: gr.Bytes, Retained: gr.Retained,
 		Root: newRootJSON(root, false), Path: a.GroupPath(gr),
-		Example: hexAddr(uint64(a.Program().Addr(int(gr.Example)))),
+		Example: hexAddr(a.Heap().Addr(int(gr.Example))),
 		labels:  a.GroupLabels(gr), root: root,
 	}
 }
@@ -127,30 +135,27 @@ func newGroupJSON(a *retain.Analysis, gr retain.Group) groupJSON {
 // then one line per field within the root variable and per edge.
 func (g *groupJSON) treePath() []string {
 	path := []string{rootLine(g.root)}
-	for _, f := range g.root.Fields {
-		path = append(path, fieldLabel(f))
+	for _, s := range g.root.Path {
+		path = append(path, heap.Path{s}.String())
 	}
-	return append(path, g.labels...)
+	for _, l := range g.labels {
+		path = append(path, l.String())
+	}
+	return path
+}
+
+// rootName is a root's name in JSON: the variable of a global or of a
+// stack slot DWARF names, the description of the rest.
+func rootName(r heap.Root) string {
+	if (r.Kind == heap.RootGlobal || r.Kind == heap.RootStack) && r.Var != "" {
+		return r.Var
+	}
+	return r.Name
 }
 
 // rootLine names a root with its kind.
-func rootLine(r retain.RootInfo) string {
-	switch r.Kind {
-	case gocore.RootGlobal:
-		return r.String() + " (global)"
-	case gocore.RootStack:
-		return r.String() + " (stack)"
-	}
-	return r.String() + " (" + r.Kind.String() + ")"
-}
-
-// fieldLabel writes one word of a split field path as a label: "results"
-// is ".results", "[]" stays.
-func fieldLabel(f string) string {
-	if strings.HasPrefix(f, "[") {
-		return f
-	}
-	return "." + f
+func rootLine(r heap.Root) string {
+	return r.Label() + " (" + r.Kind.String() + ")"
 }
 
 // treeNode is one path prefix of the groups shown.
@@ -286,7 +291,7 @@ func runRetain(o *options, rf *retainFlags, path string, e *env) error {
 		return err
 	}
 	defer g.Close()
-	a, err := analyzeRetention(g, e, true)
+	a, err := analyzeRetention(g.heap(), e, true)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/heap"
 	"github.com/heapsift/heapsift/retain"
 	"github.com/spf13/pflag"
 )
@@ -23,8 +24,8 @@ type objectRefJSON struct {
 }
 
 func newObjectRef(a *retain.Analysis, obj int) objectRefJSON {
-	prog := a.Program()
-	return objectRefJSON{Addr: hexAddr(uint64(prog.Addr(obj))), Type: a.ObjectTypeName(obj), Size: prog.Size(obj), Retained: a.Retained(obj)}
+	h := a.Heap()
+	return objectRefJSON{Addr: hexAddr(h.Addr(obj)), Type: heap.ObjectTypeName(h, obj), Size: h.Size(obj), Retained: a.Retained(obj)}
 }
 
 // stepJSON is one pointer of a path: the field of the previous object (or
@@ -45,12 +46,12 @@ type whyReport struct {
 	Path       []string        `json:"path"`
 	Steps      []stepJSON      `json:"steps"`
 	Dominators []objectRefJSON `json:"dominators"`
-	root       retain.RootInfo
+	root       heap.Root
 }
 
 // heldPath is a shortest path to an object, as words and as steps.
 type heldPath struct {
-	root  retain.RootInfo
+	root  heap.Root
 	words []string   // root name, fields, indices: ["main.p", "results", "[2]"]
 	steps []stepJSON // one per object on the path, the last the object
 }
@@ -62,13 +63,13 @@ func pathTo(a *retain.Analysis, obj int) (heldPath, bool) {
 	if !ok {
 		return heldPath{}, false
 	}
-	h := heldPath{root: root, words: append([]string{root.String()}, root.Fields...)}
+	h := heldPath{root: root, words: append([]string{root.Label()}, root.Path.Words()...)}
 	for i, hop := range hops {
-		field := hop.Field
+		field := hop.Path.String()
 		if i == 0 {
-			field = joinFields(root.Fields)
+			field = root.Path.String()
 		} else {
-			h.words = append(h.words, retain.SplitFieldPath(hop.Field)...)
+			h.words = append(h.words, hop.Path.Words()...)
 		}
 		h.steps = append(h.steps, stepJSON{Field: field, objectRefJSON: newObjectRef(a, hop.Object)})
 	}
@@ -78,24 +79,16 @@ func pathTo(a *retain.Analysis, obj int) (heldPath, bool) {
 // text is the path in Go's notation: "main.p.results[2]".
 func (h heldPath) text() string { return pathText(h.words) }
 
-// joinFields writes split field words as a path: ["results", "[]"] is
-// ".results[]".
-func joinFields(words []string) string {
-	var sb strings.Builder
-	for _, w := range words {
-		sb.WriteString(fieldLabel(w))
-	}
-	return sb.String()
-}
-
-func newWhyReport(a *retain.Analysis, addr dump.Address) (*whyReport, error) {
-	prog := a.Program()
-	obj, off, ok := prog.ObjectAt(addr)
+// newWhyReport explains why the object at addr is alive; describe names
+// an address that is in no object, for the error.
+func newWhyReport(a *retain.Analysis, addr uint64, describe func(uint64) string) (*whyReport, error) {
+	hp := a.Heap()
+	obj, off, ok := hp.ObjectAt(addr)
 	if !ok {
-		return nil, fmt.Errorf("%#x is not in a heap object (%s)", uint64(addr), prog.Describe(addr))
+		return nil, fmt.Errorf("%#x is not in a heap object (%s)", addr, describe(addr))
 	}
 	r := &whyReport{
-		Addr: hexAddr(uint64(addr)), Object: newObjectRef(a, obj), Offset: off, Field: prog.FieldPath(obj, off),
+		Addr: hexAddr(addr), Object: newObjectRef(a, obj), Offset: off, Field: hp.PathAt(obj, off).String(),
 		Path: []string{}, Steps: []stepJSON{}, Dominators: []objectRefJSON{},
 	}
 	h, ok := pathTo(a, obj)
@@ -123,7 +116,7 @@ func (r *whyReport) writeText(w io.Writer) {
 		return
 	}
 	section(w, fmt.Sprintf("Shortest path from a root (%d pointers)", len(r.Steps)))
-	fmt.Fprintf(w, "%s (%s; the pointer is at %s)\n", r.root.String(), r.Root.Kind, r.Root.Addr)
+	fmt.Fprintf(w, "%s (%s; the pointer is at %s)\n", r.root.Label(), r.Root.Kind, r.Root.Addr)
 	t := newTable("FIELD", "ADDRESS", "TYPE", ">SIZE", ">RETAINED")
 	for i, s := range r.Steps {
 		t.add(strings.Repeat(" ", min(i, 12))+"→ "+s.Field, s.Addr, s.Type, size(s.Size), size(s.Retained))
@@ -157,11 +150,11 @@ func whyCommand() *command {
 				return usagef("ADDR: %v", err)
 			}
 			return o.withGo(args[0], e, func(g *goProgram) error {
-				a, err := analyzeRetention(g, e, false)
+				a, err := analyzeRetention(g.heap(), e, false)
 				if err != nil {
 					return err
 				}
-				r, err := newWhyReport(a, dump.Address(v))
+				r, err := newWhyReport(a, v, func(addr uint64) string { return g.prog.Describe(dump.Address(addr)) })
 				if err != nil {
 					return err
 				}

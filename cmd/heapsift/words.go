@@ -66,11 +66,10 @@ func countWords(p *dump.Process, o *options, e *env) (*wordsReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("counting words: %w", err)
 	}
-	sym, warnings, err := symbolize.New(p, symbolize.Options{})
+	sym, err := newSymbolizer(p, e)
 	if err != nil {
-		return nil, fmt.Errorf("loading symbols: %w", err)
+		return nil, err
 	}
-	warn(e, warnings)
 	r := &wordsReport{Source: source, TotalWords: res.Words, Complete: res.Complete, UnlistedMax: res.UnlistedMax, Words: []wordRow{}}
 	for _, row := range res.Rows {
 		r.Words = append(r.Words, newWordRow(sym.Describe(row.Value), row.Count, res.Words))
@@ -173,11 +172,10 @@ func symbolCommand() *command {
 				addrs = append(addrs, v)
 			}
 			return o.withDump(args[0], e, func(p *dump.Process) error {
-				sym, warnings, err := symbolize.New(p, symbolize.Options{})
+				sym, err := newSymbolizer(p, e)
 				if err != nil {
-					return fmt.Errorf("loading symbols: %w", err)
+					return err
 				}
-				warn(e, warnings)
 				prog := maybeGo(p, e)
 				var rows []symbolRow
 				for _, a := range addrs {
@@ -187,14 +185,14 @@ func symbolCommand() *command {
 						if obj, off, ok := prog.ObjectAt(dump.Address(a)); ok {
 							row.Kind, row.GDB = "heap", strings.TrimPrefix(prog.Describe(dump.Address(a)), row.Addr+": ")
 							row.Name = row.GDB
-							row.Heap = &heapRef{Object: hexAddr(uint64(prog.Addr(obj))), Type: objectTypeName(prog, obj),
+							row.Heap = &heapRef{Object: hexAddr(uint64(prog.Addr(obj))), Type: prog.ObjectTypeName(obj),
 								Offset: off, Field: prog.FieldPath(obj, off), Live: prog.Live(obj)}
 						}
 					}
 					rows = append(rows, row)
 				}
 				if o.json {
-					return writeJSON(e.stdout, map[string]any{"symbols": rows})
+					return emitJSON(e, map[string]any{"symbols": rows})
 				}
 				for _, r := range rows {
 					fmt.Fprintf(e.stdout, "%s: %s\n", r.Addr, r.GDB)

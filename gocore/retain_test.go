@@ -1,0 +1,90 @@
+package gocore
+
+import (
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/heapsift/heapsift/dump"
+	model "github.com/heapsift/heapsift/heap"
+	"github.com/heapsift/heapsift/internal/coretest"
+	"github.com/heapsift/heapsift/retain"
+)
+
+func TestPointerPath(t *testing.T) {
+	for _, c := range []struct {
+		in   model.Path
+		want string
+	}{
+		{model.Path{model.Field("results"), model.Field("array")}, ".results"},
+		{model.Path{model.Index(3), model.Field("Name"), model.Field("str")}, "[3].Name"},
+		{model.Path{model.Field("slots"), model.Index(12), model.Field("elem")}, ".slots[12].elem"},
+		{nil, "*"},
+		{model.Path{model.Field("array")}, "*"},
+		{model.Path{{Kind: model.StepOffset, Index: 16}}, "+16"},
+	} {
+		if got := pointerPath(c.in).String(); got != c.want {
+			t.Errorf("pointerPath(%q) = %q, want %q", c.in.String(), got, c.want)
+		}
+	}
+}
+
+// TestRetainOnModel runs retain's analysis on the core of testdata/retain and checks
+// the diamond's and the cycle's dominators and retained sizes against the
+// program's hand-computed ones, and the group of the objects a goroutine
+// keeps in a local variable.
+func TestRetainOnModel(t *testing.T) {
+	exe := coretest.BuildGo(t, coretest.Testdata(t, "retain"), coretest.GoBuild{})
+	core := coretest.MakeCore(t, exe, []string{"-blobs=300"}, nil)
+	proc, err := dump.Open(core.Path, dump.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proc.Close()
+	prog, _, err := Open(proc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := retain.FromHeap(prog.Model(), retain.HeapOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	object := func(key string) int {
+		obj, off, ok := prog.ObjectAt(dump.Address(core.Hex(t, key)))
+		if !ok || off != 0 {
+			t.Fatalf("%s %#x is not an object", key, core.Hex(t, key))
+		}
+		return obj
+	}
+	for _, key := range []string{"diamond_top", "diamond_left", "diamond_right", "diamond_bottom", "diamond_leaf", "cycle_a", "cycle_b", "cycle_c", "cycle_d"} {
+		obj := object(key)
+		if got, want := a.Retained(obj), core.Int(t, "retained_"+key); got != want {
+			t.Errorf("%s retains %d, want %d", key, got, want)
+		}
+		doms := a.DominatorsOf(obj)
+		idom := "0x0"
+		if len(doms) > 0 {
+			idom = "0x" + strconv.FormatUint(uint64(prog.Addr(doms[len(doms)-1])), 16)
+		}
+		if want := core.Value(t, "idom_"+key); idom != want {
+			t.Errorf("%s: immediate dominator %s, want %s", key, idom, want)
+		}
+	}
+	var blobs *retain.Group
+	for i, g := range a.Groups() {
+		if a.TypeName(g.Type) == "main.Blob" {
+			if blobs != nil {
+				t.Fatalf("two main.Blob groups")
+			}
+			blobs = &a.Groups()[i]
+		}
+	}
+	if blobs == nil || uint64(blobs.Count) != core.Int(t, "local_count") {
+		t.Fatalf("main.Blob group: %+v, want %d objects", blobs, core.Int(t, "local_count"))
+	}
+	root := a.GroupRoot(*blobs)
+	if root.Kind != model.RootStack || root.Func != "main.holder" || root.Var != "keep" ||
+		root.Thread != int64(core.Int(t, "local_goroutine")) || !slices.Equal(a.GroupPath(*blobs)[1:], []string{"[]"}) {
+		t.Errorf("main.Blob group: root %+v, path %q", root, a.GroupPath(*blobs))
+	}
+}

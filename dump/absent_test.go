@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"testing"
+
+	"github.com/heapsift/heapsift/internal/elfcore"
 )
 
 // TestAbsentSegmentsFromFile: when a core does not list an executable's
@@ -38,14 +40,14 @@ func TestAbsentSegmentsFromFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := sampleCore()
-	c.notes = []synthNote{
-		{"CORE", ntAuxv, auxvDesc(atEntry, f.Entry)},
-		{"CORE", ntFile, fileNoteDesc([]fileEntry{{
-			Start: Address(text.Vaddr &^ 0xfff), End: Address(text.Vaddr + text.Filesz), Offset: text.Off &^ 0xfff, Path: exe,
+	c.Notes = []elfcore.Note{
+		{Name: "CORE", Type: elfcore.NTAuxv, Desc: elfcore.Auxv(elfcore.ATEntry, f.Entry)},
+		{Name: "CORE", Type: elfcore.NTFile, Desc: elfcore.FileNote([]elfcore.FileEntry{{
+			Start: text.Vaddr &^ 0xfff, End: text.Vaddr + text.Filesz, Offset: text.Off &^ 0xfff, Path: exe,
 		}})},
 	}
-	c.segments = c.segments[1:] // no PT_LOAD for the executable
-	p, err := Open(writeTemp(t, c.build()), Options{})
+	c.Segments = c.Segments[1:] // no PT_LOAD for the executable
+	p, err := Open(writeTemp(t, c.Build()), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

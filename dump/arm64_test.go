@@ -1,15 +1,18 @@
 package dump
 
 import (
+	"debug/elf"
 	"encoding/binary"
 	"testing"
+
+	"github.com/heapsift/heapsift/internal/elfcore"
 )
 
 // TestARM64Core: an arm64 core's registers are decoded by their arm64 names
 // (x0..x30, sp, pc, pstate) and the thread pointer comes from NT_ARM_TLS.
 func TestARM64Core(t *testing.T) {
 	c := sampleCore()
-	c.machine = emAArch64
+	c.Machine = elf.EM_AARCH64
 	regs := make([]byte, prstatusRegOff+34*8+8)
 	le := binary.LittleEndian
 	le.PutUint32(regs[32:], 77)
@@ -17,11 +20,11 @@ func TestARM64Core(t *testing.T) {
 	for i := 0; i < 34; i++ {
 		le.PutUint64(regs[prstatusRegOff+8*i:], uint64(1000+i))
 	}
-	c.notes = []synthNote{
-		{"CORE", ntPRStatus, regs},
-		{"LINUX", ntARMTLS, words(0xabcdef)},
+	c.Notes = []elfcore.Note{
+		{Name: "CORE", Type: elfcore.NTPRStatus, Desc: regs},
+		{Name: "LINUX", Type: elfcore.NTARMTLS, Desc: elfcore.Words(0xabcdef)},
 	}
-	p, err := Open(writeTemp(t, c.build()), Options{})
+	p, err := Open(writeTemp(t, c.Build()), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

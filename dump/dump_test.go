@@ -1,12 +1,15 @@
 package dump
 
 import (
+	"debug/elf"
 	"errors"
 	"github.com/heapsift/heapsift/warn"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/heapsift/heapsift/internal/elfcore"
 )
 
 func writeTemp(t *testing.T, data []byte) string {
@@ -19,7 +22,7 @@ func writeTemp(t *testing.T, data []byte) string {
 }
 
 func TestSyntheticCore(t *testing.T) {
-	p, err := Open(writeTemp(t, sampleCore().build()), Options{})
+	p, err := Open(writeTemp(t, sampleCore().Build()), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +74,7 @@ func TestSyntheticCore(t *testing.T) {
 }
 
 func TestTruncatedCore(t *testing.T) {
-	full := sampleCore().build()
+	full := sampleCore().Build()
 	cut := full[:len(full)-4096+100] // loses most of the stack segment
 	p, err := Open(writeTemp(t, cut), Options{})
 	if err != nil {
@@ -101,7 +104,7 @@ func TestTruncatedCore(t *testing.T) {
 }
 
 func TestRaw(t *testing.T) {
-	data := words(1, 2, 3)
+	data := elfcore.Words(1, 2, 3)
 	p, err := Open(writeTemp(t, data), Options{Raw: true, Base: 0x1000})
 	if err != nil {
 		t.Fatal(err)
@@ -117,11 +120,11 @@ func TestRaw(t *testing.T) {
 
 func TestBadInputs(t *testing.T) {
 	dir := t.TempDir()
-	hdrOnly := sampleCore().build()[:64]
-	corrupt := sampleCore().build()
+	hdrOnly := sampleCore().Build()[:64]
+	corrupt := sampleCore().Build()
 	corrupt[56], corrupt[57] = 0xfe, 0x7f // absurd program header count
 	exe := sampleCore()
-	exe.typ = etExec
+	exe.Type = elf.ET_EXEC
 	cases := []struct {
 		name string
 		path string
@@ -134,7 +137,7 @@ func TestBadInputs(t *testing.T) {
 		{"corrupted header", "", corrupt, "program headers"},
 		{"tiny ELF", "", []byte("\x7fELF\x02\x01"), "cut short"},
 		{"32-bit", "", append([]byte("\x7fELF\x01\x01"), make([]byte, 100)...), "64-bit"},
-		{"executable", "", exe.build(), "not a core"},
+		{"executable", "", exe.Build(), "not a core"},
 		{"directory", dir, nil, "directory"},
 		{"missing", filepath.Join(dir, "nope"), nil, "no such file"},
 	}
@@ -157,7 +160,7 @@ func TestBadInputs(t *testing.T) {
 }
 
 func TestNeverWritesInput(t *testing.T) {
-	path := writeTemp(t, sampleCore().build())
+	path := writeTemp(t, sampleCore().Build())
 	if err := os.Chmod(path, 0o400); err != nil {
 		t.Fatal(err)
 	}

@@ -5,8 +5,8 @@ import "testing"
 // FuzzCore feeds arbitrary bytes to the core reader and reads around every
 // address it reports: nothing may panic.
 func FuzzCore(f *testing.F) {
-	f.Add(sampleCore().build())
-	full := sampleCore().build()
+	f.Add(sampleCore().Build())
+	full := sampleCore().Build()
 	f.Add(full[:len(full)/2])
 	f.Add([]byte("\x7fELF\x02\x01\x01"))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -32,8 +32,8 @@ func FuzzCore(f *testing.F) {
 
 // FuzzNotes feeds arbitrary bytes to the note decoders.
 func FuzzNotes(f *testing.F) {
-	for _, n := range sampleCore().notes {
-		f.Add(n.typ, n.desc)
+	for _, n := range sampleCore().Notes {
+		f.Add(uint32(n.Type), n.Desc)
 	}
 	f.Fuzz(func(t *testing.T, typ uint32, desc []byte) {
 		parseNotes(desc)

@@ -71,7 +71,8 @@ func BuildGo(t testing.TB, srcDir string, opts GoBuild) string {
 	}
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
-		t.Skipf("coretest: no go command on PATH to build %s: %v", srcDir, err)
+		missing(t, fmt.Sprintf("no go command on PATH to build %s: %v", srcDir, err),
+			".ci/run expects it at /usr/local/go/bin/go and puts that directory on PATH")
 	}
 	key := strings.Join([]string{"go", src, opts.String()}, "\x00")
 	return cachedBuild(t, key, filepath.Base(src), func(outDir string) (string, error) {
@@ -124,7 +125,7 @@ func buildGo(goCmd, src, outDir string, opts GoBuild) (string, error) {
 
 // BuildCXX compiles the single C++ source file src with g++ -O1 -g and
 // returns the executable. Like BuildGo, builds are cached per test process.
-// The test is skipped if g++ is not installed.
+// If g++ is not installed the test is skipped, or fails in CI.
 func BuildCXX(t testing.TB, src string) string {
 	t.Helper()
 	abs, err := filepath.Abs(src)
@@ -136,7 +137,8 @@ func BuildCXX(t testing.TB, src string) string {
 	}
 	gxx, err := exec.LookPath("g++")
 	if err != nil {
-		t.Skipf("coretest: g++ is not installed, cannot build %s (apt-get install g++): %v", src, err)
+		missing(t, fmt.Sprintf("g++ is not installed, cannot build %s: %v", src, err),
+			".ci/run installs it with apt-get install g++ when it is missing (it needs root); install it by hand otherwise")
 	}
 	name := strings.TrimSuffix(filepath.Base(abs), filepath.Ext(abs))
 	return cachedBuild(t, "c++\x00"+abs, name, func(outDir string) (string, error) {

@@ -8,9 +8,15 @@
 // returns the core file together with the ground truth the program printed on
 // stdout as "truth KEY VALUE" lines.
 //
-// Every function takes a testing.TB and reports problems itself: a missing
-// tool (g++, a shared-library Python) skips the test, anything else that
-// prevents a core from being made fails it with a message saying why.
+// Every function takes a testing.TB and reports problems itself. Making a
+// core is slow, so MakeCore (and FindSharedPython, which only core tests
+// use) skip the test under go test -short: -short runs the unit tests that
+// need no core. A missing tool (g++, a shared-library Python) skips the test
+// on a developer's machine but fails it in CI (the environment variable CI
+// set, as .ci/run does), naming what is missing and how .ci/run provides it;
+// anything else that prevents a core from being made (a core_pattern that is
+// not a plain file name, a zero core size limit) always fails the test with a
+// message saying why.
 // Temporary files live in t.TempDir; built executables are cached for the
 // life of the test process (see BuildGo).
 package coretest
@@ -61,6 +67,7 @@ const runTimeout = 3 * time.Minute
 // limit), says what to change.
 func MakeCore(t testing.TB, exe string, args []string, env []string) *Core {
 	t.Helper()
+	skipShort(t)
 	if msg := corePatternProblem(); msg != "" {
 		t.Fatalf("coretest: cannot make core files on this machine: %s", msg)
 	}
@@ -315,4 +322,30 @@ func tail(s string, n int) string {
 		lines = append([]string{fmt.Sprintf("  ... (%d lines before)", len(lines)-n)}, lines[len(lines)-n:]...)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// skipShort skips the calling test under go test -short.
+func skipShort(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("makes a core: skipped in -short")
+	}
+}
+
+// inCI reports whether the tests run in CI: the environment variable CI is
+// set to anything but "", "0" or "false" (.ci/run exports CI=true).
+func inCI() bool {
+	v := strings.ToLower(os.Getenv("CI"))
+	return v != "" && v != "0" && v != "false"
+}
+
+// missing reports that a tool the test needs is not installed: the test is
+// skipped on a developer's machine, but fails in CI, where .ci/run is
+// supposed to have provided the tool (ci says how it does).
+func missing(t testing.TB, what, ci string) {
+	t.Helper()
+	if inCI() {
+		t.Fatalf("coretest: %s, and CI=%s requires it: %s", what, os.Getenv("CI"), ci)
+	}
+	t.Skipf("coretest: %s (in CI this fails the test: %s)", what, ci)
 }

@@ -203,6 +203,7 @@ func failureOf(t *testing.T, f func(tb testing.TB)) string {
 }
 
 func TestMakeCoreFailures(t *testing.T) {
+	skipShort(t) // MakeCore would skip inside failureOf's goroutine
 	for _, tc := range []struct {
 		name, script, want string
 	}{
@@ -219,5 +220,23 @@ func TestMakeCoreFailures(t *testing.T) {
 				t.Errorf("MakeCore failure = %q, want it to mention %q and the stderr", msg, tc.want)
 			}
 		})
+	}
+}
+
+// TestMissingToolFailsInCI: in CI a missing tool is a failure that says how
+// .ci/run provides it, not a skip.
+func TestMissingToolFailsInCI(t *testing.T) {
+	t.Setenv("CI", "true")
+	msg := failureOf(t, func(tb testing.TB) {
+		missing(tb, "g++ is not installed", "apt-get install g++")
+	})
+	if !strings.Contains(msg, "g++ is not installed") || !strings.Contains(msg, "apt-get install g++") || !strings.Contains(msg, "CI=true") {
+		t.Errorf("missing tool in CI: failure %q, want one naming the tool, CI and the fix", msg)
+	}
+	for _, v := range []string{"", "0", "false"} {
+		t.Setenv("CI", v)
+		if inCI() {
+			t.Errorf("CI=%q counts as CI", v)
+		}
 	}
 }

@@ -28,14 +28,19 @@ var (
 //
 // It looks at $HEAPSIFT_PYTHON if set, then python3 on PATH (following pyenv
 // shims to the real executable), then $PYENV_ROOT/versions/*/bin/python3*
-// and /root/.pyenv/versions/*/bin/python3*, newest version first. The test is
-// skipped, saying what was looked at, if none qualifies (Debian's own
-// python3, for instance, links libpython statically).
+// and /root/.pyenv/versions/*/bin/python3*, newest version first. If none
+// qualifies (Debian's own python3, for instance, links libpython
+// statically) the test is skipped, or fails in CI, saying what was looked at.
+// Since such an interpreter is only needed to make cores, the test is
+// skipped under go test -short before anything is looked up.
 func FindSharedPython(t testing.TB) (python string, libpython string) {
 	t.Helper()
+	skipShort(t)
 	pythonOnce.Do(findSharedPython)
 	if pythonExe == "" {
-		t.Skipf("coretest: no CPython with a shared libpython found: %s", pythonWhy)
+		missing(t, "no CPython with a shared libpython found: "+pythonWhy,
+			".ci/run looks for one in $HEAPSIFT_PYTHON, python3 on PATH and the pyenv versions under $PYENV_ROOT and /root/.pyenv, "+
+				"and cannot install one: build one with `PYTHON_CONFIGURE_OPTS=--enable-shared pyenv install 3.12` or point HEAPSIFT_PYTHON at one")
 	}
 	return pythonExe, pythonLib
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/gocore/rtread"
 )
 
 // fieldPath names the field of DWARF type t at byte offset off: ".User",
@@ -13,7 +14,7 @@ import (
 func fieldPath(t dwarf.Type, off uint64) string {
 	var sb strings.Builder
 	for depth := 0; depth < 32; depth++ {
-		switch u := stripTypedefs(t).(type) {
+		switch u := rtread.StripTypedefs(t).(type) {
 		case *dwarf.StructType:
 			f := fieldAt(u, off)
 			if f == nil {
@@ -107,7 +108,7 @@ func (p *Program) Describe(a dump.Address) string {
 		return s
 	}
 	if v, t, off, ok := p.globalNamer().find(a); ok {
-		return fmt.Sprintf("%#x: %s+%d %s", uint64(a), v.name, off, fieldPath(t, off))
+		return fmt.Sprintf("%#x: %s+%d %s", uint64(a), v.Name, off, fieldPath(t, off))
 	}
 	return fmt.Sprintf("%#x", uint64(a))
 }

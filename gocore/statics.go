@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/gocore/rtread"
 )
 
 // Statically allocated values. For `var p = &T{...}` at package level the
@@ -27,9 +28,9 @@ type staticPointer struct {
 
 // nameStaticRoots renames the global roots that lie in a statically
 // allocated value.
-func (p *Program) nameStaticRoots() {
+func (p *Program) nameStaticRoots(roots []Root) {
 	var unnamed []int
-	for i, r := range p.roots {
+	for i, r := range roots {
 		if r.Kind == RootGlobal && unnamedGlobal(r.Name) {
 			unnamed = append(unnamed, i)
 		}
@@ -40,8 +41,8 @@ func (p *Program) nameStaticRoots() {
 	ptrs := p.staticPointers()
 	names := p.globalNamer()
 	for _, i := range unnamed {
-		if name := nameStatic(names, ptrs, p.roots[i].Addr); name != "" {
-			p.roots[i].Name = name
+		if name := nameStatic(names, ptrs, roots[i].Addr); name != "" {
+			roots[i].Name = name
 		}
 	}
 }
@@ -64,7 +65,7 @@ func nameStatic(names *globalNamer, ptrs []staticPointer, a dump.Address) string
 		if !ok || off != 0 {
 			continue
 		}
-		pt, ok := stripTypedefs(t).(*dwarf.PtrType)
+		pt, ok := rtread.StripTypedefs(t).(*dwarf.PtrType)
 		if !ok || pt.Type == nil {
 			continue
 		}
@@ -72,7 +73,7 @@ func nameStatic(names *globalNamer, ptrs []staticPointer, a dump.Address) string
 		if size := pt.Type.Size(); size <= 0 || into >= uint64(size) {
 			continue
 		}
-		return v.name + fieldPath(pt.Type, into)
+		return v.Name + fieldPath(pt.Type, into)
 	}
 	return ""
 }

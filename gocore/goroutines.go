@@ -88,7 +88,8 @@ func (p *Program) threadOfM(m uint64) *dump.Thread {
 }
 
 // startOf returns where to start unwinding goroutine g.
-func (p *Program) startOf(g *Goroutine, rg *rtread.G) (stack.Start, bool) {
+func (sc *stackScanner) startOf(g *Goroutine, rg *rtread.G) (stack.Start, bool) {
+	p := sc.p
 	if g.Status == "running" {
 		m := rg.M
 		t := p.threadOfM(m)
@@ -105,7 +106,7 @@ func (p *Program) startOf(g *Goroutine, rg *rtread.G) (stack.Start, bool) {
 		}
 		// The thread is running a signal handler on the signal stack:
 		// the goroutine's registers are in the signal frame.
-		return p.signalContext(t, m, lo, hi)
+		return sc.signalContext(t, m, lo, hi)
 	}
 	if sp := rg.SyscallSP; sp != 0 {
 		return stack.Start{PC: rg.SyscallPC, SP: sp, Syscall: true}, true
@@ -118,7 +119,8 @@ func (p *Program) startOf(g *Goroutine, rg *rtread.G) (stack.Start, bool) {
 // frame on the alternate signal stack, which the runtime sets to
 // m.gsignal's stack; the frame's ucontext holds uc_stack (ss_sp, ss_flags,
 // ss_size describing that stack), followed by the saved registers.
-func (p *Program) signalContext(t *dump.Thread, m, lo, hi uint64) (stack.Start, bool) {
+func (sc *stackScanner) signalContext(t *dump.Thread, m, lo, hi uint64) (stack.Start, bool) {
+	p := sc.p
 	gs, gsHi, err := p.rd.SignalStack(m)
 	if err != nil || gsHi <= gs || gsHi-gs > 1<<24 {
 		return stack.Start{}, false
@@ -131,16 +133,15 @@ func (p *Program) signalContext(t *dump.Thread, m, lo, hi uint64) (stack.Start, 
 	if err != nil {
 		return stack.Start{}, false
 	}
-	// Offsets from uc_stack of the saved SP and PC (and LR): the amd64
-	// sigcontext follows uc_stack directly (rsp is its 16th word); on
-	// arm64 uc_sigmask and padding come first.
-	spOff, pcOff, lrOff := uint64(24+15*8), uint64(24+16*8), uint64(0)
-	if p.arch == dump.ArchARM64 {
-		const mc = 176 - 16 // mcontext from uc_stack
-		spOff, pcOff, lrOff = mc+256, mc+264, mc+8+30*8
+	// Offsets from uc_stack of the saved SP and PC (and LR on arm64).
+	uc := stack.UContextOf(sc.mod, p.arch)
+	spOff, pcOff, lrOff := uc.SP-stack.UCStack, uc.PC-stack.UCStack, uint64(0)
+	if uc.LR != 0 {
+		lrOff = uc.LR - stack.UCStack
 	}
+	end := max(spOff, pcOff, lrOff) + 8
 	size := gsHi - gs
-	for off := uint64(0); off+pcOff+8 <= uint64(len(mem)); off += 8 {
+	for off := uint64(0); off+end <= uint64(len(mem)); off += 8 {
 		if leUint64(mem[off:]) != gs || leUint64(mem[off+16:]) != size {
 			continue
 		}

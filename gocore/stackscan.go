@@ -76,7 +76,7 @@ func (sc *stackScanner) scan(g *Goroutine, rg *rtread.G) {
 	for _, r := range heapRoots {
 		sc.rs.add(Root{Kind: RootStack, Name: r.name, Goroutine: g.ID, Addr: r.addr}, r.val)
 	}
-	start, ok := p.startOf(g, rg)
+	start, ok := sc.startOf(g, rg)
 	if !ok || sc.mod == nil {
 		if !ok {
 			g.Error = "running on a thread whose registers are not in the core; stack scanned conservatively"

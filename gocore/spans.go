@@ -1,10 +1,10 @@
 package gocore
 
-// Spans: the heap is read span by span from the in-use spans package
-// rtread finds in runtime.mheap_.allspans. For each of them we keep, in one dense array sorted by
-// address, what object enumeration and pointer scanning need: base, page
-// count, element size and count, span class, largeType, and a zero-copy view
-// of the span's memory. A two-level page table (arena, then page within the
+// Spans: the heap is read span by span, from the in-use spans package
+// rtread finds in runtime.mheap_.allspans. For each of them we keep, in one
+// dense array sorted by address, what object enumeration and pointer
+// scanning need: base, page count, element size and count, span class,
+// largeType, and a zero-copy view of the span's memory. A two-level page table (arena, then page within the
 // arena) maps any address to what resolving a pointer needs of the in-use
 // span holding it.
 

@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/gocore/rtread"
 )
 
 // Object describes one heap object.
@@ -57,7 +58,7 @@ func (p *Program) TypeName(t TypeID) string {
 	if int(t) >= len(p.types.types) {
 		return fmt.Sprintf("<bad type %d>", t)
 	}
-	return displayName(p.types.types[t].name)
+	return rtread.DisplayName(p.types.types[t].name)
 }
 
 // ObjectAt returns the object holding address a and a's offset from the
@@ -126,7 +127,7 @@ func (p *Program) Histogram() []TypeStat {
 		if count[t] == 0 {
 			continue
 		}
-		st := TypeStat{Type: displayName(p.types.types[t].name), Count: count[t], Bytes: bytes[t], Typed: true}
+		st := TypeStat{Type: rtread.DisplayName(p.types.types[t].name), Count: count[t], Bytes: bytes[t], Typed: true}
 		if size[t] != ^uint64(0) {
 			st.Size = size[t]
 		}
@@ -175,7 +176,7 @@ func (p *Program) Totals() Totals {
 	t := Totals{Spans: len(p.heap.spans), StackBytes: p.stackBytes, MemStats: p.truth, HaveMemStats: p.haveTruth}
 	for si := range p.heap.spans {
 		s := &p.heap.spans[si]
-		t.HeapInUse += s.size(p.heap.hp.pageSize)
+		t.HeapInUse += s.size(p.heap.hp.PageSize)
 		if s.unswept {
 			t.UnsweptSpans++
 		}

@@ -35,7 +35,7 @@ func (pr *propagator) closure(a uint64) {
 
 // closureType returns the type of closures of the function holding pc.
 func (p *Program) closureType(pc uint64) TypeID {
-	fn, ok := p.dw.funcAt(pc - p.bias)
+	fn, ok := p.dw.FuncAt(pc - p.bias)
 	if !ok {
 		return NoType
 	}
@@ -53,54 +53,10 @@ func (p *Program) closureType(pc uint64) TypeID {
 // buildClosureType makes the struct type of the closures of the function
 // whose DWARF entry is at off.
 func (p *Program) buildClosureType(off dwarf.Offset) TypeID {
-	r := p.dw.data.Reader()
-	r.Seek(off)
-	e, err := r.Next()
-	if err != nil || e == nil || e.Tag != dwarf.TagSubprogram {
+	st := p.dw.ClosureStruct(off)
+	if st == nil {
 		return NoType
 	}
-	name, _ := e.Val(dwarf.AttrName).(string)
-	if name == "" {
-		return NoType
-	}
-	st := &dwarf.StructType{StructName: "closure " + name, Kind: "struct"}
-	if uintptrType, err := p.dw.typeNamed("uintptr"); err == nil {
-		st.Field = append(st.Field, &dwarf.StructField{Name: "fn", Type: uintptrType, ByteOffset: 0})
-	}
-	size := int64(8)
-	for e.Children {
-		c, err := r.Next()
-		if err != nil || c == nil || c.Tag == 0 {
-			break
-		}
-		if c.Children {
-			r.SkipChildren()
-		}
-		if c.Tag != dwarf.TagVariable {
-			continue
-		}
-		var co int64
-		switch v := c.Val(attrGoClosureOffset).(type) {
-		case int64:
-			co = v
-		case uint64:
-			co = int64(v)
-		default:
-			continue
-		}
-		to, ok := c.Val(dwarf.AttrType).(dwarf.Offset)
-		if !ok {
-			continue
-		}
-		vt, err := p.dw.typeAt(to)
-		if err != nil {
-			continue
-		}
-		vn, _ := c.Val(dwarf.AttrName).(string)
-		st.Field = append(st.Field, &dwarf.StructField{Name: vn, Type: vt, ByteOffset: co})
-		size = max(size, co+vt.Size())
-	}
-	st.ByteSize = size
 	t := p.types.internDWARF(st)
 	p.types.types[t].single = true
 	return t

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/gocore/rtread"
 	model "github.com/heapsift/heapsift/heap"
 )
 
@@ -16,7 +17,7 @@ func fieldPath(t dwarf.Type, off uint64) string { return fieldSteps(t, off).Stri
 func fieldSteps(t dwarf.Type, off uint64) model.Path {
 	var path model.Path
 	for depth := 0; depth < 32; depth++ {
-		switch u := stripTypedefs(t).(type) {
+		switch u := rtread.StripTypedefs(t).(type) {
 		case *dwarf.StructType:
 			f := fieldAt(u, off)
 			if f == nil {
@@ -114,7 +115,7 @@ func (p *Program) Describe(a dump.Address) string {
 		return s
 	}
 	if v, t, off, ok := p.globalNamer().find(a); ok {
-		return fmt.Sprintf("%#x: %s+%d %s", uint64(a), v.name, off, fieldPath(t, off))
+		return fmt.Sprintf("%#x: %s+%d %s", uint64(a), v.Name, off, fieldPath(t, off))
 	}
 	return fmt.Sprintf("%#x", uint64(a))
 }

@@ -2,10 +2,10 @@
 //
 // It reads the runtime's own data structures (runtime.mheap_ and its spans,
 // goroutines, module data, type descriptors, maps, channels) through the
-// executable's DWARF, by field name, so that it keeps working as the
-// runtime's layouts change between Go versions (1.22 to 1.26 are tested,
-// with and without the Green Tea collector, PIE or not; linux/amd64, and
-// arm64 by the same rules). From them it builds:
+// executable's DWARF, by field name, with package gocore/rtread, so that it
+// keeps working as the runtime's layouts change between Go versions (1.22
+// to 1.26 are tested, with and without the Green Tea collector, PIE or
+// not; linux/amd64, and arm64 by the same rules). From them it builds:
 //
 //   - every allocated heap object, numbered densely in address order
 //     (0..NumObjects()-1), with its address and size: the size of its size
@@ -37,6 +37,14 @@
 //
 // Open is the entry point; everything else is a method of the Program it
 // returns. Program also exposes the DWARF-typed cursor it reads the runtime
-// with (Global, At, Value.Field, ...). Problems that leave the model usable
-// are returned as warnings beside it; only cmd/heapsift prints.
+// with (Global, At, Value.Field, ...). Problems that leave the model usable,
+// among them runtime constants or fields missing from DWARF and replaced by
+// defaults, are warnings (Program.Warnings, and beside the Program from
+// Open); only cmd/heapsift prints.
+//
+// Open builds the model in stages (Program.build), each reading the
+// results of those before it: the runtime's layouts and modules, the
+// in-use spans, the numbered objects, the types the runtime recorded,
+// goroutines and their roots, the other roots, the pointer graph, marking,
+// type propagation, and a check against the runtime's own accounting.
 package gocore

@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 
 	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/gocore/rtread"
 )
 
 const (
@@ -122,7 +123,7 @@ type edgeBuilder struct {
 	h       *heap
 	typesMu *sync.Mutex
 	lastTA  dump.Address // the last type looked up, and its descriptor
-	lastRT  *rtype
+	lastRT  *rtread.RType
 	dropped uint64
 	// The current blocks; the chunk being built starts at first.
 	targets, offsets []uint32
@@ -218,14 +219,14 @@ func (b *edgeBuilder) add(off, val uint64) {
 
 // scanType is Program.scanType for a worker: descriptors are looked up
 // under typesMu, the last one kept.
-func (b *edgeBuilder) scanType(s *span, mem []byte) (*rtype, uint64) {
+func (b *edgeBuilder) scanType(s *span, mem []byte) (*rtread.RType, uint64) {
 	ta, start := b.h.scanTypeAddr(s, mem)
 	if ta == 0 {
 		return nil, 0
 	}
 	if ta != b.lastTA {
 		b.typesMu.Lock()
-		rt := usableRType(b.p.rtypes.get(ta))
+		rt := usableRType(b.p.rtypes.Get(ta))
 		b.typesMu.Unlock()
 		b.lastTA, b.lastRT = ta, rt
 	}

@@ -90,7 +90,7 @@ func checkMark(t *testing.T, p *Program) {
 	if !slices.Equal(p.live, want) {
 		t.Errorf("marking differs from a depth-first search")
 	}
-	p.mark(1)
+	p.live = mark(&p.edges, p.roots, len(p.heap.addr), 1)
 	if !slices.Equal(p.live, want) {
 		t.Errorf("marking with its work stack from the second sweep differs from a depth-first search")
 	}

@@ -7,10 +7,10 @@ package gocore
 // and turn the live pointer slots of each frame into stack roots.
 
 import (
-	"fmt"
-	"strings"
+	"slices"
 
 	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/gocore/rtread"
 	"github.com/heapsift/heapsift/gocore/stack"
 )
 
@@ -38,126 +38,36 @@ type Frame struct {
 // Goroutines returns the program's goroutines (dead ones excluded).
 func (p *Program) Goroutines() []Goroutine { return p.goroutines }
 
-// gLayout holds the g fields goroutine enumeration needs.
-type gLayout struct {
-	status, goid, waitreason                fieldLoc
-	stackLo, stackHi                        fieldLoc
-	schedSP, schedPC, schedLR, schedCtxt    fieldLoc
-	syscallSP, syscallPC, m, deferp, panicp fieldLoc
-	size                                    int64
+// stackRoots is what readStacks finds: the goroutines, and what their
+// stacks say about the heap besides the roots themselves.
+type stackRoots struct {
+	goroutines []Goroutine
+	stackBytes uint64      // bytes of goroutine stacks in use
+	typed      []typedRoot // stack variables with DWARF types
+	liveSlots  []uint64    // stack words holding live pointers, sorted
 }
 
-func (p *Program) gLayout() (gLayout, error) {
-	var l gLayout
-	var firstErr error
-	get := func(optional bool, path ...string) fieldLoc {
-		f, err := p.locate("runtime.g", optional, path...)
-		if err != nil && firstErr == nil {
-			firstErr = err
-		}
-		return f
-	}
-	l.status = get(false, "atomicstatus")
-	l.goid = get(false, "goid")
-	l.waitreason = get(false, "waitreason")
-	l.stackLo = get(false, "stack", "lo")
-	l.stackHi = get(false, "stack", "hi")
-	l.schedSP = get(false, "sched", "sp")
-	l.schedPC = get(false, "sched", "pc")
-	l.schedLR = get(false, "sched", "lr")
-	l.schedCtxt = get(false, "sched", "ctxt")
-	l.syscallSP = get(false, "syscallsp")
-	l.syscallPC = get(false, "syscallpc")
-	l.m = get(false, "m")
-	l.deferp = get(false, "_defer")
-	l.panicp = get(false, "_panic")
-	if t, err := p.dw.typeNamed("runtime.g"); err == nil {
-		l.size = t.Size()
-	}
-	return l, firstErr
-}
-
-// statusNames maps g status values to names, from the runtime's _G
-// constants.
-func (p *Program) statusNames() map[uint64]string {
-	names := make(map[uint64]string)
-	for name, v := range p.dw.consts {
-		s, ok := strings.CutPrefix(name, "runtime._G")
-		if !ok || s == "" || s[0] < 'a' || s[0] > 'z' || strings.HasPrefix(s, "scan") || v < 0 || v >= 0x1000 {
-			continue
-		}
-		names[uint64(v)] = s
-	}
-	return names
-}
-
-// waitReasons returns runtime.waitReasonStrings.
-func (p *Program) waitReasons() []string {
-	v := p.Global("runtime.waitReasonStrings")
-	var out []string
-	for i := int64(0); i < 256; i++ {
-		e := v.Index(i)
-		if e.err != nil {
-			break
-		}
-		s, _ := e.ReadString(128)
-		out = append(out, s)
-	}
-	return out
-}
-
-// readGoroutines enumerates goroutines, unwinds their stacks and records
-// stack roots.
-func (p *Program) readGoroutines() {
-	l, err := p.gLayout()
+// readStacks enumerates goroutines, unwinds their stacks and adds their
+// roots to rs.
+func (p *Program) readStacks(rs *rootSet) stackRoots {
+	var st stackRoots
+	gs, warns, err := p.rd.ReadGoroutines()
+	p.warns.Add(warns...)
 	if err != nil {
 		p.warnf("goroutines: %v", err)
-		return
+		return st
 	}
-	allgs := p.Global("runtime.allgs")
-	n, err := allgs.SliceLen()
-	if err != nil {
-		p.warnf("goroutines: %v", err)
-		return
+	sc := p.newStackScanner(rs)
+	for i := range gs {
+		rg := &gs[i]
+		g := Goroutine{ID: rg.ID, Status: rg.Status, WaitReason: rg.WaitReason, StackLo: rg.StackLo, StackHi: rg.StackHi}
+		st.stackBytes += uint64(g.StackHi - g.StackLo)
+		sc.scan(&g, rg)
+		st.goroutines = append(st.goroutines, g)
 	}
-	dead, _ := p.dw.constant("runtime._Gdead")
-	deadExtra, hasDeadExtra := p.dw.constant("runtime._Gdeadextra")
-	waiting, _ := p.dw.constant("runtime._Gwaiting")
-	names := p.statusNames()
-	reasons := p.waitReasons()
-	sc := p.newStackScanner()
-	for i := int64(0); i < n; i++ {
-		ga, err := allgs.SliceIndex(i).Ptr()
-		if err != nil || ga == 0 {
-			continue
-		}
-		b, err := p.proc.Slice(ga, uint64(l.size))
-		if err != nil {
-			p.warnf("reading g at %#x: %v", uint64(ga), err)
-			continue
-		}
-		status := l.status.read(b) &^ 0x1000
-		if int64(status) == dead || hasDeadExtra && int64(status) == deadExtra {
-			continue
-		}
-		g := Goroutine{
-			ID:      int64(l.goid.read(b)),
-			Status:  names[status],
-			StackLo: dump.Address(l.stackLo.read(b)),
-			StackHi: dump.Address(l.stackHi.read(b)),
-		}
-		if g.Status == "" {
-			g.Status = fmt.Sprintf("status %d", status)
-		}
-		if int64(status) == waiting {
-			if wr := l.waitreason.read(b); wr < uint64(len(reasons)) {
-				g.WaitReason = reasons[wr]
-			}
-		}
-		p.stackBytes += uint64(g.StackHi - g.StackLo)
-		sc.scan(&g, ga, b, &l)
-		p.goroutines = append(p.goroutines, g)
-	}
+	st.typed, st.liveSlots = sc.typed, sc.liveSlots
+	slices.Sort(st.liveSlots)
+	return st
 }
 
 // threadOfM returns the thread of the runtime.m at address m.
@@ -165,7 +75,7 @@ func (p *Program) threadOfM(m uint64) *dump.Thread {
 	if m == 0 {
 		return nil
 	}
-	procid, err := Value{r: &p.reader, Addr: dump.Address(m), path: "m"}.Cast("runtime.m").Field("procid").Uint()
+	procid, err := p.rd.MProcID(m)
 	if err != nil {
 		return nil
 	}
@@ -178,9 +88,10 @@ func (p *Program) threadOfM(m uint64) *dump.Thread {
 }
 
 // startOf returns where to start unwinding goroutine g.
-func (p *Program) startOf(g *Goroutine, b []byte, l *gLayout) (stack.Start, bool) {
+func (sc *stackScanner) startOf(g *Goroutine, rg *rtread.G) (stack.Start, bool) {
+	p := sc.p
 	if g.Status == "running" {
-		m := l.m.read(b)
+		m := rg.M
 		t := p.threadOfM(m)
 		if t == nil {
 			return stack.Start{}, false
@@ -195,12 +106,12 @@ func (p *Program) startOf(g *Goroutine, b []byte, l *gLayout) (stack.Start, bool
 		}
 		// The thread is running a signal handler on the signal stack:
 		// the goroutine's registers are in the signal frame.
-		return p.signalContext(t, m, lo, hi)
+		return sc.signalContext(t, m, lo, hi)
 	}
-	if sp := l.syscallSP.read(b); sp != 0 {
-		return stack.Start{PC: l.syscallPC.read(b), SP: sp, Syscall: true}, true
+	if sp := rg.SyscallSP; sp != 0 {
+		return stack.Start{PC: rg.SyscallPC, SP: sp, Syscall: true}, true
 	}
-	return stack.Start{PC: l.schedPC.read(b), SP: l.schedSP.read(b), LR: l.schedLR.read(b)}, true
+	return stack.Start{PC: rg.SchedPC, SP: rg.SchedSP, LR: rg.SchedLR}, true
 }
 
 // signalContext finds the registers a signal interrupted on thread t (of m)
@@ -208,12 +119,9 @@ func (p *Program) startOf(g *Goroutine, b []byte, l *gLayout) (stack.Start, bool
 // frame on the alternate signal stack, which the runtime sets to
 // m.gsignal's stack; the frame's ucontext holds uc_stack (ss_sp, ss_flags,
 // ss_size describing that stack), followed by the saved registers.
-func (p *Program) signalContext(t *dump.Thread, m, lo, hi uint64) (stack.Start, bool) {
-	gs, err := Value{r: &p.reader, Addr: dump.Address(m)}.Cast("runtime.m").Field("gsignal").Deref().Field("stack").Field("lo").Uint()
-	if err != nil {
-		return stack.Start{}, false
-	}
-	gsHi, err := Value{r: &p.reader, Addr: dump.Address(m)}.Cast("runtime.m").Field("gsignal").Deref().Field("stack").Field("hi").Uint()
+func (sc *stackScanner) signalContext(t *dump.Thread, m, lo, hi uint64) (stack.Start, bool) {
+	p := sc.p
+	gs, gsHi, err := p.rd.SignalStack(m)
 	if err != nil || gsHi <= gs || gsHi-gs > 1<<24 {
 		return stack.Start{}, false
 	}
@@ -225,16 +133,15 @@ func (p *Program) signalContext(t *dump.Thread, m, lo, hi uint64) (stack.Start, 
 	if err != nil {
 		return stack.Start{}, false
 	}
-	// Offsets from uc_stack of the saved SP and PC (and LR): the amd64
-	// sigcontext follows uc_stack directly (rsp is its 16th word); on
-	// arm64 uc_sigmask and padding come first.
-	spOff, pcOff, lrOff := uint64(24+15*8), uint64(24+16*8), uint64(0)
-	if p.arch == dump.ArchARM64 {
-		const mc = 176 - 16 // mcontext from uc_stack
-		spOff, pcOff, lrOff = mc+256, mc+264, mc+8+30*8
+	// Offsets from uc_stack of the saved SP and PC (and LR on arm64).
+	uc := stack.UContextOf(sc.mod, p.arch)
+	spOff, pcOff, lrOff := uc.SP-stack.UCStack, uc.PC-stack.UCStack, uint64(0)
+	if uc.LR != 0 {
+		lrOff = uc.LR - stack.UCStack
 	}
+	end := max(spOff, pcOff, lrOff) + 8
 	size := gsHi - gs
-	for off := uint64(0); off+pcOff+8 <= uint64(len(mem)); off += 8 {
+	for off := uint64(0); off+end <= uint64(len(mem)); off += 8 {
 		if leUint64(mem[off:]) != gs || leUint64(mem[off+16:]) != size {
 			continue
 		}

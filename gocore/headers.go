@@ -6,12 +6,15 @@ import (
 	"github.com/heapsift/heapsift/dump"
 )
 
-// typeFromHeaders gives objects the type the runtime recorded for them: the
-// malloc header of small objects over 512 bytes, span.largeType of large
-// ones. Such a type may be the element type of an array allocation, so the
-// object becomes [n]T when more than one T fits.
-func (p *Program) typeFromHeaders() {
+// typeFromHeaders returns the type the runtime recorded for each object
+// (objType), and which objects have one (fixed: such types are never
+// replaced): the malloc header of small objects over 512 bytes,
+// span.largeType of large ones. Such a type may be the element type of an
+// array allocation, so the object becomes [n]T when more than one T fits.
+func (p *Program) typeFromHeaders() (objType []TypeID, fixed []uint64) {
 	h := &p.heap
+	objType = makeHuge[TypeID](len(h.addr))
+	fixed = makeHuge[uint64]((len(h.addr) + 63) / 64)
 	for si := range h.spans {
 		s := &h.spans[si]
 		if s.noscan || s.mem == nil || !s.header && s.class != 0 {
@@ -23,14 +26,14 @@ func (p *Program) typeFromHeaders() {
 			usable := s.elemsize
 			if s.header {
 				ta = dump.Address(binary.LittleEndian.Uint64(s.mem[off:]))
-				usable -= h.hp.mallocHeader
+				usable -= h.hp.MallocHeader
 			} else {
 				ta = s.largeType
 			}
 			if ta == 0 {
 				continue
 			}
-			rt, err := p.rtypes.get(ta)
+			rt, err := p.rtypes.Get(ta)
 			if err != nil {
 				continue
 			}
@@ -38,26 +41,22 @@ func (p *Program) typeFromHeaders() {
 			if t == NoType {
 				continue
 			}
-			p.setType(obj, p.types.fit(t, usable), true)
+			objType[obj] = p.types.fit(t, usable)
+			fixed[obj/64] |= 1 << (obj % 64)
 		}
 	}
-}
-
-// setType records object obj's type; fixed types come from the runtime's
-// own records and are never replaced.
-func (p *Program) setType(obj uint32, t TypeID, fixed bool) {
-	p.objType[obj] = t
-	if fixed {
-		p.fixed[obj/64] |= 1 << (obj % 64)
-	}
+	return objType, fixed
 }
 
 func (p *Program) isFixed(obj uint32) bool { return p.fixed[obj/64]&(1<<(obj%64)) != 0 }
 
 // dataStart returns the offset in object obj where its value starts.
-func (p *Program) dataStart(obj uint32) uint64 {
-	if p.heap.spans[p.heap.spanOf[obj]].header {
-		return p.heap.hp.mallocHeader
+func (p *Program) dataStart(obj uint32) uint64 { return p.heap.dataStart(obj) }
+
+// dataStart returns the offset in object obj where its value starts.
+func (h *heap) dataStart(obj uint32) uint64 {
+	if h.spans[h.spanOf[obj]].header {
+		return h.hp.MallocHeader
 	}
 	return 0
 }

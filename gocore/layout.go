@@ -18,6 +18,7 @@ package gocore
 
 import (
 	"debug/dwarf"
+	"github.com/heapsift/heapsift/gocore/rtread"
 	"strings"
 )
 
@@ -76,18 +77,18 @@ func (p *Program) compile(t dwarf.Type, base uint64, out []slot, depth int) []sl
 	if depth > 40 || t == nil {
 		return out
 	}
-	name := typeName(t)
-	switch p.dw.attrs[name].kind {
-	case kindInterface:
-		if typeName(stripTypedefs(t)) == "runtime.eface" {
+	name := rtread.TypeName(t)
+	switch p.dw.GoKind(name) {
+	case rtread.KindInterface:
+		if rtread.TypeName(rtread.StripTypedefs(t)) == "runtime.eface" {
 			return append(out, slot{off: base, kind: slotEface})
 		}
 		return append(out, slot{off: base, kind: slotIface})
-	case kindFunc:
+	case rtread.KindFunc:
 		return append(out, slot{off: base, kind: slotFunc})
-	case kindString:
+	case rtread.KindString:
 		return append(out, slot{off: base, kind: slotString})
-	case kindSlice:
+	case rtread.KindSlice:
 		if elem := p.sliceElem(t); elem != nil {
 			return append(out, slot{off: base, kind: slotSlice, target: p.types.internDWARF(elem)})
 		}
@@ -150,7 +151,7 @@ func (p *Program) compileStruct(u *dwarf.StructType, base uint64, out []slot, de
 			return append(out, slot{off: base, kind: slotSlice, target: p.types.internDWARF(elem)})
 		}
 		return out
-	case strings.HasPrefix(name, "map<") && hasField(u, "dirPtr"):
+	case strings.HasPrefix(name, "map<") && rtread.HasField(u, "dirPtr"):
 		if s, ok := p.swissDirSlot(u, base); ok {
 			out = append(out, s)
 		}
@@ -182,11 +183,11 @@ func (p *Program) compileFields(u *dwarf.StructType, base uint64, out []slot, de
 
 // sliceElem returns the element type of slice type t.
 func (p *Program) sliceElem(t dwarf.Type) dwarf.Type {
-	f, err := field(t, "array")
+	f, err := rtread.Field(t, "array")
 	if err != nil {
 		return nil
 	}
-	pt, ok := stripTypedefs(f.Type).(*dwarf.PtrType)
+	pt, ok := rtread.StripTypedefs(f.Type).(*dwarf.PtrType)
 	if !ok || pt.Type == nil || pt.Type.Size() <= 0 {
 		return nil
 	}
@@ -196,29 +197,29 @@ func (p *Program) sliceElem(t dwarf.Type) dwarf.Type {
 // swissDirSlot describes map<K,V>.dirPtr: a **table<K,V> that points to a
 // single group when dirLen is 0.
 func (p *Program) swissDirSlot(u *dwarf.StructType, base uint64) (slot, bool) {
-	dir, err1 := field(u, "dirPtr")
-	dirLen, err2 := field(u, "dirLen")
+	dir, err1 := rtread.Field(u, "dirPtr")
+	dirLen, err2 := rtread.Field(u, "dirLen")
 	if err1 != nil || err2 != nil {
 		return slot{}, false
 	}
-	pp, ok := stripTypedefs(dir.Type).(*dwarf.PtrType)
+	pp, ok := rtread.StripTypedefs(dir.Type).(*dwarf.PtrType)
 	if !ok {
 		return slot{}, false
 	}
 	tablePtr := pp.Type // *table<K,V>
-	tp, ok := stripTypedefs(tablePtr).(*dwarf.PtrType)
+	tp, ok := rtread.StripTypedefs(tablePtr).(*dwarf.PtrType)
 	if !ok {
 		return slot{}, false
 	}
-	groups, err := field(tp.Type, "groups")
+	groups, err := rtread.Field(tp.Type, "groups")
 	if err != nil {
 		return slot{}, false
 	}
-	data, err := field(groups.Type, "data")
+	data, err := rtread.Field(groups.Type, "data")
 	if err != nil {
 		return slot{}, false
 	}
-	gp, ok := stripTypedefs(data.Type).(*dwarf.PtrType)
+	gp, ok := rtread.StripTypedefs(data.Type).(*dwarf.PtrType)
 	if !ok || gp.Type == nil {
 		return slot{}, false
 	}
@@ -234,9 +235,9 @@ func (p *Program) swissDirSlot(u *dwarf.StructType, base uint64) (slot, bool) {
 // chanBufSlot describes hchan<T>.buf; the element type is read from the
 // channel's elemtype at run time.
 func (p *Program) chanBufSlot(u *dwarf.StructType, base uint64) (slot, bool) {
-	buf, err1 := field(u, "buf")
-	et, err2 := field(u, "elemtype")
-	qs, err3 := field(u, "dataqsiz")
+	buf, err1 := rtread.Field(u, "buf")
+	et, err2 := rtread.Field(u, "elemtype")
+	qs, err3 := rtread.Field(u, "dataqsiz")
 	if err1 != nil || err2 != nil || err3 != nil {
 		return slot{}, false
 	}
@@ -262,8 +263,8 @@ func isAtomicPointer(name string) bool {
 func (p *Program) atomicPointerSlot(u *dwarf.StructType, base uint64) (slot, bool) {
 	var elem dwarf.Type
 	for _, f := range u.Field {
-		if at, ok := stripTypedefs(f.Type).(*dwarf.ArrayType); ok && at.Count == 0 {
-			if pt, ok := stripTypedefs(at.Type).(*dwarf.PtrType); ok {
+		if at, ok := rtread.StripTypedefs(f.Type).(*dwarf.ArrayType); ok && at.Count == 0 {
+			if pt, ok := rtread.StripTypedefs(at.Type).(*dwarf.PtrType); ok {
 				elem = pt.Type
 			}
 		}
@@ -274,7 +275,7 @@ func (p *Program) atomicPointerSlot(u *dwarf.StructType, base uint64) (slot, boo
 		if strings.HasPrefix(arg, "go.shape.") {
 			return slot{}, false
 		}
-		t, err := p.dw.typeNamed(arg)
+		t, err := p.dw.TypeNamed(arg)
 		if err != nil {
 			return slot{}, false
 		}

@@ -18,16 +18,16 @@ type marker struct {
 	grey *sweepQueue
 }
 
-// mark computes p.live, making at most maxSweeps sweeps before the work
-// stack takes over.
-func (p *Program) mark(maxSweeps int) {
-	n := len(p.heap.addr)
-	m := &marker{g: &p.edges, live: makeHuge[uint64]((n + 63) / 64), grey: newSweepQueue(n, maxSweeps)}
-	for i := range p.roots {
-		m.shade(uint32(p.roots[i].Object))
+// mark returns which of the n objects of graph g the roots reach (one
+// bit per object), making at most maxSweeps sweeps before the work stack
+// takes over.
+func mark(g *edgeGraph, roots []Root, n, maxSweeps int) []uint64 {
+	m := &marker{g: g, live: makeHuge[uint64]((n + 63) / 64), grey: newSweepQueue(n, maxSweeps)}
+	for i := range roots {
+		m.shade(uint32(roots[i].Object))
 	}
 	m.grey.run(m.scan)
-	p.live = m.live
+	return m.live
 }
 
 // shade marks obj, if it is not marked yet, and greys it.

@@ -8,6 +8,8 @@ package gocore
 
 import (
 	"fmt"
+	"github.com/heapsift/heapsift/gocore/rtread"
+	"github.com/heapsift/heapsift/warn"
 
 	"github.com/heapsift/heapsift/dump"
 )
@@ -26,35 +28,40 @@ type module struct {
 	bssMask       []byte // one bit per word of [bss, ebss)
 }
 
-func (p *Program) readModules() error {
-	md := p.Global("runtime.firstmoduledata")
-	if md.err != nil {
-		return md.err
+// maxModules bounds the chain of moduledata followed.
+const maxModules = 64
+
+// readModules reads runtime.firstmoduledata and the modules chained from
+// it; there is at least one.
+func readModules(rd *rtread.Reader, w *warn.List) ([]module, error) {
+	md := rd.Global("runtime.firstmoduledata")
+	if md.Err() != nil {
+		return nil, md.Err()
 	}
-	for i := 0; i < 64; i++ {
-		m, err := p.readModule(md)
+	var mods []module
+	for i := 0; i < maxModules; i++ {
+		m, err := readModule(rd, md)
 		if err != nil {
 			if i == 0 {
-				return fmt.Errorf("reading runtime.firstmoduledata: %w", err)
+				return nil, fmt.Errorf("reading runtime.firstmoduledata: %w", err)
 			}
-			p.warnf("reading module %d: %v", i, err)
+			w.Addf(source, "reading module %d: %v", i, err)
 			break
 		}
-		p.modules = append(p.modules, m)
+		mods = append(mods, m)
 		next, err := md.Field("next").Ptr()
 		if err != nil || next == 0 {
 			break
 		}
-		md = Value{r: &p.reader, Addr: next, Type: md.Type, path: fmt.Sprintf("moduledata@%#x", uint64(next))}
+		md = rd.ValueAt(next, md.Type, fmt.Sprintf("moduledata@%#x", uint64(next)))
 	}
-	if len(p.modules) > 1 {
-		p.warnf("the program has %d Go modules (plugins); types of all but the first are named from runtime descriptors only", len(p.modules))
+	if len(mods) > 1 {
+		w.Addf(source, "the program has %d Go modules (plugins); types of all but the first are named from runtime descriptors only", len(mods))
 	}
-	p.rtypes.types, p.rtypes.etypes = p.modules[0].types, p.modules[0].etypes
-	return nil
+	return mods, nil
 }
 
-func (p *Program) readModule(md Value) (module, error) {
+func readModule(rd *rtread.Reader, md rtread.Value) (module, error) {
 	var m module
 	var firstErr error
 	ptr := func(name string) dump.Address {
@@ -76,17 +83,17 @@ func (p *Program) readModule(md Value) (module, error) {
 		return m, firstErr
 	}
 	var err error
-	if m.dataMask, err = p.readBitvector(md.Field("gcdatamask"), uint64(m.edata-m.data)/8); err != nil {
+	if m.dataMask, err = readBitvector(rd, md.Field("gcdatamask"), uint64(m.edata-m.data)/8); err != nil {
 		return m, err
 	}
-	if m.bssMask, err = p.readBitvector(md.Field("gcbssmask"), uint64(m.ebss-m.bss)/8); err != nil {
+	if m.bssMask, err = readBitvector(rd, md.Field("gcbssmask"), uint64(m.ebss-m.bss)/8); err != nil {
 		return m, err
 	}
 	return m, nil
 }
 
 // readBitvector reads a runtime.bitvector{n, bytedata} of at most max bits.
-func (p *Program) readBitvector(v Value, max uint64) ([]byte, error) {
+func readBitvector(rd *rtread.Reader, v rtread.Value, max uint64) ([]byte, error) {
 	n, err := v.Field("n").Int()
 	if err != nil {
 		return nil, err
@@ -96,10 +103,10 @@ func (p *Program) readBitvector(v Value, max uint64) ([]byte, error) {
 		return nil, err
 	}
 	if n < 0 || uint64(n) > max+64 {
-		return nil, fmt.Errorf("%s: %d bits for %d words", v.path, n, max)
+		return nil, fmt.Errorf("%s: %d bits for %d words", v.Path(), n, max)
 	}
 	if n == 0 || data == 0 {
 		return nil, nil
 	}
-	return p.proc.Slice(data, (uint64(n)+7)/8)
+	return rd.Proc().Slice(data, (uint64(n)+7)/8)
 }

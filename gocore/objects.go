@@ -15,11 +15,13 @@ import (
 	"math/bits"
 
 	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/gocore/rtread"
+	"github.com/heapsift/heapsift/warn"
 )
 
 // heap is the dense model of the Go heap.
 type heap struct {
-	hp     heapParams
+	hp     rtread.HeapParams
 	spans  []span
 	pages  pageTable
 	alloc  []allocWord    // allocated slots, span after span
@@ -28,9 +30,11 @@ type heap struct {
 	lo, hi dump.Address   // address range of all spans
 }
 
-// enumerate finds the allocated objects of all spans.
-func (r *reader) enumerate(h *heap, l spanLayout) ([]string, error) {
-	var warns []string
+// buildHeap numbers the allocated objects of spans (sorted by address)
+// and indexes their pages. A span whose allocation bitmap is missing is
+// taken as empty, with a warning.
+func buildHeap(proc *dump.Process, spans []span, hp rtread.HeapParams, w *warn.List) (heap, error) {
+	h := heap{hp: hp, spans: spans}
 	var nslots uint64
 	for i := range h.spans {
 		h.spans[i].slotBit = nslots
@@ -40,16 +44,16 @@ func (r *reader) enumerate(h *heap, l spanLayout) ([]string, error) {
 	var nobj uint64
 	for i := range h.spans {
 		s := &h.spans[i]
-		n, err := r.markAllocated(s, allocated, l)
+		n, err := markAllocated(proc, s, allocated)
 		if err != nil {
-			warns = append(warns, err.Error())
+			w.Add(warn.New(source, "%v", err))
 		}
 		s.nobj = n
 		s.firstObj = uint32(nobj)
 		nobj += uint64(n)
 	}
 	if nobj >= 1<<32-1 {
-		return warns, fmt.Errorf("%d heap objects are too many", nobj)
+		return h, fmt.Errorf("%d heap objects are too many", nobj)
 	}
 	h.alloc = makeHuge[allocWord](len(allocated))
 	var c uint32
@@ -57,8 +61,17 @@ func (r *reader) enumerate(h *heap, l spanLayout) ([]string, error) {
 		h.alloc[i] = allocWord{bits: w, rank: c}
 		c += uint32(bits.OnesCount64(w))
 	}
-	h.addr = makeHuge[dump.Address](int(nobj))
-	h.spanOf = makeHuge[uint32](int(nobj))
+	h.numberObjects(allocated, int(nobj))
+	if err := h.pages.build(spans, hp.PageSize, hp.ArenaBytes); err != nil {
+		return h, fmt.Errorf("indexing heap spans: %w", err)
+	}
+	return h, nil
+}
+
+// numberObjects fills h.addr and h.spanOf from the allocated slots.
+func (h *heap) numberObjects(allocated []uint64, nobj int) {
+	h.addr = makeHuge[dump.Address](nobj)
+	h.spanOf = makeHuge[uint32](nobj)
 	for i := range h.spans {
 		s := &h.spans[i]
 		obj := s.firstObj
@@ -74,30 +87,24 @@ func (r *reader) enumerate(h *heap, l spanLayout) ([]string, error) {
 	}
 	if len(h.spans) > 0 {
 		last := &h.spans[len(h.spans)-1]
-		h.lo, h.hi = h.spans[0].base, last.base+dump.Address(last.size(h.hp.pageSize))
+		h.lo, h.hi = h.spans[0].base, last.base+dump.Address(last.size(h.hp.PageSize))
 	}
-	return warns, nil
 }
 
 // markAllocated sets the bits of span s's allocated slots: slot i is
 // allocated if i < freeindex or its allocBits bit is set (mbitmap.go isFree).
-func (r *reader) markAllocated(s *span, alloc []uint64, l spanLayout) (uint32, error) {
-	b, err := r.proc.Slice(s.addr, uint64(l.size))
-	if err != nil {
-		return 0, err
-	}
-	freeindex := l.freeindex.read(b)
-	allocBits := dump.Address(l.allocBits.read(b))
+func markAllocated(proc *dump.Process, s *span, alloc []uint64) (uint32, error) {
 	var ab []byte
-	if nb := (uint64(s.nelems) + 7) / 8; allocBits != 0 && freeindex < uint64(s.nelems) {
-		ab, err = r.proc.Slice(allocBits, nb)
+	if nb := (uint64(s.nelems) + 7) / 8; s.allocBits != 0 && s.freeIndex < uint64(s.nelems) {
+		var err error
+		ab, err = proc.Slice(s.allocBits, nb)
 		if err != nil {
 			return 0, fmt.Errorf("span %#x: reading allocBits: %w", uint64(s.base), err)
 		}
 	}
 	var n uint32
 	for i := uint64(0); i < uint64(s.nelems); i++ {
-		if i < freeindex || ab != nil && ab[i/8]&(1<<(i%8)) != 0 {
+		if i < s.freeIndex || ab != nil && ab[i/8]&(1<<(i%8)) != 0 {
 			bit := s.slotBit + i
 			alloc[bit/64] |= 1 << (bit % 64)
 			n++

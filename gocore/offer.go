@@ -104,7 +104,7 @@ func (pr *propagator) offer(r *region, at, a uint64, t TypeID, size uint64, kind
 	}
 	start, usable := uint64(0), s.elemsize
 	if s.header {
-		start, usable = h.hp.mallocHeader, s.elemsize-h.hp.mallocHeader
+		start, usable = h.hp.MallocHeader, s.elemsize-h.hp.MallocHeader
 	}
 	if off != start {
 		if !s.noscan || off < start || !p.interiorOK(kind, t, off-start) {
@@ -152,8 +152,8 @@ const TinyBlock = "<tiny block>"
 // 512 bytes, or whole pages for large objects.
 func (p *Program) allocSize(size uint64, noscan bool) uint64 {
 	hp := &p.heap.hp
-	if !noscan && size > hp.minHeaderSize && size+hp.mallocHeader <= maxSmallSize {
-		size += hp.mallocHeader
+	if !noscan && size > hp.MinHeaderSize && size+hp.MallocHeader <= maxSmallSize {
+		size += hp.MallocHeader
 	}
 	if size <= maxSmallSize && len(p.classSize) > 1 {
 		i := sort.Search(len(p.classSize), func(i int) bool { return p.classSize[i] >= size })
@@ -161,7 +161,7 @@ func (p *Program) allocSize(size uint64, noscan bool) uint64 {
 			return p.classSize[i]
 		}
 	}
-	return (size + hp.pageSize - 1) / hp.pageSize * hp.pageSize
+	return (size + hp.PageSize - 1) / hp.PageSize * hp.PageSize
 }
 
 // maxSmallSize is the largest size class (malloc.go maxSmallSize).
@@ -205,7 +205,7 @@ func (pr *propagator) str(r *region, off uint64) {
 // byteType returns the TypeID of uint8.
 func (p *Program) byteType() TypeID {
 	if p.uint8Type == NoType {
-		if t, err := p.dw.typeNamed("uint8"); err == nil {
+		if t, err := p.dw.TypeNamed("uint8"); err == nil {
 			p.uint8Type = p.types.internDWARF(t)
 		}
 	}
@@ -221,16 +221,13 @@ func (pr *propagator) iface(r *region, off uint64, withItab bool) {
 		return
 	}
 	if withItab {
-		if p.rtypes.l.itabType.off < 0 {
-			return
-		}
-		t, err := p.proc.Ptr(dump.Address(tw) + dump.Address(p.rtypes.l.itabType.off))
+		t, err := p.rtypes.ItabType(dump.Address(tw))
 		if err != nil || t == 0 {
 			return
 		}
 		tw = uint64(t)
 	}
-	rt, err := p.rtypes.get(dump.Address(tw))
+	rt, err := p.rtypes.Get(dump.Address(tw))
 	if err != nil {
 		return
 	}
@@ -238,9 +235,9 @@ func (pr *propagator) iface(r *region, off uint64, withItab bool) {
 	if t == NoType {
 		return
 	}
-	if rt.directIface {
+	if rt.DirectIface {
 		// The data word is the value itself (a pointer-shaped type).
-		if lay := p.layoutOf(t); len(lay) > 0 && rt.size == 8 {
+		if lay := p.layoutOf(t); len(lay) > 0 && rt.Size == 8 {
 			pr.apply(lay, r, off+8)
 		}
 		return
@@ -249,7 +246,7 @@ func (pr *propagator) iface(r *region, off uint64, withItab bool) {
 	if !ok || data == 0 {
 		return
 	}
-	pr.offer(r, off+8, data, t, rt.size, offerExact)
+	pr.offer(r, off+8, data, t, rt.Size, offerExact)
 }
 
 // swissDir handles map<K,V>.dirPtr: a single group when dirLen is 0, else
@@ -286,12 +283,12 @@ func (pr *propagator) chanBuf(r *region, base uint64, s *slot) {
 	if !ok || n == 0 || n > 1<<32 {
 		return
 	}
-	rt, err := p.rtypes.get(dump.Address(et))
-	if err != nil || rt.ptrBytes == 0 || rt.size == 0 {
+	rt, err := p.rtypes.Get(dump.Address(et))
+	if err != nil || rt.PtrBytes == 0 || rt.Size == 0 {
 		return
 	}
 	if t := p.typeOfRuntime(rt); t != NoType {
-		pr.offer(r, base+s.off, buf, t, n*rt.size, offerFit)
+		pr.offer(r, base+s.off, buf, t, n*rt.Size, offerFit)
 	}
 }
 
@@ -312,7 +309,7 @@ func (p *Program) downcast(t TypeID, a uint64) TypeID {
 	if !ok {
 		return t
 	}
-	isEntry, err := p.fieldOffset(name, "isEntry")
+	isEntry, err := p.rd.FieldOffset(name, "isEntry")
 	if err != nil {
 		return t
 	}
@@ -324,7 +321,7 @@ func (p *Program) downcast(t TypeID, a uint64) TypeID {
 	if b != 0 {
 		concrete = "internal/sync.entry[" + rest
 	}
-	ct, err := p.dw.typeNamed(concrete)
+	ct, err := p.dw.TypeNamed(concrete)
 	if err != nil {
 		return t
 	}

@@ -11,46 +11,57 @@ import (
 	"strings"
 
 	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/gocore/rtread"
+	"github.com/heapsift/heapsift/warn"
 )
 
 // Program is the model of a Go program's heap reconstructed from a core.
 // Once Open has returned it, its methods only read it, and may be called
 // from several goroutines at once.
 type Program struct {
-	reader
+	rd       *rtread.Reader // reads the runtime's structures
+	dw       *rtread.Index  // the executable's DWARF
+	proc     *dump.Process
+	bias     uint64    // load bias of the executable (PIE)
 	elf      *elf.File // the executable
 	version  string    // runtime version, e.g. "go1.26.8" or "go1.25.14 X:greenteagc"
 	minor    int       // 26 for go1.26.8
 	arch     dump.Arch
 	greenTea bool
 
-	spanL  spanLayout
-	rtypes rtypes
-	heap   heap
-	types  typeTable
+	spanL     rtread.SpanLayout
+	rtypes    *rtread.RTypes
+	rtTypes   []TypeID // by RType.ID: the type a descriptor stands for, or unjoined
+	classSize []uint64 // size of each size class, ascending
+	modules   []module
+	heap      heap
+	types     typeTable
 
 	objType []TypeID // object -> type
 	fixed   []uint64 // objects whose type came from a malloc header or largeType
 	live    []uint64 // objects reachable from the roots
 	edges   edgeGraph
 
-	modules        []module
 	roots          []Root
 	finalized      []finalized // objects with finalizers
 	typedRoots     []typedRoot // typed variables seeding type propagation
-	liveStackSlots []uint64    // stack words holding live pointers, sorted after readGoroutines
-	names          *globalNamer
-	closures       map[dwarf.Offset]TypeID // closure types by function entry
-	uint8Type      TypeID
-	tinyType       TypeID
-	rtDWARF        map[dump.Address]dwarf.Type // DWARF-like types built from runtime descriptors
-	classSize      []uint64                    // size of each size class, ascending
+	liveStackSlots []uint64    // stack words holding live pointers, sorted
 	goroutines     []Goroutine
 	stackBytes     uint64
 	truth          MemStats
 	haveTruth      bool
-	warnings       []string
+
+	// Caches filled while building.
+	names     *globalNamer
+	closures  map[dwarf.Offset]TypeID // closure types by function entry
+	uint8Type TypeID
+	tinyType  TypeID
+
+	warns warn.List
 }
+
+// source is the Source of gocore's warnings.
+const source = "gocore"
 
 // Open builds the heap model of the Go program whose core p is. The
 // executable must be available (dump finds it from the core's file
@@ -59,7 +70,9 @@ type Program struct {
 // programs, for executables without DWARF, and when the runtime's central
 // structures cannot be read; anything less serious is returned as warnings
 // beside the Program.
-func Open(p *dump.Process) (*Program, []string, error) {
+//
+// The warnings are also kept by the Program (Warnings).
+func Open(p *dump.Process) (*Program, []warn.Warning, error) {
 	exe := p.Executable()
 	switch {
 	case exe == nil:
@@ -87,20 +100,25 @@ func Open(p *dump.Process) (*Program, []string, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("executable %s has no usable DWARF (built with -ldflags=-w?): %v", exe.LocalPath, err)
 	}
-	ix, err := newDWARFIndex(dw)
+	ix, err := rtread.NewIndex(dw)
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, ok := ix.globals["runtime.mheap_"]; !ok {
+	if !ix.HasGlobal("runtime.mheap_") {
 		return nil, nil, fmt.Errorf("not a Go program: %s has no runtime.mheap_ in its DWARF", filepath.Base(exe.LocalPath))
 	}
-	prog.reader = reader{proc: p, dw: ix, bias: loadBias(ef, exe)}
-	prog.elf = ef
+	prog.proc, prog.dw, prog.bias, prog.elf = p, ix, loadBias(ef, exe), ef
+	prog.rd = rtread.NewReader(p, ix, prog.bias)
 	if err := prog.build(); err != nil {
-		return nil, prog.warnings, err
+		return nil, prog.warns.Items(), err
 	}
-	return prog, prog.warnings, nil
+	return prog, prog.warns.Items(), nil
 }
+
+// Warnings returns what was wrong with the core but did not stop Open:
+// missing memory, structures that could not be read, runtime constants
+// and fields that were missing and replaced by defaults.
+func (p *Program) Warnings() []warn.Warning { return p.warns.Items() }
 
 // loadBias returns how far the executable was loaded from its link-time
 // addresses (non-zero for position-independent executables).
@@ -128,57 +146,121 @@ func goMinor(v string) int {
 }
 
 func (p *Program) warnf(format string, args ...any) {
-	p.warnings = append(p.warnings, fmt.Sprintf(format, args...))
+	p.warns.Add(warn.New(source, format, args...))
 }
 
-// build reads the runtime's structures and builds the model.
+// build builds the model in stages, each of which reads the results of
+// the ones before it and returns its own:
+//
+//	readRuntime     layouts, heap constants, modules, type descriptors
+//	findSpans       the in-use spans, with their memory
+//	buildHeap       the allocated objects, numbered; the page table
+//	typeFromHeaders the types the runtime recorded (malloc headers, largeType)
+//	readStacks      goroutines, stack roots, typed stack variables
+//	collectRoots    the other roots; objects with finalizers
+//	buildEdges      the pointer graph
+//	mark            which objects the roots reach
+//	propagateTypes  types passed along typed pointers (refines objType)
+//	checkMemStats   the runtime's own accounting, compared with the walk
 func (p *Program) build() error {
-	var err error
-	if p.spanL, err = p.spanLayout(); err != nil {
-		return fmt.Errorf("reading runtime.mspan layout: %w", err)
-	}
-	rl, err := p.rtypeLayout()
+	rt, err := readRuntime(p.rd, &p.warns)
 	if err != nil {
-		return fmt.Errorf("reading internal/abi.Type layout: %w", err)
+		return err
 	}
-	p.rtypes = rtypes{r: &p.reader, l: rl, cache: make(map[dump.Address]*rtype)}
+	p.spanL, p.modules, p.rtypes, p.classSize = rt.spanL, rt.modules, rt.rtypes, rt.classSize
+	p.greenTea = rt.hp.InlineMarkBytes != 0
 	p.types = newTypeTable()
-	if err := p.readModules(); err != nil {
-		return err
-	}
-	p.heap.hp = p.heapParams()
-	p.greenTea = p.heap.hp.inlineMarkBytes != 0
-	spans, warns, err := p.readSpans(p.spanL, p.heap.hp)
-	p.warnings = append(p.warnings, warns...)
-	if err != nil {
-		return fmt.Errorf("reading heap spans: %w", err)
-	}
-	p.heap.spans = spans
-	warns, err = p.enumerate(&p.heap, p.spanL)
-	p.warnings = append(p.warnings, warns...)
+	spans, err := findSpans(p.rd, rt.spanL, rt.hp, &p.warns)
 	if err != nil {
 		return err
 	}
-	if err := p.heap.pages.build(spans, p.heap.hp.pageSize, p.heap.hp.arenaBytes); err != nil {
-		return fmt.Errorf("indexing heap spans: %w", err)
+	if p.heap, err = buildHeap(p.proc, spans, rt.hp, &p.warns); err != nil {
+		return err
 	}
-	if p.classSize, err = p.classSizes(); err != nil {
-		p.warnf("reading the size class table: %v", err)
-	}
-	p.objType = makeHuge[TypeID](len(p.heap.addr))
-	p.fixed = makeHuge[uint64]((len(p.heap.addr) + 63) / 64)
-	p.typeFromHeaders()
-	p.readGoroutines()
-	p.sortLiveStackSlots()
-	p.collectRoots()
+	p.objType, p.fixed = p.typeFromHeaders()
+	rs := &rootSet{h: &p.heap}
+	st := p.readStacks(rs)
+	p.goroutines, p.stackBytes, p.typedRoots, p.liveStackSlots = st.goroutines, st.stackBytes, st.typed, st.liveSlots
+	p.finalized = p.collectRoots(rs)
+	p.roots = rs.roots
 	if p.edges, err = p.buildEdges(edgeChunkShift); err != nil {
 		return err
 	}
-	p.mark(maxSweeps)
+	p.live = mark(&p.edges, p.roots, len(p.heap.addr), maxSweeps)
 	p.propagateTypes(maxSweeps)
-	p.checkMemStats()
+	p.truth, p.haveTruth = p.checkMemStats()
 	return nil
 }
+
+// runtimeInfo is what the model needs to know of the runtime before it
+// reads the heap.
+type runtimeInfo struct {
+	spanL     rtread.SpanLayout
+	hp        rtread.HeapParams
+	modules   []module
+	rtypes    *rtread.RTypes
+	classSize []uint64
+}
+
+// readRuntime reads the runtime's layouts and constants, its modules and
+// its size classes.
+func readRuntime(rd *rtread.Reader, w *warn.List) (runtimeInfo, error) {
+	var ri runtimeInfo
+	var warns []warn.Warning
+	var err error
+	ri.spanL, warns, err = rd.ReadSpanLayout()
+	w.Add(warns...)
+	if err != nil {
+		return ri, err
+	}
+	if ri.modules, err = readModules(rd, w); err != nil {
+		return ri, err
+	}
+	ri.rtypes, warns, err = rtread.NewRTypes(rd, ri.modules[0].types, ri.modules[0].etypes)
+	w.Add(warns...)
+	if err != nil {
+		return ri, err
+	}
+	ri.hp, warns = rd.ReadHeapParams()
+	w.Add(warns...)
+	if ri.classSize, err = rd.ClassSizes(); err != nil {
+		w.Addf(source, "reading the size class table: %v", err)
+	}
+	return ri, nil
+}
+
+// checkMemStats reads the runtime's heap accounting and compares the heap
+// walk with it.
+func (p *Program) checkMemStats() (MemStats, bool) {
+	hs, err := p.rd.ReadHeapStats(p.spanL)
+	if err != nil {
+		p.warnf("cannot read the runtime's heap statistics to check the heap walk: %v", err)
+		return MemStats{}, false
+	}
+	ms := MemStats{HeapAlloc: hs.HeapAlloc, HeapObjects: hs.HeapObjects}
+	var objs, bytes uint64
+	for si := range p.heap.spans {
+		s := &p.heap.spans[si]
+		objs += uint64(s.nobj)
+		bytes += uint64(s.nobj) * s.elemsize
+	}
+	if objs != ms.HeapObjects || bytes != ms.HeapAlloc {
+		p.warnf("the heap walk found %d objects / %d bytes allocated, but the runtime counts %d / %d (HeapObjects/HeapAlloc)",
+			objs, bytes, ms.HeapObjects, ms.HeapAlloc)
+	}
+	return ms, true
+}
+
+// Global returns the runtime's (or the program's) package-level variable
+// called name, through the DWARF-typed cursor gocore reads the runtime
+// with.
+func (p *Program) Global(name string) Value { return p.rd.Global(name) }
+
+// At returns a Value of the named type at addr.
+func (p *Program) At(addr dump.Address, typ string) Value { return p.rd.At(addr, typ) }
+
+// Value is a typed location in the core's memory (see package rtread).
+type Value = rtread.Value
 
 // Version returns the Go version that built the program (runtime.Version).
 func (p *Program) Version() string { return p.version }

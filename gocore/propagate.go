@@ -18,6 +18,7 @@ import (
 	"sort"
 
 	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/gocore/rtread"
 )
 
 // propagator carries the state of type propagation.
@@ -106,11 +107,11 @@ func (pr *propagator) globalRoots() {
 	p := pr.p
 	for _, m := range p.modules {
 		for _, v := range p.globalNamer().vars {
-			a := dump.Address(v.addr)
+			a := dump.Address(v.Addr)
 			if !(a >= m.data && a < m.edata || a >= m.bss && a < m.ebss) {
 				continue
 			}
-			t, err := p.dw.typeAt(v.typ)
+			t, err := p.dw.TypeAt(v.Type)
 			if err != nil || t.Size() <= 0 {
 				continue
 			}
@@ -158,7 +159,7 @@ func (pr *propagator) finalizerTypes() {
 	if len(p.finalized) == 0 {
 		return
 	}
-	ot, err := p.fieldOffset("runtime.specialfinalizer", "ot")
+	ot, err := p.rd.FieldOffset("runtime.specialfinalizer", "ot")
 	if err != nil {
 		return
 	}
@@ -167,20 +168,20 @@ func (pr *propagator) finalizerTypes() {
 		if err != nil || pt == 0 {
 			continue
 		}
-		rt, err := p.rtypes.get(pt)
-		if err != nil || rt.kind != kindPointer {
+		rt, err := p.rtypes.Get(pt)
+		if err != nil || rt.Kind != rtread.KindPointer {
 			continue
 		}
-		elem := p.rtypes.elem(rt)
+		elem := p.rtypes.Elem(rt)
 		if elem == 0 {
 			continue
 		}
-		ert, err := p.rtypes.get(elem)
+		ert, err := p.rtypes.Get(elem)
 		if err != nil {
 			continue
 		}
 		if t := p.typeOfRuntime(ert); t != NoType {
-			pr.offer(nil, 0, uint64(p.heap.addr[f.obj]+dump.Address(p.dataStart(f.obj))), t, ert.size, offerExact)
+			pr.offer(nil, 0, uint64(p.heap.addr[f.obj]+dump.Address(p.dataStart(f.obj))), t, ert.Size, offerExact)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"sort"
 
 	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/gocore/rtread"
 	model "github.com/heapsift/heapsift/heap"
 )
 
@@ -54,46 +55,54 @@ type Root struct {
 	Offset    uint64       // offset of the pointer within the object
 }
 
-// collectRoots gathers all roots except stacks (added by readGoroutines).
-func (p *Program) collectRoots() {
-	for _, m := range p.modules {
-		p.scanGlobals(m.data, m.edata, m.dataMask)
-		p.scanGlobals(m.bss, m.ebss, m.bssMask)
+// rootSet collects roots.
+type rootSet struct {
+	h     *heap
+	roots []Root
+}
+
+// add records a root if val points into a heap object.
+func (rs *rootSet) add(r Root, val uint64) bool {
+	obj, off, ok := rs.h.findObject(dump.Address(val))
+	if !ok {
+		return false
 	}
-	p.finalizerBlocks()
-	p.cleanupBlocks()
-	p.spanSpecials()
-	p.finalizedReferents()
-	p.nameStaticRoots()
+	r.Object, r.Offset = int(obj), off-min(off, rs.h.dataStart(obj))
+	rs.roots = append(rs.roots, r)
+	return true
+}
+
+// collectRoots adds to rs all roots but stacks (readStacks adds those),
+// and returns the objects with finalizers.
+func (p *Program) collectRoots(rs *rootSet) []finalized {
+	for _, m := range p.modules {
+		p.scanGlobals(rs, m.data, m.edata, m.dataMask)
+		p.scanGlobals(rs, m.bss, m.ebss, m.bssMask)
+	}
+	p.finalizerBlocks(rs)
+	p.cleanupBlocks(rs)
+	fin := p.spanSpecials(rs)
+	p.finalizedReferents(rs, fin)
+	p.nameStaticRoots(rs.roots)
+	return fin
 }
 
 // finalizedReferents adds, as finalizer roots, what each object with a
 // finalizer points to: the GC keeps those alive for the finalizer (but not
 // the object itself).
-func (p *Program) finalizedReferents() {
-	for _, f := range p.finalized {
+func (p *Program) finalizedReferents(rs *rootSet, fin []finalized) {
+	for _, f := range fin {
 		base := p.heap.addr[f.obj]
 		name := fmt.Sprintf("finalizer of %#x", uint64(base))
 		p.forEachPointerWord(f.obj, func(off, val uint64) bool {
-			p.addRoot(Root{Kind: RootFinalizer, Name: name, Addr: base + dump.Address(off)}, val)
+			rs.add(Root{Kind: RootFinalizer, Name: name, Addr: base + dump.Address(off)}, val)
 			return true
 		})
 	}
 }
 
-// addRoot records a root if val points into a heap object.
-func (p *Program) addRoot(r Root, val uint64) bool {
-	obj, off, ok := p.heap.findObject(dump.Address(val))
-	if !ok {
-		return false
-	}
-	r.Object, r.Offset = int(obj), off-min(off, p.dataStart(obj))
-	p.roots = append(p.roots, r)
-	return true
-}
-
 // scanGlobals adds the pointer words of [lo, hi) set in mask as roots.
-func (p *Program) scanGlobals(lo, hi dump.Address, mask []byte) {
+func (p *Program) scanGlobals(rs *rootSet, lo, hi dump.Address, mask []byte) {
 	if hi <= lo || mask == nil {
 		return
 	}
@@ -113,15 +122,15 @@ func (p *Program) scanGlobals(lo, hi dump.Address, mask []byte) {
 		}
 		a := lo + dump.Address(w*8)
 		v, path := names.parts(a)
-		p.addRoot(Root{Kind: RootGlobal, Name: v + path.String(), Var: v, Path: path, Addr: a}, val)
+		rs.add(Root{Kind: RootGlobal, Name: v + path.String(), Var: v, Path: path, Addr: a}, val)
 	}
 }
 
 // globalNamer names addresses in data and bss after DWARF globals.
 type globalNamer struct {
 	p    *Program
-	vars []dwarfGlobal // sorted by address
-	syms []elf.Symbol  // data symbols, sorted by address
+	vars []rtread.Global // sorted by address
+	syms []elf.Symbol    // data symbols, sorted by address
 }
 
 func (p *Program) globalNamer() *globalNamer {
@@ -130,27 +139,27 @@ func (p *Program) globalNamer() *globalNamer {
 	}
 	g := &globalNamer{p: p}
 	p.names = g
-	for _, v := range p.dw.globals {
-		v.addr += p.bias
+	for _, v := range p.dw.Globals() {
+		v.Addr += p.bias
 		g.vars = append(g.vars, v)
 	}
-	sort.Slice(g.vars, func(i, j int) bool { return g.vars[i].addr < g.vars[j].addr })
+	sort.Slice(g.vars, func(i, j int) bool { return g.vars[i].Addr < g.vars[j].Addr })
 	g.loadSymbols()
 	return g
 }
 
 // find returns the global holding address a and a's offset in it.
-func (g *globalNamer) find(a dump.Address) (dwarfGlobal, dwarf.Type, uint64, bool) {
-	i := sort.Search(len(g.vars), func(i int) bool { return g.vars[i].addr > uint64(a) }) - 1
+func (g *globalNamer) find(a dump.Address) (rtread.Global, dwarf.Type, uint64, bool) {
+	i := sort.Search(len(g.vars), func(i int) bool { return g.vars[i].Addr > uint64(a) }) - 1
 	if i < 0 {
-		return dwarfGlobal{}, nil, 0, false
+		return rtread.Global{}, nil, 0, false
 	}
 	v := g.vars[i]
-	t, err := g.p.dw.typeAt(v.typ)
-	if err != nil || uint64(a) >= v.addr+uint64(max(t.Size(), 8)) {
-		return dwarfGlobal{}, nil, 0, false
+	t, err := g.p.dw.TypeAt(v.Type)
+	if err != nil || uint64(a) >= v.Addr+uint64(max(t.Size(), 8)) {
+		return rtread.Global{}, nil, 0, false
 	}
-	return v, t, uint64(a) - v.addr, true
+	return v, t, uint64(a) - v.Addr, true
 }
 
 func (g *globalNamer) name(a dump.Address) string {
@@ -165,7 +174,7 @@ func (g *globalNamer) parts(a dump.Address) (variable string, path model.Path) {
 	if !ok {
 		return g.symbolName(a), nil
 	}
-	return v.name, fieldSteps(t, off)
+	return v.Name, fieldSteps(t, off)
 }
 
 // loadSymbols collects the executable's data symbols.
@@ -206,7 +215,7 @@ func pointerWords(t dwarf.Type, base int64, out []int64, depth int) []int64 {
 	if depth > 32 {
 		return out
 	}
-	switch u := stripTypedefs(t).(type) {
+	switch u := rtread.StripTypedefs(t).(type) {
 	case *dwarf.PtrType, *dwarf.FuncType:
 		return append(out, base)
 	case *dwarf.StructType:
@@ -224,13 +233,13 @@ func pointerWords(t dwarf.Type, base int64, out []int64, depth int) []int64 {
 
 // scanRecord adds a root for each pointer word of the record of DWARF type
 // typ at addr (restricted to the named fields, if any).
-func (p *Program) scanRecord(kind RootKind, name string, addr dump.Address, typ dwarf.Type, fields ...string) {
+func (p *Program) scanRecord(rs *rootSet, kind RootKind, name string, addr dump.Address, typ dwarf.Type, fields ...string) {
 	var offs []int64
 	if len(fields) == 0 {
 		offs = pointerWords(typ, 0, nil, 0)
 	}
 	for _, fname := range fields {
-		f, err := field(typ, fname)
+		f, err := rtread.Field(typ, fname)
 		if err != nil {
 			continue
 		}
@@ -239,61 +248,61 @@ func (p *Program) scanRecord(kind RootKind, name string, addr dump.Address, typ 
 	for _, off := range offs {
 		a := addr + dump.Address(off)
 		if val, err := p.proc.Uint64(a); err == nil {
-			p.addRoot(Root{Kind: kind, Name: name, Addr: a}, val)
+			rs.add(Root{Kind: kind, Name: name, Addr: a}, val)
 		}
 	}
 }
 
 // finalizerBlocks scans runtime.allfin: every finblock's fin[0:cnt].
-func (p *Program) finalizerBlocks() {
-	fb := p.Global("runtime.allfin")
-	if fb.err != nil {
-		p.warnf("finalizer roots: %v", fb.err)
+func (p *Program) finalizerBlocks(rs *rootSet) {
+	fb := p.rd.Global("runtime.allfin")
+	if fb.Err() != nil {
+		p.warnf("finalizer roots: %v", fb.Err())
 		return
 	}
-	p.scanBlockChain(fb, "cnt", "fin", "finalizer queue")
+	p.scanBlockChain(rs, fb, "cnt", "fin", "finalizer queue")
 }
 
 // cleanupBlocks scans runtime.gcCleanups.all (Go 1.25+).
-func (p *Program) cleanupBlocks() {
-	gc := p.Global("runtime.gcCleanups")
-	if gc.err != nil {
+func (p *Program) cleanupBlocks(rs *rootSet) {
+	gc := p.rd.Global("runtime.gcCleanups")
+	if gc.Err() != nil {
 		return // before Go 1.25
 	}
-	p.scanBlockChain(gc.Field("all"), "n", "cleanups", "cleanup queue")
+	p.scanBlockChain(rs, gc.Field("all"), "n", "cleanups", "cleanup queue")
 }
 
 // scanBlockChain follows a chain of runtime blocks linked by alllink,
 // scanning the first count entries of each block's array field.
-func (p *Program) scanBlockChain(head Value, count, array, name string) {
-	blk := head.scalar() // atomic.UnsafePointer wrappers hold the pointer
+func (p *Program) scanBlockChain(rs *rootSet, head rtread.Value, count, array, name string) {
+	blk := head.Scalar() // atomic.UnsafePointer wrappers hold the pointer
 	for i := 0; i < 1<<20; i++ {
 		a, err := blk.Ptr()
 		if err != nil || a == 0 {
 			return
 		}
 		typ := blk.Type
-		if pt, ok := stripTypedefs(typ).(*dwarf.PtrType); ok {
+		if pt, ok := rtread.StripTypedefs(typ).(*dwarf.PtrType); ok {
 			typ = pt.Type
 		} else if t, err := p.blockType(array); err == nil {
 			typ = t
 		}
-		b := Value{r: &p.reader, Addr: a, Type: typ, path: name}
+		b := p.rd.ValueAt(a, typ, name)
 		n, err := b.Field(count).Uint()
 		if err != nil {
 			p.warnf("%s: %v", name, err)
 			return
 		}
 		arr := b.Field(array)
-		at, ok := stripTypedefs(arr.Type).(*dwarf.ArrayType)
-		if arr.err != nil || !ok {
+		at, ok := rtread.StripTypedefs(arr.Type).(*dwarf.ArrayType)
+		if arr.Err() != nil || !ok {
 			p.warnf("%s: block has no array %s", name, array)
 			return
 		}
 		n = min(n, uint64(max(at.Count, 0)))
 		es := at.Type.Size()
 		for j := uint64(0); j < n; j++ {
-			p.scanRecord(RootFinalizer, name, arr.Addr+dump.Address(j*uint64(es)), at.Type)
+			p.scanRecord(rs, RootFinalizer, name, arr.Addr+dump.Address(j*uint64(es)), at.Type)
 		}
 		blk = b.Field("alllink")
 	}
@@ -303,10 +312,10 @@ func (p *Program) scanBlockChain(head Value, count, array, name string) {
 // chain head is an untyped pointer.
 func (p *Program) blockType(array string) (dwarf.Type, error) {
 	if array == "cleanups" {
-		return p.dw.typeNamed("runtime.cleanupBlock")
+		return p.dw.TypeNamed("runtime.cleanupBlock")
 	}
-	if t, err := p.dw.typeNamed("runtime.finBlock"); err == nil {
+	if t, err := p.dw.TypeNamed("runtime.finBlock"); err == nil {
 		return t, nil
 	}
-	return p.dw.typeNamed("runtime.finblock")
+	return p.dw.TypeNamed("runtime.finblock")
 }

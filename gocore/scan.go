@@ -15,6 +15,7 @@ import (
 	"math/bits"
 
 	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/gocore/rtread"
 )
 
 // scanTypeAddr returns the address of the type descriptor that covers the
@@ -22,14 +23,14 @@ import (
 // or the span's largeType; 0 if none), and where that data starts.
 func (h *heap) scanTypeAddr(s *span, mem []byte) (dump.Address, uint64) {
 	if s.header {
-		return dump.Address(binary.LittleEndian.Uint64(mem)), h.hp.mallocHeader
+		return dump.Address(binary.LittleEndian.Uint64(mem)), h.hp.MallocHeader
 	}
 	return s.largeType, 0
 }
 
 // usableRType keeps a descriptor only if its pointer mask can be applied.
-func usableRType(rt *rtype, err error) *rtype {
-	if err != nil || rt.maskErr != nil || rt.size == 0 {
+func usableRType(rt *rtread.RType, err error) *rtread.RType {
+	if err != nil || rt.MaskErr != nil || rt.Size == 0 {
 		return nil
 	}
 	return rt
@@ -37,12 +38,12 @@ func usableRType(rt *rtype, err error) *rtype {
 
 // scanType returns the type whose pointer mask covers object obj's data
 // and where that data starts, for objects with a header or largeType.
-func (p *Program) scanType(s *span, mem []byte) (*rtype, uint64) {
+func (p *Program) scanType(s *span, mem []byte) (*rtread.RType, uint64) {
 	ta, start := p.heap.scanTypeAddr(s, mem)
 	if ta == 0 {
 		return nil, 0
 	}
-	if rt := usableRType(p.rtypes.get(ta)); rt != nil {
+	if rt := usableRType(p.rtypes.Get(ta)); rt != nil {
 		return rt, start
 	}
 	return nil, 0
@@ -82,11 +83,11 @@ func (p *Program) forEachPointerWord(obj uint32, fn func(off uint64, val uint64)
 
 // tilePointers calls fn for each pointer word of consecutive values of type
 // rt laid out from offset start of mem.
-func tilePointers(rt *rtype, mem []byte, start uint64, fn func(off uint64, val uint64) bool) {
+func tilePointers(rt *rtread.RType, mem []byte, start uint64, fn func(off uint64, val uint64) bool) {
 	limit := uint64(len(mem))
-	words := rt.ptrBytes / 8
-	for elem := start; elem+8 <= limit; elem += rt.size {
-		for i, m := range rt.mask {
+	words := rt.PtrBytes / 8
+	for elem := start; elem+8 <= limit; elem += rt.Size {
+		for i, m := range rt.Mask {
 			for m != 0 {
 				w := uint64(i)*64 + uint64(bits.TrailingZeros64(m))
 				m &= m - 1

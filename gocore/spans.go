@@ -1,106 +1,22 @@
 package gocore
 
-// Spans: the heap is read span by span from runtime.mheap_.allspans, which
-// lists every mspan the runtime ever made. Only spans in state mSpanInUse hold
-// heap objects. For each of them we keep, in one dense array sorted by
-// address, what object enumeration and pointer scanning need: base, page
-// count, element size and count, span class, largeType, and a zero-copy view
-// of the span's memory. A two-level page table (arena, then page within the
+// Spans: the heap is read span by span, from the in-use spans package
+// rtread finds in runtime.mheap_.allspans. For each of them we keep, in one
+// dense array sorted by address, what object enumeration and pointer
+// scanning need: base, page count, element size and count, span class,
+// largeType, and a zero-copy view of the span's memory. A two-level page table (arena, then page within the
 // arena) maps any address to what resolving a pointer needs of the in-use
 // span holding it.
 
 import (
 	"cmp"
-	"encoding/binary"
 	"fmt"
 	"slices"
 
 	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/gocore/rtread"
+	"github.com/heapsift/heapsift/warn"
 )
-
-// fieldLoc is a field's offset and size within a runtime struct.
-type fieldLoc struct{ off, size int64 }
-
-// read decodes the field from the struct's bytes b (little-endian), or
-// returns 0 if the field is absent or b too short.
-func (f fieldLoc) read(b []byte) uint64 {
-	if f.off < 0 || f.off+f.size > int64(len(b)) {
-		return 0
-	}
-	b = b[f.off : f.off+f.size]
-	switch f.size {
-	case 1:
-		return uint64(b[0])
-	case 2:
-		return uint64(binary.LittleEndian.Uint16(b))
-	case 4:
-		return uint64(binary.LittleEndian.Uint32(b))
-	case 8:
-		return binary.LittleEndian.Uint64(b)
-	}
-	return 0
-}
-
-// locate finds a field's offset and size (descending into single-value
-// wrappers such as atomics); missing optional fields get offset -1.
-func (r *reader) locate(typ string, optional bool, path ...string) (fieldLoc, error) {
-	t, err := r.dw.typeNamed(typ)
-	if err != nil {
-		return fieldLoc{-1, 0}, err
-	}
-	v := Value{r: r, Type: t, path: typ}
-	for _, p := range path {
-		v = v.Field(p)
-	}
-	v = v.scalar()
-	if v.err != nil {
-		if optional {
-			return fieldLoc{-1, 0}, nil
-		}
-		return fieldLoc{-1, 0}, v.err
-	}
-	return fieldLoc{int64(v.Addr), v.Type.Size()}, nil
-}
-
-// spanLayout holds the offsets of the mspan fields gocore reads.
-type spanLayout struct {
-	size                                                 int64
-	startAddr, npages, freeindex, nelems, allocBits      fieldLoc
-	gcmarkBits, sweepgen, allocCount, spanclass, state   fieldLoc
-	elemsize, specials, largeType, allocCountBeforeCache fieldLoc
-}
-
-func (r *reader) spanLayout() (spanLayout, error) {
-	var l spanLayout
-	t, err := r.dw.typeNamed("runtime.mspan")
-	if err != nil {
-		return l, err
-	}
-	l.size = t.Size()
-	var firstErr error
-	get := func(optional bool, path ...string) fieldLoc {
-		f, err := r.locate("runtime.mspan", optional, path...)
-		if err != nil && firstErr == nil {
-			firstErr = err
-		}
-		return f
-	}
-	l.startAddr = get(false, "startAddr")
-	l.npages = get(false, "npages")
-	l.freeindex = get(false, "freeindex")
-	l.nelems = get(false, "nelems")
-	l.allocBits = get(false, "allocBits")
-	l.gcmarkBits = get(false, "gcmarkBits")
-	l.sweepgen = get(false, "sweepgen")
-	l.allocCount = get(false, "allocCount")
-	l.spanclass = get(false, "spanclass")
-	l.state = get(false, "state")
-	l.elemsize = get(false, "elemsize")
-	l.specials = get(false, "specials")
-	l.largeType = get(true, "largeType")
-	l.allocCountBeforeCache = get(false, "allocCountBeforeCache")
-	return l, firstErr
-}
 
 // maxSpanPages bounds the size of a span gocore believes (64 GiB with 8 KiB
 // pages); a larger one is taken for a corrupt mspan.
@@ -125,11 +41,13 @@ type span struct {
 	header    bool         // objects start with a malloc header (*abi.Type)
 	largeType dump.Address // type of a large object, or 0
 	specials  dump.Address
-	firstObj  uint32 // number of the span's first allocated object
-	nobj      uint32 // allocated objects
-	slotBit   uint64 // index of slot 0 in heap.alloc
-	mem       []byte // the span's memory, nil if the core lacks it
-	heapBits  uint32 // offset in mem of the pointer bitmap, 0 if none
+	firstObj  uint32       // number of the span's first allocated object
+	nobj      uint32       // allocated objects
+	slotBit   uint64       // index of slot 0 in heap.alloc
+	mem       []byte       // the span's memory, nil if the core lacks it
+	heapBits  uint32       // offset in mem of the pointer bitmap, 0 if none
+	freeIndex uint64       // slots below it are allocated
+	allocBits dump.Address // the allocation bitmap of the slots from freeIndex
 }
 
 // size returns the span's size in bytes.
@@ -231,146 +149,87 @@ func log2(x uint64) int {
 	return n
 }
 
-// heapParams are the runtime constants the heap walk needs.
-type heapParams struct {
-	pageSize        uint64
-	arenaBytes      uint64
-	inUse           uint64 // mSpanInUse
-	mallocHeader    uint64 // size of a malloc header
-	minHeaderSize   uint64 // objects above this size have headers
-	inlineMarkBytes uint64 // size of Green Tea's spanInlineMarkBits, 0 without Green Tea
-	ptrSize         uint64
-}
-
-func (r *reader) heapParams() heapParams {
-	c := func(name string, def int64) uint64 {
-		if v, ok := r.dw.constant(name); ok {
-			return uint64(v)
-		}
-		return uint64(def)
-	}
-	hp := heapParams{
-		pageSize:      c("runtime.pageSize", 8192),
-		arenaBytes:    c("runtime.heapArenaBytes", 64<<20),
-		inUse:         c("runtime.mSpanInUse", 1),
-		mallocHeader:  c("runtime.mallocHeaderSize", 8),
-		minHeaderSize: c("runtime.minSizeForMallocHeader", 512),
-		ptrSize:       8,
-	}
-	if t, err := r.dw.typeNamed("runtime.spanInlineMarkBits"); err == nil {
-		hp.inlineMarkBytes = uint64(t.Size())
-	}
-	return hp
-}
-
-// readSpans reads the in-use spans from mheap_.allspans, sorted by address.
-func (r *reader) readSpans(l spanLayout, hp heapParams) ([]span, []string, error) {
-	mheap := r.Global("runtime.mheap_")
-	allspans := mheap.Field("allspans")
-	n, err := allspans.SliceLen()
+// findSpans reads the in-use spans, checks them, and returns them sorted
+// by address, each with a view of its memory. A span that cannot be right
+// is left out with a warning.
+func findSpans(rd *rtread.Reader, l rtread.SpanLayout, hp rtread.HeapParams, w *warn.List) ([]span, error) {
+	ms, warns, err := rd.ReadInUseSpans(l, hp)
+	w.Add(warns...)
 	if err != nil {
-		return nil, nil, err
+		return nil, fmt.Errorf("reading heap spans: %w", err)
 	}
-	arr, err := allspans.Field("array").Ptr()
-	if err != nil {
-		return nil, nil, err
-	}
-	if n < 0 || n > 1<<30 {
-		return nil, nil, fmt.Errorf("runtime.mheap_.allspans has bad length %d", n)
-	}
-	ptrs, err := r.proc.Slice(arr, uint64(n)*8)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading runtime.mheap_.allspans: %w", err)
-	}
-	sweepgen, err := mheap.Field("sweepgen").Uint()
-	if err != nil {
-		return nil, nil, err
-	}
-	var warns []string
-	spans := make([]span, 0, min(n, 1<<20))
-	missing := 0
-	for i := int64(0); i < n; i++ {
-		sa := dump.Address(binary.LittleEndian.Uint64(ptrs[i*8:]))
-		b, err := r.proc.Slice(sa, uint64(l.size))
+	spans := make([]span, 0, len(ms))
+	noMem := 0
+	for i := range ms {
+		s, err := newSpan(rd.Proc(), &ms[i], hp)
 		if err != nil {
-			missing++
+			w.Add(warn.New(source, "%v", err))
 			continue
 		}
-		if l.state.read(b) != hp.inUse {
-			continue
-		}
-		s, err := r.decodeSpan(sa, b, l, hp, uint32(sweepgen))
-		if err != nil {
-			warns = append(warns, err.Error())
-			continue
+		if s.mem == nil {
+			noMem++
 		}
 		spans = append(spans, s)
 	}
-	if missing > 0 {
-		warns = append(warns, fmt.Sprintf("%d of %d mspan structures are missing from the core", missing, n))
-	}
-	noMem := 0
-	for i := range spans {
-		if spans[i].mem == nil {
-			noMem++
-		}
-	}
 	if noMem > 0 {
-		warns = append(warns, fmt.Sprintf("the memory of %d of %d heap spans is missing from the core: their objects are counted but not scanned or typed", noMem, len(spans)))
+		w.Addf(source, "the memory of %d of %d heap spans is missing from the core: their objects are counted but not scanned or typed", noMem, len(spans))
 	}
 	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.base, b.base) })
 	for i := 1; i < len(spans); i++ {
 		prev := &spans[i-1]
-		if prev.base+dump.Address(prev.size(hp.pageSize)) > spans[i].base {
-			return nil, warns, fmt.Errorf("in-use spans at %#x and %#x overlap", uint64(prev.base), uint64(spans[i].base))
+		if prev.base+dump.Address(prev.size(hp.PageSize)) > spans[i].base {
+			return nil, fmt.Errorf("reading heap spans: in-use spans at %#x and %#x overlap", uint64(prev.base), uint64(spans[i].base))
 		}
 	}
-	return spans, warns, nil
+	return spans, nil
 }
 
-func (r *reader) decodeSpan(sa dump.Address, b []byte, l spanLayout, hp heapParams, sweepgen uint32) (span, error) {
+// newSpan checks the in-use mspan m and makes the model's span of it.
+func newSpan(proc *dump.Process, m *rtread.MSpan, hp rtread.HeapParams) (span, error) {
 	s := span{
-		addr:      sa,
-		base:      dump.Address(l.startAddr.read(b)),
-		npages:    l.npages.read(b),
-		elemsize:  l.elemsize.read(b),
-		nelems:    uint32(l.nelems.read(b)),
-		largeType: dump.Address(l.largeType.read(b)),
-		specials:  dump.Address(l.specials.read(b)),
+		addr:      m.Addr,
+		base:      m.Base,
+		npages:    m.NPages,
+		elemsize:  m.ElemSize,
+		nelems:    m.NElems,
+		class:     m.SpanClass >> 1,
+		noscan:    m.SpanClass&1 != 0,
+		unswept:   m.Unswept,
+		largeType: m.LargeType,
+		specials:  m.Specials,
+		freeIndex: m.FreeIndex,
+		allocBits: m.AllocBits,
 	}
-	sc := uint8(l.spanclass.read(b))
-	s.class, s.noscan = sc>>1, sc&1 != 0
-	sg := uint32(l.sweepgen.read(b))
-	s.unswept = sg == sweepgen-2 || sg == sweepgen-1
-	size := s.npages * hp.pageSize
+	sa := uint64(m.Addr)
+	size := s.npages * hp.PageSize
 	switch {
 	case s.npages == 0 || s.npages > maxSpanPages || s.elemsize == 0:
-		return s, fmt.Errorf("span at %#x: bad npages %d or elemsize %d", uint64(sa), s.npages, s.elemsize)
+		return s, fmt.Errorf("span at %#x: bad npages %d or elemsize %d", sa, s.npages, s.elemsize)
 	case uint64(s.nelems)*s.elemsize > size:
-		return s, fmt.Errorf("span at %#x: %d elements of %d bytes do not fit in %d pages", uint64(sa), s.nelems, s.elemsize, s.npages)
+		return s, fmt.Errorf("span at %#x: %d elements of %d bytes do not fit in %d pages", sa, s.nelems, s.elemsize, s.npages)
 	case s.class != 0 && s.elemsize > maxSmallSize:
-		return s, fmt.Errorf("span at %#x: size class %d with %d-byte elements", uint64(sa), s.class, s.elemsize)
-	case r.proc.FindMapping(s.base) == nil:
+		return s, fmt.Errorf("span at %#x: size class %d with %d-byte elements", sa, s.class, s.elemsize)
+	case proc.FindMapping(s.base) == nil:
 		// A corrupted span would otherwise make the page table cover
 		// address space the process never had.
-		return s, fmt.Errorf("span at %#x: its base %#x is not mapped", uint64(sa), uint64(s.base))
+		return s, fmt.Errorf("span at %#x: its base %#x is not mapped", sa, uint64(s.base))
 	}
 	if s.class != 0 {
 		s.divMul = uint32(^uint32(0)/uint32(s.elemsize) + 1)
 	}
-	if mem, err := r.proc.Slice(s.base, size); err == nil {
+	if mem, err := proc.Slice(s.base, size); err == nil {
 		s.mem = mem
 	}
-	if s.class != 0 && s.elemsize <= hp.minHeaderSize {
-		s.greenTea = hp.inlineMarkBytes != 0 && s.elemsize >= 16
+	if s.class != 0 && s.elemsize <= hp.MinHeaderSize {
+		s.greenTea = hp.InlineMarkBytes != 0 && s.elemsize >= 16
 		if !s.noscan {
-			off := size - size/hp.ptrSize/8
+			off := size - size/hp.PtrSize/8
 			if s.greenTea {
-				off -= hp.inlineMarkBytes
+				off -= hp.InlineMarkBytes
 			}
 			s.heapBits = uint32(off)
 		}
 	}
-	s.header = s.class != 0 && !s.noscan && s.elemsize > hp.minHeaderSize
+	s.header = s.class != 0 && !s.noscan && s.elemsize > hp.MinHeaderSize
 	return s, nil
 }

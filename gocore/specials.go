@@ -8,80 +8,92 @@ package gocore
 
 import (
 	"debug/dwarf"
+	"errors"
 
 	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/gocore/rtread"
 )
 
 // specialKinds are the kind numbers of the specials that are roots.
 type specialKinds struct {
 	finalizer, weak, cleanup int64 // -1 if the version has none
-	offset, kind, next       fieldLoc
+	offset, kind, next       rtread.FieldLoc
 	fin, weakT, cleanT       dwarf.Type
 }
 
 func (p *Program) specialKinds() (specialKinds, bool) {
 	k := specialKinds{finalizer: -1, weak: -1, cleanup: -1}
 	c := func(name string) int64 {
-		if v, ok := p.dw.constant(name); ok {
+		if v, ok := p.dw.Constant(name); ok {
 			return v
 		}
 		return -1
 	}
 	k.finalizer = c("runtime._KindSpecialFinalizer")
-	k.weak = c("runtime._KindSpecialWeakHandle")
-	k.cleanup = c("runtime._KindSpecialCleanup")
-	var err error
-	if k.next, err = p.locate("runtime.special", false, "next"); err != nil {
-		p.warnf("span specials: %v", err)
+	if k.finalizer < 0 {
+		p.warnf("DWARF has no constant runtime._KindSpecialFinalizer: finalizers are not roots")
+	}
+	k.weak = c("runtime._KindSpecialWeakHandle") // Go 1.23+
+	k.cleanup = c("runtime._KindSpecialCleanup") // Go 1.25+
+	var err1, err2, err3 error
+	k.next, err1 = p.rd.Locate("runtime.special", false, "next")
+	k.offset, err2 = p.rd.Locate("runtime.special", false, "offset")
+	k.kind, err3 = p.rd.Locate("runtime.special", false, "kind")
+	if err := errors.Join(err1, err2, err3); err != nil {
+		p.warnf("span specials are not roots: %v", err)
 		return k, false
 	}
-	k.offset, _ = p.locate("runtime.special", false, "offset")
-	k.kind, _ = p.locate("runtime.special", false, "kind")
-	k.fin, _ = p.dw.typeNamed("runtime.specialfinalizer")
-	k.weakT, _ = p.dw.typeNamed("runtime.specialWeakHandle")
-	k.cleanT, _ = p.dw.typeNamed("runtime.specialCleanup")
+	k.fin, _ = p.dw.TypeNamed("runtime.specialfinalizer")
+	k.weakT, _ = p.dw.TypeNamed("runtime.specialWeakHandle")
+	k.cleanT, _ = p.dw.TypeNamed("runtime.specialCleanup")
 	return k, true
 }
 
-// spanSpecials walks every in-use span's specials list.
-func (p *Program) spanSpecials() {
+// spanSpecials walks every in-use span's specials list, adding roots to
+// rs, and returns the objects with finalizers.
+func (p *Program) spanSpecials(rs *rootSet) []finalized {
 	k, ok := p.specialKinds()
 	if !ok {
-		return
+		return nil
 	}
+	var fin []finalized
 	for si := range p.heap.spans {
 		s := &p.heap.spans[si]
 		for sp, n := s.specials, 0; sp != 0 && n < 1<<20; n++ {
-			b, err := p.proc.Slice(sp, uint64(k.kind.off+k.kind.size))
+			b, err := p.proc.Slice(sp, uint64(k.kind.Off+k.kind.Size))
 			if err != nil {
 				p.warnf("reading special at %#x: %v", uint64(sp), err)
 				break
 			}
-			p.special(s, sp, b, &k)
-			sp = dump.Address(k.next.read(b))
+			fin = p.special(rs, fin, s, sp, b, &k)
+			sp = dump.Address(k.next.Read(b))
 		}
 	}
+	return fin
 }
 
-func (p *Program) special(s *span, sp dump.Address, b []byte, k *specialKinds) {
-	kind := int64(k.kind.read(b))
+// special adds the roots of the special at sp (whose first bytes are b)
+// of span s, and appends it to fin if it is a finalizer.
+func (p *Program) special(rs *rootSet, fin []finalized, s *span, sp dump.Address, b []byte, k *specialKinds) []finalized {
+	kind := int64(k.kind.Read(b))
 	switch {
 	case kind == k.finalizer && k.fin != nil:
-		off := k.offset.read(b)
+		off := k.offset.Read(b)
 		slot := s.base + dump.Address(off/s.elemsize*s.elemsize)
 		if obj, _, ok := p.heap.findObject(slot); ok {
-			p.finalized = append(p.finalized, finalized{obj: obj, special: sp})
+			fin = append(fin, finalized{obj: obj, special: sp})
 		}
-		p.scanRecord(RootFinalizer, "finalizer", sp, k.fin, "fn")
+		p.scanRecord(rs, RootFinalizer, "finalizer", sp, k.fin, "fn")
 	case kind == k.weak && k.weakT != nil:
-		p.scanRecord(RootRuntime, "weak handle", sp, k.weakT, "handle")
+		p.scanRecord(rs, RootRuntime, "weak handle", sp, k.weakT, "handle")
 	case kind == k.cleanup && k.cleanT != nil:
-		if hasField(k.cleanT, "cleanup") {
-			p.scanRecord(RootFinalizer, "cleanup", sp, k.cleanT, "cleanup")
+		if rtread.HasField(k.cleanT, "cleanup") {
+			p.scanRecord(rs, RootFinalizer, "cleanup", sp, k.cleanT, "cleanup")
 		} else {
-			p.scanRecord(RootFinalizer, "cleanup", sp, k.cleanT, "fn")
+			p.scanRecord(rs, RootFinalizer, "cleanup", sp, k.cleanT, "fn")
 		}
 	}
+	return fin
 }
 
 // finalized is an object with a finalizer: the GC marks what it points to

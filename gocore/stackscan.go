@@ -16,18 +16,21 @@ import (
 	"sort"
 
 	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/gocore/rtread"
 	"github.com/heapsift/heapsift/gocore/stack"
+	"github.com/heapsift/heapsift/warn"
 )
 
 // stackScanner unwinds goroutine stacks.
 type stackScanner struct {
 	p      *Program
+	rs     *rootSet
 	mod    *stack.Module
 	vars   *stack.Vars
-	defers struct {
-		fn, link, heap fieldLoc
-		size           int64
-	}
+	defers rtread.DeferLayout
+	// What the stacks say besides their roots.
+	typed     []typedRoot
+	liveSlots []uint64
 }
 
 // typedRoot is a variable whose type seeds type propagation: the slots of
@@ -39,9 +42,9 @@ type typedRoot struct {
 	stack  bool // only slots that are live stack roots count
 }
 
-func (p *Program) newStackScanner() *stackScanner {
-	sc := &stackScanner{p: p}
-	mod, err := stack.ModuleFromDWARF(p.dw.data, p.proc, p.bias)
+func (p *Program) newStackScanner(rs *rootSet) *stackScanner {
+	sc := &stackScanner{p: p, rs: rs}
+	mod, err := stack.ModuleFromDWARF(p.dw.Data(), p.proc, p.bias)
 	if err != nil {
 		p.warnf("cannot unwind goroutine stacks (scanning them conservatively): %v", err)
 	} else {
@@ -54,29 +57,26 @@ func (p *Program) newStackScanner() *stackScanner {
 			}
 		}
 	}
-	sc.defers.fn, _ = p.locate("runtime._defer", true, "fn")
-	sc.defers.link, _ = p.locate("runtime._defer", true, "link")
-	sc.defers.heap, _ = p.locate("runtime._defer", true, "heap")
-	if t, err := p.dw.typeNamed("runtime._defer"); err == nil {
-		sc.defers.size = t.Size()
-	}
+	var warns []warn.Warning
+	sc.defers, warns = p.rd.ReadDeferLayout()
+	p.warns.Add(warns...)
 	return sc
 }
 
-// scan unwinds goroutine g (whose g struct at ga has bytes b) and records
-// its roots.
-func (sc *stackScanner) scan(g *Goroutine, ga dump.Address, b []byte, l *gLayout) {
+// scan unwinds goroutine g (read from the runtime as rg) and records its
+// roots.
+func (sc *stackScanner) scan(g *Goroutine, rg *rtread.G) {
 	p := sc.p
 	lo, hi := uint64(g.StackLo), uint64(g.StackHi)
 	if hi <= lo || hi-lo > 1<<30 {
 		g.Error = fmt.Sprintf("bad stack bounds [%#x, %#x)", lo, hi)
 		return
 	}
-	extra, heapRoots := sc.outsideFrames(ga, b, l)
+	extra, heapRoots := sc.outsideFrames(rg)
 	for _, r := range heapRoots {
-		p.addRoot(Root{Kind: RootStack, Name: r.name, Goroutine: g.ID, Addr: r.addr}, r.val)
+		sc.rs.add(Root{Kind: RootStack, Name: r.name, Goroutine: g.ID, Addr: r.addr}, r.val)
 	}
-	start, ok := p.startOf(g, b, l)
+	start, ok := sc.startOf(g, rg)
 	if !ok || sc.mod == nil {
 		if !ok {
 			g.Error = "running on a thread whose registers are not in the core; stack scanned conservatively"
@@ -121,8 +121,8 @@ func (sc *stackScanner) frameRoots(g *Goroutine, f *stack.Frame, reached []bool)
 			r.Var = v.Name
 		}
 		r.Name = f.Func
-		if p.addRoot(r, val) {
-			p.liveStackSlots = append(p.liveStackSlots, slot)
+		if sc.rs.add(r, val) {
+			sc.liveSlots = append(sc.liveSlots, slot)
 		}
 	}
 	for _, s := range f.PtrSlots {
@@ -148,7 +148,7 @@ func (sc *stackScanner) frameRoots(g *Goroutine, f *stack.Frame, reached []bool)
 			continue
 		}
 		start := f.FP + uint64(v.Offset) - v.PieceOffset
-		p.typedRoots = append(p.typedRoots, typedRoot{
+		sc.typed = append(sc.typed, typedRoot{
 			addr: dump.Address(start), typ: v.Type,
 			lo: v.PieceOffset, hi: v.PieceOffset + v.Size, stack: true,
 		})
@@ -170,7 +170,7 @@ func (sc *stackScanner) conservative(g *Goroutine, from, lo, hi uint64) {
 		if val < uint64(sc.p.heap.lo) || val >= uint64(sc.p.heap.hi) {
 			continue
 		}
-		sc.p.addRoot(Root{Kind: RootStack, Name: "conservative", Goroutine: g.ID, Addr: dump.Address(from + off)}, val)
+		sc.rs.add(Root{Kind: RootStack, Name: "conservative", Goroutine: g.ID, Addr: dump.Address(from + off)}, val)
 	}
 }
 
@@ -182,47 +182,33 @@ type heapRoot struct {
 
 // outsideFrames returns the stack words scanstack treats as roots besides
 // the frames (for ReachableStackObjects), and the heap pointers among them.
-func (sc *stackScanner) outsideFrames(ga dump.Address, b []byte, l *gLayout) ([]uint64, []heapRoot) {
+func (sc *stackScanner) outsideFrames(rg *rtread.G) ([]uint64, []heapRoot) {
 	var slots []uint64
 	var roots []heapRoot
-	word := func(name string, a dump.Address) uint64 {
+	word := func(name string, a dump.Address) {
 		slots = append(slots, uint64(a))
-		v, err := sc.p.proc.Uint64(a)
-		if err != nil {
-			return 0
+		if v, err := sc.p.proc.Uint64(a); err == nil {
+			roots = append(roots, heapRoot{name, a, v})
 		}
-		roots = append(roots, heapRoot{name, a, v})
-		return v
 	}
-	if l.schedCtxt.off >= 0 && l.schedCtxt.read(b) != 0 {
-		word("g.sched.ctxt", ga+dump.Address(l.schedCtxt.off))
+	if rg.SchedCtxt != 0 {
+		word("g.sched.ctxt", rg.SchedCtxt)
 	}
-	d := dump.Address(l.deferp.read(b))
-	for n := 0; d != 0 && n < 1<<16 && sc.defers.size > 0; n++ {
-		db, err := sc.p.proc.Slice(d, uint64(sc.defers.size))
-		if err != nil {
-			break
+	for _, d := range sc.p.rd.Defers(&sc.defers, rg.Defer) {
+		if d.Fn != 0 {
+			word("defer fn", d.Fn)
 		}
-		if sc.defers.fn.off >= 0 {
-			word("defer fn", d+dump.Address(sc.defers.fn.off))
+		if d.Link != 0 {
+			word("defer link", d.Link)
 		}
-		if sc.defers.link.off >= 0 {
-			word("defer link", d+dump.Address(sc.defers.link.off))
+		if d.Heap {
+			roots = append(roots, heapRoot{"defer record", 0, uint64(d.Addr)})
 		}
-		if sc.defers.heap.off >= 0 && sc.defers.heap.read(db) != 0 {
-			roots = append(roots, heapRoot{"defer record", 0, uint64(d)})
-		}
-		d = dump.Address(sc.defers.link.read(db))
 	}
-	if l.panicp.off >= 0 && l.panicp.read(b) != 0 {
-		slots = append(slots, uint64(ga)+uint64(l.panicp.off))
+	if rg.Panic != 0 {
+		slots = append(slots, uint64(rg.Panic))
 	}
 	return slots, roots
-}
-
-// sortLiveStackSlots prepares liveStackSlots for isLiveStackSlot.
-func (p *Program) sortLiveStackSlots() {
-	sort.Slice(p.liveStackSlots, func(i, j int) bool { return p.liveStackSlots[i] < p.liveStackSlots[j] })
 }
 
 func (p *Program) isLiveStackSlot(a uint64) bool {

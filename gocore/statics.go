@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/gocore/rtread"
 	model "github.com/heapsift/heapsift/heap"
 )
 
@@ -28,9 +29,9 @@ type staticPointer struct {
 
 // nameStaticRoots renames the global roots that lie in a statically
 // allocated value.
-func (p *Program) nameStaticRoots() {
+func (p *Program) nameStaticRoots(roots []Root) {
 	var unnamed []int
-	for i, r := range p.roots {
+	for i, r := range roots {
 		if r.Kind == RootGlobal && unnamedGlobal(r.Name) {
 			unnamed = append(unnamed, i)
 		}
@@ -41,8 +42,8 @@ func (p *Program) nameStaticRoots() {
 	ptrs := p.staticPointers()
 	names := p.globalNamer()
 	for _, i := range unnamed {
-		if v, path := nameStatic(names, ptrs, p.roots[i].Addr); v != "" {
-			p.roots[i].Name, p.roots[i].Var, p.roots[i].Path = v+path.String(), v, path
+		if v, path := nameStatic(names, ptrs, roots[i].Addr); v != "" {
+			roots[i].Name, roots[i].Var, roots[i].Path = v+path.String(), v, path
 		}
 	}
 }
@@ -65,7 +66,7 @@ func nameStatic(names *globalNamer, ptrs []staticPointer, a dump.Address) (varia
 		if !ok || off != 0 {
 			continue
 		}
-		pt, ok := stripTypedefs(t).(*dwarf.PtrType)
+		pt, ok := rtread.StripTypedefs(t).(*dwarf.PtrType)
 		if !ok || pt.Type == nil {
 			continue
 		}
@@ -73,7 +74,7 @@ func nameStatic(names *globalNamer, ptrs []staticPointer, a dump.Address) (varia
 		if size := pt.Type.Size(); size <= 0 || into >= uint64(size) {
 			continue
 		}
-		return v.name, fieldSteps(pt.Type, into)
+		return v.Name, fieldSteps(pt.Type, into)
 	}
 	return "", nil
 }

@@ -11,6 +11,7 @@ package gocore
 import (
 	"debug/dwarf"
 	"fmt"
+	"github.com/heapsift/heapsift/gocore/rtread"
 	"strings"
 )
 
@@ -24,12 +25,12 @@ const NoType TypeID = 0
 // gotype is an entry of the type table.
 type gotype struct {
 	name    string
-	size    uint64     // bytes of one value (of one element, for arrays)
-	elem    TypeID     // for arrays: the element type
-	count   uint64     // for arrays: the element count; 0 otherwise
-	dw      dwarf.Type // DWARF type, nil if DWARF does not know it
-	rt      *rtype     // runtime descriptor, nil if none is known
-	layout  []slot     // typed pointer slots of one value
+	size    uint64        // bytes of one value (of one element, for arrays)
+	elem    TypeID        // for arrays: the element type
+	count   uint64        // for arrays: the element count; 0 otherwise
+	dw      dwarf.Type    // DWARF type, nil if DWARF does not know it
+	rt      *rtread.RType // runtime descriptor, nil if none is known
+	layout  []slot        // typed pointer slots of one value
 	laidOut bool
 	single  bool // never an array: the object may be larger than the type (hchan with its buffer)
 	// fitUsable and fitType cache the last result of fit for this type.
@@ -57,7 +58,7 @@ func newTypeTable() typeTable {
 
 // internDWARF returns the TypeID of DWARF type t.
 func (tt *typeTable) internDWARF(t dwarf.Type) TypeID {
-	name := typeName(t)
+	name := rtread.TypeName(t)
 	if id, ok := tt.byName[name]; ok {
 		if tt.types[id].dw == nil {
 			tt.types[id].dw = t
@@ -65,8 +66,8 @@ func (tt *typeTable) internDWARF(t dwarf.Type) TypeID {
 		return id
 	}
 	// A named struct may be reached through its typedef; keep the struct.
-	if td, ok := t.(*dwarf.TypedefType); ok && typeName(stripTypedefs(td)) == name {
-		t = stripTypedefs(td)
+	if td, ok := t.(*dwarf.TypedefType); ok && rtread.TypeName(rtread.StripTypedefs(td)) == name {
+		t = rtread.StripTypedefs(td)
 	}
 	size := t.Size()
 	if size < 0 {
@@ -80,11 +81,11 @@ func (tt *typeTable) internDWARF(t dwarf.Type) TypeID {
 
 // internRuntime returns the TypeID of a runtime type descriptor that DWARF
 // does not describe.
-func (tt *typeTable) internRuntime(rt *rtype) TypeID {
-	if id, ok := tt.byName[rt.name]; ok {
+func (tt *typeTable) internRuntime(rt *rtread.RType) TypeID {
+	if id, ok := tt.byName[rt.Name]; ok {
 		return id
 	}
-	return tt.add(gotype{name: rt.name, size: rt.size, rt: rt})
+	return tt.add(gotype{name: rt.Name, size: rt.Size, rt: rt})
 }
 
 // internArray returns the TypeID of [n]elem.
@@ -138,32 +139,39 @@ func (tt *typeTable) elemOf(t TypeID) (TypeID, uint64) {
 	return t, 1
 }
 
+// unjoined marks the descriptors typeOfRuntime has not seen yet.
+const unjoined = ^TypeID(0)
+
 // typeOfRuntime returns the TypeID for a runtime type descriptor, joining
 // it to DWARF through DW_AT_go_runtime_type.
-func (p *Program) typeOfRuntime(rt *rtype) TypeID {
-	if rt.joined {
-		return rt.typ
+func (p *Program) typeOfRuntime(rt *rtread.RType) TypeID {
+	for len(p.rtTypes) <= rt.ID {
+		p.rtTypes = append(p.rtTypes, unjoined)
 	}
-	rt.joined = true
-	if rt.name == "" {
+	if t := p.rtTypes[rt.ID]; t != unjoined {
+		return t
+	}
+	t := p.joinRuntime(rt)
+	p.rtTypes[rt.ID] = t
+	return t
+}
+
+func (p *Program) joinRuntime(rt *rtread.RType) TypeID {
+	if rt.Name == "" {
 		return NoType // e.g. the synthetic types of unrolled GC programs (Go 1.22-1.23)
 	}
-	if p.rtypes.types != 0 && rt.addr >= p.rtypes.types && rt.addr < p.rtypes.etypes {
-		if off, ok := p.dw.byRT[uint64(rt.addr-p.rtypes.types)]; ok {
-			if t, err := p.dw.typeAt(off); err == nil {
-				rt.typ = p.types.internDWARF(t)
-				if g := &p.types.types[rt.typ]; g.rt == nil {
-					g.rt = rt
-				}
-				return rt.typ
-			}
+	if dt, ok := p.rtypes.Joined(rt); ok {
+		t := p.types.internDWARF(dt)
+		if g := &p.types.types[t]; g.rt == nil {
+			g.rt = rt
 		}
+		return t
 	}
-	rt.typ = p.types.internRuntime(rt)
-	if g := &p.types.types[rt.typ]; g.dw == nil {
+	t := p.types.internRuntime(rt)
+	if g := &p.types.types[t]; g.dw == nil {
 		// Describe it from the descriptor itself, for layouts and field
 		// names.
-		g.dw = p.runtimeDWARF(rt)
+		g.dw = p.rtypes.DWARF(rt)
 	}
-	return rt.typ
+	return t
 }

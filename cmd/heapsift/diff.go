@@ -248,7 +248,7 @@ func openGoHeap(p *dump.Process, which string, note func(...string), e *env) (*g
 	prog, warnings, err := gocore.Open(p)
 	stop()
 	for _, w := range warnings {
-		note(which + ": " + w)
+		note(which + ": " + w.Message)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading the Go heap: %w (--words compares words instead)", which, err)

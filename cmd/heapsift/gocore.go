@@ -68,7 +68,7 @@ func buildGoModel(p *dump.Process, e *env) (*gocore.Program, error) {
 	prog, warnings, err := gocore.Open(p)
 	stop()
 	// The warnings first: they often explain the error.
-	warnStrings(e, "gocore", warnings)
+	warnAll(e, warnings)
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,20 @@ func defaultUContext(a dump.Arch) UContextLayout {
 	return UContextLayout{PC: 40 + 16*8, SP: 40 + 15*8}
 }
 
+// UContextOf returns the ucontext layout of mod's signal frames, as its
+// DWARF describes runtime.ucontext, or else Linux's for arch; mod may be
+// nil.
+func UContextOf(mod *Module, arch dump.Arch) UContextLayout {
+	if mod != nil && mod.UContext != (UContextLayout{}) {
+		return mod.UContext
+	}
+	return defaultUContext(arch)
+}
+
+// UCStack is the offset of uc_stack (ss_sp, ss_flags, ss_size: the signal
+// stack the frame is on) in the ucontext, after uc_flags and uc_link.
+const UCStack = 16
+
 // ucontextOffset is where the kernel's rt_sigframe puts the ucontext
 // relative to the signal handler's CFA: amd64 pushes only the restorer
 // address, which the CFA is already past; arm64 puts a 128-byte siginfo
@@ -46,10 +60,7 @@ func SignalContext(mem Memory, mod *Module, frames []Frame, arch dump.Arch) (sta
 	if len(frames) == 0 || frames[len(frames)-1].Func != "runtime.sigtramp" {
 		return Start{}, false, nil
 	}
-	lay := mod.UContext
-	if lay == (UContextLayout{}) {
-		lay = defaultUContext(arch)
-	}
+	lay := UContextOf(mod, arch)
 	uc := frames[len(frames)-1].FP + ucontextOffset(arch)
 	read := func(off uint64) uint64 {
 		v, e := mem.Uint64(dump.Address(uc + off))

@@ -1,4 +1,4 @@
-package gocore
+package rtread
 
 // The DWARF index: one pass over the executable's top-level debugging
 // entries collects what the rest of the package looks up by name (runtime
@@ -26,17 +26,17 @@ const (
 
 // Go kinds, as in internal/abi and DW_AT_go_kind.
 const (
-	kindBool          = 1
-	kindArray         = 17
-	kindChan          = 18
-	kindFunc          = 19
-	kindInterface     = 20
-	kindMap           = 21
-	kindPointer       = 22
-	kindSlice         = 23
-	kindString        = 24
-	kindStruct        = 25
-	kindUnsafePointer = 26
+	KindBool          = 1
+	KindArray         = 17
+	KindChan          = 18
+	KindFunc          = 19
+	KindInterface     = 20
+	KindMap           = 21
+	KindPointer       = 22
+	KindSlice         = 23
+	KindString        = 24
+	KindStruct        = 25
+	KindUnsafePointer = 26
 )
 
 // goTypeAttrs holds the Go-specific attributes of a type entry.
@@ -48,11 +48,11 @@ type goTypeAttrs struct {
 	rtype uint64       // offset of the runtime type descriptor from moduledata.types, 0 if none
 }
 
-// dwarfGlobal is a package-level variable with a static address.
-type dwarfGlobal struct {
-	name string
-	addr uint64 // link-time address (before any PIE load bias)
-	typ  dwarf.Offset
+// Global is a package-level variable with a static address.
+type Global struct {
+	Name string
+	Addr uint64 // link-time address (before any PIE load bias)
+	Type dwarf.Offset
 }
 
 // dwarfFunc is a function's entry, for closures' captured variables.
@@ -67,26 +67,27 @@ type typeEntry struct {
 	typedef bool
 }
 
-// dwarfIndex is the name index of an executable's DWARF.
-type dwarfIndex struct {
+// Index is the name index of an executable's DWARF.
+type Index struct {
 	mu      sync.Mutex // guards data's type cache
 	data    *dwarf.Data
 	types   map[string]typeEntry    // named type entries
 	attrs   map[string]goTypeAttrs  // Go attributes of type entries, by type name
 	byRT    map[uint64]dwarf.Offset // runtime type offset -> type entry
 	consts  map[string]int64
-	globals map[string]dwarfGlobal
+	globals map[string]Global
 	funcs   []dwarfFunc // sorted by lowpc
 }
 
-func newDWARFIndex(d *dwarf.Data) (*dwarfIndex, error) {
-	ix := &dwarfIndex{
+// NewIndex indexes the top-level entries of d in one pass.
+func NewIndex(d *dwarf.Data) (*Index, error) {
+	ix := &Index{
 		data:    d,
 		types:   make(map[string]typeEntry),
 		attrs:   make(map[string]goTypeAttrs),
 		byRT:    make(map[uint64]dwarf.Offset),
 		consts:  make(map[string]int64),
-		globals: make(map[string]dwarfGlobal),
+		globals: make(map[string]Global),
 	}
 	r := d.Reader()
 	for {
@@ -117,7 +118,7 @@ func newDWARFIndex(d *dwarf.Data) (*dwarfIndex, error) {
 	return ix, nil
 }
 
-func (ix *dwarfIndex) addType(e *dwarf.Entry) {
+func (ix *Index) addType(e *dwarf.Entry) {
 	name, _ := e.Val(dwarf.AttrName).(string)
 	if name == "" {
 		return
@@ -153,7 +154,7 @@ func (ix *dwarfIndex) addType(e *dwarf.Entry) {
 	}
 }
 
-func (ix *dwarfIndex) addGlobal(e *dwarf.Entry) {
+func (ix *Index) addGlobal(e *dwarf.Entry) {
 	name, _ := e.Val(dwarf.AttrName).(string)
 	loc, _ := e.Val(dwarf.AttrLocation).([]byte)
 	typ, _ := e.Val(dwarf.AttrType).(dwarf.Offset)
@@ -166,10 +167,10 @@ func (ix *dwarfIndex) addGlobal(e *dwarf.Entry) {
 	for i := 8; i >= 1; i-- {
 		addr = addr<<8 | uint64(loc[i])
 	}
-	ix.globals[name] = dwarfGlobal{name: name, addr: addr, typ: typ}
+	ix.globals[name] = Global{Name: name, Addr: addr, Type: typ}
 }
 
-func (ix *dwarfIndex) addConst(e *dwarf.Entry) {
+func (ix *Index) addConst(e *dwarf.Entry) {
 	name, _ := e.Val(dwarf.AttrName).(string)
 	switch v := e.Val(dwarf.AttrConstValue).(type) {
 	case int64:
@@ -179,7 +180,7 @@ func (ix *dwarfIndex) addConst(e *dwarf.Entry) {
 	}
 }
 
-func (ix *dwarfIndex) addFunc(e *dwarf.Entry) {
+func (ix *Index) addFunc(e *dwarf.Entry) {
 	low, ok := e.Val(dwarf.AttrLowpc).(uint64)
 	if !ok {
 		return
@@ -194,35 +195,36 @@ func (ix *dwarfIndex) addFunc(e *dwarf.Entry) {
 	ix.funcs = append(ix.funcs, dwarfFunc{lowpc: low, highpc: high, off: e.Offset})
 }
 
-// typeAt decodes the type entry at off. debug/dwarf caches decoded types
+// TypeAt decodes the type entry at off. debug/dwarf caches decoded types
 // in a map, so decoding is serialized.
-func (ix *dwarfIndex) typeAt(off dwarf.Offset) (dwarf.Type, error) {
+func (ix *Index) TypeAt(off dwarf.Offset) (dwarf.Type, error) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	return ix.data.Type(off)
 }
 
-// typeNamed returns the type entry called name.
-func (ix *dwarfIndex) typeNamed(name string) (dwarf.Type, error) {
+// TypeNamed returns the type entry called name.
+func (ix *Index) TypeNamed(name string) (dwarf.Type, error) {
 	te, ok := ix.types[name]
 	if !ok {
 		return nil, fmt.Errorf("DWARF has no type %s", name)
 	}
-	t, err := ix.typeAt(te.off)
+	t, err := ix.TypeAt(te.off)
 	if err != nil {
 		return nil, fmt.Errorf("decoding DWARF type %s: %w", name, err)
 	}
 	return t, nil
 }
 
-// constant returns the DWARF integer constant called name.
-func (ix *dwarfIndex) constant(name string) (int64, bool) {
+// Constant returns the DWARF integer constant called name.
+func (ix *Index) Constant(name string) (int64, bool) {
 	v, ok := ix.consts[name]
 	return v, ok
 }
 
-// funcAt returns the function entry whose code holds pc.
-func (ix *dwarfIndex) funcAt(pc uint64) (dwarf.Offset, bool) {
+// FuncAt returns the function entry whose code holds pc (a link-time
+// address).
+func (ix *Index) FuncAt(pc uint64) (dwarf.Offset, bool) {
 	i := sort.Search(len(ix.funcs), func(i int) bool { return ix.funcs[i].lowpc > pc }) - 1
 	if i < 0 || pc >= ix.funcs[i].highpc {
 		return 0, false
@@ -230,8 +232,8 @@ func (ix *dwarfIndex) funcAt(pc uint64) (dwarf.Offset, bool) {
 	return ix.funcs[i].off, true
 }
 
-// stripTypedefs returns t with typedefs and qualifiers removed.
-func stripTypedefs(t dwarf.Type) dwarf.Type {
+// StripTypedefs returns t with typedefs and qualifiers removed.
+func StripTypedefs(t dwarf.Type) dwarf.Type {
 	for i := 0; i < 100; i++ {
 		switch u := t.(type) {
 		case *dwarf.TypedefType:
@@ -245,8 +247,8 @@ func stripTypedefs(t dwarf.Type) dwarf.Type {
 	return t
 }
 
-// typeName returns a Go type's name as DWARF spells it.
-func typeName(t dwarf.Type) string {
+// TypeName returns a Go type's name as DWARF spells it.
+func TypeName(t dwarf.Type) string {
 	switch u := t.(type) {
 	case nil:
 		return "<nil>"
@@ -258,9 +260,9 @@ func typeName(t dwarf.Type) string {
 		if _, ok := u.Type.(*dwarf.VoidType); ok || u.Type == nil {
 			return "unsafe.Pointer"
 		}
-		return "*" + typeName(u.Type)
+		return "*" + TypeName(u.Type)
 	case *dwarf.ArrayType:
-		return fmt.Sprintf("[%d]%s", u.Count, typeName(u.Type))
+		return fmt.Sprintf("[%d]%s", u.Count, TypeName(u.Type))
 	case *dwarf.FuncType:
 		if u.Name != "" {
 			return u.Name
@@ -273,22 +275,53 @@ func typeName(t dwarf.Type) string {
 	return strings.TrimPrefix(t.String(), "struct ")
 }
 
-// field returns the field of struct type t called name.
-func field(t dwarf.Type, name string) (*dwarf.StructField, error) {
-	st, ok := stripTypedefs(t).(*dwarf.StructType)
+// Field returns the field of struct type t called name.
+func Field(t dwarf.Type, name string) (*dwarf.StructField, error) {
+	st, ok := StripTypedefs(t).(*dwarf.StructType)
 	if !ok {
-		return nil, fmt.Errorf("%s is not a struct (looking for field %s)", typeName(t), name)
+		return nil, fmt.Errorf("%s is not a struct (looking for field %s)", TypeName(t), name)
 	}
 	for _, f := range st.Field {
 		if f.Name == name {
 			return f, nil
 		}
 	}
-	return nil, fmt.Errorf("%s has no field %s", typeName(t), name)
+	return nil, fmt.Errorf("%s has no field %s", TypeName(t), name)
 }
 
-// hasField reports whether struct type t has a field called name.
-func hasField(t dwarf.Type, name string) bool {
-	_, err := field(t, name)
+// HasField reports whether struct type t has a field called name.
+func HasField(t dwarf.Type, name string) bool {
+	_, err := Field(t, name)
 	return err == nil
+}
+
+// Data returns the DWARF the index was built from.
+func (ix *Index) Data() *dwarf.Data { return ix.data }
+
+// HasGlobal reports whether DWARF describes a package-level variable
+// called name.
+func (ix *Index) HasGlobal(name string) bool {
+	_, ok := ix.globals[name]
+	return ok
+}
+
+// Globals returns the package-level variables with static addresses, in
+// no particular order.
+func (ix *Index) Globals() []Global {
+	out := make([]Global, 0, len(ix.globals))
+	for _, g := range ix.globals {
+		out = append(out, g)
+	}
+	return out
+}
+
+// GoKind returns the Go kind (DW_AT_go_kind) of the type entry called
+// name, or 0.
+func (ix *Index) GoKind(name string) uint8 { return ix.attrs[name].kind }
+
+// RuntimeTypeEntry returns the type entry whose runtime type descriptor is
+// at offset off from moduledata.types.
+func (ix *Index) RuntimeTypeEntry(off uint64) (dwarf.Offset, bool) {
+	e, ok := ix.byRT[off]
+	return e, ok
 }

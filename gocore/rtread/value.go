@@ -1,6 +1,6 @@
-package gocore
+package rtread
 
-// Value is the DWARF-typed cursor through which gocore reads the runtime's
+// Value is the DWARF-typed cursor through which heapsift reads the runtime's
 // data structures by field name:
 //
 //	spans := r.Global("runtime.mheap_").Field("allspans")
@@ -20,43 +20,64 @@ import (
 	"github.com/heapsift/heapsift/dump"
 )
 
-// reader reads memory of the core and knows the executable's DWARF.
-type reader struct {
+// Reader reads memory of the core and knows the executable's DWARF.
+type Reader struct {
 	proc *dump.Process
-	dw   *dwarfIndex
+	dw   *Index
 	bias uint64 // load bias of the executable (PIE), added to DWARF addresses
 }
 
+// NewReader returns a Reader of the memory of proc, whose executable's
+// DWARF ix describes, loaded bias bytes from its link-time addresses.
+func NewReader(proc *dump.Process, ix *Index, bias uint64) *Reader {
+	return &Reader{proc: proc, dw: ix, bias: bias}
+}
+
+// Proc returns the process the Reader reads.
+func (r *Reader) Proc() *dump.Process { return r.proc }
+
+// Index returns the executable's DWARF index.
+func (r *Reader) Index() *Index { return r.dw }
+
+// Bias returns the executable's load bias.
+func (r *Reader) Bias() uint64 { return r.bias }
+
 // Value is a typed location in the core's memory.
 type Value struct {
-	r    *reader
+	r    *Reader
 	Addr dump.Address
 	Type dwarf.Type
 	path string
 	err  error
 }
 
-func (r *reader) errValue(path string, err error) Value {
+func (r *Reader) errValue(path string, err error) Value {
 	return Value{r: r, path: path, err: fmt.Errorf("%s: %w", path, err)}
 }
 
 // Global returns the package-level variable called name (e.g.
 // "runtime.mheap_").
-func (r *reader) Global(name string) Value {
+func (r *Reader) Global(name string) Value {
 	g, ok := r.dw.globals[name]
 	if !ok {
 		return r.errValue(name, errors.New("no such variable in the executable's DWARF"))
 	}
-	t, err := r.dw.typeAt(g.typ)
+	t, err := r.dw.TypeAt(g.Type)
 	if err != nil {
 		return r.errValue(name, err)
 	}
-	return Value{r: r, Addr: dump.Address(g.addr + r.bias), Type: t, path: name}
+	return Value{r: r, Addr: dump.Address(g.Addr + r.bias), Type: t, path: name}
+}
+
+// ValueAt returns a Value of DWARF type typ at addr, called path in
+// errors.
+func (r *Reader) ValueAt(addr dump.Address, typ dwarf.Type, path string) Value {
+	return Value{r: r, Addr: addr, Type: typ, path: path}
 }
 
 // At returns a Value of the named type at addr.
-func (r *reader) At(addr dump.Address, typ string) Value {
-	t, err := r.dw.typeNamed(typ)
+func (r *Reader) At(addr dump.Address, typ string) Value {
+	t, err := r.dw.TypeNamed(typ)
 	if err != nil {
 		return r.errValue(fmt.Sprintf("(%s)%#x", typ, uint64(addr)), err)
 	}
@@ -65,6 +86,9 @@ func (r *reader) At(addr dump.Address, typ string) Value {
 
 // Err returns the error that made v invalid, or nil.
 func (v Value) Err() error { return v.err }
+
+// Path names v in errors, e.g. "runtime.mheap_.allspans".
+func (v Value) Path() string { return v.path }
 
 // Size returns the size of v's type in bytes.
 func (v Value) Size() int64 {
@@ -83,7 +107,7 @@ func (v Value) Field(name string) Value {
 	if v.err != nil {
 		return v
 	}
-	f, err := field(v.Type, name)
+	f, err := Field(v.Type, name)
 	if err != nil {
 		return v.fail(err)
 	}
@@ -92,7 +116,7 @@ func (v Value) Field(name string) Value {
 
 // HasField reports whether struct v has a field called name.
 func (v Value) HasField(name string) bool {
-	return v.err == nil && hasField(v.Type, name)
+	return v.err == nil && HasField(v.Type, name)
 }
 
 // Index returns element i of array v.
@@ -100,9 +124,9 @@ func (v Value) Index(i int64) Value {
 	if v.err != nil {
 		return v
 	}
-	at, ok := stripTypedefs(v.Type).(*dwarf.ArrayType)
+	at, ok := StripTypedefs(v.Type).(*dwarf.ArrayType)
 	if !ok {
-		return v.fail(fmt.Errorf("%s is not an array", typeName(v.Type)))
+		return v.fail(fmt.Errorf("%s is not an array", TypeName(v.Type)))
 	}
 	if i < 0 || at.Count >= 0 && i >= at.Count {
 		return v.fail(fmt.Errorf("index %d out of range [0,%d)", i, at.Count))
@@ -116,9 +140,9 @@ func (v Value) Deref() Value {
 	if v.err != nil {
 		return v
 	}
-	pt, ok := stripTypedefs(v.Type).(*dwarf.PtrType)
+	pt, ok := StripTypedefs(v.Type).(*dwarf.PtrType)
 	if !ok {
-		return v.fail(fmt.Errorf("%s is not a pointer", typeName(v.Type)))
+		return v.fail(fmt.Errorf("%s is not a pointer", TypeName(v.Type)))
 	}
 	p, err := v.r.proc.Ptr(v.Addr)
 	if err != nil {
@@ -135,18 +159,18 @@ func (v Value) Cast(typ string) Value {
 	if v.err != nil {
 		return v
 	}
-	t, err := v.r.dw.typeNamed(typ)
+	t, err := v.r.dw.TypeNamed(typ)
 	if err != nil {
 		return v.fail(err)
 	}
 	return Value{r: v.r, Addr: v.Addr, Type: t, path: "(" + typ + ")" + v.path}
 }
 
-// scalar descends through structs that wrap a single value (the runtime's
+// Scalar descends through structs that wrap a single value (the runtime's
 // atomic types, mSpanStateBox) to the value itself.
-func (v Value) scalar() Value {
+func (v Value) Scalar() Value {
 	for i := 0; i < 8 && v.err == nil; i++ {
-		st, ok := stripTypedefs(v.Type).(*dwarf.StructType)
+		st, ok := StripTypedefs(v.Type).(*dwarf.StructType)
 		if !ok {
 			return v
 		}
@@ -156,12 +180,12 @@ func (v Value) scalar() Value {
 				continue
 			}
 			if only != nil {
-				return v.fail(fmt.Errorf("%s is a struct, not a number", typeName(v.Type)))
+				return v.fail(fmt.Errorf("%s is a struct, not a number", TypeName(v.Type)))
 			}
 			only = f
 		}
 		if only == nil {
-			return v.fail(fmt.Errorf("%s is an empty struct", typeName(v.Type)))
+			return v.fail(fmt.Errorf("%s is an empty struct", TypeName(v.Type)))
 		}
 		v = v.Field(only.Name)
 	}
@@ -170,7 +194,7 @@ func (v Value) scalar() Value {
 
 // Uint reads v as an unsigned integer of its size (1, 2, 4 or 8 bytes).
 func (v Value) Uint() (uint64, error) {
-	v = v.scalar()
+	v = v.Scalar()
 	if v.err != nil {
 		return 0, v.err
 	}
@@ -178,7 +202,7 @@ func (v Value) Uint() (uint64, error) {
 	switch n {
 	case 1, 2, 4, 8:
 	default:
-		return 0, fmt.Errorf("%s: %s has size %d, not an integer", v.path, typeName(v.Type), n)
+		return 0, fmt.Errorf("%s: %s has size %d, not an integer", v.path, TypeName(v.Type), n)
 	}
 	b, err := v.r.proc.Slice(v.Addr, uint64(n))
 	if err != nil {
@@ -201,7 +225,7 @@ func (v Value) Int() (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	switch v.scalar().Type.Size() {
+	switch v.Scalar().Type.Size() {
 	case 1:
 		return int64(int8(u)), nil
 	case 2:
@@ -214,12 +238,12 @@ func (v Value) Int() (int64, error) {
 
 // Ptr reads pointer (or uintptr) v.
 func (v Value) Ptr() (dump.Address, error) {
-	v = v.scalar()
+	v = v.Scalar()
 	if v.err != nil {
 		return 0, v.err
 	}
 	if v.Type.Size() != 8 {
-		return 0, fmt.Errorf("%s: %s is not pointer-sized", v.path, typeName(v.Type))
+		return 0, fmt.Errorf("%s: %s is not pointer-sized", v.path, TypeName(v.Type))
 	}
 	p, err := v.r.proc.Ptr(v.Addr)
 	if err != nil {
@@ -250,9 +274,9 @@ func (v Value) SliceIndex(i int64) Value {
 	if err != nil {
 		return v.fail(err)
 	}
-	pt, ok := stripTypedefs(arr.Type).(*dwarf.PtrType)
+	pt, ok := StripTypedefs(arr.Type).(*dwarf.PtrType)
 	if !ok {
-		return v.fail(fmt.Errorf("%s.array is not a pointer", typeName(v.Type)))
+		return v.fail(fmt.Errorf("%s.array is not a pointer", TypeName(v.Type)))
 	}
 	es := pt.Type.Size()
 	return Value{r: v.r, Addr: p + dump.Address(i*es), Type: pt.Type, path: fmt.Sprintf("%s[%d]", v.path, i)}
@@ -279,16 +303,16 @@ func (v Value) ReadString(max int) (string, error) {
 	return string(b), nil
 }
 
-// fieldOffset returns the offset of the field at path (e.g. "state.s.value")
+// FieldOffset returns the offset of the field at path (e.g. "state.s.value")
 // in the named runtime type.
-func (r *reader) fieldOffset(typ string, path ...string) (int64, error) {
-	t, err := r.dw.typeNamed(typ)
+func (r *Reader) FieldOffset(typ string, path ...string) (int64, error) {
+	t, err := r.dw.TypeNamed(typ)
 	if err != nil {
 		return 0, err
 	}
 	var off int64
 	for _, name := range path {
-		f, err := field(t, name)
+		f, err := Field(t, name)
 		if err != nil {
 			return 0, err
 		}

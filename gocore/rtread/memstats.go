@@ -1,4 +1,4 @@
-package gocore
+package rtread
 
 // The runtime's own heap accounting, as runtime.ReadMemStats computes it
 // (mstats.go readmemstats_m): the sum of the three heapStatsDelta entries of
@@ -13,14 +13,21 @@ import (
 	"github.com/heapsift/heapsift/dump"
 )
 
-// readMemStats computes HeapAlloc and HeapObjects from the core.
-func (p *Program) readMemStats() (MemStats, error) {
-	var ms MemStats
-	sizes, err := p.classSizes()
+// HeapStats are the runtime's heap totals.
+type HeapStats struct {
+	HeapAlloc   uint64 // bytes of allocated heap objects
+	HeapObjects uint64 // allocated heap objects
+}
+
+// ReadHeapStats computes HeapAlloc and HeapObjects from the core, as
+// runtime.ReadMemStats would have; l is the mspan layout.
+func (r *Reader) ReadHeapStats(l SpanLayout) (HeapStats, error) {
+	var ms HeapStats
+	sizes, err := r.ClassSizes()
 	if err != nil {
 		return ms, err
 	}
-	stats := p.Global("runtime.memstats").Field("heapStats").Field("stats")
+	stats := r.Global("runtime.memstats").Field("heapStats").Field("stats")
 	if stats.err != nil {
 		return ms, stats.err
 	}
@@ -53,7 +60,7 @@ func (p *Program) readMemStats() (MemStats, error) {
 	if err != nil {
 		return ms, err
 	}
-	ca, co, err := p.mcacheCorrection()
+	ca, co, err := r.mcacheCorrection(l)
 	if err != nil {
 		return ms, err
 	}
@@ -62,16 +69,16 @@ func (p *Program) readMemStats() (MemStats, error) {
 	return ms, nil
 }
 
-// classSizes returns the size of each size class.
-func (p *Program) classSizes() ([]uint64, error) {
-	v := p.Global("internal/runtime/gc.SizeClassToSize")
+// ClassSizes returns the size of each size class, ascending.
+func (r *Reader) ClassSizes() ([]uint64, error) {
+	v := r.Global("internal/runtime/gc.SizeClassToSize")
 	if v.err != nil {
-		v = p.Global("runtime.class_to_size")
+		v = r.Global("runtime.class_to_size")
 	}
 	if v.err != nil {
 		return nil, v.err
 	}
-	at, ok := stripTypedefs(v.Type).(*dwarf.ArrayType)
+	at, ok := StripTypedefs(v.Type).(*dwarf.ArrayType)
 	if !ok || at.Count <= 0 || at.Count > 1024 {
 		return nil, fmt.Errorf("%s: not a size class table", v.path)
 	}
@@ -88,14 +95,13 @@ func (p *Program) classSizes() ([]uint64, error) {
 
 // mcacheCorrection sums what the spans cached in mcaches allocated since
 // they were cached, which heapStats does not count yet.
-func (p *Program) mcacheCorrection() (bytes, objects uint64, err error) {
-	empty := p.Global("runtime.emptymspan").Addr
-	allp := p.Global("runtime.allp")
+func (r *Reader) mcacheCorrection(l SpanLayout) (bytes, objects uint64, err error) {
+	empty := r.Global("runtime.emptymspan").Addr
+	allp := r.Global("runtime.allp")
 	n, err := allp.SliceLen()
 	if err != nil {
 		return 0, 0, err
 	}
-	l := p.spanL
 	for i := int64(0); i < n; i++ {
 		pp := allp.SliceIndex(i).Deref()
 		mc := pp.Field("mcache").Deref()
@@ -111,34 +117,14 @@ func (p *Program) mcacheCorrection() (bytes, objects uint64, err error) {
 			if err != nil || sa == 0 || sa == empty {
 				continue
 			}
-			b, err := p.proc.Slice(dump.Address(sa), uint64(l.size))
+			b, err := r.proc.Slice(dump.Address(sa), uint64(l.Size))
 			if err != nil {
-				return 0, 0, err
+				return 0, 0, fmt.Errorf("reading the mspan at %#x cached by P %d: %w", uint64(sa), i, err)
 			}
-			used := l.allocCount.read(b) - l.allocCountBeforeCache.read(b)
+			used := l.AllocCount.Read(b) - l.AllocCountBeforeCache.Read(b)
 			objects += used
-			bytes += used * l.elemsize.read(b)
+			bytes += used * l.ElemSize.Read(b)
 		}
 	}
 	return bytes, objects, nil
-}
-
-// checkMemStats compares the heap walk with the runtime's accounting.
-func (p *Program) checkMemStats() {
-	ms, err := p.readMemStats()
-	if err != nil {
-		p.warnf("cannot read the runtime's heap statistics to check the heap walk: %v", err)
-		return
-	}
-	p.truth, p.haveTruth = ms, true
-	var objs, bytes uint64
-	for si := range p.heap.spans {
-		s := &p.heap.spans[si]
-		objs += uint64(s.nobj)
-		bytes += uint64(s.nobj) * s.elemsize
-	}
-	if objs != ms.HeapObjects || bytes != ms.HeapAlloc {
-		p.warnf("the heap walk found %d objects / %d bytes allocated, but the runtime counts %d / %d (HeapObjects/HeapAlloc)",
-			objs, bytes, ms.HeapObjects, ms.HeapAlloc)
-	}
 }

@@ -1,4 +1,4 @@
-package gocore
+package rtread
 
 import "testing"
 
@@ -16,8 +16,8 @@ func TestDisplayName(t *testing.T) {
 		"map<main.Pair[int,string],struct { a, b int }>": "map[main.Pair[int,string]]struct { a, b int }",
 		"main.hashtable<x>":                              "main.hashtable<x>",
 	} {
-		if got := displayName(in); got != want {
-			t.Errorf("displayName(%q) = %q, want %q", in, got, want)
+		if got := DisplayName(in); got != want {
+			t.Errorf("DisplayName(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

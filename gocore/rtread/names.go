@@ -1,15 +1,15 @@
-package gocore
+package rtread
 
 import "strings"
 
-// displayName turns the names the compiler and linker give to runtime-made
+// DisplayName turns the names the compiler and linker give to runtime-made
 // types into what a Go programmer writes. DWARF calls a swiss map's header
 // "map<K,V>", its tables "table<K,V>", an old map's header "hash<K,V>" and
 // its buckets "bucket<K,V>", a channel "hchan<T>", and marks map groups
 // "noalg."; heapsift shows "map[K]V", "map.table[K]V", "map.bucket[K]V",
 // "chan T" and "map.group[K]V". gocore keeps the raw names internally,
 // where their prefixes select layouts.
-func displayName(name string) string {
+func DisplayName(name string) string {
 	name = strings.ReplaceAll(name, "noalg.", "")
 	for _, r := range []struct{ prefix, kind string }{
 		{"map<", ""}, {"hash<", ""}, {"table<", "table"}, {"bucket<", "bucket"}, {"hchan<", "chan"},

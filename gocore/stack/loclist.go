@@ -284,10 +284,12 @@ func (l *locLists) read5(cu *cuInfo, off int64) ([]locRange, error) {
 
 // debugAddr returns entry idx of the CU's .debug_addr table.
 func (l *locLists) debugAddr(cu *cuInfo, idx uint64) (uint64, bool) {
-	at := cu.addrBase + 8*idx
-	if idx > 1<<32 || at+8 > uint64(len(l.addr)) {
+	n := uint64(len(l.addr))
+	// Checked without overflow: addrBase comes from the file.
+	if idx > 1<<32 || cu.addrBase > n || 8*idx+8 > n-cu.addrBase {
 		return 0, false
 	}
+	at := cu.addrBase + 8*idx
 	return binary.LittleEndian.Uint64(l.addr[at:]), true
 }
 

@@ -1,0 +1,29 @@
+package pycore
+
+import (
+	"os"
+	"testing"
+)
+
+func TestDebugOpen(t *testing.T) {
+	v := os.Getenv("PYV")
+	if v == "" {
+		t.Skip()
+	}
+	h, c := openHeap(t, v)
+	t.Logf("%+v", h.Totals())
+	counts := map[string]int{}
+	for i := 0; i < h.NumObjects(); i++ {
+		if h.Live(i) {
+			counts[h.TypeName(h.Type(i))]++
+		}
+	}
+	t.Logf("tuples %d WithDict %d WithSlots %d LocalHeld %d Junk %d", counts["tuple"], counts["__main__.WithDict"], counts["__main__.WithSlots"], counts["__main__.LocalHeld"], counts["__main__.Junk"])
+	for _, th := range h.Threads() {
+		t.Logf("thread %d %q", th.ID, th.Name)
+		for _, f := range th.Frames {
+			t.Logf("  %s %s:%d %v", f.Func, f.File, f.Line, f.Locals)
+		}
+	}
+	_ = c
+}

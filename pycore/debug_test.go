@@ -27,3 +27,25 @@ func TestDebugOpen(t *testing.T) {
 	}
 	_ = c
 }
+
+func TestDebugBig(t *testing.T) {
+	v := os.Getenv("PYV")
+	if v == "" {
+		t.Skip()
+	}
+	h, c := openHeap(t, v)
+	for i := 0; i < h.NumObjects(); i++ {
+		if h.Size(i) > 1<<20 {
+			t.Logf("%#x %s size %d", h.Addr(i), h.TypeName(h.Type(i)), h.Size(i))
+		}
+	}
+	for k, val := range c.Truth {
+		if len(k) > 5 && k[:5] == "addr_" {
+			if j, ok := h.Find(c.Hex(t, k)); ok {
+				t.Logf("%s %s size %d want %s", k, h.TypeName(h.Type(j)), h.Size(j), c.Truth["sizeof_"+k[5:]])
+			} else {
+				t.Logf("%s %s not found", k, val)
+			}
+		}
+	}
+}

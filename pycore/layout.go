@@ -1,6 +1,7 @@
 package pycore
 
 import (
+	"debug/dwarf"
 	"fmt"
 	"strings"
 )
@@ -39,6 +40,9 @@ type Layout struct {
 	// structRefs are the object-pointer members of C structs by struct
 	// name, for the objects whose references are their members.
 	structRefs map[string][]namedOffset
+	// varStructs are the structs of structRefs that start with a
+	// PyVarObject, whose ob_size counts their items.
+	varStructs map[string]bool
 }
 
 type typeLayout struct {
@@ -172,9 +176,15 @@ func layoutFromDWARF(ix *dwarfIndex, minor int) (*Layout, error) {
 		return nil, fmt.Errorf("libpython's DWARF lacks %s", strings.Join(f.missing, ", "))
 	}
 	l.structRefs = map[string][]namedOffset{}
+	l.varStructs = map[string]bool{}
 	for _, k := range genericKinds {
 		if refs, ok := ix.objectFields(k.cstruct); ok {
 			l.structRefs[k.cstruct] = refs
+		}
+		if m, ok := ix.field(k.cstruct, "ob_base"); ok && m.off == 0 {
+			if td, ok := m.typ.(*dwarf.TypedefType); ok && td.Name == "PyVarObject" {
+				l.varStructs[k.cstruct] = true
+			}
 		}
 	}
 	return l, nil

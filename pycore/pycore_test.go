@@ -1,9 +1,11 @@
 package pycore
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/heap"
 	"github.com/heapsift/heapsift/internal/coretest"
 	"github.com/heapsift/heapsift/symbolize"
 )
@@ -31,4 +33,206 @@ func openHeap(t *testing.T, version string) (*Heap, *coretest.Core) {
 		t.Logf("warning: %v", w)
 	}
 	return h, c
+}
+
+// TestHeapModel checks the heap of the heapmodel program under every
+// CPython version against the ground truth it printed.
+func TestHeapModel(t *testing.T) {
+	for _, v := range coretest.PyenvVersions {
+		t.Run(v, func(t *testing.T) {
+			h, c := openHeap(t, v)
+			if got, want := h.Version(), c.Value(t, "python_version"); !strings.HasPrefix(want, got+".") {
+				t.Errorf("Version() = %q, core is of %s", got, want)
+			}
+			checkCounts(t, h, c)
+			checkSizes(t, h, c)
+			checkProfilerPath(t, h, c)
+			checkLocalRoot(t, h, c)
+			checkClosure(t, h, c)
+			checkRootsReachLive(t, h)
+		})
+	}
+}
+
+// checkCounts compares the live objects of the program's classes and
+// the garbage Junk with the truth.
+func checkCounts(t *testing.T, h *Heap, c *coretest.Core) {
+	t.Helper()
+	live, garbage := map[string]int{}, map[string]int{}
+	for i := 0; i < h.NumObjects(); i++ {
+		name := h.TypeName(h.Type(i))
+		if h.Live(i) {
+			live[name]++
+		} else {
+			garbage[name]++
+		}
+	}
+	for key := range c.Truth {
+		if name, ok := strings.CutPrefix(key, "count_"); ok {
+			if got, want := live[name], int(c.Int(t, key)); got != want {
+				t.Errorf("live %s: %d, want %d", name, got, want)
+			}
+		}
+	}
+	const junk = "__main__.Junk"
+	if got, want := garbage[junk], int(c.Int(t, "garbage_"+junk)); got != want {
+		t.Errorf("garbage %s: %d, want %d", junk, got, want)
+	}
+	if live[junk] != 0 {
+		t.Errorf("%d %s live, want none", live[junk], junk)
+	}
+	for name, n := range garbage {
+		if name != junk && name != "dict" {
+			t.Errorf("%d garbage %s objects; only Junk and their dicts are garbage", n, name)
+		}
+	}
+	if tot := h.Totals(); tot.Garbage != garbage[junk]+garbage["dict"] || tot.Live+tot.Garbage != tot.Objects {
+		t.Errorf("Totals %+v disagree with Live", tot)
+	}
+}
+
+// checkSizes compares Size with sys.getsizeof of representative objects.
+func checkSizes(t *testing.T, h *Heap, c *coretest.Core) {
+	t.Helper()
+	for key := range c.Truth {
+		what, ok := strings.CutPrefix(key, "addr_")
+		if !ok {
+			continue
+		}
+		obj, ok := h.Find(c.Hex(t, key))
+		if !ok {
+			t.Errorf("no object at %s = %s", key, c.Truth[key])
+			continue
+		}
+		if got, want := h.Size(obj), c.Int(t, "sizeof_"+what); got != want {
+			t.Errorf("Size(%s %s) = %d, want sys.getsizeof %d", what, h.TypeName(h.Type(obj)), got, want)
+		}
+	}
+}
+
+// checkProfilerPath follows the global __main__.Profiler, its attribute
+// results and the list's elements to the leaked tuples.
+func checkProfilerPath(t *testing.T, h *Heap, c *coretest.Core) {
+	t.Helper()
+	var class = -1
+	for _, r := range h.Roots() {
+		if r.Kind == heap.RootGlobal && r.Var == "__main__.Profiler" {
+			class = int(r.Object)
+		}
+	}
+	if class < 0 {
+		t.Fatal("no root __main__.Profiler")
+	}
+	if got, want := h.Addr(class), c.Hex(t, "profiler_class"); got != want {
+		t.Errorf("root __main__.Profiler is %#x, want %#x", got, want)
+	}
+	list := -1
+	targets, labels := h.Refs(class)
+	for i, tg := range targets {
+		if p := h.RefPath(class, labels[i]); p.String() == ".results" {
+			list = int(tg)
+		}
+	}
+	if list < 0 || h.Addr(list) != c.Hex(t, "results_list") {
+		t.Fatalf("__main__.Profiler has no .results reference to the list at %s", c.Truth["results_list"])
+	}
+	tuples := map[uint32]bool{}
+	targets, labels = h.Refs(list)
+	for i, tg := range targets {
+		p := h.RefPath(list, labels[i])
+		if len(p) != 1 || p[0].Kind != heap.StepIndex || p[0].Index != int64(i) {
+			t.Fatalf("reference %d of the list is named %q", i, p.String())
+		}
+		if heap.ObjectTypeName(h, int(tg)) == "tuple" && h.Live(int(tg)) {
+			tuples[tg] = true
+		}
+		if i == 0 {
+			if got := h.RefClass(list, labels[0]); got != h.RefClass(list, labels[len(labels)-1]) {
+				t.Errorf("list elements have different reference classes")
+			}
+		}
+	}
+	if got, want := len(tuples), int(c.Int(t, "tuples")); got != want {
+		t.Errorf("__main__.Profiler.results[] reaches %d live tuples, want %d", got, want)
+	}
+}
+
+// checkLocalRoot finds the worker thread's local `mine` and what it holds.
+func checkLocalRoot(t *testing.T, h *Heap, c *coretest.Core) {
+	t.Helper()
+	ident := int64(c.Int(t, "local_thread"))
+	for _, r := range h.Roots() {
+		if r.Kind != heap.RootStack || r.Var != c.Value(t, "local_var") || r.Func != c.Value(t, "local_func") {
+			continue
+		}
+		if r.Thread != ident || r.ThreadName != c.Value(t, "thread_name") || !strings.HasSuffix(r.File, "heapmodel.py") || r.Line <= 0 {
+			t.Errorf("root %q: thread %d %q, file %s:%d; want thread %d %q in heapmodel.py",
+				r.Label(), r.Thread, r.ThreadName, r.File, r.Line, ident, c.Value(t, "thread_name"))
+		}
+		held := 0
+		targets, _ := h.Refs(int(r.Object))
+		for _, tg := range targets {
+			if heap.ObjectTypeName(h, int(tg)) == "__main__.LocalHeld" {
+				held++
+			}
+		}
+		if want := int(c.Int(t, "count___main__.LocalHeld")); held != want {
+			t.Errorf("local %s holds %d LocalHeld, want %d", r.Var, held, want)
+		}
+		return
+	}
+	t.Errorf("no stack root %s in %s", c.Value(t, "local_var"), c.Value(t, "local_func"))
+}
+
+// checkClosure checks that the object only a closure holds is live and
+// held by a cell's contents.
+func checkClosure(t *testing.T, h *Heap, c *coretest.Core) {
+	t.Helper()
+	obj, ok := h.Find(c.Hex(t, "closure_held"))
+	if !ok || !h.Live(obj) {
+		t.Fatalf("the closure's object %s is missing or not live", c.Truth["closure_held"])
+	}
+	for i := 0; i < h.NumObjects(); i++ {
+		targets, labels := h.Refs(i)
+		for k, tg := range targets {
+			if int(tg) == obj && heap.ObjectTypeName(h, i) == "cell" && h.RefPath(i, labels[k]).String() == ".cell_contents" {
+				return
+			}
+		}
+	}
+	t.Errorf("no cell refers to the closure's object")
+}
+
+// checkRootsReachLive checks that the roots reach every live object, as
+// retain needs.
+func checkRootsReachLive(t *testing.T, h *Heap) {
+	t.Helper()
+	seen := make([]bool, h.NumObjects())
+	var stack []int
+	for _, r := range h.Roots() {
+		if r.Kind == heap.RootOutside && r.Unexplained < 0 {
+			t.Errorf("outside root with %d unexplained references", r.Unexplained)
+		}
+		if !seen[r.Object] {
+			seen[r.Object] = true
+			stack = append(stack, int(r.Object))
+		}
+	}
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		targets, _ := h.Refs(i)
+		for _, tg := range targets {
+			if !seen[tg] {
+				seen[tg] = true
+				stack = append(stack, int(tg))
+			}
+		}
+	}
+	for i := 0; i < h.NumObjects(); i++ {
+		if h.Live(i) && !seen[i] {
+			t.Errorf("live %s at %#x is not reachable from the roots", heap.ObjectTypeName(h, i), h.Addr(i))
+			return
+		}
+	}
 }

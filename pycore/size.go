@@ -80,19 +80,14 @@ func (h *Heap) sizeofBody(a uint64, ti *typeInfo) int64 {
 		}
 	}
 	size := base
-	if ti.itemsize > 0 {
+	if ti.itemsize > 0 && (ti.kind != kindGeneric || h.l.varStructs[ti.cstruct]) {
 		n, err := h.mem.i64(a + uint64(h.l.ObSize))
 		if err == nil {
 			if n < 0 {
 				n = -n
 			}
-			size += min(n, 1<<40) * ti.itemsize
-		}
-	}
-	if h.l.Minor >= 13 && ti.flags&flagInlineValues != 0 && ti.cachedKeys != 0 {
-		if k, err := h.readKeys(ti.cachedKeys); err == nil {
-			usable := k.usable + k.nentries
-			size += (usable+7)&^7 + (usable+1)*8
+			// Bound what the core claims by what is mapped.
+			size += min(n, int64(h.mem.mapped(a))/ti.itemsize) * ti.itemsize
 		}
 	}
 	return size

@@ -51,6 +51,7 @@ func (h *Heap) build(sy symbols) error {
 		d.queue++
 		h.refs(o.addr, o.ti, false, func(t uint64, _ uint32) { h.offer(d, t) })
 	}
+	h.staticTypeRoots()
 	h.number(d)
 	h.collectEdges()
 	h.resolveRoots()

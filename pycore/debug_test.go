@@ -49,3 +49,59 @@ func TestDebugBig(t *testing.T) {
 		}
 	}
 }
+
+func TestDebugRoots(t *testing.T) {
+	v := os.Getenv("PYV")
+	if v == "" {
+		t.Skip()
+	}
+	h, _ := openHeap(t, v)
+	kinds := map[string]int{}
+	types := map[string]int{}
+	for _, r := range h.Roots() {
+		kinds[r.Kind.String()]++
+		if r.Kind.String() == "outside" {
+			types[h.TypeName(h.Type(int(r.Object)))]++
+		}
+	}
+	t.Logf("roots %v", kinds)
+	t.Logf("outside by type %v", types)
+	t.Logf("%+v", h.Totals())
+}
+
+func TestDebugOutside(t *testing.T) {
+	v := os.Getenv("PYV")
+	if v == "" {
+		t.Skip()
+	}
+	h, _ := openHeap(t, v)
+	in := make([][]int, h.NumObjects())
+	for i := 0; i < h.NumObjects(); i++ {
+		tg, _ := h.Refs(i)
+		for _, x := range tg {
+			in[x] = append(in[x], i)
+		}
+	}
+	n := 0
+	for _, r := range h.Roots() {
+		if r.Kind.String() != "outside" || h.TypeName(h.Type(int(r.Object))) != os.Getenv("PYT") {
+			continue
+		}
+		o := int(r.Object)
+		rc, _ := h.mem.i64(h.Addr(o))
+		var from []string
+		for _, s := range in[o] {
+			from = append(from, h.TypeName(h.Type(s)))
+		}
+		keys := []string{}
+		h.dictEntries(h.Addr(o), func(e dictEntry) bool {
+			s, _ := h.readStr(e.key, 30)
+			keys = append(keys, s)
+			return len(keys) < 5
+		})
+		t.Logf("%#x rc %d unexplained %d from %v keys %v tracked %v", h.Addr(o), rc, r.Unexplained, from, keys, h.Tracked(o))
+		if n++; n > 15 {
+			break
+		}
+	}
+}

@@ -48,6 +48,7 @@ type Layout struct {
 type typeLayout struct {
 	Name, Basicsize, Itemsize, Flags, Dictoffset int64
 	Base, Dict, Mro, Bases, Members, Cache       int64
+	Subclasses                                   int64
 	HtName, HtQualname, HtSlots, HtModule        int64
 	HtCachedKeys                                 int64
 }
@@ -106,6 +107,13 @@ type stateLayout struct {
 	CFrameCurrent                                             int64
 	// _gc_runtime_state.
 	GCGenerations, GCGenerationSize, GCPermanent int64
+	// The interpreter's states of static builtin types (3.12+), which
+	// hold their dicts and subclasses: an array of StaticTypes entries of
+	// StaticTypeSize bytes, of which the word at StaticTypesCount says
+	// how many are in use.
+	StaticTypes, StaticTypesCount, StaticTypeSize int64
+	StaticTypeMax                                 int64
+	StaticTypeDict, StaticTypeSubclasses          int64
 }
 
 // filler fills a Layout from the DWARF index, collecting what is missing.
@@ -203,6 +211,7 @@ func (f *filler) fillType(l *Layout) {
 	t.Bases = f.req("PyTypeObject", "tp_bases")
 	t.Members = f.req("PyTypeObject", "tp_members")
 	t.Cache = f.opt("PyTypeObject", "tp_cache")
+	t.Subclasses = f.opt("PyTypeObject", "tp_subclasses")
 	t.HtName = f.req("PyHeapTypeObject", "ht_name")
 	t.HtQualname = f.req("PyHeapTypeObject", "ht_qualname")
 	t.HtSlots = f.req("PyHeapTypeObject", "ht_slots")
@@ -355,10 +364,41 @@ func (f *filler) fillState(l *Layout) {
 	s.GCGenerations = f.opt("struct _gc_runtime_state", "generations")
 	s.GCGenerationSize = f.optSize("struct gc_generation")
 	s.GCPermanent = f.opt("struct _gc_runtime_state", "permanent_generation")
+	f.fillStaticTypes(s)
 	if s.InterpThreads == absent || s.InterpModules == absent {
 		f.missing = append(f.missing, "PyInterpreterState thread list or modules")
 	}
 	if s.GCGenerationSize == absent {
 		f.missing = append(f.missing, "sizeof(struct gc_generation)")
+	}
+}
+
+// fillStaticTypes finds the interpreter's array of static builtin type
+// states (3.12: types.builtins; 3.13: types.builtins.initialized).
+func (f *filler) fillStaticTypes(s *stateLayout) {
+	s.StaticTypes, s.StaticTypesCount = absent, absent
+	const is = "PyInterpreterState"
+	for _, c := range []struct{ array, count string }{
+		{"types.builtins.initialized", "types.builtins.num_initialized"},
+		{"types.builtins", "types.num_builtins_initialized"},
+	} {
+		arr, ok1 := f.ix.field(is, c.array)
+		cnt, ok2 := f.ix.field(is, c.count)
+		if !ok1 || !ok2 {
+			continue
+		}
+		at, ok := strip(arr.typ).(*dwarf.ArrayType)
+		if !ok || at.Count <= 0 {
+			continue
+		}
+		elem := member{typ: at.Type, size: at.Type.Size()}
+		d, ok1 := findMember(elem, "tp_dict")
+		sub, ok2 := findMember(elem, "tp_subclasses")
+		if !ok1 || !ok2 {
+			continue
+		}
+		s.StaticTypes, s.StaticTypesCount, s.StaticTypeSize = arr.off, cnt.off, elem.size
+		s.StaticTypeMax, s.StaticTypeDict, s.StaticTypeSubclasses = at.Count, d.off, sub.off
+		return
 	}
 }

@@ -181,13 +181,21 @@ func (h *Heap) scanRefs(a uint64, ti *typeInfo, emit emitFunc) {
 	if size <= 16 {
 		return
 	}
+	// A static type's instance dict is known exactly (types.SimpleNamespace).
+	dictOff := int64(absent)
+	if !ti.heapType && ti.dictoffset > 0 && ti.dictoffset+8 <= size {
+		dictOff = ti.dictoffset
+		if d, err := h.mem.u64(a + uint64(dictOff)); err == nil && d != 0 {
+			emit(d, mkLabel(labelField, int64(h.intern("__dict__"))))
+		}
+	}
 	words, err := h.mem.words(a+16, (size-16)/8)
 	if err != nil {
 		return
 	}
 	for i, w := range words {
-		if h.mem.heapAddr(w) {
-			emit(w, mkLabel(labelOffset, int64(16+8*i)))
+		if off := int64(16 + 8*i); off != dictOff && h.mem.heapAddr(w) {
+			emit(w, mkLabel(labelOffset, off))
 		}
 	}
 }

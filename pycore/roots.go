@@ -36,6 +36,7 @@ func (h *Heap) collectRoots() {
 			})
 		}
 	}
+	h.staticStateRoots()
 	h.moduleGlobals()
 	h.readThreads()
 	h.threadNames()
@@ -197,4 +198,76 @@ func (h *Heap) resolveRoots() {
 			h.roots = append(h.roots, r.root)
 		}
 	}
+}
+
+// staticTypeRoots adds the references of the static types met (types
+// defined in C, outside the heap) to their dict, MRO, bases and
+// subclasses, which they hold counted.
+func (h *Heap) staticTypeRoots() {
+	t := &h.l.Type
+	for _, ti := range h.types.infos {
+		if ti.heapType {
+			continue
+		}
+		for _, f := range []struct {
+			off  int64
+			name string
+		}{{t.Dict, "__dict__"}, {t.Mro, "__mro__"}, {t.Bases, "__bases__"}, {t.Subclasses, "__subclasses__"}} {
+			if f.off == absent {
+				continue
+			}
+			v, err := h.mem.u64(ti.addr + uint64(f.off))
+			if err != nil || v == 0 || !h.mem.heapAddr(v) {
+				continue
+			}
+			h.rootAddrs = append(h.rootAddrs, pendingRoot{
+				root:    heap.Root{Kind: heap.RootRuntime, Name: ti.name + "." + f.name, Addr: ti.addr + uint64(f.off)},
+				addr:    v,
+				counted: true,
+			})
+		}
+	}
+}
+
+// staticStateRoots adds the dicts and subclass lists the interpreter keeps
+// for static builtin types (3.12+).
+func (h *Heap) staticStateRoots() {
+	s := &h.l.State
+	if s.StaticTypes == absent {
+		return
+	}
+	interp := h.interps[0]
+	n, err := h.mem.i64(interp + uint64(s.StaticTypesCount))
+	if err != nil || n < 0 {
+		return
+	}
+	n = min(n, s.StaticTypeMax)
+	for i := int64(0); i < n; i++ {
+		e := interp + uint64(s.StaticTypes+i*s.StaticTypeSize)
+		for _, f := range []struct {
+			off  int64
+			name string
+		}{{s.StaticTypeDict, "__dict__"}, {s.StaticTypeSubclasses, "__subclasses__"}} {
+			if v, err := h.mem.u64(e + uint64(f.off)); err == nil && v != 0 {
+				h.rootAddrs = append(h.rootAddrs, pendingRoot{
+					root:    heap.Root{Kind: heap.RootRuntime, Name: "static type " + h.staticTypeName(e) + "." + f.name, Addr: e + uint64(f.off)},
+					addr:    v,
+					counted: true,
+				})
+			}
+		}
+	}
+}
+
+// staticTypeName names the type of a static type state, whose first
+// member points to it.
+func (h *Heap) staticTypeName(state uint64) string {
+	t, err := h.mem.u64(state)
+	if err != nil {
+		return "?"
+	}
+	if ti, err := h.typeOf(t); err == nil {
+		return ti.name
+	}
+	return "?"
 }

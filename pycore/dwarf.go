@@ -19,6 +19,7 @@ type dwarfIndex struct {
 	data  *dwarf.Data
 	types map[string]dwarf.Offset // "PyObject", "struct _is", "union _gc_head"
 	vars  map[string]uint64       // static variables' link-time addresses
+	funcs map[string]uint64       // functions' link-time entry addresses
 }
 
 // openDWARF reads the DWARF of an ELF file image.
@@ -31,7 +32,7 @@ func openDWARF(image []byte) (*dwarfIndex, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading DWARF: %w", err)
 	}
-	ix := &dwarfIndex{data: d, types: map[string]dwarf.Offset{}, vars: map[string]uint64{}}
+	ix := &dwarfIndex{data: d, types: map[string]dwarf.Offset{}, vars: map[string]uint64{}, funcs: map[string]uint64{}}
 	r := d.Reader()
 	for {
 		e, err := r.Next()
@@ -73,6 +74,13 @@ func (ix *dwarfIndex) add(e *dwarf.Entry) {
 		key = "union " + name
 	case dwarf.TagVariable:
 		ix.addVar(name, e)
+		return
+	case dwarf.TagSubprogram:
+		if low, ok := e.Val(dwarf.AttrLowpc).(uint64); ok {
+			if _, dup := ix.funcs[name]; !dup {
+				ix.funcs[name] = low
+			}
+		}
 		return
 	default:
 		return

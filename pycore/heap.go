@@ -20,6 +20,7 @@ type Heap struct {
 	// Addresses of static objects in libpython.
 	typeType, strType, dictTypeAddr uint64
 	runtime                         uint64   // _PyRuntime, 0 before 3.7
+	subtypeDealloc                  uint64   // tp_dealloc of Python classes, 0 if unknown
 	interps                         []uint64 // interpreters, the main one first
 
 	types     types

@@ -33,6 +33,7 @@ type Layout struct {
 	Float  struct{ Val int64 }
 	Module struct{ Dict int64 }
 	Cell   struct{ Ref int64 }
+	Deque  dequeLayout
 	Code   codeLayout
 	Frame  frameLayout
 	State  stateLayout
@@ -48,7 +49,7 @@ type Layout struct {
 type typeLayout struct {
 	Name, Basicsize, Itemsize, Flags, Dictoffset int64
 	Base, Dict, Mro, Bases, Members, Cache       int64
-	Subclasses                                   int64
+	Subclasses, Dealloc                          int64
 	HtName, HtQualname, HtSlots, HtModule        int64
 	HtCachedKeys                                 int64
 }
@@ -78,6 +79,14 @@ type strLayout struct {
 	ASCIISize, CompactSize         int64
 	KindBit, CompactBit, ASCIIBit  int64 // bit positions within state
 	UTF8Length, UTF8, WStr, WStrLn int64
+}
+
+// dequeLayout is collections.deque's: a doubly linked list of blocks of
+// BlockLen items; Present is false when libpython lacks it.
+type dequeLayout struct {
+	Present                                    bool
+	LeftBlock, RightBlock, LeftIndex, RightIdx int64
+	BlockData, BlockRight, BlockLen, BlockSize int64
 }
 
 type codeLayout struct {
@@ -175,6 +184,7 @@ func layoutFromDWARF(ix *dwarfIndex, minor int) (*Layout, error) {
 	f.fillContainers(l)
 	f.fillScalars(l)
 	f.fillCode(l)
+	f.fillDeque(l)
 	f.fillFrame(l)
 	f.fillState(l)
 	if l.GCNext == absent {
@@ -212,6 +222,7 @@ func (f *filler) fillType(l *Layout) {
 	t.Members = f.req("PyTypeObject", "tp_members")
 	t.Cache = f.opt("PyTypeObject", "tp_cache")
 	t.Subclasses = f.opt("PyTypeObject", "tp_subclasses")
+	t.Dealloc = f.req("PyTypeObject", "tp_dealloc")
 	t.HtName = f.req("PyHeapTypeObject", "ht_name")
 	t.HtQualname = f.req("PyHeapTypeObject", "ht_qualname")
 	t.HtSlots = f.req("PyHeapTypeObject", "ht_slots")
@@ -401,4 +412,35 @@ func (f *filler) fillStaticTypes(s *stateLayout) {
 		s.StaticTypeMax, s.StaticTypeDict, s.StaticTypeSubclasses = at.Count, d.off, sub.off
 		return
 	}
+}
+
+// fillDeque finds collections.deque's layout, if libpython has it built
+// in. Its block type is reached through the deque's leftblock member, as
+// the name "block" is common.
+func (f *filler) fillDeque(l *Layout) {
+	d := &l.Deque
+	lb, ok := f.ix.field("dequeobject", "leftblock")
+	if !ok {
+		return
+	}
+	pt, ok := strip(lb.typ).(*dwarf.PtrType)
+	if !ok {
+		return
+	}
+	blk := member{typ: pt.Type, size: pt.Type.Size()}
+	data, ok1 := findMember(blk, "data")
+	right, ok2 := findMember(blk, "rightlink")
+	if !ok1 || !ok2 {
+		return
+	}
+	at, ok := strip(data.typ).(*dwarf.ArrayType)
+	if !ok || at.Count <= 0 {
+		return
+	}
+	d.LeftBlock = lb.off
+	d.RightBlock = f.opt("dequeobject", "rightblock")
+	d.LeftIndex = f.opt("dequeobject", "leftindex")
+	d.RightIdx = f.opt("dequeobject", "rightindex")
+	d.BlockData, d.BlockRight, d.BlockLen, d.BlockSize = data.off, right.off, at.Count, blk.size
+	d.Present = d.RightBlock != absent && d.LeftIndex != absent && d.RightIdx != absent
 }

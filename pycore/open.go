@@ -87,6 +87,8 @@ func findLibpython(p *dump.Process) (*dump.Module, int, error) {
 type symbols struct {
 	typeType, tupleType, dictType, strType uint64
 	runtime, interpHead, generations       uint64 // whichever the version has
+	// subtypeDealloc is the tp_dealloc of classes defined in Python.
+	subtypeDealloc uint64
 }
 
 // findSymbols finds libpython's static objects, by its symbol table
@@ -103,13 +105,16 @@ func findSymbols(s *symbolize.Symbolizer, mod *dump.Module, ix *dwarfIndex, data
 		if a, ok := ix.vars[name]; ok && biasErr == nil {
 			return a + bias
 		}
+		if a, ok := ix.funcs[name]; ok && biasErr == nil {
+			return a + bias
+		}
 		return 0
 	}
 	sy := symbols{
 		typeType: find("PyType_Type"), tupleType: find("PyTuple_Type"),
 		dictType: find("PyDict_Type"), strType: find("PyUnicode_Type"),
 		runtime: find("_PyRuntime"), interpHead: find("interp_head"),
-		generations: find("generations"),
+		generations: find("generations"), subtypeDealloc: find("subtype_dealloc"),
 	}
 	if sy.typeType == 0 || sy.tupleType == 0 || sy.dictType == 0 || sy.strType == 0 {
 		return sy, fmt.Errorf("pycore: %s has no PyType_Type, PyTuple_Type, PyDict_Type or PyUnicode_Type symbol: %w", mod.Path, ErrNotPython)
@@ -145,6 +150,7 @@ func (h *Heap) checkLayout(sy symbols) error {
 		return fmt.Errorf("pycore: PyType_Type's type is %#x, not itself (%#x): the layout of %s does not fit this core", meta, sy.typeType, h.lib)
 	}
 	h.typeType, h.strType, h.dictTypeAddr = sy.typeType, sy.strType, sy.dictType
+	h.subtypeDealloc = sy.subtypeDealloc
 	for _, c := range []struct {
 		addr uint64
 		name string

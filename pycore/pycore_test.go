@@ -1,6 +1,8 @@
 package pycore
 
 import (
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -50,6 +52,8 @@ func TestHeapModel(t *testing.T) {
 			checkLocalRoot(t, h, c)
 			checkClosure(t, h, c)
 			checkRootsReachLive(t, h)
+			checkNamedPaths(t, h, c)
+			checkStacks(t, h, c)
 		})
 	}
 }
@@ -234,5 +238,116 @@ func checkRootsReachLive(t *testing.T, h *Heap) {
 			t.Errorf("live %s at %#x is not reachable from the roots", heap.ObjectTypeName(h, i), h.Addr(i))
 			return
 		}
+	}
+}
+
+// global returns the object the module global name refers to.
+func global(t *testing.T, h *Heap, name string) int {
+	t.Helper()
+	for _, r := range h.Roots() {
+		if r.Kind == heap.RootGlobal && r.Var == name {
+			return int(r.Object)
+		}
+	}
+	t.Fatalf("no root %s", name)
+	return -1
+}
+
+// refNamed returns the object obj refers to by path, or -1.
+func refNamed(h *Heap, obj int, path string) int {
+	targets, labels := h.Refs(obj)
+	for i, tg := range targets {
+		if h.RefPath(obj, labels[i]).String() == path {
+			return int(tg)
+		}
+	}
+	return -1
+}
+
+// checkNamedPaths checks how references read: dict values by key,
+// attributes from a __dict__ (or inline values) and from __slots__, and
+// a deque's elements.
+func checkNamedPaths(t *testing.T, h *Heap, c *coretest.Core) {
+	t.Helper()
+	registry := global(t, h, "__main__.REGISTRY")
+	wd := refNamed(h, registry, "['d0']")
+	if wd < 0 || h.Addr(wd) != c.Hex(t, "addr_withdict") {
+		t.Fatalf("__main__.REGISTRY['d0'] is not the WithDict at %s", c.Truth["addr_withdict"])
+	}
+	// (Its .index is a small int: static from 3.11 on, not in the heap.)
+	if refNamed(h, wd, ".label") < 0 || refNamed(h, wd, ".__class__") < 0 {
+		t.Errorf("WithDict has no .label and .__class__ references")
+	}
+	ws := refNamed(h, registry, "['s0']")
+	if ws < 0 {
+		t.Fatal("no __main__.REGISTRY['s0']")
+	}
+	if p := refNamed(h, ws, ".payload"); p < 0 || h.Addr(p) != c.Hex(t, "addr_slots_payload") {
+		t.Errorf("WithSlots .payload does not refer to the list at %s", c.Truth["addr_slots_payload"])
+	}
+	queue := global(t, h, "__main__.QUEUE")
+	targets, labels := h.Refs(queue)
+	items := 0
+	for i, tg := range targets {
+		if heap.ObjectTypeName(h, int(tg)) == "__main__.QueueItem" && h.RefPath(queue, labels[i]).String() == "["+strconv.Itoa(items)+"]" {
+			items++
+		}
+	}
+	if want := int(c.Int(t, "count___main__.QueueItem")); items != want {
+		t.Errorf("__main__.QUEUE holds %d QueueItems by index, want %d", items, want)
+	}
+}
+
+// checkStacks checks the threads' names, frames, lines and locals.
+func checkStacks(t *testing.T, h *Heap, c *coretest.Core) {
+	t.Helper()
+	src, err := os.ReadFile(coretest.Testdata(t, "python", "heapmodel", "heapmodel.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lineOf := func(text string) int {
+		for i, l := range strings.Split(string(src), "\n") {
+			if strings.TrimSpace(l) == text {
+				return i + 1
+			}
+		}
+		t.Fatalf("no line %q in heapmodel.py", text)
+		return 0
+	}
+	want := map[string]struct {
+		thread string
+		line   int
+		local  string
+		repr   string
+	}{
+		"worker": {c.Value(t, "thread_name"), lineOf("stop.wait()"), "count", "50"},
+		"main":   {"MainThread", lineOf("os.abort()"), "junk_pairs", "40"},
+	}
+	for _, th := range h.Threads() {
+		for _, f := range th.Frames {
+			w, ok := want[f.Func]
+			if !ok || !strings.HasSuffix(f.File, "heapmodel.py") {
+				continue
+			}
+			delete(want, f.Func)
+			if th.Name != w.thread || f.Line != w.line {
+				t.Errorf("frame %s: thread %q line %d, want thread %q line %d", f.Func, th.Name, f.Line, w.thread, w.line)
+			}
+			found := false
+			for _, l := range f.Locals {
+				if l.Name == w.local {
+					found = true
+					if l.Repr != w.repr {
+						t.Errorf("frame %s local %s = %q, want %q", f.Func, l.Name, l.Repr, w.repr)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("frame %s has no local %s", f.Func, w.local)
+			}
+		}
+	}
+	for fn := range want {
+		t.Errorf("no frame of %s", fn)
 	}
 }

@@ -71,6 +71,8 @@ func (h *Heap) refs(a uint64, ti *typeInfo, fold bool, emit emitFunc) {
 		if ti.cstruct == "PyFrameObject" {
 			h.frameObjectRefs(a, emit)
 		}
+	case kindDeque:
+		h.dequeRefs(a, emit)
 	case kindOther:
 		h.scanRefs(a, ti, emit)
 	}
@@ -217,6 +219,34 @@ func (h *Heap) frameObjectRefs(a uint64, emit emitFunc) {
 	for i, w := range words {
 		if w != 0 {
 			emit(w, mkLabel(labelAttr, int64(h.intern(names[i]))))
+		}
+	}
+}
+
+// dequeRefs emits a deque's items, from leftblock[leftindex] through its
+// blocks' right links, ob_size of them.
+func (h *Heap) dequeRefs(a uint64, emit emitFunc) {
+	d := &h.l.Deque
+	n, err1 := h.mem.i64(a + uint64(h.l.ObSize))
+	b, err2 := h.mem.u64(a + uint64(d.LeftBlock))
+	idx, err3 := h.mem.i64(a + uint64(d.LeftIndex))
+	if err1 != nil || err2 != nil || err3 != nil || n <= 0 || idx < 0 || idx >= d.BlockLen {
+		return
+	}
+	for i := int64(0); i < n && b != 0; {
+		k := min(d.BlockLen-idx, n-i)
+		items, err := h.mem.words(b+uint64(d.BlockData+8*idx), k)
+		if err != nil {
+			h.warns.Addf("pycore", "deque at %#x: reading block %#x: %v", a, b, err)
+			return
+		}
+		for _, it := range items {
+			emit(it, mkLabel(labelItem, i))
+			i++
+		}
+		idx = 0
+		if b, err = h.mem.u64(b + uint64(d.BlockRight)); err != nil {
+			return
 		}
 	}
 }

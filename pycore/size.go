@@ -70,6 +70,14 @@ func (h *Heap) sizeofBody(a uint64, ti *typeInfo) int64 {
 			return base
 		}
 		return base + (mask+1)*s.EntrySize
+	case kindDeque:
+		d := &h.l.Deque
+		n, err1 := h.mem.i64(a + uint64(h.l.ObSize))
+		left, err2 := h.mem.i64(a + uint64(d.LeftIndex))
+		if err1 != nil || err2 != nil || n < 0 || left < 0 || n > 1<<40 {
+			return base
+		}
+		return base + (left+n+d.BlockLen)/d.BlockLen*d.BlockSize
 	case kindStr:
 		if !ti.heapType {
 			return h.strSize(a, base)

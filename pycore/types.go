@@ -26,6 +26,7 @@ const (
 	kindModule              // module
 	kindCell                // cell
 	kindGeneric             // references are its C struct's object members
+	kindDeque               // collections.deque
 )
 
 // staticKinds maps built-in type names to their layouts.
@@ -183,6 +184,13 @@ func (h *Heap) readType(a uint64) (*typeInfo, error) {
 		ti.scanSize = ti.basicsize
 		return ti, nil
 	}
+	if h.cHeapType(a) {
+		// A type a C extension made at run time (PyType_FromSpec): its
+		// layout is its C struct's, known by name or scanned.
+		ti.kind, ti.cstruct = h.staticKind(ti.name)
+		ti.scanSize = ti.basicsize
+		return ti, nil
+	}
 	ti.kind, ti.cstruct, ti.scanSize = kindPlain, "", 16
 	if base != 0 {
 		if bt, err := h.typeOf(base); err == nil {
@@ -201,6 +209,9 @@ func (h *Heap) readType(a uint64) (*typeInfo, error) {
 func (h *Heap) staticKind(name string) (kind, string) {
 	if k, ok := staticKinds[name]; ok && k != kindGeneric {
 		return k, ""
+	}
+	if name == "collections.deque" && h.l.Deque.Present {
+		return kindDeque, ""
 	}
 	for _, g := range genericKinds {
 		if g.tpName != name {
@@ -315,4 +326,15 @@ func (h *Heap) intern(name string) uint32 {
 	h.names = append(h.names, name)
 	h.nameIDs[name] = id
 	return id
+}
+
+// cHeapType reports whether the heap type at a was made by C code rather
+// than by a class statement: its instances are not freed by
+// subtype_dealloc.
+func (h *Heap) cHeapType(a uint64) bool {
+	if h.subtypeDealloc == 0 {
+		return false
+	}
+	d, err := h.mem.u64(a + uint64(h.l.Type.Dealloc))
+	return err == nil && d != h.subtypeDealloc
 }

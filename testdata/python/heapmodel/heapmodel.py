@@ -10,10 +10,12 @@ lines, and aborts so the kernel writes a core file:
 - one ClosureHeld object held only by a closure's cell;
 - LocalHeld objects held only by the local variable `mine` of worker(),
   running in another thread blocked on an Event;
+- QueueItem objects in the module-level deque QUEUE, appended at both ends;
 - Junk objects in two-object cycles, made unreachable with the collector
   disabled: garbage that gc.collect() would free.
 """
 
+import collections
 import gc
 import os
 import sys
@@ -60,7 +62,12 @@ class Junk:
     pass
 
 
+class QueueItem:
+    pass
+
+
 REGISTRY = {}
+QUEUE = collections.deque()
 
 
 def make_closure():
@@ -88,7 +95,7 @@ def downstream_call(i):
 
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
-    dicts, slots, locals_, junk_pairs = 300, 200, 50, 40
+    dicts, slots, locals_, junk_pairs, queued = 300, 200, 50, 40, 150
 
     profiler = Profiler()
     for i in range(n):
@@ -99,6 +106,11 @@ def main():
         REGISTRY["s%d" % i] = WithSlots(i)
     small = {1: "one", 2: "two"}
     members = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"}
+    for i in range(queued):
+        if i % 2:
+            QUEUE.append(QueueItem())
+        else:
+            QUEUE.appendleft(QueueItem())
     REGISTRY["small"] = small
     REGISTRY["members"] = members
 
@@ -124,6 +136,7 @@ def main():
         "count___main__.ClosureHeld": 1,
         "count___main__.LocalHeld": locals_,
         "count___main__.Profiler": 1,
+        "count___main__.QueueItem": queued,
         "garbage___main__.Junk": 2 * junk_pairs,
         "local_var": "mine",
         "local_func": "worker",
@@ -136,7 +149,8 @@ def main():
     for key, obj in [("tuple", t), ("results", Profiler.results), ("str", t[0]),
                      ("float", t[1]), ("withdict", wd), ("withslots", ws),
                      ("registry", REGISTRY), ("small", small), ("set", members),
-                     ("slots_payload", ws.payload), ("int", wd.index + 1000)]:
+                     ("slots_payload", ws.payload), ("int", wd.index + 1000),
+                     ("queue", QUEUE)]:
         truth["addr_" + key] = "%#x" % id(obj)
         truth["sizeof_" + key] = sys.getsizeof(obj)
     tally = {}

@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -25,7 +26,7 @@ var ErrNotPython = errors.New("not a CPython process")
 // objects, and builds the object graph. Problems that leave a usable graph
 // are returned as warnings.
 func Open(p *dump.Process, s *symbolize.Symbolizer) (*Heap, []warn.Warning, error) {
-	mod, minor, err := findLibpython(p)
+	mod, minor, err := findLibpython(p, s)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -35,7 +36,10 @@ func Open(p *dump.Process, s *symbolize.Symbolizer) (*Heap, []warn.Warning, erro
 	}
 	ix, err := openDWARF(data)
 	if err != nil {
-		return nil, nil, fmt.Errorf("pycore: %s: %w (a libpython built with -g is needed)", mod.Path, err)
+		ix, err = debugFileDWARF(mod, err)
+		if err != nil {
+			return nil, nil, err
+		}
 	}
 	l, err := layoutFromDWARF(ix, minor)
 	if err != nil {
@@ -62,10 +66,34 @@ func Open(p *dump.Process, s *symbolize.Symbolizer) (*Heap, []warn.Warning, erro
 	return h, h.warns.Items(), nil
 }
 
+// debugDir is where distributions install separate debug files.
+const debugDir = "/usr/lib/debug"
+
+// debugFileDWARF reads the DWARF of mod from its separate debug file
+// (DIR/.build-id/ab/cdef….debug), when its own file has none (noDWARF).
+func debugFileDWARF(mod *dump.Module, noDWARF error) (*dwarfIndex, error) {
+	id := mod.FileBuildID
+	if id == "" {
+		id = mod.BuildID
+	}
+	if len(id) > 2 {
+		path := filepath.Join(debugDir, ".build-id", id[:2], id[2:]+".debug")
+		if data, err := os.ReadFile(path); err == nil {
+			ix, err := openDWARF(data)
+			if err != nil {
+				return nil, fmt.Errorf("pycore: %s: %w", path, err)
+			}
+			return ix, nil
+		}
+	}
+	return nil, fmt.Errorf("pycore: %s: %v; pycore needs CPython's debugging information (a build with -g, or its debug file under %s)", mod.Path, noDWARF, debugDir)
+}
+
 var libpythonRE = regexp.MustCompile(`^libpython3\.(\d+)[a-z]*\.so`)
 
-// findLibpython returns the mapped libpython and its minor version.
-func findLibpython(p *dump.Process) (*dump.Module, int, error) {
+// findLibpython returns the module holding the interpreter, libpython or
+// a statically linked executable, and its minor version.
+func findLibpython(p *dump.Process, s *symbolize.Symbolizer) (*dump.Module, int, error) {
 	for _, m := range p.Modules() {
 		if sub := libpythonRE.FindStringSubmatch(filepath.Base(m.Path)); sub != nil {
 			minor, _ := strconv.Atoi(sub[1])
@@ -75,12 +103,28 @@ func findLibpython(p *dump.Process) (*dump.Module, int, error) {
 			return m, minor, nil
 		}
 	}
-	exe := "the executable"
-	if e := p.Executable(); e != nil {
-		exe = e.Path
+	exe := p.Executable()
+	if exe == nil {
+		return nil, 0, fmt.Errorf("pycore: the core names no executable and maps no libpython3: %w", ErrNotPython)
 	}
-	return nil, 0, fmt.Errorf("pycore: no libpython3 is mapped in the process of %s: %w (or its CPython links libpython statically)", exe, ErrNotPython)
+	base := filepath.Base(exe.Path)
+	if _, ok := s.Address(base, "PyType_Type", 0); s == nil || !ok {
+		return nil, 0, fmt.Errorf("pycore: %s maps no libpython3 and defines no PyType_Type: %w", exe.Path, ErrNotPython)
+	}
+	// A CPython linked statically: 3.11+ say their version in Py_Version.
+	if a, ok := s.Address(base, "Py_Version", 0); ok {
+		if v, err := p.Uint32(dump.Address(a)); err == nil && v>>24 == 3 {
+			return exe, int(v >> 16 & 0xff), nil
+		}
+	}
+	if sub := exeVersionRE.FindStringSubmatch(base); sub != nil {
+		minor, _ := strconv.Atoi(sub[1])
+		return exe, minor, nil
+	}
+	return nil, 0, fmt.Errorf("pycore: %s links CPython statically, and its version is unknown", exe.Path)
 }
+
+var exeVersionRE = regexp.MustCompile(`^python3\.(\d+)`)
 
 // symbols are the addresses of libpython's static objects pycore starts
 // from.

@@ -1,7 +1,9 @@
 package pycore
 
 import (
+	"errors"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -350,4 +352,28 @@ func checkStacks(t *testing.T, h *Heap, c *coretest.Core) {
 	for fn := range want {
 		t.Errorf("no frame of %s", fn)
 	}
+}
+
+// TestNotPython opens the core of a shell: Open must say it is no
+// CPython process.
+func TestNotPython(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	c := coretest.MakeCore(t, sh, []string{"-c", "kill -ABRT $$"}, nil)
+	p, err := dump.Open(c.Path, dump.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	s, _, err := symbolize.New(p, symbolize.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = Open(p, s)
+	if !errors.Is(err, ErrNotPython) {
+		t.Fatalf("Open of a shell's core: %v, want an error wrapping ErrNotPython", err)
+	}
+	t.Logf("Open: %v", err)
 }

@@ -119,6 +119,10 @@ func (ts *types) insert(ti *typeInfo) {
 	ts.addrs[i], ts.infos[i] = ti.addr, ti
 }
 
+// maxTypeDepth bounds the chains of metatypes and bases followed to read
+// a type, so that a damaged core's cycles end.
+const maxTypeDepth = 64
+
 // typeOf returns the type at address a, reading and checking it the first
 // time: a type's type must be `type` or a metaclass whose type is.
 func (h *Heap) typeOf(a uint64) (*typeInfo, error) {
@@ -129,7 +133,7 @@ func (h *Heap) typeOfDepth(a uint64, depth int) (*typeInfo, error) {
 	if ti := h.types.find(a); ti != nil {
 		return ti, nil
 	}
-	if h.types.find(a^1) != nil || depth > 4 || a == 0 || a&7 != 0 {
+	if depth > maxTypeDepth || a == 0 || a&7 != 0 {
 		return nil, fmt.Errorf("no type at %#x", a)
 	}
 	meta, err := h.mem.u64(a + uint64(h.l.ObType))
@@ -141,7 +145,7 @@ func (h *Heap) typeOfDepth(a uint64, depth int) (*typeInfo, error) {
 			return nil, fmt.Errorf("type %#x has no metatype: %w", a, err)
 		}
 	}
-	ti, err := h.readType(a)
+	ti, err := h.readType(a, depth)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +154,7 @@ func (h *Heap) typeOfDepth(a uint64, depth int) (*typeInfo, error) {
 }
 
 // readType reads a type object's name, sizes, flags and layout kind.
-func (h *Heap) readType(a uint64) (*typeInfo, error) {
+func (h *Heap) readType(a uint64, depth int) (*typeInfo, error) {
 	l := &h.l.Type
 	ti := &typeInfo{addr: a}
 	var err error
@@ -193,7 +197,7 @@ func (h *Heap) readType(a uint64) (*typeInfo, error) {
 	}
 	ti.kind, ti.cstruct, ti.scanSize = kindPlain, "", 16
 	if base != 0 {
-		if bt, err := h.typeOf(base); err == nil {
+		if bt, err := h.typeOfDepth(base, depth+1); err == nil {
 			ti.kind, ti.cstruct, ti.scanSize = bt.kind, bt.cstruct, bt.scanSize
 			ti.slots = append(ti.slots, bt.slots...)
 		}

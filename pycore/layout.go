@@ -44,6 +44,8 @@ type Layout struct {
 	// varStructs are the structs of structRefs that start with a
 	// PyVarObject, whose ob_size counts their items.
 	varStructs map[string]bool
+	// gens are the generator structs with an embedded frame (3.11+).
+	gens map[string]genLayout
 }
 
 type typeLayout struct {
@@ -101,7 +103,7 @@ type frameLayout struct {
 	Back, Code, Lasti, Lineno, LocalsPlus, FFrame int64
 	// _PyInterpreterFrame (3.11+).
 	IExec, IPrevious, IInstr, ILocalsPlus, IOwner int64
-	IFuncobj                                      int64
+	IFuncobj, ILocals, IFrameObj                  int64
 }
 
 type stateLayout struct {
@@ -185,6 +187,7 @@ func layoutFromDWARF(ix *dwarfIndex, minor int) (*Layout, error) {
 	f.fillScalars(l)
 	f.fillCode(l)
 	f.fillDeque(l)
+	f.fillGens(l)
 	f.fillFrame(l)
 	f.fillState(l)
 	if l.GCNext == absent {
@@ -345,6 +348,8 @@ func (f *filler) fillFrame(l *Layout) {
 	fr.ILocalsPlus = f.opt(ifr, "localsplus")
 	fr.IOwner = f.opt(ifr, "owner")
 	fr.IFuncobj = f.opt(ifr, "f_funcobj", "f_func")
+	fr.ILocals = f.opt(ifr, "f_locals")
+	fr.IFrameObj = f.opt(ifr, "frame_obj")
 	if fr.Code == absent && fr.IExec == absent {
 		f.missing = append(f.missing, "PyFrameObject.f_code or _PyInterpreterFrame.f_code")
 	}

@@ -287,6 +287,9 @@ func checkNamedPaths(t *testing.T, h *Heap, c *coretest.Core) {
 	if p := refNamed(h, ws, ".payload"); p < 0 || h.Addr(p) != c.Hex(t, "addr_slots_payload") {
 		t.Errorf("WithSlots .payload does not refer to the list at %s", c.Truth["addr_slots_payload"])
 	}
+	if !reaches(h, global(t, h, "__main__.GEN"), ".gi_frame.held", "__main__.GenHeld") {
+		t.Errorf("__main__.GEN .gi_frame.held does not reach the GenHeld object")
+	}
 	queue := global(t, h, "__main__.QUEUE")
 	targets, labels := h.Refs(queue)
 	items := 0
@@ -376,4 +379,26 @@ func TestNotPython(t *testing.T) {
 		t.Fatalf("Open of a shell's core: %v, want an error wrapping ErrNotPython", err)
 	}
 	t.Logf("Open: %v", err)
+}
+
+// reaches reports whether a path of at most three references from obj
+// that reads path leads to an object of type typ.
+func reaches(h *Heap, obj int, path, typ string) bool {
+	var walk func(o int, prefix string, depth int) bool
+	walk = func(o int, prefix string, depth int) bool {
+		if prefix == path {
+			return heap.ObjectTypeName(h, o) == typ
+		}
+		if depth == 3 || !strings.HasPrefix(path, prefix) {
+			return false
+		}
+		targets, labels := h.Refs(o)
+		for i, tg := range targets {
+			if walk(int(tg), prefix+h.RefPath(o, labels[i]).String(), depth+1) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(obj, "", 0)
 }

@@ -16,6 +16,7 @@ const (
 	labelField         // a C member by interned name
 	labelElem          // a set member: "{}"
 	labelOffset        // a word found by conservative scan at byte offset i
+	labelLocal         // a local variable of a generator's frame, by interned name
 )
 
 const (
@@ -70,6 +71,9 @@ func (h *Heap) refs(a uint64, ti *typeInfo, fold bool, emit emitFunc) {
 		h.structRefs(a, ti.cstruct, emit)
 		if ti.cstruct == "PyFrameObject" {
 			h.frameObjectRefs(a, emit)
+		}
+		if gl, ok := h.l.gens[ti.cstruct]; ok {
+			h.genFrameRefs(a, gl, emit)
 		}
 	case kindDeque:
 		h.dequeRefs(a, emit)

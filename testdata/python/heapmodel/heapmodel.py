@@ -10,6 +10,8 @@ lines, and aborts so the kernel writes a core file:
 - one ClosureHeld object held only by a closure's cell;
 - LocalHeld objects held only by the local variable `mine` of worker(),
   running in another thread blocked on an Event;
+- one GenHeld object held only by the local `held` of the suspended
+  generator GEN;
 - QueueItem objects in the module-level deque QUEUE, appended at both ends;
 - Junk objects in two-object cycles, made unreachable with the collector
   disabled: garbage that gc.collect() would free.
@@ -66,6 +68,10 @@ class QueueItem:
     pass
 
 
+class GenHeld:
+    pass
+
+
 REGISTRY = {}
 QUEUE = collections.deque()
 
@@ -80,6 +86,16 @@ def make_closure():
 
 
 CLOSURE = make_closure()
+
+
+def generator():
+    held = GenHeld()
+    yield 1
+    yield held
+
+
+GEN = generator()
+next(GEN)
 
 
 def worker(count, ready, stop):
@@ -137,6 +153,7 @@ def main():
         "count___main__.LocalHeld": locals_,
         "count___main__.Profiler": 1,
         "count___main__.QueueItem": queued,
+        "count___main__.GenHeld": 1,
         "garbage___main__.Junk": 2 * junk_pairs,
         "local_var": "mine",
         "local_func": "worker",

@@ -170,18 +170,18 @@ func (h *Heap) entriesOf(k keysInfo, values uint64, fn func(dictEntry) bool) err
 	return nil
 }
 
-// dictEntry returns entry i of the dict at a, for naming a reference.
+// dictEntryAt returns entry i of the dict at a, for naming a reference.
 func (h *Heap) dictEntryAt(a uint64, i int) (dictEntry, bool) {
-	var out dictEntry
-	found := false
-	h.dictEntries(a, func(e dictEntry) bool {
-		if e.index == i {
-			out, found = e, true
-			return false
-		}
-		return e.index < i
-	})
-	return out, found
+	di, err := h.readDict(a)
+	if err != nil || i < 0 || int64(i) >= di.keys.nentries {
+		return dictEntry{}, false
+	}
+	k := di.keys
+	key, err := h.mem.u64(k.entries + uint64(int64(i)*k.entrySize+k.keyOff))
+	if err != nil {
+		return dictEntry{}, false
+	}
+	return dictEntry{index: i, key: key}, true
 }
 
 // dictSize is sys.getsizeof of the dict at a, without the GC header.

@@ -1,6 +1,7 @@
 package pycore
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 
@@ -119,6 +120,9 @@ func (ts *types) insert(ti *typeInfo) {
 	ts.addrs[i], ts.infos[i] = ti.addr, ti
 }
 
+// errNoType says that an address holds no type object.
+var errNoType = errors.New("no type object there")
+
 // maxTypeDepth bounds the chains of metatypes and bases followed to read
 // a type, so that a damaged core's cycles end.
 const maxTypeDepth = 64
@@ -133,16 +137,23 @@ func (h *Heap) typeOfDepth(a uint64, depth int) (*typeInfo, error) {
 	if ti := h.types.find(a); ti != nil {
 		return ti, nil
 	}
+	// Most words offered are no type: say so without formatting.
 	if depth > maxTypeDepth || a == 0 || a&7 != 0 {
-		return nil, fmt.Errorf("no type at %#x", a)
+		return nil, errNoType
 	}
 	meta, err := h.mem.u64(a + uint64(h.l.ObType))
-	if err != nil {
-		return nil, fmt.Errorf("reading type of type %#x: %w", a, err)
+	if err != nil || meta == 0 {
+		return nil, errNoType
 	}
-	if meta != h.typeType {
+	if meta != h.typeType && h.types.find(meta) == nil {
+		// An uncached metaclass must itself be an instance of type (or
+		// of a metaclass already known).
+		mm, err := h.mem.u64(meta + uint64(h.l.ObType))
+		if err != nil || mm != h.typeType && h.types.find(mm) == nil {
+			return nil, errNoType
+		}
 		if _, err := h.typeOfDepth(meta, depth+1); err != nil {
-			return nil, fmt.Errorf("type %#x has no metatype: %w", a, err)
+			return nil, errNoType
 		}
 	}
 	ti, err := h.readType(a, depth)

@@ -21,6 +21,7 @@ type Thread struct {
 	Name string
 	// Frames are its Python frames, innermost first.
 	Frames []Frame
+	dict   uint64 // the thread state's dict
 }
 
 // Frame is one Python frame.
@@ -38,6 +39,7 @@ type Frame struct {
 type Local struct {
 	Name string
 	Addr uint64 // the object it refers to
+	Slot uint64 // where the frame keeps it
 	// Repr is the value's repr for an int, a float or a short str.
 	Repr string
 }
@@ -66,6 +68,7 @@ func (h *Heap) readThread(ts uint64) Thread {
 	if s.ThreadNativeID != absent {
 		t.NativeID, _ = h.mem.u64(ts + uint64(s.ThreadNativeID))
 	}
+	t.dict, _ = h.mem.u64(ts + uint64(s.ThreadDict))
 	switch {
 	case s.ThreadFrame != absent:
 		f, err := h.mem.u64(ts + uint64(s.ThreadFrame))
@@ -192,7 +195,7 @@ func (h *Heap) readLocals(fr *Frame, code, localsplus uint64) {
 		if w == 0 {
 			continue
 		}
-		fr.Locals = append(fr.Locals, Local{Name: names[i], Addr: w, Repr: h.simpleRepr(w)})
+		fr.Locals = append(fr.Locals, Local{Name: names[i], Addr: w, Slot: localsplus + uint64(8*i), Repr: h.simpleRepr(w)})
 	}
 }
 
@@ -244,7 +247,7 @@ func (h *Heap) simpleRepr(a uint64) string {
 	}
 	switch ti.name {
 	case "int":
-		if v, ok := h.intValue(a, ti); ok {
+		if v, ok := h.intValue(a); ok {
 			return strconv.FormatInt(v, 10)
 		}
 	case "float":

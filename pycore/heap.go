@@ -104,12 +104,17 @@ func (h *Heap) Refs(obj int) (targets, labels []uint32) {
 // Roots returns the references into the heap from outside it.
 func (h *Heap) Roots() []heap.Root { return h.roots }
 
-// ObjectAt returns the object holding addr, counting its GC header and
-// pre-header as part of it.
+// ObjectAt returns the object holding addr: its PyObject header and what
+// follows, its size less the GC header and pre-header before it.
 func (h *Heap) ObjectAt(addr uint64) (int, uint64, bool) {
 	i := sort.Search(len(h.addrs), func(i int) bool { return h.addrs[i] > addr })
-	if i > 0 && addr-h.addrs[i-1] < max(h.sizes[i-1], 16) {
-		return i - 1, addr - h.addrs[i-1], true
+	if i == 0 {
+		return 0, 0, false
+	}
+	o := i - 1
+	extent := int64(h.sizes[o]) - h.preHeader(h.tinfo[o])
+	if off := addr - h.addrs[o]; int64(off) < max(extent, 16) {
+		return o, off, true
 	}
 	return 0, 0, false
 }

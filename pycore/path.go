@@ -70,7 +70,7 @@ func (h *Heap) keyRepr(obj int, i int) string {
 		return ""
 	}
 	if kt, err := h.typeOf(t); err == nil && kt.name == "int" {
-		if v, ok := h.intValue(e.key, kt); ok {
+		if v, ok := h.intValue(e.key); ok {
 			return strconv.FormatInt(v, 10)
 		}
 	}

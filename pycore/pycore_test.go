@@ -92,6 +92,20 @@ func checkCounts(t *testing.T, h *Heap, c *coretest.Core) {
 			t.Errorf("%d garbage %s objects; only Junk and their dicts are garbage", n, name)
 		}
 	}
+	tracked := map[string]int{}
+	for i := 0; i < h.NumObjects(); i++ {
+		if h.Tracked(i) {
+			tracked[h.TypeName(h.Type(i))]++
+		}
+	}
+	for _, name := range []string{"WithDict", "WithSlots", "Junk"} {
+		if got, want := tracked["__main__."+name], int(c.Int(t, "gc_objects_"+name)); got != want {
+			t.Errorf("tracked %s: %d, gc.get_objects() had %d", name, got, want)
+		}
+	}
+	for _, name := range []string{"tuple", "list", "dict", "function"} {
+		t.Logf("tracked %s: %d, gc.get_objects() had %s shortly before", name, tracked[name], c.Value(t, "gc_objects_"+name))
+	}
 	if tot := h.Totals(); tot.Garbage != garbage[junk]+garbage["dict"] || tot.Live+tot.Garbage != tot.Objects {
 		t.Errorf("Totals %+v disagree with Live", tot)
 	}
@@ -279,6 +293,14 @@ func checkNamedPaths(t *testing.T, h *Heap, c *coretest.Core) {
 	// (Its .index is a small int: static from 3.11 on, not in the heap.)
 	if refNamed(h, wd, ".label") < 0 || refNamed(h, wd, ".__class__") < 0 {
 		t.Errorf("WithDict has no .label and .__class__ references")
+	}
+	tuple, ok := h.Find(c.Hex(t, "addr_tuple"))
+	if !ok {
+		t.Fatal("no tuple at addr_tuple")
+	}
+	second := h.Addr(tuple) + uint64(h.Layout().Tuple.Item) + 8
+	if o, off, ok := h.ObjectAt(second); !ok || o != tuple || h.PathAt(o, off).String() != "[1]" {
+		t.Errorf("ObjectAt(tuple's second item) = %d, %d, %v; PathAt = %q", o, off, ok, h.PathAt(o, off).String())
 	}
 	ws := refNamed(h, registry, "['s0']")
 	if ws < 0 {

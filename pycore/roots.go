@@ -2,6 +2,7 @@ package pycore
 
 import (
 	"sort"
+	"strconv"
 
 	"github.com/heapsift/heapsift/heap"
 )
@@ -42,6 +43,16 @@ func (h *Heap) collectRoots() {
 	h.threadNames()
 	for ti := range h.threads {
 		h.stackRoots(ti)
+		if d := h.threads[ti].dict; d != 0 {
+			h.rootAddrs = append(h.rootAddrs, pendingRoot{
+				root:    heap.Root{Kind: heap.RootRuntime, Name: "thread " + strconv.FormatUint(h.threads[ti].ID, 10) + " state dict"},
+				addr:    d,
+				counted: true,
+			})
+		}
+	}
+	if n := len(h.interps) - 1; n > 0 {
+		h.warns.Addf("pycore", "the process has %d subinterpreters; only the main interpreter's heap is read", n)
 	}
 }
 
@@ -108,7 +119,7 @@ func (h *Heap) stackRoots(ti int) {
 			h.rootAddrs = append(h.rootAddrs, pendingRoot{
 				root: heap.Root{
 					Kind: heap.RootStack, Var: loc.Name, Func: fr.Func, File: fr.File, Line: fr.Line,
-					Thread: int64(t.ID), ThreadName: t.Name, ThreadLabel: "thread",
+					Thread: int64(t.ID), ThreadName: t.Name, ThreadLabel: "thread", Addr: loc.Slot,
 				},
 				addr:    loc.Addr,
 				counted: h.l.Minor >= 11, // before 3.11 the frame object holds them

@@ -14,11 +14,10 @@ import (
 
 // strState is a str's decoded state bits.
 type strState struct {
-	kind            int
-	compact, ascii  bool
-	length          int64
-	dataAddr        uint64
-	headerAndLength bool
+	kind           int
+	compact, ascii bool
+	length         int64
+	dataAddr       uint64
 }
 
 // readStrState decodes the header of the str at a; false if a is no str
@@ -123,7 +122,7 @@ func (h *Heap) strSize(a uint64, basicsize int64) int64 {
 
 // intValue reads a small int (up to 63 bits); false if a is no int pycore
 // can read or it is larger.
-func (h *Heap) intValue(a uint64, t *typeInfo) (int64, bool) {
+func (h *Heap) intValue(a uint64) (int64, bool) {
 	ndigits, negative, err := h.intDigits(a)
 	if err != nil || ndigits > 2 {
 		return 0, false

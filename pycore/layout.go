@@ -53,7 +53,7 @@ type typeLayout struct {
 	Base, Dict, Mro, Bases, Members, Cache       int64
 	Subclasses, Dealloc                          int64
 	HtName, HtQualname, HtSlots, HtModule        int64
-	HtCachedKeys                                 int64
+	HtCachedKeys, HeapTypeSize                   int64
 }
 
 type memberLayout struct{ Size, Name, Type, Offset int64 }
@@ -231,6 +231,7 @@ func (f *filler) fillType(l *Layout) {
 	t.HtSlots = f.req("PyHeapTypeObject", "ht_slots")
 	t.HtModule = f.opt("PyHeapTypeObject", "ht_module")
 	t.HtCachedKeys = f.opt("PyHeapTypeObject", "ht_cached_keys")
+	t.HeapTypeSize = f.sizeof("PyHeapTypeObject")
 	m := &l.Member
 	m.Size = f.sizeof("PyMemberDef")
 	m.Name = f.req("PyMemberDef", "name")

@@ -108,7 +108,10 @@ func findLibpython(p *dump.Process, s *symbolize.Symbolizer) (*dump.Module, int,
 		return nil, 0, fmt.Errorf("pycore: the core names no executable and maps no libpython3: %w", ErrNotPython)
 	}
 	base := filepath.Base(exe.Path)
-	if _, ok := s.Address(base, "PyType_Type", 0); s == nil || !ok {
+	if s == nil {
+		return nil, 0, fmt.Errorf("pycore: %s maps no libpython3 (and without symbols a static CPython cannot be found): %w", exe.Path, ErrNotPython)
+	}
+	if _, ok := s.Address(base, "PyType_Type", 0); !ok {
 		return nil, 0, fmt.Errorf("pycore: %s maps no libpython3 and defines no PyType_Type: %w", exe.Path, ErrNotPython)
 	}
 	// A CPython linked statically: 3.11+ say their version in Py_Version.

@@ -70,6 +70,8 @@ func (h *Heap) sizeofBody(a uint64, ti *typeInfo) int64 {
 			return base
 		}
 		return base + (mask+1)*s.EntrySize
+	case kindType:
+		return h.typeSize(a)
 	case kindDeque:
 		d := &h.l.Deque
 		n, err1 := h.mem.i64(a + uint64(h.l.ObSize))
@@ -96,6 +98,22 @@ func (h *Heap) sizeofBody(a uint64, ti *typeInfo) int64 {
 			}
 			// Bound what the core claims by what is mapped.
 			size += min(n, int64(h.mem.mapped(a))/ti.itemsize) * ti.itemsize
+		}
+	}
+	return size
+}
+
+// typeSize is type.__sizeof__ of the class at a: a PyHeapTypeObject and
+// the keys its instances share.
+func (h *Heap) typeSize(a uint64) int64 {
+	t := &h.l.Type
+	size := t.HeapTypeSize
+	if t.HtCachedKeys == absent {
+		return size
+	}
+	if keys, err := h.mem.u64(a + uint64(t.HtCachedKeys)); err == nil && keys != 0 {
+		if k, err := h.readKeys(keys); err == nil {
+			size += k.bytesIncludingBody
 		}
 	}
 	return size

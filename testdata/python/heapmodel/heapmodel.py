@@ -167,7 +167,7 @@ def main():
                      ("float", t[1]), ("withdict", wd), ("withslots", ws),
                      ("registry", REGISTRY), ("small", small), ("set", members),
                      ("slots_payload", ws.payload), ("int", wd.index + 1000),
-                     ("queue", QUEUE)]:
+                     ("queue", QUEUE), ("class", WithDict), ("function", downstream_call)]:
         truth["addr_" + key] = "%#x" % id(obj)
         truth["sizeof_" + key] = sys.getsizeof(obj)
     tally = {}

@@ -33,6 +33,7 @@ func openDWARF(image []byte) (*dwarfIndex, error) {
 		return nil, fmt.Errorf("reading DWARF: %w", err)
 	}
 	ix := &dwarfIndex{data: d, types: map[string]dwarf.Offset{}, vars: map[string]uint64{}, funcs: map[string]uint64{}}
+	declNames := map[dwarf.Offset]string{} // extern declarations of the current unit
 	r := d.Reader()
 	for {
 		e, err := r.Next()
@@ -43,9 +44,10 @@ func openDWARF(image []byte) (*dwarfIndex, error) {
 			break
 		}
 		if e.Tag == dwarf.TagCompileUnit {
+			clear(declNames)
 			continue
 		}
-		ix.add(e)
+		ix.add(e, declNames)
 		if e.Children {
 			r.SkipChildren()
 		}
@@ -56,12 +58,22 @@ func openDWARF(image []byte) (*dwarfIndex, error) {
 	return ix, nil
 }
 
-func (ix *dwarfIndex) add(e *dwarf.Entry) {
+func (ix *dwarfIndex) add(e *dwarf.Entry, declNames map[dwarf.Offset]string) {
 	name, _ := e.Val(dwarf.AttrName).(string)
-	if name == "" {
+	if decl, _ := e.Val(dwarf.AttrDeclaration).(bool); decl {
+		if e.Tag == dwarf.TagVariable && name != "" {
+			declNames[e.Offset] = name
+		}
 		return
 	}
-	if decl, _ := e.Val(dwarf.AttrDeclaration).(bool); decl {
+	if name == "" && e.Tag == dwarf.TagVariable {
+		// A definition of a variable declared extern: named by its
+		// declaration (DW_AT_specification).
+		if spec, ok := e.Val(dwarf.AttrSpecification).(dwarf.Offset); ok {
+			name = declNames[spec]
+		}
+	}
+	if name == "" {
 		return
 	}
 	key := ""

@@ -36,6 +36,13 @@ func openHeap(t *testing.T, version string) (*Heap, *coretest.Core) {
 	for _, w := range warns {
 		t.Logf("warning: %v", w)
 	}
+	// Without symbols, libpython's DWARF locates the same statics.
+	h2, _, err := Open(p, nil)
+	if err != nil {
+		t.Errorf("Open without a symbolizer: %v", err)
+	} else if h2.NumObjects() != h.NumObjects() {
+		t.Errorf("Open without a symbolizer found %d objects, with one %d", h2.NumObjects(), h.NumObjects())
+	}
 	return h, c
 }
 

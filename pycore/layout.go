@@ -33,10 +33,12 @@ type Layout struct {
 	Float  struct{ Val int64 }
 	Module struct{ Dict int64 }
 	Cell   struct{ Ref int64 }
-	Deque  dequeLayout
-	Code   codeLayout
-	Frame  frameLayout
-	State  stateLayout
+	// Weakref is PyWeakReference's callback, its one strong reference.
+	Weakref struct{ Callback int64 }
+	Deque   dequeLayout
+	Code    codeLayout
+	Frame   frameLayout
+	State   stateLayout
 
 	// structRefs are the object-pointer members of C structs by struct
 	// name, for the objects whose references are their members.
@@ -311,6 +313,7 @@ func (f *filler) fillScalars(l *Layout) {
 	l.Float.Val = f.req("PyFloatObject", "ob_fval")
 	l.Module.Dict = f.req("PyModuleObject", "md_dict")
 	l.Cell.Ref = f.req("PyCellObject", "ob_ref")
+	l.Weakref.Callback = f.req("PyWeakReference", "wr_callback")
 }
 
 func (f *filler) fillCode(l *Layout) {

@@ -77,6 +77,10 @@ func (h *Heap) refs(a uint64, ti *typeInfo, fold bool, emit emitFunc) {
 		}
 	case kindDeque:
 		h.dequeRefs(a, emit)
+	case kindWeakref:
+		if cb, err := h.mem.u64(a + uint64(h.l.Weakref.Callback)); err == nil && cb != 0 {
+			emit(cb, mkLabel(labelField, int64(h.intern("__callback__"))))
+		}
 	case kindOther:
 		h.scanRefs(a, ti, emit)
 	}

@@ -28,6 +28,7 @@ const (
 	kindCell                // cell
 	kindGeneric             // references are its C struct's object members
 	kindDeque               // collections.deque
+	kindWeakref             // weak references: only their callback is held
 )
 
 // staticKinds maps built-in type names to their layouts.
@@ -57,8 +58,14 @@ var genericKinds = []genericKind{
 	{"wrapper_descriptor", "PyWrapperDescrObject"},
 	{"mappingproxy", "mappingproxyobject"}, {"BaseException", "PyBaseExceptionObject"},
 	{"slice", "PySliceObject"}, {"super", "superobject"}, {"range", "rangeobject"},
-	{"traceback", "PyTracebackObject"}, {"weakref", ""}, {"weakproxy", ""},
-	{"weakcallableproxy", ""},
+	{"traceback", "PyTracebackObject"},
+}
+
+// weakrefTypes name the weak reference types (3.12 renamed them): their
+// referent is no reference, only their callback is.
+var weakrefTypes = map[string]bool{
+	"weakref": true, "weakproxy": true, "weakcallableproxy": true,
+	"weakref.ReferenceType": true, "weakref.ProxyType": true, "weakref.CallableProxyType": true,
 }
 
 // Type flags (Include/object.h).
@@ -228,12 +235,12 @@ func (h *Heap) staticKind(name string) (kind, string) {
 	if name == "collections.deque" && h.l.Deque.Present {
 		return kindDeque, ""
 	}
+	if weakrefTypes[name] {
+		return kindWeakref, ""
+	}
 	for _, g := range genericKinds {
 		if g.tpName != name {
 			continue
-		}
-		if g.cstruct == "" {
-			return kindScalar, "" // weak references hold nothing
 		}
 		if _, ok := h.l.structRefs[g.cstruct]; ok {
 			return kindGeneric, g.cstruct

@@ -14,7 +14,8 @@ lines, and aborts so the kernel writes a core file:
   generator GEN;
 - QueueItem objects in the module-level deque QUEUE, appended at both ends;
 - Junk objects in two-object cycles, made unreachable with the collector
-  disabled: garbage that gc.collect() would free.
+  disabled: garbage that gc.collect() would free (one of them weakly
+  referenced from the module-level list WEAK).
 """
 
 import collections
@@ -23,6 +24,7 @@ import os
 import sys
 import threading
 import time
+import weakref
 
 
 class Profiler:
@@ -73,6 +75,7 @@ class GenHeld:
 
 
 REGISTRY = {}
+WEAK = []
 QUEUE = collections.deque()
 
 
@@ -140,10 +143,13 @@ def main():
     for _ in range(junk_pairs):
         a, b = Junk(), Junk()
         a.other, b.other = b, a
+    # A weak reference keeps nothing alive.
+    WEAK.append(weakref.ref(a))
     del a, b
 
     t = Profiler.results[0]
     wd, ws = REGISTRY["d0"], REGISTRY["s0"]
+    number = wd.index + 1000
     truth = {
         "python_version": "%d.%d.%d" % sys.version_info[:3],
         "tuples": n,
@@ -166,7 +172,7 @@ def main():
     for key, obj in [("tuple", t), ("results", Profiler.results), ("str", t[0]),
                      ("float", t[1]), ("withdict", wd), ("withslots", ws),
                      ("registry", REGISTRY), ("small", small), ("set", members),
-                     ("slots_payload", ws.payload), ("int", wd.index + 1000),
+                     ("slots_payload", ws.payload), ("int", number),
                      ("queue", QUEUE), ("class", WithDict), ("function", downstream_call)]:
         truth["addr_" + key] = "%#x" % id(obj)
         truth["sizeof_" + key] = sys.getsizeof(obj)

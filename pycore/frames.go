@@ -50,9 +50,11 @@ const maxFrames = 10000
 // readThreads reads the threads of the main interpreter.
 func (h *Heap) readThreads() {
 	s := &h.l.State
+	seen := map[uint64]bool{} // thread states and frames: a damaged list may loop
 	ts, err := h.mem.u64(h.interps[0] + uint64(s.InterpThreads))
-	for n := 0; err == nil && ts != 0 && n < 4096; n++ {
-		h.threads = append(h.threads, h.readThread(ts))
+	for n := 0; err == nil && ts != 0 && n < maxThreads && !seen[ts]; n++ {
+		seen[ts] = true
+		h.threads = append(h.threads, h.readThread(ts, seen))
 		ts, err = h.mem.u64(ts + uint64(s.ThreadNext))
 	}
 	if err != nil {
@@ -60,8 +62,11 @@ func (h *Heap) readThreads() {
 	}
 }
 
-// readThread reads one thread state.
-func (h *Heap) readThread(ts uint64) Thread {
+// maxThreads bounds the thread list, whatever the core claims.
+const maxThreads = 4096
+
+// readThread reads one thread state and its frames, innermost first.
+func (h *Heap) readThread(ts uint64, seen map[uint64]bool) Thread {
 	s := &h.l.State
 	var t Thread
 	t.ID, _ = h.mem.u64(ts + uint64(s.ThreadID))
@@ -69,21 +74,26 @@ func (h *Heap) readThread(ts uint64) Thread {
 		t.NativeID, _ = h.mem.u64(ts + uint64(s.ThreadNativeID))
 	}
 	t.dict, _ = h.mem.u64(ts + uint64(s.ThreadDict))
-	switch {
-	case s.ThreadFrame != absent:
-		f, err := h.mem.u64(ts + uint64(s.ThreadFrame))
-		for n := 0; err == nil && f != 0 && n < maxFrames; n++ {
+	var f uint64
+	var err error
+	next := int64(h.l.Frame.IPrevious)
+	if s.ThreadFrame != absent {
+		f, err = h.mem.u64(ts + uint64(s.ThreadFrame))
+		next = h.l.Frame.Back
+	} else {
+		f, err = h.currentFrame(ts)
+	}
+	for n := 0; err == nil && f != 0 && n < maxFrames && !seen[f]; n++ {
+		seen[f] = true
+		if s.ThreadFrame != absent {
 			t.Frames = append(t.Frames, h.readFrameObject(f))
-			f, err = h.mem.u64(f + uint64(h.l.Frame.Back))
+		} else if fr, ok := h.readInterpFrame(f); ok {
+			t.Frames = append(t.Frames, fr)
 		}
-	default:
-		f, err := h.currentFrame(ts)
-		for n := 0; err == nil && f != 0 && n < maxFrames; n++ {
-			if fr, ok := h.readInterpFrame(f); ok {
-				t.Frames = append(t.Frames, fr)
-			}
-			f, err = h.mem.u64(f + uint64(h.l.Frame.IPrevious))
-		}
+		f, err = h.mem.u64(f + uint64(next))
+	}
+	if err != nil {
+		h.warns.Add(warn.At("pycore", f, "thread %d: reading its frames: %v", t.ID, err))
 	}
 	return t
 }

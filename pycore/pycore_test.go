@@ -357,7 +357,11 @@ func checkStacks(t *testing.T, h *Heap, c *coretest.Core) {
 		"worker": {c.Value(t, "thread_name"), lineOf("stop.wait()"), "count", "50"},
 		"main":   {"MainThread", lineOf("os.abort()"), "junk_pairs", "40"},
 	}
+	native := c.Int(t, "local_native_thread") // 0 before 3.8
 	for _, th := range h.Threads() {
+		if th.ID == c.Int(t, "local_thread") && native != 0 && th.NativeID != native {
+			t.Errorf("thread %d: native id %d, want %d", th.ID, th.NativeID, native)
+		}
 		for _, f := range th.Frames {
 			w, ok := want[f.Func]
 			if !ok || !strings.HasSuffix(f.File, "heapmodel.py") {

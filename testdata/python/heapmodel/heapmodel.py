@@ -164,6 +164,7 @@ def main():
         "local_var": "mine",
         "local_func": "worker",
         "local_thread": holder.ident,
+        "local_native_thread": getattr(holder, "native_id", 0),
         "thread_name": holder.name,
         "closure_held": "%#x" % id(CLOSURE.__closure__[0].cell_contents),
         "results_list": "%#x" % id(Profiler.results),

@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/warn"
 )
 
@@ -15,7 +16,8 @@ import (
 // Thread is one Python thread of the interpreter.
 type Thread struct {
 	// ID is threading.get_ident() of the thread; NativeID its kernel
-	// thread id (3.8+, else 0).
+	// thread id (from the thread state from 3.11, else from the core's
+	// thread whose thread pointer is ID on amd64; 0 if unknown).
 	ID, NativeID uint64
 	// Name is the threading.Thread's name, when it is known.
 	Name string
@@ -73,6 +75,9 @@ func (h *Heap) readThread(ts uint64, seen map[uint64]bool) Thread {
 	if s.ThreadNativeID != absent {
 		t.NativeID, _ = h.mem.u64(ts + uint64(s.ThreadNativeID))
 	}
+	if t.NativeID == 0 {
+		t.NativeID = h.nativeID(t.ID)
+	}
 	t.dict, _ = h.mem.u64(ts + uint64(s.ThreadDict))
 	var f uint64
 	var err error
@@ -96,6 +101,20 @@ func (h *Heap) readThread(ts uint64, seen map[uint64]bool) Thread {
 		h.warns.Add(warn.At("pycore", f, "thread %d: reading its frames: %v", t.ID, err))
 	}
 	return t
+}
+
+// nativeID finds the kernel thread whose thread pointer is pthread_self()
+// of ident, as on amd64 with glibc; 0 if none is.
+func (h *Heap) nativeID(ident uint64) uint64 {
+	if h.p.Arch != dump.ArchAMD64 {
+		return 0
+	}
+	for _, th := range h.p.Threads {
+		if uint64(th.TLS) == ident {
+			return uint64(th.TID)
+		}
+	}
+	return 0
 }
 
 // currentFrame returns a 3.11+ thread's innermost interpreter frame.

@@ -13,8 +13,9 @@ type Heap struct {
 	p       *dump.Process
 	mem     memory
 	l       *Layout
-	version string // "3.11"
-	lib     string // libpython's path
+	ix      *dwarfIndex // libpython's DWARF the layout came from
+	version string      // "3.11"
+	lib     string      // libpython's path
 	warns   warn.List
 
 	// Addresses of static objects in libpython.

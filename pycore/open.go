@@ -57,6 +57,10 @@ func Open(p *dump.Process, s *symbolize.Symbolizer) (*Heap, []warn.Warning, erro
 	if err := h.checkLayout(syms); err != nil {
 		return nil, nil, err
 	}
+	h.ix = ix
+	if err := h.checkDebugOffsets(ix, syms.runtime); err != nil {
+		return nil, nil, err
+	}
 	if err := h.findInterpreters(syms); err != nil {
 		return nil, nil, err
 	}

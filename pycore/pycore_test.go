@@ -63,6 +63,7 @@ func TestHeapModel(t *testing.T) {
 			checkRootsReachLive(t, h)
 			checkNamedPaths(t, h, c)
 			checkStacks(t, h, c)
+			checkDebugOffsetsBite(t, h)
 		})
 	}
 }
@@ -434,4 +435,19 @@ func reaches(h *Heap, obj int, path, typ string) bool {
 		return false
 	}
 	return walk(obj, "", 0)
+}
+
+// checkDebugOffsetsBite checks that a layout that disagrees with the
+// core's _Py_DebugOffsets (3.13+) is refused.
+func checkDebugOffsetsBite(t *testing.T, h *Heap) {
+	t.Helper()
+	if _, ok := h.ix.field("_PyRuntimeState", "debug_offsets.cookie"); !ok {
+		return
+	}
+	saved := h.l.State.InterpThreads
+	defer func() { h.l.State.InterpThreads = saved }()
+	h.l.State.InterpThreads += 8
+	if err := h.checkDebugOffsets(h.ix, h.runtime); err == nil || !strings.Contains(err.Error(), "threads_head") {
+		t.Errorf("a layout off by 8 in threads_head passes the _Py_DebugOffsets check: %v", err)
+	}
 }

@@ -46,12 +46,23 @@ func (h *Heap) build(sy symbols) error {
 	for _, r := range h.rootAddrs {
 		h.offer(d, r.addr)
 	}
-	for d.queue < len(d.objs) {
-		o := d.objs[d.queue]
-		d.queue++
-		h.refs(o.addr, o.ti, false, func(t uint64, _ uint32) { h.offer(d, t) })
+	for {
+		for d.queue < len(d.objs) {
+			o := d.objs[d.queue]
+			d.queue++
+			h.refs(o.addr, o.ti, false, func(t uint64, _ uint32) { h.offer(d, t) })
+		}
+		// The static types met hold references too; what they hold may
+		// hold more.
+		n := len(h.rootAddrs)
+		h.staticTypeRoots()
+		for _, r := range h.rootAddrs[n:] {
+			h.offer(d, r.addr)
+		}
+		if d.queue == len(d.objs) {
+			break
+		}
 	}
-	h.staticTypeRoots()
 	h.number(d)
 	h.collectEdges()
 	h.resolveRoots()

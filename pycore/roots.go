@@ -217,9 +217,10 @@ func (h *Heap) resolveRoots() {
 func (h *Heap) staticTypeRoots() {
 	t := &h.l.Type
 	for _, ti := range h.types.infos {
-		if ti.heapType {
+		if ti.heapType || ti.rooted {
 			continue
 		}
+		ti.rooted = true
 		for _, f := range []struct {
 			off  int64
 			name string

@@ -96,6 +96,7 @@ type typeInfo struct {
 	scanSize                        int64  // the basic size of its nearest static type
 	slots                           []slot // object members of heap types
 	cachedKeys                      uint64 // ht_cached_keys (3.11+)
+	rooted                          bool   // a static type whose references are roots
 }
 
 // slot is an object member of an instance (a __slots__ entry).

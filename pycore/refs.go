@@ -191,11 +191,12 @@ func (h *Heap) scanRefs(a uint64, ti *typeInfo, emit emitFunc) {
 	if size <= 16 {
 		return
 	}
-	// A static type's instance dict is known exactly (types.SimpleNamespace).
+	// An instance dict is known exactly: a static type's here
+	// (types.SimpleNamespace), a heap type's by instanceRefs.
 	dictOff := int64(absent)
-	if !ti.heapType && ti.dictoffset > 0 && ti.dictoffset+8 <= size {
+	if ti.dictoffset > 0 && ti.dictoffset+8 <= size {
 		dictOff = ti.dictoffset
-		if d, err := h.mem.u64(a + uint64(dictOff)); err == nil && d != 0 {
+		if d, err := h.mem.u64(a + uint64(dictOff)); err == nil && d != 0 && !ti.heapType {
 			emit(d, mkLabel(labelField, int64(h.intern("__dict__"))))
 		}
 	}

@@ -150,6 +150,7 @@ def main():
     t = Profiler.results[0]
     wd, ws = REGISTRY["d0"], REGISTRY["s0"]
     number = wd.index + 1000
+    instdict = REGISTRY["d1"].__dict__  # made on demand from 3.11 on
     truth = {
         "python_version": "%d.%d.%d" % sys.version_info[:3],
         "tuples": n,
@@ -174,7 +175,7 @@ def main():
                      ("float", t[1]), ("withdict", wd), ("withslots", ws),
                      ("registry", REGISTRY), ("small", small), ("set", members),
                      ("slots_payload", ws.payload), ("int", number),
-                     ("queue", QUEUE), ("class", WithDict), ("function", downstream_call)]:
+                     ("queue", QUEUE), ("instdict", instdict), ("class", WithDict), ("function", downstream_call)]:
         truth["addr_" + key] = "%#x" % id(obj)
         truth["sizeof_" + key] = sys.getsizeof(obj)
     tally = {}

@@ -1,0 +1,62 @@
+// Package pycore is heapsift's model of a CPython heap: it reads the
+// objects of a dead CPython 3.6-3.13 process from its core file and gives
+// them as a heap.Heap, so that the language-neutral algorithms (retain,
+// compare) can say who holds what: "100,000 tuples held by
+// __main__.Profiler → results → []".
+//
+// # Layouts
+//
+// Nothing about CPython's structs is hard-coded: a Layout holds the sizes
+// and member offsets pycore reads (PyObject, PyTypeObject, tuples, lists,
+// every dict layout from 3.6's combined and split tables to 3.11's
+// unicode keys and 3.13's inline values, sets, strs, ints, frames, the
+// runtime, interpreter and thread states, the collector's state), filled
+// by member name from libpython's DWARF (or a statically linked
+// interpreter's, or its separate debug file). Open checks the layout
+// against objects whose contents are known (type(type) is type; the types
+// at PyTuple_Type and PyDict_Type read "tuple" and "dict") before
+// trusting it.
+//
+// # Objects
+//
+// The objects are every object in the collector's generation lists (the
+// tracked ones: containers, instances, classes, functions), and every
+// object reachable from them or from the roots by following references
+// the way each type's tp_traverse would (plus the strong references it
+// leaves out, such as a class's name): tuple and list elements, dict keys
+// and values, set members, an instance's __class__, __slots__ and
+// attributes (its __dict__, or the values 3.11+ keep without one), a
+// class's dict, bases and MRO, the object members of C structs named in
+// the DWARF (functions, cells, methods, code, frames, generators and
+// their 3.11+ embedded frames, descriptors), deque blocks. Objects of
+// unknown C types are scanned conservatively within their basic size.
+// Objects in libpython's own memory (static types, None, 3.12+'s small
+// ints) are not heap objects. Objects are numbered by address; their
+// references are kept in CSR arrays, labelled so that RefPath can name
+// them as Python would: ".results", "[7]", "['alice']", "{}". A dict
+// that only its owner (an instance, class or module) refers to is folded
+// into the owner: its entries are the owner's attributes.
+//
+// Size is what sys.getsizeof reports, per type and version: the
+// __sizeof__ of tuples, lists, dicts, sets, strs, ints and deques, plus
+// the GC header and the 3.11+ pre-header.
+//
+// # Live and garbage
+//
+// Liveness follows CPython's collector: for each tracked object, gc_refs
+// is its refcount minus the references from other tracked objects; the
+// objects left with gc_refs > 0 are referred to from outside (C code,
+// frames) and are alive with all they reach, as are the roots' objects.
+// The rest is garbage that gc.collect() would free now. References an
+// object's refcount counts but nothing seen explains become RootOutside
+// roots ("held outside Python") with Unexplained set.
+//
+// # Roots and threads
+//
+// Roots are each module global in sys.modules ("__main__.Profiler"),
+// each local variable of each thread's Python frames, and the
+// interpreter's own references (sys.modules, builtins, sys's dict, the
+// static types' dicts). Threads lists the threads with their frames
+// (function, file, line from the version's line table) and locals, the
+// data of a stacks command.
+package pycore

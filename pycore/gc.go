@@ -1,0 +1,108 @@
+package pycore
+
+import "github.com/heapsift/heapsift/heap"
+
+// Live and garbage, as CPython's collector decides: for each tracked
+// object, gc_refs is its refcount minus the references from other tracked
+// objects; those left with gc_refs > 0 are referred to from outside the
+// tracked set (C code, frames, untracked objects), so they and everything
+// they reach are alive. The rest is garbage that gc.collect() would free
+// now. Roots, and references counted but not seen anywhere (RootOutside),
+// keep objects alive too.
+
+// immortalRefcnt is the smallest refcount pycore takes for an immortal
+// object (3.12+ set it to 2**32-1 or 3<<30 and never change it).
+const immortalRefcnt = 1 << 30
+
+// decideLiveness computes the live set and adds RootOutside roots for
+// objects with references nothing seen explains.
+func (h *Heap) decideLiveness() {
+	n := len(h.addrs)
+	fromAll := make([]int32, n)     // exact references from any object
+	fromTracked := make([]int32, n) // exact references from tracked objects
+	for i := 0; i < n; i++ {
+		tr := h.tracked.has(i)
+		for k := h.edgeStart[i]; k < h.edgeStart[i+1]; k++ {
+			if !exactLabel(h.edgeLabel[k]) {
+				continue
+			}
+			t := h.edgeTo[k]
+			fromAll[t]++
+			if tr {
+				fromTracked[t]++
+			}
+		}
+	}
+	counted := make([]int32, n)
+	for _, r := range h.rootAddrs {
+		if j, ok := h.Find(r.addr); ok && r.counted {
+			counted[j]++
+		}
+	}
+	var seeds []int
+	for i := 0; i < n; i++ {
+		rc, err := h.mem.i64(h.addrs[i] + uint64(h.l.ObRefcnt))
+		if err != nil {
+			continue
+		}
+		immortal := h.l.Minor >= 12 && rc >= immortalRefcnt
+		if h.tracked.has(i) && (immortal || rc-int64(fromTracked[i]) > 0) {
+			seeds = append(seeds, i)
+		}
+		if extra := rc - int64(fromAll[i]) - int64(counted[i]); !immortal && extra > 0 {
+			h.roots = append(h.roots, heap.Root{
+				Kind: heap.RootOutside, Object: uint32(i), Name: "held outside Python",
+				Unexplained: extra,
+			})
+		}
+	}
+	for _, r := range h.roots {
+		seeds = append(seeds, int(r.Object))
+	}
+	h.live = h.reach(seeds)
+	reached := h.reach(rootObjects(h.roots))
+	// A tracked object the collector keeps only for references from
+	// untracked garbage still needs a root for retain to reach it.
+	for _, i := range seeds {
+		if !reached.has(i) {
+			h.roots = append(h.roots, heap.Root{Kind: heap.RootOutside, Object: uint32(i), Name: "held outside Python"})
+			h.reachInto(reached, []int{i})
+		}
+	}
+}
+
+func rootObjects(roots []heap.Root) []int {
+	out := make([]int, len(roots))
+	for i, r := range roots {
+		out[i] = int(r.Object)
+	}
+	return out
+}
+
+// reach returns the objects reachable from seeds.
+func (h *Heap) reach(seeds []int) bitset {
+	seen := newBitset(len(h.addrs))
+	h.reachInto(seen, seeds)
+	return seen
+}
+
+// reachInto adds to seen the objects reachable from seeds.
+func (h *Heap) reachInto(seen bitset, seeds []int) {
+	stack := make([]int, 0, len(seeds))
+	for _, s := range seeds {
+		if !seen.has(s) {
+			seen.set(s)
+			stack = append(stack, s)
+		}
+	}
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for k := h.edgeStart[i]; k < h.edgeStart[i+1]; k++ {
+			if t := int(h.edgeTo[k]); !seen.has(t) {
+				seen.set(t)
+				stack = append(stack, t)
+			}
+		}
+	}
+}

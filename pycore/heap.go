@@ -1,0 +1,174 @@
+package pycore
+
+import (
+	"sort"
+
+	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/heap"
+	"github.com/heapsift/heapsift/warn"
+)
+
+// Heap is the CPython object graph of one core. It implements heap.Heap.
+type Heap struct {
+	p       *dump.Process
+	mem     memory
+	l       *Layout
+	ix      *dwarfIndex // libpython's DWARF the layout came from
+	version string      // "3.11"
+	lib     string      // libpython's path
+	warns   warn.List
+
+	// Addresses of static objects in libpython.
+	typeType, strType, dictTypeAddr uint64
+	runtime                         uint64   // _PyRuntime, 0 before 3.7
+	subtypeDealloc                  uint64   // tp_dealloc of Python classes, 0 if unknown
+	interps                         []uint64 // interpreters, the main one first
+
+	types     types
+	typeNames []string
+	typeIDs   map[string]heap.TypeID
+	names     []string // interned attribute and field names
+	nameIDs   map[string]uint32
+
+	// Objects, numbered by address.
+	addrs   []uint64
+	sizes   []uint64
+	tinfo   []*typeInfo
+	tracked bitset // found in the collector's lists
+	live    bitset
+	folded  bitset // dicts whose entries their owner holds
+	// Edges in CSR form: object i's are edgeTo[edgeStart[i]:edgeStart[i+1]].
+	edgeStart []int
+	edgeTo    []uint32
+	edgeLabel []uint32
+
+	roots     []heap.Root
+	rootAddrs []pendingRoot
+	threads   []Thread
+	totals    Totals
+}
+
+// Totals counts what the collector's view of the heap holds.
+type Totals struct {
+	Objects, Tracked, Live, Garbage int
+	// Bytes sums sys.getsizeof over all objects; LiveBytes over live ones.
+	Bytes, LiveBytes uint64
+}
+
+var _ heap.Heap = (*Heap)(nil)
+
+// Language returns "python".
+func (h *Heap) Language() string { return "python" }
+
+// Version returns the interpreter's version, "3.11".
+func (h *Heap) Version() string { return h.version }
+
+// Layout returns the layout pycore read the core with.
+func (h *Heap) Layout() *Layout { return h.l }
+
+// Totals returns object counts and sizes.
+func (h *Heap) Totals() Totals { return h.totals }
+
+// Threads returns the interpreter's threads and their Python stacks.
+func (h *Heap) Threads() []Thread { return h.threads }
+
+// NumObjects returns the number of objects, live and garbage.
+func (h *Heap) NumObjects() int { return len(h.addrs) }
+
+// Addr returns the object's address (its PyObject header).
+func (h *Heap) Addr(obj int) uint64 { return h.addrs[obj] }
+
+// Size returns sys.getsizeof of the object.
+func (h *Heap) Size(obj int) uint64 { return h.sizes[obj] }
+
+// Live reports whether CPython's collector would keep the object.
+func (h *Heap) Live(obj int) bool { return h.live.has(obj) }
+
+// Tracked reports whether the object is in the collector's lists.
+func (h *Heap) Tracked(obj int) bool { return h.tracked.has(obj) }
+
+// Type returns the object's type.
+func (h *Heap) Type(obj int) heap.TypeID { return h.tinfo[obj].id }
+
+// NumTypes returns the number of type IDs.
+func (h *Heap) NumTypes() int { return len(h.typeNames) }
+
+// TypeName returns a type's display name: "tuple", "__main__.Profiler".
+func (h *Heap) TypeName(t heap.TypeID) string { return h.typeNames[t] }
+
+// Refs returns the object's references and their labels.
+func (h *Heap) Refs(obj int) (targets, labels []uint32) {
+	s, e := h.edgeStart[obj], h.edgeStart[obj+1]
+	return h.edgeTo[s:e:e], h.edgeLabel[s:e:e]
+}
+
+// Roots returns the references into the heap from outside it.
+func (h *Heap) Roots() []heap.Root { return h.roots }
+
+// ObjectAt returns the object holding addr: its PyObject header and what
+// follows, its size less the GC header and pre-header before it.
+func (h *Heap) ObjectAt(addr uint64) (int, uint64, bool) {
+	i := sort.Search(len(h.addrs), func(i int) bool { return h.addrs[i] > addr })
+	if i == 0 {
+		return 0, 0, false
+	}
+	o := i - 1
+	extent := int64(h.sizes[o]) - h.preHeader(h.tinfo[o])
+	if off := addr - h.addrs[o]; int64(off) < max(extent, 16) {
+		return o, off, true
+	}
+	return 0, 0, false
+}
+
+// Find returns the number of the object at address a.
+func (h *Heap) Find(a uint64) (int, bool) {
+	i := sort.Search(len(h.addrs), func(i int) bool { return h.addrs[i] >= a })
+	if i < len(h.addrs) && h.addrs[i] == a {
+		return i, true
+	}
+	return 0, false
+}
+
+// bitset is a dense set of object numbers.
+type bitset []uint64
+
+func newBitset(n int) bitset    { return make(bitset, (n+63)/64) }
+func (b bitset) has(i int) bool { return i>>6 < len(b) && b[i>>6]&(1<<(uint(i)&63)) != 0 }
+func (b bitset) set(i int)      { b[i>>6] |= 1 << (uint(i) & 63) }
+
+// addrSet is a set of addresses kept as a page table of bitmaps, one bit
+// an 8-byte word, for the object discovery's seen set.
+type addrSet struct {
+	pages    map[uint64]*[addrPageWords]uint64
+	lastKey  uint64
+	lastPage *[addrPageWords]uint64
+}
+
+const (
+	addrPageShift = 18 // 256 KiB of address space a page
+	addrPageWords = 1 << (addrPageShift - 3 - 6)
+)
+
+// add adds a and reports whether it was new.
+func (s *addrSet) add(a uint64) bool {
+	key := a >> addrPageShift
+	pg := s.lastPage
+	if pg == nil || key != s.lastKey {
+		if s.pages == nil {
+			s.pages = map[uint64]*[addrPageWords]uint64{}
+		}
+		pg = s.pages[key]
+		if pg == nil {
+			pg = new([addrPageWords]uint64)
+			s.pages[key] = pg
+		}
+		s.lastKey, s.lastPage = key, pg
+	}
+	bit := (a & (1<<addrPageShift - 1)) >> 3
+	w, m := bit>>6, uint64(1)<<(bit&63)
+	if pg[w]&m != 0 {
+		return false
+	}
+	pg[w] |= m
+	return true
+}

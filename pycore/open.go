@@ -1,0 +1,251 @@
+package pycore
+
+import (
+	"bytes"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+
+	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/heap"
+	"github.com/heapsift/heapsift/symbolize"
+	"github.com/heapsift/heapsift/warn"
+)
+
+// ErrNotPython is wrapped by Open's error when the core is not of a
+// CPython process heapsift can read.
+var ErrNotPython = errors.New("not a CPython process")
+
+// Open reads the CPython heap of the dumped process p: it finds libpython
+// among p's modules, fills a Layout from its DWARF, finds the interpreter
+// through the symbols s names, checks the layout against the static type
+// objects, and builds the object graph. Problems that leave a usable graph
+// are returned as warnings.
+func Open(p *dump.Process, s *symbolize.Symbolizer) (*Heap, []warn.Warning, error) {
+	mod, minor, err := findLibpython(p, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	data := mod.FileData()
+	if data == nil {
+		return nil, nil, fmt.Errorf("pycore: %s is not at hand on this machine (point heapsift at it)", mod.Path)
+	}
+	ix, err := openDWARF(data)
+	if err != nil {
+		ix, err = debugFileDWARF(mod, err)
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	l, err := layoutFromDWARF(ix, minor)
+	if err != nil {
+		return nil, nil, fmt.Errorf("pycore: %s: %w", mod.Path, err)
+	}
+	h := &Heap{
+		p: p, mem: memory{p}, l: l, lib: mod.Path,
+		version: "3." + strconv.Itoa(minor),
+		typeIDs: map[string]heap.TypeID{}, nameIDs: map[string]uint32{},
+	}
+	syms, err := findSymbols(s, mod, ix, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := h.checkLayout(syms); err != nil {
+		return nil, nil, err
+	}
+	h.ix = ix
+	if err := h.checkDebugOffsets(ix, syms.runtime); err != nil {
+		return nil, nil, err
+	}
+	if err := h.findInterpreters(syms); err != nil {
+		return nil, nil, err
+	}
+	if err := h.build(syms); err != nil {
+		return nil, h.warns.Items(), err
+	}
+	return h, h.warns.Items(), nil
+}
+
+// debugDir is where distributions install separate debug files.
+const debugDir = "/usr/lib/debug"
+
+// debugFileDWARF reads the DWARF of mod from its separate debug file
+// (DIR/.build-id/ab/cdef….debug), when its own file has none (noDWARF).
+func debugFileDWARF(mod *dump.Module, noDWARF error) (*dwarfIndex, error) {
+	id := mod.FileBuildID
+	if id == "" {
+		id = mod.BuildID
+	}
+	if len(id) > 2 {
+		path := filepath.Join(debugDir, ".build-id", id[:2], id[2:]+".debug")
+		if data, err := os.ReadFile(path); err == nil {
+			ix, err := openDWARF(data)
+			if err != nil {
+				return nil, fmt.Errorf("pycore: %s: %w", path, err)
+			}
+			return ix, nil
+		}
+	}
+	return nil, fmt.Errorf("pycore: %s: %v; pycore needs CPython's debugging information (a build with -g, or its debug file under %s)", mod.Path, noDWARF, debugDir)
+}
+
+var libpythonRE = regexp.MustCompile(`^libpython3\.(\d+)[a-z]*\.so`)
+
+// findLibpython returns the module holding the interpreter, libpython or
+// a statically linked executable, and its minor version.
+func findLibpython(p *dump.Process, s *symbolize.Symbolizer) (*dump.Module, int, error) {
+	for _, m := range p.Modules() {
+		if sub := libpythonRE.FindStringSubmatch(filepath.Base(m.Path)); sub != nil {
+			minor, _ := strconv.Atoi(sub[1])
+			if minor < 6 {
+				return nil, 0, fmt.Errorf("pycore: %s: CPython 3.%d is older than 3.6: %w", m.Path, minor, ErrNotPython)
+			}
+			return m, minor, nil
+		}
+	}
+	exe := p.Executable()
+	if exe == nil {
+		return nil, 0, fmt.Errorf("pycore: the core names no executable and maps no libpython3: %w", ErrNotPython)
+	}
+	base := filepath.Base(exe.Path)
+	if s == nil {
+		return nil, 0, fmt.Errorf("pycore: %s maps no libpython3 (and without symbols a static CPython cannot be found): %w", exe.Path, ErrNotPython)
+	}
+	if _, ok := s.Address(base, "PyType_Type", 0); !ok {
+		return nil, 0, fmt.Errorf("pycore: %s maps no libpython3 and defines no PyType_Type: %w", exe.Path, ErrNotPython)
+	}
+	// A CPython linked statically: 3.11+ say their version in Py_Version.
+	if a, ok := s.Address(base, "Py_Version", 0); ok {
+		if v, err := p.Uint32(dump.Address(a)); err == nil && v>>24 == 3 {
+			return exe, int(v >> 16 & 0xff), nil
+		}
+	}
+	if sub := exeVersionRE.FindStringSubmatch(base); sub != nil {
+		minor, _ := strconv.Atoi(sub[1])
+		return exe, minor, nil
+	}
+	return nil, 0, fmt.Errorf("pycore: %s links CPython statically, and its version is unknown", exe.Path)
+}
+
+var exeVersionRE = regexp.MustCompile(`^python3\.(\d+)`)
+
+// symbols are the addresses of libpython's static objects pycore starts
+// from.
+type symbols struct {
+	typeType, tupleType, dictType, strType uint64
+	runtime, interpHead, generations       uint64 // whichever the version has
+	// subtypeDealloc is the tp_dealloc of classes defined in Python.
+	subtypeDealloc uint64
+}
+
+// findSymbols finds libpython's static objects, by its symbol table
+// through the symbolizer, or else by its DWARF.
+func findSymbols(s *symbolize.Symbolizer, mod *dump.Module, ix *dwarfIndex, data []byte) (symbols, error) {
+	base := filepath.Base(mod.Path)
+	bias, biasErr := loadBias(mod, data)
+	find := func(name string) uint64 {
+		if s != nil {
+			if a, ok := s.Address(base, name, 0); ok {
+				return a
+			}
+		}
+		if a, ok := ix.vars[name]; ok && biasErr == nil {
+			return a + bias
+		}
+		if a, ok := ix.funcs[name]; ok && biasErr == nil {
+			return a + bias
+		}
+		return 0
+	}
+	sy := symbols{
+		typeType: find("PyType_Type"), tupleType: find("PyTuple_Type"),
+		dictType: find("PyDict_Type"), strType: find("PyUnicode_Type"),
+		runtime: find("_PyRuntime"), interpHead: find("interp_head"),
+		generations: find("generations"), subtypeDealloc: find("subtype_dealloc"),
+	}
+	if sy.typeType == 0 || sy.tupleType == 0 || sy.dictType == 0 || sy.strType == 0 {
+		return sy, fmt.Errorf("pycore: %s has no PyType_Type, PyTuple_Type, PyDict_Type or PyUnicode_Type symbol: %w", mod.Path, ErrNotPython)
+	}
+	if sy.runtime == 0 && sy.interpHead == 0 {
+		return sy, fmt.Errorf("pycore: %s has neither _PyRuntime nor interp_head", mod.Path)
+	}
+	return sy, nil
+}
+
+// loadBias returns what to add to libpython's link-time addresses.
+func loadBias(mod *dump.Module, data []byte) (uint64, error) {
+	f, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		return 0, err
+	}
+	for _, prog := range f.Progs {
+		if prog.Type == elf.PT_LOAD && prog.Off == 0 {
+			return uint64(mod.Base()) - prog.Vaddr, nil
+		}
+	}
+	return 0, fmt.Errorf("%s: no PT_LOAD segment at offset 0", mod.Path)
+}
+
+// checkLayout checks the layout against static objects whose contents are
+// known: type(type) is type, and tuple, dict and str are named so.
+func (h *Heap) checkLayout(sy symbols) error {
+	meta, err := h.mem.u64(sy.typeType + uint64(h.l.ObType))
+	if err != nil {
+		return fmt.Errorf("pycore: reading PyType_Type at %#x: %w", sy.typeType, err)
+	}
+	if meta != sy.typeType {
+		return fmt.Errorf("pycore: PyType_Type's type is %#x, not itself (%#x): the layout of %s does not fit this core", meta, sy.typeType, h.lib)
+	}
+	h.typeType, h.strType, h.dictTypeAddr = sy.typeType, sy.strType, sy.dictType
+	h.subtypeDealloc = sy.subtypeDealloc
+	for _, c := range []struct {
+		addr uint64
+		name string
+	}{{sy.typeType, "type"}, {sy.tupleType, "tuple"}, {sy.dictType, "dict"}, {sy.strType, "str"}} {
+		ti, err := h.typeOf(c.addr)
+		if err != nil {
+			return fmt.Errorf("pycore: reading type %s at %#x: %w", c.name, c.addr, err)
+		}
+		if ti.name != c.name {
+			return fmt.Errorf("pycore: the type at %#x reads %q, not %q: the layout of %s does not fit this core", c.addr, ti.name, c.name, h.lib)
+		}
+	}
+	return nil
+}
+
+// findInterpreters lists the interpreters, from _PyRuntime (3.7+) or
+// interp_head (3.6).
+func (h *Heap) findInterpreters(sy symbols) error {
+	var head uint64
+	var err error
+	switch {
+	case sy.runtime != 0 && h.l.State.RuntimeInterpHead != absent:
+		h.runtime = sy.runtime
+		head, err = h.mem.u64(sy.runtime + uint64(h.l.State.RuntimeInterpHead))
+	case sy.interpHead != 0:
+		head, err = h.mem.u64(sy.interpHead)
+	default:
+		return fmt.Errorf("pycore: cannot find the interpreters' list in %s", h.lib)
+	}
+	if err != nil {
+		return fmt.Errorf("pycore: reading the interpreters' list: %w", err)
+	}
+	for a := head; a != 0 && len(h.interps) < 256; {
+		h.interps = append(h.interps, a)
+		if a, err = h.mem.u64(a + uint64(h.l.State.InterpNext)); err != nil {
+			h.warns.Add(warn.At("pycore", a, "reading the next interpreter: %v", err))
+			break
+		}
+	}
+	if len(h.interps) == 0 {
+		return fmt.Errorf("pycore: the process has no Python interpreter (not initialized, or finalized)")
+	}
+	// The main interpreter is the last one created, at the list's end.
+	last := len(h.interps) - 1
+	h.interps[0], h.interps[last] = h.interps[last], h.interps[0]
+	return nil
+}

@@ -1,0 +1,261 @@
+package pycore
+
+// References out of an object, by its layout, as its type's tp_traverse
+// would visit them (plus the strong references tp_traverse leaves out
+// because they cannot form cycles, such as a class's name). Each carries a
+// label: a label kind in the top bits and an index or interned name below.
+
+// Label kinds.
+const (
+	labelClass  = iota // the object's class (heap types only): "__class__"
+	labelItem          // list or tuple element i: "[i]"
+	labelKey           // key of dict entry i
+	labelValue         // value of dict entry i: "[key]"
+	labelAttr          // an attribute by interned name, folded from a dict or a slot
+	labelAttrKy        // the key string of a folded attribute
+	labelField         // a C member by interned name
+	labelElem          // a set member: "{}"
+	labelOffset        // a word found by conservative scan at byte offset i
+	labelLocal         // a local variable of a generator's frame, by interned name
+)
+
+const (
+	labelShift   = 27
+	labelPayload = 1<<labelShift - 1
+)
+
+func mkLabel(kind int, payload int64) uint32 {
+	if payload < 0 || payload > labelPayload {
+		payload = labelPayload
+	}
+	return uint32(kind)<<labelShift | uint32(payload)
+}
+
+func labelKind(l uint32) int              { return int(l >> labelShift) }
+func labelIndex(l uint32) int64           { return int64(l & labelPayload) }
+func exactLabel(l uint32) bool            { return labelKind(l) != labelOffset }
+func (h *Heap) fieldName(l uint32) string { return h.names[labelIndex(l)] }
+
+// emitFunc receives one reference: the target's address and its label.
+type emitFunc func(target uint64, label uint32)
+
+// refs calls emit for each reference out of the object at a. With fold,
+// an instance's, class's or module's own dict that is folded is read as
+// the owner's attributes.
+func (h *Heap) refs(a uint64, ti *typeInfo, fold bool, emit emitFunc) {
+	if ti.heapType {
+		if t, err := h.mem.u64(a + uint64(h.l.ObType)); err == nil {
+			emit(t, mkLabel(labelClass, 0))
+		}
+	}
+	switch ti.kind {
+	case kindTuple:
+		h.itemRefs(a, a+uint64(h.l.Tuple.Item), emit)
+	case kindList:
+		if items, err := h.mem.u64(a + uint64(h.l.List.Item)); err == nil {
+			h.itemRefs(a, items, emit)
+		}
+	case kindDict:
+		h.dictRefs(a, emit)
+	case kindSet:
+		h.setRefs(a, emit)
+	case kindType:
+		h.typeRefs(a, emit)
+	case kindModule:
+		h.structRefs(a, "PyModuleObject", emit)
+	case kindCell:
+		if v, err := h.mem.u64(a + uint64(h.l.Cell.Ref)); err == nil {
+			emit(v, mkLabel(labelField, int64(h.intern("cell_contents"))))
+		}
+	case kindGeneric:
+		h.structRefs(a, ti.cstruct, emit)
+		if ti.cstruct == "PyFrameObject" {
+			h.frameObjectRefs(a, emit)
+		}
+		if gl, ok := h.l.gens[ti.cstruct]; ok {
+			h.genFrameRefs(a, gl, emit)
+		}
+	case kindDeque:
+		h.dequeRefs(a, emit)
+	case kindWeakref:
+		if cb, err := h.mem.u64(a + uint64(h.l.Weakref.Callback)); err == nil && cb != 0 {
+			emit(cb, mkLabel(labelField, int64(h.intern("__callback__"))))
+		}
+	case kindOther:
+		h.scanRefs(a, ti, emit)
+	}
+	if ti.heapType {
+		h.instanceRefs(a, ti, fold, emit)
+	}
+	if ti.kind == kindType || ti.kind == kindModule {
+		h.ownDictRefs(a, ti, fold, emit)
+	}
+}
+
+// itemRefs emits the ob_size elements of a list or tuple at items.
+func (h *Heap) itemRefs(obj, items uint64, emit emitFunc) {
+	n, err := h.mem.i64(obj + uint64(h.l.ObSize))
+	if err != nil || n <= 0 || items == 0 {
+		return
+	}
+	if max := int64(h.mem.mapped(items) / 8); n > max {
+		h.warns.Addf("pycore", "a sequence at %#x claims %d items, more than mapped memory holds", obj, n)
+		n = max
+	}
+	words, err := h.mem.words(items, n)
+	if err != nil {
+		return
+	}
+	for i, w := range words {
+		emit(w, mkLabel(labelItem, int64(i)))
+	}
+}
+
+// dictRefs emits a dict's keys and values; a split table's keys belong
+// to the shared keys object, not to the dict.
+func (h *Heap) dictRefs(a uint64, emit emitFunc) {
+	di, err := h.readDict(a)
+	if err != nil {
+		h.warns.Addf("pycore", "%v", err)
+		return
+	}
+	h.entriesOf(di.keys, di.values, func(e dictEntry) bool {
+		if !di.split {
+			emit(e.key, mkLabel(labelKey, int64(e.index)))
+		}
+		emit(e.value, mkLabel(labelValue, int64(e.index)))
+		return true
+	})
+}
+
+// setRefs emits a set's members.
+func (h *Heap) setRefs(a uint64, emit emitFunc) {
+	s := &h.l.Set
+	mask, err1 := h.mem.i64(a + uint64(s.Mask))
+	table, err2 := h.mem.u64(a + uint64(s.Table))
+	if err1 != nil || err2 != nil || mask < 0 || table == 0 {
+		return
+	}
+	n := mask + 1
+	if uint64(n*s.EntrySize) > h.mem.mapped(table) {
+		h.warns.Addf("pycore", "set at %#x: table of %d entries runs past mapped memory", a, n)
+		return
+	}
+	raw, err := h.mem.bytes(table, n*s.EntrySize)
+	if err != nil {
+		return
+	}
+	for i := int64(0); i < n; i++ {
+		if k := le64(raw[i*s.EntrySize+s.EntryKey:]); k != 0 {
+			emit(k, mkLabel(labelElem, 0))
+		}
+	}
+}
+
+// typeRefs emits a class's references but its dict's contents.
+func (h *Heap) typeRefs(a uint64, emit emitFunc) {
+	t := &h.l.Type
+	for _, f := range []struct {
+		off  int64
+		name string
+	}{
+		{t.Base, "__base__"}, {t.Mro, "__mro__"}, {t.Bases, "__bases__"}, {t.Cache, "tp_cache"},
+		{t.HtName, "__name__"}, {t.HtQualname, "__qualname__"}, {t.HtSlots, "__slots__"},
+		{t.HtModule, "ht_module"},
+	} {
+		if f.off == absent {
+			continue
+		}
+		if v, err := h.mem.u64(a + uint64(f.off)); err == nil && v != 0 {
+			emit(v, mkLabel(labelField, int64(h.intern(f.name))))
+		}
+	}
+}
+
+// structRefs emits the object members of a C struct.
+func (h *Heap) structRefs(a uint64, cstruct string, emit emitFunc) {
+	for _, f := range h.l.structRefs[cstruct] {
+		if cstruct == "PyModuleObject" && f.off == h.l.Module.Dict {
+			continue // the module's dict: see ownDictRefs
+		}
+		if v, err := h.mem.u64(a + uint64(f.off)); err == nil && v != 0 {
+			emit(v, mkLabel(labelField, int64(h.intern(f.name))))
+		}
+	}
+}
+
+// scanRefs emits the words of an object of unknown layout that may be
+// references, within its C type's basic size.
+func (h *Heap) scanRefs(a uint64, ti *typeInfo, emit emitFunc) {
+	size := ti.scanSize
+	if size <= 16 {
+		return
+	}
+	// An instance dict is known exactly: a static type's here
+	// (types.SimpleNamespace), a heap type's by instanceRefs.
+	dictOff := int64(absent)
+	if ti.dictoffset > 0 && ti.dictoffset+8 <= size {
+		dictOff = ti.dictoffset
+		if d, err := h.mem.u64(a + uint64(dictOff)); err == nil && d != 0 && !ti.heapType {
+			emit(d, mkLabel(labelField, int64(h.intern("__dict__"))))
+		}
+	}
+	words, err := h.mem.words(a+16, (size-16)/8)
+	if err != nil {
+		return
+	}
+	for i, w := range words {
+		if off := int64(16 + 8*i); off != dictOff && h.mem.heapAddr(w) {
+			emit(w, mkLabel(labelOffset, off))
+		}
+	}
+}
+
+// frameObjectRefs emits a 3.6-3.10 frame's local variables.
+func (h *Heap) frameObjectRefs(a uint64, emit emitFunc) {
+	if h.l.Frame.LocalsPlus == absent || h.l.Frame.Code == absent {
+		return
+	}
+	code, err := h.mem.u64(a + uint64(h.l.Frame.Code))
+	if err != nil {
+		return
+	}
+	names := h.localNames(code)
+	words, err := h.mem.words(a+uint64(h.l.Frame.LocalsPlus), int64(len(names)))
+	if err != nil {
+		return
+	}
+	for i, w := range words {
+		if w != 0 {
+			emit(w, mkLabel(labelAttr, int64(h.intern(names[i]))))
+		}
+	}
+}
+
+// dequeRefs emits a deque's items, from leftblock[leftindex] through its
+// blocks' right links, ob_size of them.
+func (h *Heap) dequeRefs(a uint64, emit emitFunc) {
+	d := &h.l.Deque
+	n, err1 := h.mem.i64(a + uint64(h.l.ObSize))
+	b, err2 := h.mem.u64(a + uint64(d.LeftBlock))
+	idx, err3 := h.mem.i64(a + uint64(d.LeftIndex))
+	if err1 != nil || err2 != nil || err3 != nil || n <= 0 || idx < 0 || idx >= d.BlockLen {
+		return
+	}
+	for i := int64(0); i < n && b != 0; {
+		k := min(d.BlockLen-idx, n-i)
+		items, err := h.mem.words(b+uint64(d.BlockData+8*idx), k)
+		if err != nil {
+			h.warns.Addf("pycore", "deque at %#x: reading block %#x: %v", a, b, err)
+			return
+		}
+		for _, it := range items {
+			emit(it, mkLabel(labelItem, i))
+			i++
+		}
+		idx = 0
+		if b, err = h.mem.u64(b + uint64(d.BlockRight)); err != nil {
+			return
+		}
+	}
+}

@@ -1,0 +1,194 @@
+"""Heap model: the exactness test program of package pycore.
+
+It builds a heap whose contents are known, prints them as "truth KEY VALUE"
+lines, and aborts so the kernel writes a core file:
+
+- the seed's leak: Profiler.results, a class-level list, holds one tuple
+  (str, float, float) per profiled call (argv[1] calls, default 20000);
+- WithDict instances (attributes in __dict__ or inline values) and WithSlots
+  instances (__slots__), held by the module-level dict REGISTRY;
+- one ClosureHeld object held only by a closure's cell;
+- LocalHeld objects held only by the local variable `mine` of worker(),
+  running in another thread blocked on an Event;
+- one GenHeld object held only by the local `held` of the suspended
+  generator GEN;
+- QueueItem objects in the module-level deque QUEUE, appended at both ends;
+- Junk objects in two-object cycles, made unreachable with the collector
+  disabled: garbage that gc.collect() would free (one of them weakly
+  referenced from the module-level list WEAK).
+"""
+
+import collections
+import gc
+import os
+import sys
+import threading
+import time
+import weakref
+
+
+class Profiler:
+    # The leak: shared by every instance and never trimmed.
+    results = []
+
+    def profile(self, name, fn, *args):
+        start = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            duration = time.perf_counter() - start
+            Profiler.results.append((name, start, duration))
+
+
+class WithDict:
+    def __init__(self, i):
+        self.index = i
+        self.label = "item-%d" % i
+
+
+class WithSlots:
+    __slots__ = ("index", "payload")
+
+    def __init__(self, i):
+        self.index = i
+        self.payload = [i]
+
+
+class ClosureHeld:
+    pass
+
+
+class LocalHeld:
+    pass
+
+
+class Junk:
+    pass
+
+
+class QueueItem:
+    pass
+
+
+class GenHeld:
+    pass
+
+
+REGISTRY = {}
+WEAK = []
+QUEUE = collections.deque()
+
+
+def make_closure():
+    held = ClosureHeld()
+
+    def inner():
+        return held
+
+    return inner
+
+
+CLOSURE = make_closure()
+
+
+def generator():
+    held = GenHeld()
+    yield 1
+    yield held
+
+
+GEN = generator()
+next(GEN)
+
+
+def worker(count, ready, stop):
+    mine = [LocalHeld() for _ in range(count)]
+    ready.set()
+    stop.wait()
+    return mine
+
+
+def downstream_call(i):
+    return i * 2 + 1
+
+
+def main():
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
+    dicts, slots, locals_, junk_pairs, queued = 300, 200, 50, 40, 150
+
+    profiler = Profiler()
+    for i in range(n):
+        profiler.profile("downstream-%d" % i, downstream_call, i)
+    for i in range(dicts):
+        REGISTRY["d%d" % i] = WithDict(i)
+    for i in range(slots):
+        REGISTRY["s%d" % i] = WithSlots(i)
+    small = {1: "one", 2: "two"}
+    members = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"}
+    for i in range(queued):
+        if i % 2:
+            QUEUE.append(QueueItem())
+        else:
+            QUEUE.appendleft(QueueItem())
+    REGISTRY["small"] = small
+    REGISTRY["members"] = members
+
+    ready, stop = threading.Event(), threading.Event()
+    holder = threading.Thread(target=worker, args=(locals_, ready, stop), name="holder", daemon=True)
+    holder.start()
+    ready.wait()
+
+    gc.collect()
+    gc.disable()
+    for _ in range(junk_pairs):
+        a, b = Junk(), Junk()
+        a.other, b.other = b, a
+    # A weak reference keeps nothing alive.
+    WEAK.append(weakref.ref(a))
+    del a, b
+
+    t = Profiler.results[0]
+    wd, ws = REGISTRY["d0"], REGISTRY["s0"]
+    number = wd.index + 1000
+    instdict = REGISTRY["d1"].__dict__  # made on demand from 3.11 on
+    truth = {
+        "python_version": "%d.%d.%d" % sys.version_info[:3],
+        "tuples": n,
+        "count___main__.WithDict": dicts,
+        "count___main__.WithSlots": slots,
+        "count___main__.ClosureHeld": 1,
+        "count___main__.LocalHeld": locals_,
+        "count___main__.Profiler": 1,
+        "count___main__.QueueItem": queued,
+        "count___main__.GenHeld": 1,
+        "garbage___main__.Junk": 2 * junk_pairs,
+        "local_var": "mine",
+        "local_func": "worker",
+        "local_thread": holder.ident,
+        "local_native_thread": getattr(holder, "native_id", 0),
+        "thread_name": holder.name,
+        "closure_held": "%#x" % id(CLOSURE.__closure__[0].cell_contents),
+        "results_list": "%#x" % id(Profiler.results),
+        "profiler_class": "%#x" % id(Profiler),
+    }
+    for key, obj in [("tuple", t), ("results", Profiler.results), ("str", t[0]),
+                     ("float", t[1]), ("withdict", wd), ("withslots", ws),
+                     ("registry", REGISTRY), ("small", small), ("set", members),
+                     ("slots_payload", ws.payload), ("int", number),
+                     ("queue", QUEUE), ("instdict", instdict), ("class", WithDict), ("function", downstream_call)]:
+        truth["addr_" + key] = "%#x" % id(obj)
+        truth["sizeof_" + key] = sys.getsizeof(obj)
+    tally = {}
+    for o in gc.get_objects():
+        name = type(o).__name__
+        tally[name] = tally.get(name, 0) + 1
+    for name in ("tuple", "list", "dict", "function", "WithDict", "WithSlots", "Junk"):
+        truth["gc_objects_" + name] = tally.get(name, 0)
+    for k, v in truth.items():
+        print("truth %s %s" % (k, v))
+    sys.stdout.flush()
+    os.abort()
+
+
+if __name__ == "__main__":
+    main()

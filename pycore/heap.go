@@ -1,6 +1,7 @@
 package pycore
 
 import (
+	"fmt"
 	"sort"
 
 	"github.com/heapsift/heapsift/dump"
@@ -94,7 +95,16 @@ func (h *Heap) Type(obj int) heap.TypeID { return h.tinfo[obj].id }
 func (h *Heap) NumTypes() int { return len(h.typeNames) }
 
 // TypeName returns a type's display name: "tuple", "__main__.Profiler".
-func (h *Heap) TypeName(t heap.TypeID) string { return h.typeNames[t] }
+func (h *Heap) TypeName(t heap.TypeID) string {
+	if int(t) >= len(h.typeNames) {
+		return fmt.Sprintf("<bad type %d>", t)
+	}
+	return h.typeNames[t]
+}
+
+// TypeFamily implements heap.Heap: Python types have no length in their
+// names, so a type is its own family.
+func (h *Heap) TypeFamily(t heap.TypeID) string { return h.TypeName(t) }
 
 // Refs returns the object's references and their labels.
 func (h *Heap) Refs(obj int) (targets, labels []uint32) {

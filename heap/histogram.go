@@ -70,3 +70,30 @@ func Histogram(h Heap) []TypeStat {
 	})
 	return out
 }
+
+// Totals sums a heap's objects.
+type Totals struct {
+	LiveObjects, LiveBytes       uint64
+	GarbageObjects, GarbageBytes uint64
+	TypedBytes                   uint64 // live bytes of objects of a known type
+}
+
+// SumTotals returns h's totals.
+func SumTotals(h Heap) Totals {
+	var t Totals
+	untyped, _ := h.(UntypedReporter)
+	for i, n := 0, h.NumObjects(); i < n; i++ {
+		s := h.Size(i)
+		if !h.Live(i) {
+			t.GarbageObjects++
+			t.GarbageBytes += s
+			continue
+		}
+		t.LiveObjects++
+		t.LiveBytes += s
+		if untyped == nil || !untyped.Untyped(h.Type(i)) {
+			t.TypedBytes += s
+		}
+	}
+	return t
+}

@@ -81,6 +81,9 @@ func (r Root) Label() string {
 			label = "thread"
 		}
 		s := label + " " + strconv.FormatInt(r.Thread, 10)
+		if r.ThreadName != "" {
+			s = label + " " + strconv.Quote(r.ThreadName)
+		}
 		if r.Func != "" {
 			s += " " + r.Func
 		}

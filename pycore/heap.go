@@ -182,3 +182,7 @@ func (s *addrSet) add(a uint64) bool {
 	pg[w] |= m
 	return true
 }
+
+// Library returns the path of the file holding the interpreter, as the
+// core names it: libpython, or a statically linked executable.
+func (h *Heap) Library() string { return h.lib }

@@ -102,18 +102,25 @@ func objectPaths(p *Paths, collapse func(from, label uint32) uint32, work *scrat
 		pathOf[v] = None
 	}
 	paths := newPathTable()
-	pathOf[g.SuperRoot()] = 0
+	sr := g.SuperRoot()
+	pathOf[sr] = 0
 	next := 1
 	for _, v := range p.order {
 		first, end := g.start[v], g.start[v+1]
 		for ; next < len(p.order); next++ {
 			t := p.order[next]
 			e := p.parentEdge[t]
+			if e >= g.start[sr] && e < g.start[sr+1] {
+				// A root's object: with tiered roots (TieredPaths) the
+				// super-root's children come in more than one block.
+				pathOf[t] = paths.step(0, g.labels[e], nil)
+				continue
+			}
 			if e < first || e >= end {
 				break
 			}
 			label := g.labels[e]
-			if collapse != nil && v != g.SuperRoot() {
+			if collapse != nil {
 				label = collapse(v, label)
 			}
 			pathOf[t] = paths.step(pathOf[v], label, nil)

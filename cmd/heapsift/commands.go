@@ -37,6 +37,7 @@ func commands() []*command {
 		histogramCommand(),
 		objectsCommand(),
 		goroutinesCommand(),
+		stacksCommand(),
 		retainCommand(),
 		whyCommand(),
 		dominatorsCommand(),

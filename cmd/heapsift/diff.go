@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -8,7 +9,7 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/heapsift/heapsift/compare"
 	"github.com/heapsift/heapsift/dump"
-	"github.com/heapsift/heapsift/gocore"
+	"github.com/heapsift/heapsift/heap"
 	"github.com/heapsift/heapsift/symbolize"
 	warnpkg "github.com/heapsift/heapsift/warn"
 	"github.com/spf13/pflag"
@@ -38,6 +39,9 @@ type dumpSummary struct {
 	Executable string `json:"executable,omitempty"`
 	BuildID    string `json:"build_id,omitempty"`
 	GoVersion  string `json:"go_version,omitempty"`
+	// Language and Version are the heap model's, when types are compared.
+	Language string `json:"language,omitempty"`
+	Version  string `json:"version,omitempty"`
 }
 
 // countDelta and bytesDelta compare one quantity in OLD and NEW.
@@ -179,11 +183,20 @@ func runDiff(o *options, d *diffFlags, oldPath, newPath string, e *env) error {
 	}
 	noteAll := func(ws []warnpkg.Warning) { warnAll(e, ws) }
 	noteAll(compare.SameExecutable(executableOf(oldP), executableOf(newP)))
-	kind, ws := compare.ChooseKind(isGoCore(oldP), isGoCore(newP), d.words, "Go")
+	var oldM, newM *heapModel
+	if !d.words {
+		if oldM, err = diffModel(oldP, "OLD", e); err != nil {
+			return err
+		}
+		if newM, err = diffModel(newP, "NEW", e); err != nil {
+			return err
+		}
+	}
+	kind, ws := chooseKind(oldM, newM, d.words)
 	noteAll(ws)
 	var growth compare.Growth
 	if kind == compare.ByType {
-		growth, err = diffTypes(r, oldP, newP, o.top, d.groups, note, e)
+		growth, err = diffTypes(r, oldM, newM, o.top, d.groups, e)
 	} else {
 		growth, err = diffWords(r, oldP, newP, o, d, note)
 	}
@@ -236,43 +249,63 @@ func executableOf(p *dump.Process) *compare.Executable {
 	return &compare.Executable{Path: exe.Path, BuildID: exe.BuildID}
 }
 
-// goHeap is one side of a Go comparison. It keeps the Program so that more
-// comparisons can be made beside the type histogram (retention groups).
-type goHeap struct {
-	prog  *gocore.Program
-	types []compare.Tally
+// diffModel builds one side's heap model; nil when the dump's program
+// is in no language heapsift models (words are compared then).
+func diffModel(p *dump.Process, which string, e *env) (*heapModel, error) {
+	m, err := buildHeapModel(p, e)
+	switch {
+	case errors.Is(err, errNoModel):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("%s: %w (--words compares words instead)", which, err)
+	}
+	return m, nil
 }
 
-func openGoHeap(p *dump.Process, which string, note func(...string), e *env) (*goHeap, error) {
-	stop := startProgress(e, "reading the Go heap of "+which)
-	prog, warnings, err := gocore.Open(p)
-	stop()
-	for _, w := range warnings {
-		note(which + ": " + w.Message)
+// chooseKind compares types when both dumps have heap models of one
+// language, words otherwise.
+func chooseKind(oldM, newM *heapModel, words bool) (compare.Kind, []warnpkg.Warning) {
+	switch {
+	case oldM != nil && newM != nil && oldM.lang != newM.lang:
+		return compare.ByWord, []warnpkg.Warning{warnpkg.New("compare", "OLD is a %s program and NEW a %s one; comparing words", langName(oldM.lang), langName(newM.lang))}
+	case oldM != nil:
+		return compare.ChooseKind(true, newM != nil, words, langName(oldM.lang))
+	case newM != nil:
+		return compare.ChooseKind(false, true, words, langName(newM.lang))
 	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: reading the Go heap: %w (--words compares words instead)", which, err)
-	}
-	h := &goHeap{prog: prog}
-	for _, st := range prog.Histogram() {
-		h.types = append(h.types, compare.Tally{Name: st.Type, Count: st.Count, Bytes: st.Bytes})
-	}
-	return h, nil
+	return compare.ChooseKind(false, false, words, "")
 }
 
-// diffTypes compares two Go heaps type by type and fills r.
-func diffTypes(r *diffReport, oldP, newP *dump.Process, top int, groups bool, note func(...string), e *env) (compare.Growth, error) {
-	oldH, err := openGoHeap(oldP, "OLD", note, e)
-	if err != nil {
-		return compare.Growth{}, err
+// langName spells a model's language for messages.
+func langName(lang string) string {
+	if lang == "python" {
+		return "Python"
 	}
-	newH, err := openGoHeap(newP, "NEW", note, e)
-	if err != nil {
-		return compare.Growth{}, err
+	return "Go"
+}
+
+// typeTallies is a heap's type histogram as compare's input.
+func typeTallies(h heap.Heap) []compare.Tally {
+	var out []compare.Tally
+	for _, st := range heap.Histogram(h) {
+		out = append(out, compare.Tally{Name: st.Name, Count: st.Count, Bytes: st.Bytes})
 	}
-	td := compare.DiffTypes(oldH.types, newH.types)
+	return out
+}
+
+// diffTypes compares two heaps of one language type by type and fills r.
+func diffTypes(r *diffReport, oldM, newM *heapModel, top int, groups bool, e *env) (compare.Growth, error) {
+	td := compare.DiffTypes(typeTallies(oldM.h), typeTallies(newM.h))
 	r.Compare = string(compare.ByType)
-	r.Old.GoVersion, r.New.GoVersion = oldH.prog.Version(), newH.prog.Version()
+	for _, side := range []struct {
+		s *dumpSummary
+		m *heapModel
+	}{{&r.Old, oldM}, {&r.New, newM}} {
+		side.s.Language, side.s.Version = side.m.lang, side.m.version()
+		if side.m.lang == "go" {
+			side.s.GoVersion = side.m.version()
+		}
+	}
 	r.Total.countDelta, r.Total.bytesDelta = deltas(td.Total)
 	rows := []typeDelta{}
 	for _, t := range td.Rows {
@@ -284,7 +317,7 @@ func diffTypes(r *diffReport, oldP, newP *dump.Process, top int, groups bool, no
 	}
 	r.Rows, r.Types = len(td.Rows), &rows
 	if groups {
-		grown, err := diffGroups(oldP, newP, oldH.prog, newH.prog, top, e)
+		grown, err := diffGroups(oldM.h, newM.h, top, e)
 		if err != nil {
 			return compare.Growth{}, err
 		}

@@ -6,12 +6,10 @@ import (
 	"runtime"
 
 	"github.com/heapsift/heapsift/compare"
-	"github.com/heapsift/heapsift/dump"
-	"github.com/heapsift/heapsift/gocore"
 	"github.com/heapsift/heapsift/heap"
 )
 
-// Retention groups that grew between two Go cores: each core's groups
+// Retention groups that grew between two cores of one language: each core's groups
 // (heapsift retain) are handed to compare.DiffGroups, which matches them
 // by type and path (a stack root by function and variable, whatever its
 // goroutine's ID).
@@ -25,15 +23,15 @@ type groupDelta struct {
 	change
 }
 
-// diffGroups compares the retention groups of two Go heaps and returns
+// diffGroups compares the retention groups of two heaps and returns
 // the rows that grew, at most top of them (0: all). The analyses are made
 // one after the other and dropped, so that only one is in memory at once.
-func diffGroups(oldP, newP *dump.Process, oldProg, newProg *gocore.Program, top int, e *env) ([]groupDelta, error) {
-	older, err := retentionGroups(oldP, oldProg, "OLD", e)
+func diffGroups(oldH, newH heap.Heap, top int, e *env) ([]groupDelta, error) {
+	older, err := retentionGroups(oldH, "OLD", e)
 	if err != nil {
 		return nil, err
 	}
-	newer, err := retentionGroups(newP, newProg, "NEW", e)
+	newer, err := retentionGroups(newH, "NEW", e)
 	if err != nil {
 		return nil, err
 	}
@@ -50,8 +48,8 @@ func diffGroups(oldP, newP *dump.Process, oldProg, newProg *gocore.Program, top 
 
 // retentionGroups runs heapsift retain on one core and returns its groups
 // as compare's input.
-func retentionGroups(p *dump.Process, prog *gocore.Program, which string, e *env) ([]compare.GroupTally, error) {
-	a, err := analyzeRetention(prog.Model(), e, true)
+func retentionGroups(h heap.Heap, which string, e *env) ([]compare.GroupTally, error) {
+	a, err := analyzeRetention(h, e, true)
 	if err != nil {
 		return nil, fmt.Errorf("%s: analysing retention: %w", which, err)
 	}

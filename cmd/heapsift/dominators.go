@@ -104,8 +104,8 @@ func dominatorsCommand() *command {
 			if df.depth < 1 || df.children < 1 {
 				return usagef("--depth and --children must be at least 1")
 			}
-			return o.withGo(args[0], e, func(g *goProgram) error {
-				a, err := analyzeRetention(g.heap(), e, false)
+			return o.withHeap(args[0], e, func(m *heapModel) error {
+				a, err := analyzeRetention(m.h, e, false)
 				if err != nil {
 					return err
 				}

@@ -12,6 +12,8 @@ import (
 
 // histogramReport is `heapsift histogram` (JSON: docs/json.md).
 type histogramReport struct {
+	Language   string         `json:"language"`
+	Version    string         `json:"version"`
 	Live       countBytes     `json:"live"`
 	Garbage    countBytes     `json:"garbage"`
 	TypedBytes uint64         `json:"typed_bytes"`
@@ -36,18 +38,10 @@ type typeStatJSON struct {
 
 // newHistogramReport sorts the type histogram by bytes or count and keeps
 // the top rows (all when top is 0).
-func newHistogramReport(g *goProgram, sortBy string, top int) *histogramReport {
-	t := g.prog.Totals()
-	r := &histogramReport{
-		Live:       countBytes{t.LiveObjects, t.LiveBytes},
-		Garbage:    countBytes{t.GarbageObjects, t.GarbageBytes},
-		TypedBytes: t.TypedBytes,
-		Types:      []typeStatJSON{},
-	}
-	if t.HaveMemStats {
-		r.MemStats = &goMemStats{HeapAlloc: t.MemStats.HeapAlloc, HeapObjects: t.MemStats.HeapObjects}
-	}
-	stats := heap.Histogram(g.heap())
+func newHistogramReport(m *heapModel, sortBy string, top int) *histogramReport {
+	r := &histogramReport{Language: m.lang, Version: m.version(), Types: []typeStatJSON{}}
+	r.setTotals(m)
+	stats := heap.Histogram(m.h)
 	if sortBy == "count" {
 		sort.SliceStable(stats, func(i, j int) bool { return stats[i].Count > stats[j].Count })
 	}
@@ -56,13 +50,29 @@ func newHistogramReport(g *goProgram, sortBy string, top int) *histogramReport {
 			break
 		}
 		row := typeStatJSON{Type: s.Name, Count: s.Count, Size: s.Size, Bytes: s.Bytes, Typed: s.Typed}
-		if t.LiveBytes > 0 {
-			row.Share = float64(s.Bytes) / float64(t.LiveBytes)
+		if r.Live.Bytes > 0 {
+			row.Share = float64(s.Bytes) / float64(r.Live.Bytes)
 		}
 		r.Types = append(r.Types, row)
 	}
 	r.Shown = len(stats)
 	return r
+}
+
+// setTotals fills the live and garbage totals: the Go runtime's own
+// accounting for Go (with MemStats), the model's for other languages.
+func (r *histogramReport) setTotals(m *heapModel) {
+	if m.goP != nil {
+		t := m.goP.prog.Totals()
+		r.Live, r.Garbage = countBytes{t.LiveObjects, t.LiveBytes}, countBytes{t.GarbageObjects, t.GarbageBytes}
+		r.TypedBytes = t.TypedBytes
+		if t.HaveMemStats {
+			r.MemStats = &goMemStats{HeapAlloc: t.MemStats.HeapAlloc, HeapObjects: t.MemStats.HeapObjects}
+		}
+		return
+	}
+	t := heap.SumTotals(m.h)
+	r.Live, r.Garbage, r.TypedBytes = countBytes{t.LiveObjects, t.LiveBytes}, countBytes{t.GarbageObjects, t.GarbageBytes}, t.TypedBytes
 }
 
 func (r *histogramReport) writeText(w io.Writer) {
@@ -89,10 +99,12 @@ func histogramCommand() *command {
 	var sortBy string
 	return &command{
 		name: "histogram", args: "CORE", minArgs: 1, maxArgs: 1,
-		summary: "Go cores: live heap objects by type, with counts and bytes.\n" +
-			"For each type: count, object size, total bytes (as runtime.MemStats.HeapAlloc counts them) and\n" +
-			"share of the live heap. Untyped objects are listed by size class, never guessed.",
-		example: "heapsift histogram core\nheapsift histogram --sort count --top 10 core\nheapsift histogram --json core | jq '.types[] | select(.type == \"main.Session\")'",
+		summary: "Go and Python cores: live heap objects by type, with counts and bytes.\n" +
+			"For each type: count, object size, total bytes and share of the live heap. Go bytes are counted\n" +
+			"as runtime.MemStats.HeapAlloc counts them, untyped objects listed by size class, never guessed;\n" +
+			"Python bytes as sys.getsizeof reports them, types named as Python does (__main__.Profiler, tuple).",
+		example: "heapsift histogram core\nheapsift histogram --sort count --top 10 core\nheapsift histogram --json core | jq '.types[] | select(.type == \"main.Session\")'\n" +
+			"heapsift histogram --json python.core | jq '.types[] | select(.type == \"tuple\") | .count'",
 		flags: func(fs *pflag.FlagSet, o *options) {
 			fs.IntVar(&o.top, "top", 30, "show the N largest types (0: all)")
 			fs.StringVar(&sortBy, "sort", "bytes", "order by bytes or count")
@@ -102,9 +114,8 @@ func histogramCommand() *command {
 			if sortBy != "bytes" && sortBy != "count" {
 				return usagef("--sort takes bytes or count, not %q", sortBy)
 			}
-			return o.withGo(args[0], e, func(g *goProgram) error {
-				r := newHistogramReport(g, sortBy, o.top)
-				return o.emit(e, r)
+			return o.withHeap(args[0], e, func(m *heapModel) error {
+				return o.emit(e, newHistogramReport(m, sortBy, o.top))
 			})
 		},
 	}
@@ -132,8 +143,8 @@ func objectsCommand() *command {
 			addCoreFlags(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error {
-			return o.withGo(args[0], e, func(g *goProgram) error {
-				r, err := listObjects(g.heap(), typ, limit, garbage)
+			return o.withHeap(args[0], e, func(m *heapModel) error {
+				r, err := listObjects(m.h, typ, limit, garbage)
 				if err != nil {
 					return err
 				}
@@ -217,35 +228,40 @@ func goroutinesCommand() *command {
 		},
 		exec: func(o *options, args []string, e *env) error {
 			return o.withGo(args[0], e, func(g *goProgram) error {
-				var rows []goroutineJSON
-				for _, gr := range g.prog.Goroutines() {
-					row := goroutineJSON{ID: gr.ID, Status: gr.Status, WaitReason: gr.WaitReason, Error: gr.Error, Frames: []frameJSON{}}
-					for _, f := range gr.Frames {
-						row.Frames = append(row.Frames, frameJSON{Func: f.Func, File: f.File, Line: f.Line, PC: hexAddr(f.PC)})
-					}
-					rows = append(rows, row)
-				}
-				if o.json {
-					return emitJSON(e, map[string]any{"goroutines": rows})
-				}
-				for i, r := range rows {
-					if i > 0 {
-						fmt.Fprintln(e.stdout)
-					}
-					state := r.Status
-					if r.WaitReason != "" {
-						state += ", " + r.WaitReason
-					}
-					fmt.Fprintf(e.stdout, "goroutine %d [%s]:\n", r.ID, state)
-					for _, f := range r.Frames {
-						fmt.Fprintf(e.stdout, "  %s\n      %s:%d\n", f.Func, f.File, f.Line)
-					}
-					if r.Error != "" {
-						fmt.Fprintf(e.stdout, "  (%s)\n", strings.TrimSpace(r.Error))
-					}
-				}
-				return nil
+				return emitGoroutines(o, e, g)
 			})
 		},
 	}
+}
+
+// emitGoroutines prints every goroutine of a Go core with its stack.
+func emitGoroutines(o *options, e *env, g *goProgram) error {
+	var rows []goroutineJSON
+	for _, gr := range g.prog.Goroutines() {
+		row := goroutineJSON{ID: gr.ID, Status: gr.Status, WaitReason: gr.WaitReason, Error: gr.Error, Frames: []frameJSON{}}
+		for _, f := range gr.Frames {
+			row.Frames = append(row.Frames, frameJSON{Func: f.Func, File: f.File, Line: f.Line, PC: hexAddr(f.PC)})
+		}
+		rows = append(rows, row)
+	}
+	if o.json {
+		return emitJSON(e, map[string]any{"goroutines": rows})
+	}
+	for i, r := range rows {
+		if i > 0 {
+			fmt.Fprintln(e.stdout)
+		}
+		state := r.Status
+		if r.WaitReason != "" {
+			state += ", " + r.WaitReason
+		}
+		fmt.Fprintf(e.stdout, "goroutine %d [%s]:\n", r.ID, state)
+		for _, f := range r.Frames {
+			fmt.Fprintf(e.stdout, "  %s\n      %s:%d\n", f.Func, f.File, f.Line)
+		}
+		if r.Error != "" {
+			fmt.Fprintf(e.stdout, "  (%s)\n", strings.TrimSpace(r.Error))
+		}
+	}
+	return nil
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/gocore"
 	"github.com/heapsift/heapsift/heap"
-	"github.com/heapsift/heapsift/warn"
 	"golang.org/x/term"
 )
 
@@ -84,20 +83,6 @@ func isGoCore(p *dump.Process) bool {
 	}
 	_, err := buildinfo.Read(bytes.NewReader(exe.FileData()))
 	return err == nil
-}
-
-// maybeGo builds the Go model when the core is a Go program's, or returns
-// nil. Failures become a warning: the caller still has the generic view.
-func maybeGo(p *dump.Process, e *env) *gocore.Program {
-	if !isGoCore(p) {
-		return nil
-	}
-	prog, err := buildGoModel(p, e)
-	if err != nil {
-		warnAll(e, []warn.Warning{warn.New("gocore", "cannot model the Go heap: %v", err)})
-		return nil
-	}
-	return prog
 }
 
 // startProgress shows "heapsift: what… 3s" on stderr, refreshed, when

@@ -24,6 +24,7 @@ type infoReport struct {
 	Executable *moduleReport `json:"executable,omitempty"`
 	Modules    int           `json:"modules"`
 	Go         *goInfoReport `json:"go,omitempty"`
+	Python     *pyInfoReport `json:"python,omitempty"`
 }
 
 type signalReport struct {
@@ -123,6 +124,19 @@ func (r *infoReport) writeText(w io.Writer) {
 	if r.Go != nil {
 		r.Go.writeText(w)
 	}
+	if r.Python != nil {
+		r.Python.writeText(w)
+	}
+}
+
+// setModel adds the language's section.
+func (r *infoReport) setModel(m *heapModel) {
+	switch {
+	case m.goP != nil:
+		r.Go = newGoInfoReport(m.goP.prog)
+	case m.py != nil:
+		r.Python = newPyInfoReport(m.py)
+	}
 }
 
 // quoteArgs shows the command line, or the command name when the core
@@ -137,7 +151,8 @@ func quoteArgs(cmd, args string) string {
 func infoCommand() *command {
 	return &command{
 		name: "info", args: "CORE", minArgs: 1, maxArgs: 1,
-		summary: "Describe a core: process, fatal signal, threads, memory, executable (and the Go runtime's view on a Go core).",
+		summary: "Describe a core: process, fatal signal, threads, memory, executable (and the Go runtime's or the\n" +
+			"Python interpreter's view on a Go or Python core).",
 		example: "heapsift info core.25867\nheapsift info --json core | jq .signal",
 		flags: func(fs *pflag.FlagSet, o *options) {
 			addCoreFlags(fs, o)
@@ -145,8 +160,8 @@ func infoCommand() *command {
 		exec: func(o *options, args []string, e *env) error {
 			return o.withDump(args[0], e, func(p *dump.Process) error {
 				r := newInfoReport(p)
-				if prog := maybeGo(p, e); prog != nil {
-					r.Go = newGoInfoReport(prog)
+				if m := maybeHeap(p, e); m != nil {
+					r.setModel(m)
 				}
 				return o.emit(e, r)
 			})

@@ -2,7 +2,6 @@ package main
 
 import (
 	"github.com/heapsift/heapsift/dump"
-	"github.com/heapsift/heapsift/gocore"
 	"github.com/heapsift/heapsift/warn"
 	"github.com/spf13/pflag"
 )
@@ -22,8 +21,8 @@ func overviewCommand() *command {
 		exec: func(o *options, args []string, e *env) error {
 			return o.withDump(args[0], e, func(p *dump.Process) error {
 				info := newInfoReport(p)
-				if prog := maybeGo(p, e); prog != nil {
-					return goOverview(info, p, prog, o, e)
+				if m := maybeHeap(p, e); m != nil {
+					return heapOverview(info, m, o, e)
 				}
 				words, err := countWords(p, o, e)
 				if err != nil {
@@ -47,17 +46,17 @@ func overviewCommand() *command {
 // overviewGroups is the number of retention groups the overview shows.
 const overviewGroups = 10
 
-// goOverview prints the overview of a Go core: the process, the Go heap's
-// totals, its largest types and the groups of objects that retain most.
-func goOverview(info *infoReport, p *dump.Process, prog *gocore.Program, o *options, e *env) error {
-	g := &goProgram{proc: p, prog: prog}
-	info.Go = newGoInfoReport(prog)
-	hist := newHistogramReport(g, "bytes", o.top)
+// heapOverview prints the overview of a Go or Python core: the process,
+// the heap's totals, its largest types and the groups of objects that
+// retain most.
+func heapOverview(info *infoReport, m *heapModel, o *options, e *env) error {
+	info.setModel(m)
+	hist := newHistogramReport(m, "bytes", o.top)
 	var groups *retainReport
-	if a, err := analyzeRetention(g.heap(), e, true); err != nil {
+	if a, err := analyzeRetention(m.h, e, true); err != nil {
 		warnAll(e, []warn.Warning{warn.New("retain", "cannot analyse retention: %v", err)})
 	} else {
-		groups = newRetainReport(a, retainFilter{top: overviewGroups})
+		groups = newRetainReport(a, m, retainFilter{top: overviewGroups})
 	}
 	if o.json {
 		return emitJSON(e, struct {

@@ -51,7 +51,15 @@ type rootJSON struct {
 	Func      string   `json:"func"`
 	Var       string   `json:"var"`
 	Goroutine int64    `json:"goroutine"`
-	Addr      string   `json:"addr,omitempty"`
+	// Thread, ThreadName, File and Line say where a stack root of a
+	// language with threads (Python) is; Unexplained counts the
+	// references an "outside" root stands for.
+	Thread      string `json:"thread,omitempty"`
+	ThreadName  string `json:"thread_name,omitempty"`
+	File        string `json:"file,omitempty"`
+	Line        int    `json:"line,omitempty"`
+	Unexplained int64  `json:"unexplained,omitempty"`
+	Addr        string `json:"addr,omitempty"`
 }
 
 // newRootJSON describes a root: for a global, its variable and the fields
@@ -61,6 +69,10 @@ func newRootJSON(r heap.Root, exact bool) rootJSON {
 	if r.Kind == heap.RootGlobal {
 		j.Var = ""
 	}
+	if r.Kind == heap.RootStack && r.ThreadLabel != "goroutine" {
+		j.Goroutine, j.Thread, j.ThreadName = 0, hexAddr(uint64(r.Thread)), r.ThreadName
+	}
+	j.File, j.Line, j.Unexplained = r.File, r.Line, r.Unexplained
 	if exact {
 		j.Addr = hexAddr(uint64(r.Addr))
 	}
@@ -84,6 +96,8 @@ type groupJSON struct {
 
 // retainReport is `heapsift retain` (JSON: docs/json.md).
 type retainReport struct {
+	Language         string      `json:"language"`
+	Version          string      `json:"version"`
 	ReachableObjects int         `json:"reachable_objects"`
 	ReachableBytes   uint64      `json:"reachable_bytes"`
 	TotalGroups      int         `json:"total_groups"`
@@ -104,8 +118,9 @@ func (f retainFilter) match(a *retain.Analysis, gr retain.Group) bool {
 
 // newRetainReport lists the groups that pass f, at most f.top of them
 // (all when f.top is 0).
-func newRetainReport(a *retain.Analysis, f retainFilter) *retainReport {
+func newRetainReport(a *retain.Analysis, m *heapModel, f retainFilter) *retainReport {
 	r := &retainReport{
+		Language: m.lang, Version: m.version(),
 		ReachableObjects: a.NumReachable(), ReachableBytes: a.ReachableBytes(),
 		TotalGroups: len(a.Groups()), Groups: []groupJSON{},
 	}
@@ -286,12 +301,12 @@ func runRetain(o *options, rf *retainFlags, path string, e *env) error {
 	if err := rf.check(o); err != nil {
 		return err
 	}
-	g, err := o.openGo(path, e)
+	m, err := o.openHeap(path, e)
 	if err != nil {
 		return err
 	}
-	defer g.Close()
-	a, err := analyzeRetention(g.heap(), e, true)
+	defer m.Close()
+	a, err := analyzeRetention(m.h, e, true)
 	if err != nil {
 		return err
 	}
@@ -303,11 +318,16 @@ func runRetain(o *options, rf *retainFlags, path string, e *env) error {
 		case "pprof":
 			return writeRetainProfile(w, a, rf.filter)
 		case "dot":
-			return writeRetainDot(w, newRetainReport(a, rf.filter))
+			return writeRetainDot(w, newRetainReport(a, m, rf.filter))
 		}
-		r := newRetainReport(a, rf.filter)
+		r := newRetainReport(a, m, rf.filter)
 		if rf.format == "json" {
-			return writeJSON(w, r)
+			flushWarnings(e)
+			b, err := withWarnings(e, r)
+			if err != nil {
+				return err
+			}
+			return writeJSON(w, b)
 		}
 		r.writeText(w)
 		return nil

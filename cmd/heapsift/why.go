@@ -5,7 +5,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/heap"
 	"github.com/heapsift/heapsift/retain"
 	"github.com/spf13/pflag"
@@ -116,7 +115,11 @@ func (r *whyReport) writeText(w io.Writer) {
 		return
 	}
 	section(w, fmt.Sprintf("Shortest path from a root (%d pointers)", len(r.Steps)))
-	fmt.Fprintf(w, "%s (%s; the pointer is at %s)\n", r.root.Label(), r.Root.Kind, r.Root.Addr)
+	where := ""
+	if r.root.Addr != 0 {
+		where = "; the pointer is at " + r.Root.Addr
+	}
+	fmt.Fprintf(w, "%s (%s%s)\n", r.root.Label(), r.Root.Kind, where)
 	t := newTable("FIELD", "ADDRESS", "TYPE", ">SIZE", ">RETAINED")
 	for i, s := range r.Steps {
 		t.add(strings.Repeat(" ", min(i, 12))+"→ "+s.Field, s.Addr, s.Type, size(s.Size), size(s.Retained))
@@ -149,12 +152,12 @@ func whyCommand() *command {
 			if err != nil {
 				return usagef("ADDR: %v", err)
 			}
-			return o.withGo(args[0], e, func(g *goProgram) error {
-				a, err := analyzeRetention(g.heap(), e, false)
+			return o.withHeap(args[0], e, func(m *heapModel) error {
+				a, err := analyzeRetention(m.h, e, false)
 				if err != nil {
 					return err
 				}
-				r, err := newWhyReport(a, v, func(addr uint64) string { return g.prog.Describe(dump.Address(addr)) })
+				r, err := newWhyReport(a, v, m.describe)
 				if err != nil {
 					return err
 				}

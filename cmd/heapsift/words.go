@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/heap"
 	"github.com/heapsift/heapsift/histogram"
 	"github.com/heapsift/heapsift/symbolize"
 	"github.com/spf13/pflag"
@@ -176,17 +177,17 @@ func symbolCommand() *command {
 				if err != nil {
 					return err
 				}
-				prog := maybeGo(p, e)
+				m := maybeHeap(p, e)
 				var rows []symbolRow
 				for _, a := range addrs {
 					n := sym.Describe(a)
 					row := symbolRow{Addr: hexAddr(a), wordRow: newWordRow(n, 0, 0), GDB: n.GDB()}
-					if prog != nil {
-						if obj, off, ok := prog.ObjectAt(dump.Address(a)); ok {
-							row.Kind, row.GDB = "heap", strings.TrimPrefix(prog.Describe(dump.Address(a)), row.Addr+": ")
+					if m != nil {
+						if obj, off, ok := m.h.ObjectAt(a); ok {
+							row.Kind, row.GDB = "heap", strings.TrimPrefix(m.describe(a), row.Addr+": ")
 							row.Name = row.GDB
-							row.Heap = &heapRef{Object: hexAddr(uint64(prog.Addr(obj))), Type: prog.ObjectTypeName(obj),
-								Offset: off, Field: prog.FieldPath(obj, off), Live: prog.Live(obj)}
+							row.Heap = &heapRef{Object: hexAddr(m.h.Addr(obj)), Type: heap.ObjectTypeName(m.h, obj),
+								Offset: off, Field: m.h.PathAt(obj, off).String(), Live: m.h.Live(obj)}
 						}
 					}
 					rows = append(rows, row)

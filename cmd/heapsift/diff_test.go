@@ -252,7 +252,7 @@ func TestDiffPython(t *testing.T) {
 		if oldAddr == newAddr {
 			t.Logf("PyTuple_Type at %#x in both runs: address randomization seems off", oldAddr)
 		}
-		r, code, _ := diffRun(t, "--top", "0", oldRun.Path, newRun.Path)
+		r, code, _ := diffRun(t, "--words", "--top", "0", oldRun.Path, newRun.Path)
 		if code != 0 || r.Compare != "words" {
 			t.Fatalf("exit %d, compare %q", code, r.Compare)
 		}
@@ -269,7 +269,7 @@ func TestDiffPython(t *testing.T) {
 	})
 
 	t.Run("symbols-only", func(t *testing.T) {
-		r, _, _ := diffRun(t, "--symbols-only", "--top", "0", oldRun.Path, newRun.Path)
+		r, _, _ := diffRun(t, "--words", "--symbols-only", "--top", "0", oldRun.Path, newRun.Path)
 		for _, w := range *r.Words {
 			if w.Kind != "symbol" {
 				t.Fatalf("--symbols-only listed a %s: %+v", w.Kind, w)
@@ -279,16 +279,16 @@ func TestDiffPython(t *testing.T) {
 	})
 
 	t.Run("fail-on-growth", func(t *testing.T) {
-		r, code, errs := diffRun(t, "--fail-on-growth", fmt.Sprintf("word:PyTuple_Type=%d", n/2), oldRun.Path, newRun.Path)
+		r, code, errs := diffRun(t, "--words", "--fail-on-growth", fmt.Sprintf("word:PyTuple_Type=%d", n/2), oldRun.Path, newRun.Path)
 		if code != exitGrowth || !strings.Contains(errs, "PyTuple_Type grew by") || len(r.Checks) != 1 || !r.Checks[0].Exceeded {
 			t.Errorf("exit %d, checks %+v, stderr %q; want 3", code, r.Checks, errs)
 		}
-		if code, _, errs := runCLI(t, "diff", "--fail-on-growth", fmt.Sprintf("word:PyTuple_Type=%d", 2*n), "--fail-on-growth", "each=1000000",
+		if code, _, errs := runCLI(t, "diff", "--words", "--fail-on-growth", fmt.Sprintf("word:PyTuple_Type=%d", 2*n), "--fail-on-growth", "each=1000000",
 			oldRun.Path, newRun.Path); code != 0 {
 			t.Errorf("limits above the growth: exit %d: %s", code, errs)
 		}
-		if code, _, _ := runCLI(t, "diff", "--fail-on-growth", "type:main.Order=1", oldRun.Path, newRun.Path); code != exitUsage {
-			t.Errorf("type: limit on Python cores: exit %d, want %d", code, exitUsage)
+		if code, _, _ := runCLI(t, "diff", "--words", "--fail-on-growth", "type:tuple=1", oldRun.Path, newRun.Path); code != exitUsage {
+			t.Errorf("type: limit on a word comparison: exit %d, want %d", code, exitUsage)
 		}
 	})
 
@@ -298,7 +298,7 @@ func TestDiffPython(t *testing.T) {
 		if _, err := os.Stat(then); err != nil {
 			t.Fatalf("the forked child left no core: %v", err)
 		}
-		r, code, _ := diffRun(t, "--pointers", "--top", "0", then, c.Path)
+		r, code, _ := diffRun(t, "--words", "--pointers", "--top", "0", then, c.Path)
 		if code != 0 || r.LeftOutOld != nil {
 			t.Fatalf("exit %d, left out %v with --pointers", code, r.LeftOutOld)
 		}
@@ -310,7 +310,7 @@ func TestDiffPython(t *testing.T) {
 		exe := coretest.BuildGo(t, coretest.Testdata(t, "service"), coretest.GoBuild{})
 		goCore := coretest.MakeCore(t, exe, []string{"-requests", "10"}, nil)
 		r, code, errs := diffRun(t, goCore.Path, newRun.Path)
-		if code != 0 || r.Compare != "words" || !strings.Contains(errs, "different executables") || !strings.Contains(errs, "only OLD is a Go program") {
+		if code != 0 || r.Compare != "words" || !strings.Contains(errs, "different executables") || !strings.Contains(errs, "OLD is a Go program and NEW a Python one") {
 			t.Errorf("exit %d, compare %q, stderr %q; want words with two warnings", code, r.Compare, errs)
 		}
 		if len(r.Warnings) < 2 {

@@ -53,14 +53,24 @@ func TestPythonTypeHistogram(t *testing.T) {
 			t.Errorf("%s count %d, but the script made %d such objects", sym, row.Count, ty.least)
 		}
 	}
-	// The overview shows them too, by name.
-	code, out, errs := runCLI(t, core.Path)
+	// The words table shows them too, by name; the overview, which reads
+	// the Python heap, by the names Python gives the types.
+	code, out, errs := runCLI(t, "words", core.Path)
 	if code != 0 {
-		t.Fatalf("overview: exit %d: %s", code, errs)
+		t.Fatalf("words: exit %d: %s", code, errs)
 	}
 	for sym := range types {
 		if !strings.Contains(out, sym) {
-			t.Errorf("overview lacks %s:\n%s", sym, out)
+			t.Errorf("words lacks %s:\n%s", sym, out)
+		}
+	}
+	code, out, errs = runCLI(t, core.Path)
+	if code != 0 {
+		t.Fatalf("overview: exit %d: %s", code, errs)
+	}
+	for _, name := range []string{"  tuple\n", "  float\n", "  str\n"} {
+		if !strings.Contains(out, name) {
+			t.Errorf("overview lacks the type %q:\n%s", strings.TrimSpace(name), out)
 		}
 	}
 	// heapsift symbol answers like gdb's info symbol.

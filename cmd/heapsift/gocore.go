@@ -58,7 +58,20 @@ func (o *options) withGo(path string, e *env, fn func(g *goProgram) error) error
 		return err
 	}
 	defer g.Close()
-	return fn(g)
+	if err := fn(g); err != nil {
+		return err
+	}
+	return damageError(path, g.prog)
+}
+
+// damageError is the failure to report after a command's output when the
+// core's runtime structures failed their own checks in ways its totals
+// depend on: the output was shown, with warnings, but the exit is not 0.
+func damageError(path string, prog *gocore.Program) error {
+	if prog == nil || len(prog.Damage()) == 0 {
+		return nil
+	}
+	return &exitCodeError{code: exitError, msg: fmt.Sprintf("%s: the results are incomplete: %s", path, strings.Join(prog.Damage(), "; "))}
 }
 
 // buildGoModel runs gocore.Open with a progress line and prints its

@@ -91,12 +91,17 @@ func parseAddress(s string) (uint64, error) {
 }
 
 // openDump opens the dump named on the command line and prints its warnings.
+// Every file it reads is noted as an input that no output may replace.
 func (o *options) openDump(path string, e *env) (*dump.Process, error) {
+	e.noteInputs(path, o.exe)
 	p, err := dump.Open(path, dump.Options{
 		Raw: o.raw, Base: o.base, Exe: o.exe, Sysroot: o.sysroot, LibDirs: o.libDirs,
 	})
 	if err != nil {
 		return nil, err
+	}
+	for _, m := range p.Modules() {
+		e.noteInputs(m.LocalPath)
 	}
 	warnAll(e, p.Warnings())
 	return p, nil

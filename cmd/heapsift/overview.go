@@ -23,7 +23,10 @@ func overviewCommand() *command {
 			return o.withDump(args[0], e, func(p *dump.Process) error {
 				info := newInfoReport(p)
 				if prog := maybeGo(p, e); prog != nil {
-					return goOverview(info, p, prog, o, e)
+					if err := goOverview(info, p, prog, o, e); err != nil {
+						return err
+					}
+					return damageError(args[0], prog)
 				}
 				words, err := countWords(p, o, e)
 				if err != nil {

@@ -100,6 +100,7 @@ func run(args []string, e *env) (code int) {
 	cmd, rest := pickCommand(args)
 	err := cmd.run(rest, e)
 	flushWarnings(e)
+	printSummaries(e)
 	switch {
 	case err == nil:
 		return exitOK

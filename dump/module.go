@@ -74,6 +74,9 @@ func (p *Process) attachFiles(files []fileEntry, opts Options) {
 		}
 	}
 	p.markMain()
+	if opts.Exe != "" && p.Executable() == nil {
+		p.warnf("--exe %s is not used: the core does not say which of its mappings is the executable (no NT_FILE entry holds AT_PHDR or AT_ENTRY)", opts.Exe)
+	}
 	cache := &fileCache{}
 	for _, mod := range p.modules {
 		sort.Slice(mod.Mappings, func(i, j int) bool { return mod.Mappings[i].Start < mod.Mappings[j].Start })

@@ -45,8 +45,11 @@ func (o *options) openGo(path string, e *env) (*goProgram, error) {
 	}
 	prog, err := buildGoModel(p, e)
 	if err != nil {
+		if o.exe != "" && p.Executable() == nil {
+			err = fmt.Errorf("%w: it lists no mapped files (NT_FILE), so --exe %s cannot be placed in its memory", err, o.exe)
+		}
 		p.Close()
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &goProgram{proc: p, prog: prog}, nil
 }

@@ -261,7 +261,7 @@ func retainCommand() *command {
 func (rf *retainFlags) check(o *options) error {
 	v, err := humanize.ParseBytes(rf.minRetained)
 	if err != nil {
-		return usagef("--min-retained: %v", err)
+		return usagef("--min-retained: %q is not a size (e.g. 1MiB, 512KB, 1000000)", rf.minRetained)
 	}
 	rf.filter.minRetained = v
 	if o.json {

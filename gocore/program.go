@@ -51,8 +51,8 @@ type Program struct {
 	truth          MemStats
 	// damage lists the runtime structures that failed their own
 	// consistency checks in ways the totals depend on (see Damage).
-	damage []string
-	haveTruth      bool
+	damage    []string
+	haveTruth bool
 
 	// Caches filled while building.
 	names     *globalNamer

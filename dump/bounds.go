@@ -81,3 +81,35 @@ func (p *Process) noteRange(ph progHeader) ([]byte, error) {
 	end := min(addSat(ph.Off, ph.Filesz), size)
 	return p.data[ph.Off:end], nil
 }
+
+// sharedSegments returns, for each program header, whether it is a PT_LOAD
+// whose bytes in the core overlap those of one placed earlier in the file:
+// the kernel writes each segment's bytes once, so a core whose thousands of
+// PT_LOAD headers name the same bytes is damaged, and each copy would cost
+// a mapping. Those segments are ignored, with a warning.
+func (p *Process) sharedSegments(progs []progHeader) []bool {
+	size := uint64(len(p.data))
+	var held []int
+	for i, ph := range progs {
+		if ph.Type == ptLoad && ph.Filesz > 0 && ph.Memsz > 0 && ph.Off < size {
+			held = append(held, i)
+		}
+	}
+	sort.SliceStable(held, func(a, b int) bool { return progs[held[a]].Off < progs[held[b]].Off })
+	skip := make([]bool, len(progs))
+	shared := warnLimiter{what: "segments sharing bytes ignored"}
+	var end uint64
+	last := -1
+	for _, i := range held {
+		ph := progs[i]
+		if last >= 0 && ph.Off < end {
+			shared.warnf(p, "segment %d at %#x uses bytes %#x-%#x of the core, which hold segment %d; ignoring it",
+				i, ph.Vaddr, ph.Off, min(addSat(ph.Off, ph.Filesz), size), last)
+			skip[i] = true
+			continue
+		}
+		end, last = min(addSat(ph.Off, min(ph.Filesz, ph.Memsz)), size), i
+	}
+	shared.flush(p)
+	return skip
+}

@@ -36,12 +36,15 @@ func (p *Process) openCore(opts Options) error {
 	}
 	var want uint64
 	skip := noteSegmentsToSkip(progs, uint64(len(p.data)))
+	shared := p.sharedSegments(progs)
 	nr := &noteReader{malformed: warnLimiter{what: "malformed notes"}}
 	for i, ph := range progs {
 		switch ph.Type {
 		case ptLoad:
 			want = max(want, addSat(ph.Off, ph.Filesz))
-			p.addSegment(ph)
+			if !shared[i] {
+				p.addSegment(ph)
+			}
 		case ptNote:
 			if skip[i] {
 				nr.overlapping++

@@ -89,8 +89,20 @@ type Thread struct {
 	PC, SP, FP Address
 	// TLS is the thread pointer: fs_base on amd64, tpidr_el0 on arm64.
 	TLS Address
-	// Regs holds every general register by its usual name, in note order.
-	Regs []Register
+	// regs is the note's register block (a view of the mapped core, not a
+	// copy: a core of a hundred thousand threads costs little), and
+	// regNames the registers' names in its order.
+	regs     []byte
+	regNames []string
+}
+
+// Regs returns every general register by its usual name, in note order.
+func (t *Thread) Regs() []Register {
+	out := make([]Register, len(t.regNames))
+	for i, name := range t.regNames {
+		out[i] = Register{name, binary.LittleEndian.Uint64(t.regs[i*8:])}
+	}
+	return out
 }
 
 // Register is one named register value.
@@ -101,9 +113,9 @@ type Register struct {
 
 // Reg returns the register with the given name.
 func (t *Thread) Reg(name string) (uint64, bool) {
-	for _, r := range t.Regs {
-		if r.Name == name {
-			return r.Value, true
+	for i, n := range t.regNames {
+		if n == name {
+			return binary.LittleEndian.Uint64(t.regs[i*8:]), true
 		}
 	}
 	return 0, false
@@ -142,14 +154,10 @@ func parsePRStatus(desc []byte, arch Arch) (*Thread, error) {
 		Signal: int(le.Uint16(desc[12:])),
 		TID:    int(int32(le.Uint32(desc[32:]))),
 	}
-	regs := desc[prstatusRegOff:]
-	names := amd64RegNames
+	t.regs = desc[prstatusRegOff : prstatusRegOff+nregs*8 : prstatusRegOff+nregs*8]
+	t.regNames = amd64RegNames
 	if arch == ArchARM64 {
-		names = arm64RegNames
-	}
-	t.Regs = make([]Register, nregs)
-	for i := range t.Regs {
-		t.Regs[i] = Register{names[i], le.Uint64(regs[i*8:])}
+		t.regNames = arm64RegNames
 	}
 	get := func(n string) Address { v, _ := t.Reg(n); return Address(v) }
 	if arch == ArchARM64 {

@@ -42,6 +42,14 @@ func Families() []string {
 
 // Generate returns opts.N mutants of core, taking the families in turn.
 func Generate(core []byte, opts Options) []Mutant {
+	var out []Mutant
+	Each(core, opts, func(m Mutant) { out = append(out, m) })
+	return out
+}
+
+// Each calls fn with each of the mutants Generate returns, in order,
+// making one at a time, so that large mutants need not all be held.
+func Each(core []byte, opts Options, fn func(Mutant)) {
 	rng := rand.New(rand.NewSource(opts.Seed))
 	maxCount := opts.MaxCount
 	if maxCount <= 0 {
@@ -49,15 +57,15 @@ func Generate(core []byte, opts Options) []Mutant {
 	}
 	g := &gen{core: core, l: readLayout(core), rng: rng, maxCount: maxCount}
 	fams := Families()
-	var out []Mutant
-	for i := 0; len(out) < opts.N && i < 4*opts.N+len(fams); i++ {
+	made := 0
+	for i := 0; made < opts.N && i < 4*opts.N+len(fams); i++ {
 		fam := fams[i%len(fams)]
 		if m, ok := g.mutate(fam); ok {
 			m.Family = fam
-			out = append(out, m)
+			fn(m)
+			made++
 		}
 	}
-	return out
 }
 
 // gen holds what the mutators share.

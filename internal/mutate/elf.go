@@ -130,6 +130,18 @@ func noteBytes(name string, typ uint32, desc []byte) []byte {
 	return append(b, make([]byte, align4(len(desc))-len(desc))...)
 }
 
+// ReadAt fills b from virtual address vaddr of the core's memory and
+// reports whether a PT_LOAD held every byte of it.
+func ReadAt(core []byte, vaddr uint64, b []byte) bool {
+	for _, p := range readLayout(core).loads(core, 1, false) {
+		if vaddr >= p.vaddr && vaddr-p.vaddr <= p.filesz && uint64(len(b)) <= p.filesz-(vaddr-p.vaddr) {
+			copy(b, core[p.off+vaddr-p.vaddr:])
+			return true
+		}
+	}
+	return false
+}
+
 // WriteAt writes data at virtual address vaddr of the core's memory, in
 // place, and reports whether a PT_LOAD held every byte of it.
 func WriteAt(core []byte, vaddr uint64, data []byte) bool {

@@ -24,7 +24,11 @@ func mutantCount(brief int) int {
 // multiple of its size (an allocation sized by a claimed count).
 func TestMutantsOpen(t *testing.T) {
 	n := mutantCount(400)
-	ms := mutate.Generate(sampleCore().Build(), mutate.Options{Seed: 14, N: n, MaxCount: 100000})
+	seed := int64(14)
+	if s, err := strconv.ParseInt(os.Getenv("HEAPSIFT_MUTANT_SEED"), 10, 64); err == nil {
+		seed = s
+	}
+	ms := mutate.Generate(sampleCore().Build(), mutate.Options{Seed: seed, N: n, MaxCount: 100000})
 	for i, m := range ms {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)

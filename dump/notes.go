@@ -287,6 +287,7 @@ func parseFileNote(desc []byte) (*fileNote, error) {
 	}
 	names := desc[16+count*24:]
 	fn := &fileNote{entries: make([]fileEntry, 0, count)}
+	prevPath := "" // consecutive entries of one file share its path string
 	var prevEnd Address
 	for i := range count {
 		e := desc[16+i*24:]
@@ -299,7 +300,10 @@ func parseFileNote(desc []byte) (*fileNote, error) {
 		if j < 0 {
 			j = len(names)
 		}
-		fe.Path = string(names[:j])
+		if fe.Path = prevPath; string(names[:j]) != prevPath {
+			fe.Path = string(names[:j])
+			prevPath = fe.Path
+		}
 		names = names[min(j+1, len(names)):]
 		var bad string
 		switch {

@@ -2,6 +2,7 @@ package dump
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 )
@@ -55,11 +56,16 @@ func (m *Module) Base() Address {
 // local file is mapped once.
 func (p *Process) attachFiles(files []fileEntry, opts Options) {
 	byPath := map[string]*Module{}
+	skipped := 0
 	for _, fe := range files {
-		key := filepath.Clean(fe.Path)
+		key := filepath.Clean(string(fe.path))
 		mod := byPath[key]
+		if mod == nil && len(p.mappingsWithin(fe.Start, fe.End)) == 0 && !p.entryMayMatter(fe, opts) {
+			skipped++
+			continue
+		}
 		if mod == nil {
-			mod = &Module{Path: fe.Path, Start: fe.Start, End: fe.End}
+			mod = &Module{Path: string(fe.path), Start: fe.Start, End: fe.End}
 			byPath[key] = mod
 			p.modules = append(p.modules, mod)
 		}
@@ -72,6 +78,9 @@ func (p *Process) attachFiles(files []fileEntry, opts Options) {
 				mod.Mappings = append(mod.Mappings, m)
 			}
 		}
+	}
+	if skipped > 0 {
+		p.warnf("ignored %d NT_FILE entries that cover no segment of the core and name no file found here", skipped)
 	}
 	p.markMain()
 	if opts.Exe != "" && p.Executable() == nil {
@@ -86,6 +95,29 @@ func (p *Process) attachFiles(files []fileEntry, opts Options) {
 		}
 	}
 	sort.SliceStable(p.modules, func(i, j int) bool { return p.modules[i].Main && !p.modules[j].Main })
+}
+
+// entryMayMatter reports whether an NT_FILE entry that covers no segment of
+// the core is still worth a module: it is the executable's (it holds
+// AT_PHDR or AT_ENTRY), or its file is at hand and may supply segments the
+// core left out (gdb's gcore omits some). A kernel-written core has a
+// segment for every entry, so this keeps a million bogus entries from
+// costing a module each.
+func (p *Process) entryMayMatter(fe fileEntry, opts Options) bool {
+	for _, key := range []uint64{atPhdr, atEntry} {
+		if v, ok := p.Aux(key); ok && Address(v) >= fe.Start && Address(v) < fe.End {
+			return true
+		}
+	}
+	if opts.NoFiles {
+		return false
+	}
+	for _, path := range localCandidates(&Module{Path: string(fe.path)}, opts) {
+		if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
+			return true
+		}
+	}
+	return false
 }
 
 // mappingsWithin returns the mappings lying wholly inside [start, end),

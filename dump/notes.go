@@ -251,7 +251,9 @@ func parseSigInfo(desc []byte) (*SignalInfo, error) {
 type fileEntry struct {
 	Start, End Address
 	Offset     uint64 // in bytes
-	Path       string
+	// path is the file's path, a view of the note: a string is made only
+	// for the entries that become modules.
+	path []byte
 }
 
 // fileNote is a decoded NT_FILE note: its usable entries, and how many
@@ -287,7 +289,6 @@ func parseFileNote(desc []byte) (*fileNote, error) {
 	}
 	names := desc[16+count*24:]
 	fn := &fileNote{entries: make([]fileEntry, 0, count)}
-	prevPath := "" // consecutive entries of one file share its path string
 	var prevEnd Address
 	for i := range count {
 		e := desc[16+i*24:]
@@ -300,10 +301,7 @@ func parseFileNote(desc []byte) (*fileNote, error) {
 		if j < 0 {
 			j = len(names)
 		}
-		if fe.Path = prevPath; string(names[:j]) != prevPath {
-			fe.Path = string(names[:j])
-			prevPath = fe.Path
-		}
+		fe.path = names[:j:j]
 		names = names[min(j+1, len(names)):]
 		var bad string
 		switch {
@@ -313,7 +311,7 @@ func parseFileNote(desc []byte) (*fileNote, error) {
 			bad = fmt.Sprintf("entry %d (%#x-%#x) is out of order or overlaps the one before", i, uint64(fe.Start), uint64(fe.End))
 		case pgoff > (1<<63)/pageSize:
 			bad = fmt.Sprintf("entry %d has file offset %#x pages, past any file", i, pgoff)
-		case fe.Path == "":
+		case len(fe.path) == 0:
 			bad = fmt.Sprintf("entry %d (%#x-%#x) has no path", i, uint64(fe.Start), uint64(fe.End))
 		}
 		if bad != "" {

@@ -161,7 +161,7 @@ func (sc *stackScanner) signalContext(t *dump.Thread, m, lo, hi uint64) (stack.S
 }
 
 func regValue(t *dump.Thread, names ...string) uint64 {
-	for _, r := range t.Regs {
+	for _, r := range t.Regs() {
 		for _, n := range names {
 			if r.Name == n {
 				return r.Value

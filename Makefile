@@ -6,6 +6,10 @@ BUILD_DIR    := build
 TEST_TIMEOUT ?= 10m
 # Fuzz time per target: short in `make test`, longer in `make fuzz`.
 FUZZTIME     ?= 60s
+# Mutants per core for the mutation suite in `make fuzz` (`make test` runs
+# a brief one as part of the unit tests); MUTANT_SEED picks another set.
+MUTANTS      ?= 2000
+MUTANT_SEED  ?= 14
 # An iteration count, not a duration: a duration can end a fuzz run with
 # "context deadline exceeded" on a busy machine.
 TEST_FUZZTIME ?= 100000x
@@ -55,6 +59,7 @@ fuzz-short:
 
 fuzz:
 	$(call run_fuzz,$(FUZZTIME))
+	HEAPSIFT_MUTANTS=$(MUTANTS) HEAPSIFT_MUTANT_SEED=$(MUTANT_SEED) $(GO) test -timeout 120m -run 'Mutants' ./dump/ ./cmd/heapsift/
 
 # demo builds heapsift and testdata/leaky (in its own throw-away module, as
 # internal/coretest does), lets leaky crash into a core in $(DEMO_DIR), and

@@ -145,8 +145,14 @@ func DiffWords(older, newer WordSide, opts WordDiffOptions) (*WordDiff, error) {
 		return nil, fmt.Errorf("counting NEW's words: %w", err)
 	}
 	keys := unionKeys(o, n)
-	oldCounts, oldValues := completeCounts(older, o, keys, opts)
-	newCounts, newValues := completeCounts(newer, n, keys, opts)
+	oldCounts, oldValues, err := completeCounts(older, o, keys, opts)
+	if err != nil {
+		return nil, fmt.Errorf("counting OLD's words: %w", err)
+	}
+	newCounts, newValues, err := completeCounts(newer, n, keys, opts)
+	if err != nil {
+		return nil, fmt.Errorf("counting NEW's words: %w", err)
+	}
 	d := &WordDiff{OldWords: o.words, NewWords: n.words, OldBytes: regionBytes(older.Regions), NewBytes: regionBytes(newer.Regions),
 		OldLeftOut: o.leftOut, NewLeftOut: n.leftOut}
 	for i, k := range keys {
@@ -215,7 +221,7 @@ func unionKeys(a, b *sideCounts) []WordKey {
 // completeCounts returns the exact count of every key in one dump, and the
 // words with each key: counts of its top words are known, the other words
 // with the key are counted in one pass.
-func completeCounts(s WordSide, c *sideCounts, keys []WordKey, opts WordDiffOptions) ([]uint64, [][]uint64) {
+func completeCounts(s WordSide, c *sideCounts, keys []WordKey, opts WordDiffOptions) ([]uint64, [][]uint64, error) {
 	values := s.Keyer.Values(keys)
 	var missing []uint64
 	for i, k := range keys {
@@ -230,7 +236,10 @@ func completeCounts(s WordSide, c *sideCounts, keys []WordKey, opts WordDiffOpti
 	}
 	slices.Sort(missing)
 	missing = slices.Compact(missing)
-	counted := histogram.CountValues(s.Regions, missing, opts.Workers)
+	counted, err := histogram.CountValues(s.Regions, missing, opts.Workers)
+	if err != nil {
+		return nil, nil, err
+	}
 	extra := make(map[uint64]uint64, len(missing))
 	for i, v := range missing {
 		extra[v] = counted[i]
@@ -250,7 +259,7 @@ func completeCounts(s WordSide, c *sideCounts, keys []WordKey, opts WordDiffOpti
 		}
 		values[i] = kept
 	}
-	return counts, values
+	return counts, values, nil
 }
 
 func compareKeys(a, b WordKey) int {

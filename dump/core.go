@@ -34,25 +34,36 @@ func (p *Process) openCore(opts Options) error {
 	if err != nil {
 		return fmt.Errorf("reading program headers: %w", err)
 	}
-	var files []fileEntry
 	var want uint64
-	for _, ph := range progs {
+	skip := noteSegmentsToSkip(progs, uint64(len(p.data)))
+	shared := p.sharedSegments(progs)
+	nr := &noteReader{malformed: warnLimiter{what: "malformed notes"}}
+	for i, ph := range progs {
 		switch ph.Type {
 		case ptLoad:
-			if end := ph.Off + ph.Filesz; end > want {
-				want = end
+			want = max(want, addSat(ph.Off, ph.Filesz))
+			if !shared[i] {
+				p.addSegment(ph)
 			}
-			p.addSegment(ph)
 		case ptNote:
-			files = append(files, p.readNotes(ph)...)
+			if skip[i] {
+				nr.overlapping++
+				continue
+			}
+			p.readNotes(ph, nr)
 		}
 	}
+	nr.finish(p)
 	p.sortMappings()
 	p.truncationWarning(want)
 	if len(p.mappings) == 0 {
 		p.warnf("the core has no memory segments")
 	}
-	p.attachFiles(files, opts)
+	var entries []fileEntry
+	if nr.files != nil {
+		entries = nr.files.entries
+	}
+	p.attachFiles(entries, opts)
 	p.nameMappings()
 	return nil
 }
@@ -85,45 +96,77 @@ func (p *Process) addSegment(ph progHeader) {
 	p.mappings = append(p.mappings, m)
 }
 
-// readNotes decodes a PT_NOTE segment, returning its NT_FILE entries.
-func (p *Process) readNotes(ph progHeader) []fileEntry {
-	size := uint64(len(p.data))
-	if ph.Off >= size {
-		p.warnf("notes at byte %#x lie past the end of the core", ph.Off)
-		return nil
+// noteReader carries what reading a core's note segments gathers across
+// them: the NT_FILE note, and the problems counted rather than said.
+type noteReader struct {
+	files       *fileNote
+	extraFiles  int // NT_FILE notes after the first, ignored
+	overlapping int // PT_NOTE segments overlapping another, not read
+	malformed   warnLimiter
+}
+
+// readNotes decodes a PT_NOTE segment.
+func (p *Process) readNotes(ph progHeader, nr *noteReader) {
+	b, err := p.noteRange(ph)
+	if err != nil {
+		nr.malformed.warnf(p, "%v", err)
+		return
 	}
-	end := min(ph.Off+ph.Filesz, size)
-	var files []fileEntry
-	for _, n := range parseNotes(p.data[ph.Off:end]) {
+	stop := walkNotes(b, func(n note) {
 		if n.Name != "CORE" && n.Name != "LINUX" {
-			continue
+			return
 		}
-		var err error
-		switch n.Type {
-		case ntPRStatus:
-			var t *Thread
-			if t, err = parsePRStatus(n.Desc, p.Arch); err == nil {
-				p.Threads = append(p.Threads, t)
-			}
-		case ntPRPSInfo:
-			p.Info, err = parsePRPSInfo(n.Desc)
-		case ntAuxv:
-			p.Auxv = parseAuxv(n.Desc)
-		case ntSigInfo:
-			p.Signal, err = parseSigInfo(n.Desc)
-		case ntFile:
-			files, err = parseFileNote(n.Desc)
-		case ntARMTLS:
-			if len(n.Desc) >= 8 && len(p.Threads) > 0 {
-				t := p.Threads[len(p.Threads)-1]
-				t.TLS = Address(leUint64(n.Desc))
-			}
+		if err := p.decodeNote(n, nr); err != nil {
+			nr.malformed.warnf(p, "ignoring a malformed note at byte %#x: %v", ph.Off+n.Off, err)
 		}
-		if err != nil {
-			p.warnf("ignoring a malformed note: %v", err)
+	})
+	if stop >= 0 {
+		nr.malformed.warnf(p, "ignoring the rest of the notes at byte %#x: a note header there runs past the end of its segment (at byte %#x)", ph.Off, ph.Off+uint64(stop))
+	}
+}
+
+// decodeNote decodes one CORE or LINUX note into p.
+func (p *Process) decodeNote(n note, nr *noteReader) error {
+	var err error
+	switch n.Type {
+	case ntPRStatus:
+		var t *Thread
+		if t, err = parsePRStatus(n.Desc, p.Arch); err == nil {
+			p.Threads = append(p.Threads, t)
+		}
+	case ntPRPSInfo:
+		p.Info, err = parsePRPSInfo(n.Desc)
+	case ntAuxv:
+		p.Auxv = parseAuxv(n.Desc)
+	case ntSigInfo:
+		p.Signal, err = parseSigInfo(n.Desc)
+	case ntFile:
+		if nr.files != nil {
+			nr.extraFiles++
+			return nil
+		}
+		nr.files, err = parseFileNote(n.Desc)
+	case ntARMTLS:
+		if len(n.Desc) >= 8 && len(p.Threads) > 0 {
+			t := p.Threads[len(p.Threads)-1]
+			t.TLS = Address(leUint64(n.Desc))
 		}
 	}
-	return files
+	return err
+}
+
+// finish says what reading the notes counted rather than said.
+func (nr *noteReader) finish(p *Process) {
+	nr.malformed.flush(p)
+	if nr.overlapping > 0 {
+		p.warnf("ignored %d note segments that overlap another", nr.overlapping)
+	}
+	if nr.extraFiles > 0 {
+		p.warnf("ignored %d NT_FILE notes after the first", nr.extraFiles)
+	}
+	if f := nr.files; f != nil && f.dropped > 0 {
+		p.warnf("ignored %d malformed NT_FILE entries (the first: %s)", f.dropped, f.firstBad)
+	}
 }
 
 // nameMappings gives anonymous mappings the names /proc/PID/maps would:

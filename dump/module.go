@@ -1,6 +1,7 @@
 package dump
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -50,36 +51,85 @@ func (m *Module) Base() Address {
 
 // attachFiles builds the module list from NT_FILE entries, opens each file
 // found on this machine, checks its build ID against the core's, and lets
-// it supply the bytes the kernel left out of the core.
+// it supply the bytes the kernel left out of the core. Entries naming one
+// file under different spellings of its path make one module, and each
+// local file is mapped once.
 func (p *Process) attachFiles(files []fileEntry, opts Options) {
 	byPath := map[string]*Module{}
+	skipped := 0
 	for _, fe := range files {
-		mod := byPath[fe.Path]
+		key := filepath.Clean(string(fe.path))
+		mod := byPath[key]
+		if mod == nil && len(p.mappingsWithin(fe.Start, fe.End)) == 0 && !p.entryMayMatter(fe, opts) {
+			skipped++
+			continue
+		}
 		if mod == nil {
-			mod = &Module{Path: fe.Path, Start: fe.Start, End: fe.End}
-			byPath[fe.Path] = mod
+			mod = &Module{Path: string(fe.path), Start: fe.Start, End: fe.End}
+			byPath[key] = mod
 			p.modules = append(p.modules, mod)
 		}
 		mod.Start = min(mod.Start, fe.Start)
 		mod.End = max(mod.End, fe.End)
-		for _, m := range p.mappings {
-			if m.Start >= fe.Start && m.End <= fe.End && m.File == "" {
-				m.File = fe.Path
+		for _, m := range p.mappingsWithin(fe.Start, fe.End) {
+			if m.File == "" {
+				m.File = mod.Path
 				m.FileOffset = fe.Offset + uint64(m.Start-fe.Start)
 				mod.Mappings = append(mod.Mappings, m)
 			}
 		}
 	}
+	if skipped > 0 {
+		p.warnf("ignored %d NT_FILE entries that cover no segment of the core and name no file found here", skipped)
+	}
 	p.markMain()
+	if opts.Exe != "" && p.Executable() == nil {
+		p.warnf("--exe %s is not used: the core does not say which of its mappings is the executable (no NT_FILE entry holds AT_PHDR or AT_ENTRY)", opts.Exe)
+	}
+	cache := &fileCache{}
 	for _, mod := range p.modules {
 		sort.Slice(mod.Mappings, func(i, j int) bool { return mod.Mappings[i].Start < mod.Mappings[j].Start })
 		mod.BuildID = p.coreBuildID(mod)
-		if opts.NoFiles {
-			continue
+		if !opts.NoFiles {
+			p.openModuleFile(mod, opts, cache)
 		}
-		p.openModuleFile(mod, opts)
 	}
 	sort.SliceStable(p.modules, func(i, j int) bool { return p.modules[i].Main && !p.modules[j].Main })
+}
+
+// entryMayMatter reports whether an NT_FILE entry that covers no segment of
+// the core is still worth a module: it is the executable's (it holds
+// AT_PHDR or AT_ENTRY), or its file is at hand and may supply segments the
+// core left out (gdb's gcore omits some). A kernel-written core has a
+// segment for every entry, so this keeps a million bogus entries from
+// costing a module each.
+func (p *Process) entryMayMatter(fe fileEntry, opts Options) bool {
+	for _, key := range []uint64{atPhdr, atEntry} {
+		if v, ok := p.Aux(key); ok && Address(v) >= fe.Start && Address(v) < fe.End {
+			return true
+		}
+	}
+	if opts.NoFiles {
+		return false
+	}
+	for _, path := range localCandidates(&Module{Path: string(fe.path)}, opts) {
+		if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
+			return true
+		}
+	}
+	return false
+}
+
+// mappingsWithin returns the mappings lying wholly inside [start, end),
+// found by binary search in the sorted mappings.
+func (p *Process) mappingsWithin(start, end Address) []*Mapping {
+	ms := p.mappings
+	i := sort.Search(len(ms), func(i int) bool { return ms[i].Start >= start })
+	j := i
+	for j < len(ms) && ms[j].End <= end {
+		j++
+	}
+	return ms[i:j]
 }
 
 // markMain finds the executable: the module holding the program headers
@@ -134,21 +184,26 @@ func localCandidates(mod *Module, opts Options) []string {
 	return c
 }
 
-// openModuleFile maps the module's file, if one is found and matches.
-func (p *Process) openModuleFile(mod *Module, opts Options) {
+// openModuleFile maps the module's file, if one is found and matches. A
+// file already attached to another module (the same inode under another
+// path) backs this one's mappings but adds no segments again.
+func (p *Process) openModuleFile(mod *Module, opts Options, cache *fileCache) {
+	userExe := mod.Main && opts.Exe != ""
 	for _, path := range localCandidates(mod, opts) {
-		st, err := os.Stat(path)
-		if err != nil || !st.Mode().IsRegular() {
-			continue
+		data, err := cache.open(p, path)
+		if err == nil && !isELF(data) {
+			err = fmt.Errorf("%s is not an ELF file", path)
+			if len(data) == 0 {
+				err = fmt.Errorf("%s is empty", path)
+			}
 		}
-		data, _, err := mmapFile(path)
-		if err != nil || !isELF(data) {
-			if data != nil {
-				p.mmaps = append(p.mmaps, data)
+		if err != nil {
+			if userExe {
+				p.warnf("cannot use --exe %s: %v", opts.Exe, err)
+				return
 			}
 			continue
 		}
-		p.mmaps = append(p.mmaps, data)
 		mod.FileBuildID = buildIDFromImage(func(off, n uint64) []byte {
 			if off > uint64(len(data)) || n > uint64(len(data))-off {
 				return nil
@@ -162,11 +217,10 @@ func (p *Process) openModuleFile(mod *Module, opts Options) {
 		}
 		mod.LocalPath, mod.data = path, data
 		p.backWithFile(mod)
-		p.addAbsentSegments(mod)
+		if cache.firstUse(data) {
+			p.addAbsentSegments(mod)
+		}
 		return
-	}
-	if opts.Exe != "" && mod.Main && mod.LocalPath == "" && !mod.Mismatch {
-		p.warnf("cannot read executable %s", opts.Exe)
 	}
 }
 
@@ -196,7 +250,8 @@ func short(id string) string {
 
 // addAbsentSegments adds mappings, read from the module's file, for the
 // file-backed parts of its PT_LOAD segments that the core does not list at
-// all (gdb's gcore, for one, can leave read-only segments out entirely).
+// all (gdb's gcore, for one, can leave read-only segments out entirely). The
+// mappings stay sorted.
 func (p *Process) addAbsentSegments(mod *Module) {
 	h, err := parseELFHeader(mod.data)
 	if err != nil {
@@ -215,43 +270,69 @@ func (p *Process) addAbsentSegments(mod *Module) {
 			}
 		}
 	}
-	added := false
+	var added []*Mapping
 	for _, ph := range progs {
 		if ph.Type != ptLoad || ph.Filesz == 0 || ph.Off >= uint64(len(mod.data)) {
 			continue
 		}
 		filesz := min(ph.Filesz, uint64(len(mod.data))-ph.Off)
 		start := Address(ph.Vaddr) + bias
-		for _, gap := range p.uncovered(start, start+Address(filesz)) {
+		end := start + Address(filesz)
+		if end <= start {
+			continue // wraps around the address space
+		}
+		for _, gap := range p.uncovered(start, end) {
 			off := ph.Off + uint64(gap[0]-start)
 			n := uint64(gap[1] - gap[0])
-			m := &Mapping{
+			added = append(added, &Mapping{
 				Start: gap[0], End: gap[1], Perm: permOf(ph.Flags), File: mod.Path, FileOffset: off,
 				CoreOffset: -1, Omitted: n, fileData: mod.data[off : off+n],
-			}
-			p.mappings = append(p.mappings, m)
-			mod.Mappings = append(mod.Mappings, m)
-			added = true
+			})
 		}
 	}
-	if added {
-		sort.Slice(p.mappings, func(i, j int) bool { return p.mappings[i].Start < p.mappings[j].Start })
-		sort.Slice(mod.Mappings, func(i, j int) bool { return mod.Mappings[i].Start < mod.Mappings[j].Start })
+	// The file's own segments may overlap each other: keep the first.
+	sort.SliceStable(added, func(i, j int) bool { return added[i].Start < added[j].Start })
+	kept := added[:0]
+	var prevEnd Address
+	for _, m := range added {
+		if m.Start >= prevEnd {
+			kept = append(kept, m)
+			prevEnd = m.End
+		}
 	}
+	if len(kept) == 0 {
+		return
+	}
+	p.mappings = mergeMappings(p.mappings, kept)
+	mod.Mappings = mergeMappings(mod.Mappings, kept)
 }
 
-// uncovered returns the parts of [start, end) that no mapping covers.
+// mergeMappings merges two lists of disjoint mappings, each sorted by
+// address, into one sorted list, in time linear in their lengths.
+func mergeMappings(a, b []*Mapping) []*Mapping {
+	out := make([]*Mapping, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if a[0].Start <= b[0].Start {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
+}
+
+// uncovered returns the parts of [start, end) that no mapping covers. It
+// finds the first candidate by binary search in the sorted mappings.
 func (p *Process) uncovered(start, end Address) [][2]Address {
 	var gaps [][2]Address
 	cur := start
-	for _, m := range p.mappings {
-		if m.End <= cur || m.Start >= end {
-			continue
+	ms := p.mappings
+	i := sort.Search(len(ms), func(i int) bool { return ms[i].End > start })
+	for ; i < len(ms) && ms[i].Start < end; i++ {
+		if ms[i].Start > cur {
+			gaps = append(gaps, [2]Address{cur, ms[i].Start})
 		}
-		if m.Start > cur {
-			gaps = append(gaps, [2]Address{cur, m.Start})
-		}
-		cur = max(cur, m.End)
+		cur = max(cur, ms[i].End)
 	}
 	if cur < end {
 		gaps = append(gaps, [2]Address{cur, end})

@@ -31,6 +31,8 @@ const (
 
 // note is one decoded ELF note.
 type note struct {
+	// Off is the note's offset in the segment walked.
+	Off  uint64
 	Name string
 	Type uint32
 	Desc []byte
@@ -40,27 +42,38 @@ type note struct {
 // malformed one.
 func parseNotes(b []byte) []note {
 	var notes []note
-	le := binary.LittleEndian
-	for len(b) >= 12 {
-		namesz, descsz, typ := uint64(le.Uint32(b)), uint64(le.Uint32(b[4:])), le.Uint32(b[8:])
-		b = b[12:]
-		nameEnd := align4(namesz)
-		if nameEnd > uint64(len(b)) {
-			break
-		}
-		name := string(bytes.TrimRight(b[:namesz], "\x00"))
-		b = b[nameEnd:]
-		descEnd := align4(descsz)
-		if descsz > uint64(len(b)) {
-			break
-		}
-		notes = append(notes, note{Name: name, Type: typ, Desc: b[:descsz]})
-		if descEnd > uint64(len(b)) {
-			break
-		}
-		b = b[descEnd:]
-	}
+	walkNotes(b, func(n note) { notes = append(notes, n) })
 	return notes
+}
+
+// walkNotes calls fn for each note of a PT_NOTE segment, in order, without
+// collecting them, so that a segment of millions of tiny notes costs no more
+// memory than one. It returns the offset in b where a malformed note stopped
+// the walk, or -1 when every byte was a well-formed note.
+func walkNotes(b []byte, fn func(note)) int64 {
+	le := binary.LittleEndian
+	off := uint64(0)
+	size := uint64(len(b))
+	for size-off >= 12 {
+		h := b[off:]
+		namesz, descsz, typ := uint64(le.Uint32(h)), uint64(le.Uint32(h[4:])), le.Uint32(h[8:])
+		rest := size - off - 12
+		nameEnd := align4(namesz)
+		if nameEnd > rest || descsz > rest-nameEnd {
+			return int64(off)
+		}
+		name := b[off+12 : off+12+namesz]
+		if i := bytes.IndexByte(name, 0); i >= 0 {
+			name = name[:i]
+		}
+		descAt := off + 12 + nameEnd
+		fn(note{Off: off, Name: string(name), Type: typ, Desc: b[descAt : descAt+descsz : descAt+descsz]})
+		off = descAt + min(align4(descsz), rest-nameEnd)
+	}
+	if off < size {
+		return int64(off)
+	}
+	return -1
 }
 
 func align4(n uint64) uint64 { return (n + 3) &^ 3 }
@@ -76,8 +89,20 @@ type Thread struct {
 	PC, SP, FP Address
 	// TLS is the thread pointer: fs_base on amd64, tpidr_el0 on arm64.
 	TLS Address
-	// Regs holds every general register by its usual name, in note order.
-	Regs []Register
+	// regs is the note's register block (a view of the mapped core, not a
+	// copy: a core of a hundred thousand threads costs little), and
+	// regNames the registers' names in its order.
+	regs     []byte
+	regNames []string
+}
+
+// Regs returns every general register by its usual name, in note order.
+func (t *Thread) Regs() []Register {
+	out := make([]Register, len(t.regNames))
+	for i, name := range t.regNames {
+		out[i] = Register{name, binary.LittleEndian.Uint64(t.regs[i*8:])}
+	}
+	return out
 }
 
 // Register is one named register value.
@@ -88,9 +113,9 @@ type Register struct {
 
 // Reg returns the register with the given name.
 func (t *Thread) Reg(name string) (uint64, bool) {
-	for _, r := range t.Regs {
-		if r.Name == name {
-			return r.Value, true
+	for i, n := range t.regNames {
+		if n == name {
+			return binary.LittleEndian.Uint64(t.regs[i*8:]), true
 		}
 	}
 	return 0, false
@@ -100,6 +125,15 @@ var amd64RegNames = []string{
 	"r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8",
 	"rax", "rcx", "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "eflags",
 	"rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs",
+}
+
+// arm64RegNames are x0..x30, sp, pc and pstate, in struct user_pt_regs
+// order.
+var arm64RegNames = []string{
+	"x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11",
+	"x12", "x13", "x14", "x15", "x16", "x17", "x18", "x19", "x20", "x21", "x22",
+	"x23", "x24", "x25", "x26", "x27", "x28", "x29", "x30", "sp", "pc",
+	"pstate",
 }
 
 // prstatusRegOff is the offset of pr_reg in struct elf_prstatus on 64-bit
@@ -120,24 +154,10 @@ func parsePRStatus(desc []byte, arch Arch) (*Thread, error) {
 		Signal: int(le.Uint16(desc[12:])),
 		TID:    int(int32(le.Uint32(desc[32:]))),
 	}
-	regs := desc[prstatusRegOff:]
-	for i := 0; i < nregs; i++ {
-		var name string
-		if arch == ArchARM64 {
-			switch {
-			case i < 31:
-				name = fmt.Sprintf("x%d", i)
-			case i == 31:
-				name = "sp"
-			case i == 32:
-				name = "pc"
-			default:
-				name = "pstate"
-			}
-		} else {
-			name = amd64RegNames[i]
-		}
-		t.Regs = append(t.Regs, Register{name, le.Uint64(regs[i*8:])})
+	t.regs = desc[prstatusRegOff : prstatusRegOff+nregs*8 : prstatusRegOff+nregs*8]
+	t.regNames = amd64RegNames
+	if arch == ArchARM64 {
+		t.regNames = arm64RegNames
 	}
 	get := func(n string) Address { v, _ := t.Reg(n); return Address(v) }
 	if arch == ArchARM64 {
@@ -231,10 +251,31 @@ func parseSigInfo(desc []byte) (*SignalInfo, error) {
 type fileEntry struct {
 	Start, End Address
 	Offset     uint64 // in bytes
-	Path       string
+	// path is the file's path, a view of the note: a string is made only
+	// for the entries that become modules.
+	path []byte
 }
 
-func parseFileNote(desc []byte) ([]fileEntry, error) {
+// fileNote is a decoded NT_FILE note: its usable entries, and how many
+// entries were dropped as malformed, with the first such entry's problem.
+type fileNote struct {
+	entries  []fileEntry
+	dropped  int
+	firstBad string
+}
+
+// NT_FILE page sizes heapsift accepts: the kernel writes PAGE_SIZE, a power
+// of two from 4 KiB (x86-64, arm64) to 64 KiB (arm64).
+const (
+	minFilePageSize = 1 << 12
+	maxFilePageSize = 1 << 16
+)
+
+// parseFileNote decodes an NT_FILE note. The kernel lists the file-backed
+// mappings in address order, each non-empty and disjoint from the others;
+// an entry that breaks that order is dropped and counted, so that every
+// entry kept names a distinct range of the address space.
+func parseFileNote(desc []byte) (*fileNote, error) {
 	le := binary.LittleEndian
 	if len(desc) < 16 {
 		return nil, fmt.Errorf("NT_FILE note is %d bytes, too short", len(desc))
@@ -243,25 +284,46 @@ func parseFileNote(desc []byte) ([]fileEntry, error) {
 	if count > uint64(len(desc)-16)/24 {
 		return nil, fmt.Errorf("NT_FILE note claims %d entries but holds at most %d", count, (len(desc)-16)/24)
 	}
+	if pageSize < minFilePageSize || pageSize > maxFilePageSize || pageSize&(pageSize-1) != 0 {
+		return nil, fmt.Errorf("NT_FILE page size %d is not a page size (a power of two from 4096 to 65536); file offsets cannot be computed", pageSize)
+	}
 	names := desc[16+count*24:]
-	entries := make([]fileEntry, count)
-	for i := range entries {
+	fn := &fileNote{entries: make([]fileEntry, 0, count)}
+	var prevEnd Address
+	for i := range count {
 		e := desc[16+i*24:]
-		entries[i] = fileEntry{
-			Start:  Address(le.Uint64(e)),
-			End:    Address(le.Uint64(e[8:])),
-			Offset: le.Uint64(e[16:]) * pageSize,
+		fe := fileEntry{
+			Start: Address(le.Uint64(e)),
+			End:   Address(le.Uint64(e[8:])),
 		}
+		pgoff := le.Uint64(e[16:])
 		j := bytes.IndexByte(names, 0)
 		if j < 0 {
 			j = len(names)
 		}
-		entries[i].Path = string(names[:j])
-		if j < len(names) {
-			names = names[j+1:]
-		} else {
-			names = nil
+		fe.path = names[:j:j]
+		names = names[min(j+1, len(names)):]
+		var bad string
+		switch {
+		case fe.End <= fe.Start:
+			bad = fmt.Sprintf("entry %d (%#x-%#x) is empty", i, uint64(fe.Start), uint64(fe.End))
+		case fe.Start < prevEnd:
+			bad = fmt.Sprintf("entry %d (%#x-%#x) is out of order or overlaps the one before", i, uint64(fe.Start), uint64(fe.End))
+		case pgoff > (1<<63)/pageSize:
+			bad = fmt.Sprintf("entry %d has file offset %#x pages, past any file", i, pgoff)
+		case len(fe.path) == 0:
+			bad = fmt.Sprintf("entry %d (%#x-%#x) has no path", i, uint64(fe.Start), uint64(fe.End))
 		}
+		if bad != "" {
+			if fn.dropped == 0 {
+				fn.firstBad = bad
+			}
+			fn.dropped++
+			continue
+		}
+		fe.Offset = pgoff * pageSize
+		prevEnd = fe.End
+		fn.entries = append(fn.entries, fe)
 	}
-	return entries, nil
+	return fn, nil
 }

@@ -83,9 +83,18 @@ func newProcess(path string, data []byte, opts Options) (*Process, error) {
 	return p, nil
 }
 
-// mmapFile maps a whole file read-only. An empty file maps to nil.
+// mmapFile maps a whole file read-only. An empty file maps to nil. A file
+// that is not regular (a FIFO, a socket, a device, a directory) is refused
+// before it is opened, since opening a FIFO blocks until a writer comes.
 func mmapFile(path string) ([]byte, int64, error) {
-	f, err := os.Open(path)
+	pre, err := os.Stat(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !pre.Mode().IsRegular() {
+		return nil, 0, fmt.Errorf("%s %s; heapsift reads regular files only", path, describeNonRegular(pre.Mode()))
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -94,11 +103,8 @@ func mmapFile(path string) ([]byte, int64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	if st.IsDir() {
-		return nil, 0, fmt.Errorf("%s is a directory, not a core file", path)
-	}
 	if !st.Mode().IsRegular() {
-		return nil, 0, fmt.Errorf("%s is not a regular file", path)
+		return nil, 0, fmt.Errorf("%s %s; heapsift reads regular files only", path, describeNonRegular(st.Mode()))
 	}
 	size := st.Size()
 	if size == 0 {
@@ -213,13 +219,16 @@ func (p *Process) FindMapping(a Address) *Mapping {
 func (p *Process) sortMappings() {
 	sort.Slice(p.mappings, func(i, j int) bool { return p.mappings[i].Start < p.mappings[j].Start })
 	out := p.mappings[:0]
+	overlaps := warnLimiter{what: "overlapping segments ignored"}
 	for _, m := range p.mappings {
 		if n := len(out); n > 0 && m.Start < out[n-1].End {
-			p.warnf("segment %s overlaps %s; ignoring it", m, out[n-1])
+			overlaps.warnf(p, "segment %s overlaps %s; ignoring it", m, out[n-1])
 			continue
 		}
 		out = append(out, m)
 	}
+	overlaps.flush(p)
+	clear(p.mappings[len(out):])
 	p.mappings = out
 }
 

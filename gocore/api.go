@@ -198,3 +198,9 @@ func (p *Program) Totals() Totals {
 
 // Roots returns the GC roots that point into the heap.
 func (p *Program) Roots() []Root { return p.roots }
+
+// Damage lists the runtime structures of the core that failed their own
+// consistency checks in ways the results depend on (a goroutine list in
+// memory the core does not hold, say): each is also a warning, and a caller
+// should not present totals as complete while any is listed.
+func (p *Program) Damage() []string { return p.damage }

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"math/bits"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
@@ -82,6 +83,7 @@ func (p *Program) buildEdges(shift uint) (edgeGraph, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			debug.SetPanicOnFault(true) // a core that shrinks mid-read faults here
 			defer func() {
 				if r := recover(); r != nil {
 					failed.CompareAndSwap(nil, fmt.Sprint(r))

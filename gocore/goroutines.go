@@ -7,6 +7,7 @@ package gocore
 // and turn the live pointer slots of each frame into stack roots.
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/heapsift/heapsift/dump"
@@ -55,6 +56,7 @@ func (p *Program) readStacks(rs *rootSet) stackRoots {
 	p.warns.Add(warns...)
 	if err != nil {
 		p.warnf("goroutines: %v", err)
+		p.damage = append(p.damage, fmt.Sprintf("the goroutines cannot be read (%v), so their stacks are not roots and live totals are too low", err))
 		return st
 	}
 	sc := p.newStackScanner(rs)
@@ -159,7 +161,7 @@ func (sc *stackScanner) signalContext(t *dump.Thread, m, lo, hi uint64) (stack.S
 }
 
 func regValue(t *dump.Thread, names ...string) uint64 {
-	for _, r := range t.Regs {
+	for _, r := range t.Regs() {
 		for _, n := range names {
 			if r.Name == n {
 				return r.Value

@@ -49,7 +49,10 @@ type Program struct {
 	goroutines     []Goroutine
 	stackBytes     uint64
 	truth          MemStats
-	haveTruth      bool
+	// damage lists the runtime structures that failed their own
+	// consistency checks in ways the totals depend on (see Damage).
+	damage    []string
+	haveTruth bool
 
 	// Caches filled while building.
 	names     *globalNamer

@@ -113,7 +113,8 @@ func Count(regions []Region, opts Options) (*Result, error) {
 	return count(regions, opts, defaultConfig())
 }
 
-func count(regions []Region, opts Options, cfg config) (*Result, error) {
+func count(regions []Region, opts Options, cfg config) (res *Result, err error) {
+	defer guardFaults(&err)()
 	o, err := normalize(opts)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package histogram
 import (
 	"encoding/binary"
 	"math/bits"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 )
@@ -97,12 +98,27 @@ func sample(chunks [][]byte, words uint64, cfg config) *counter {
 }
 
 // parallel calls scan(worker, chunk) for every chunk, on workers goroutines
-// that take chunks in order as they become free.
+// that take chunks in order as they become free. Each worker turns memory
+// faults into panics and recovers them; the first fault stops the others
+// and is raised again, as a *FaultError, on the calling goroutine (see
+// guardFaults).
 func parallel(chunks [][]byte, workers int, scan func(worker int, chunk []byte)) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	var fault atomic.Pointer[FaultError]
 	for w := range workers {
 		wg.Go(func() {
+			debug.SetPanicOnFault(true)
+			defer func() {
+				if r := recover(); r != nil {
+					f := asFault(r)
+					if f == nil {
+						panic(r)
+					}
+					fault.CompareAndSwap(nil, f)
+					next.Store(int64(len(chunks)))
+				}
+			}()
 			for {
 				i := next.Add(1) - 1
 				if i >= int64(len(chunks)) {
@@ -113,4 +129,7 @@ func parallel(chunks [][]byte, workers int, scan func(worker int, chunk []byte))
 		})
 	}
 	wg.Wait()
+	if f := fault.Load(); f != nil {
+		panic(f)
+	}
 }

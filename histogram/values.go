@@ -98,15 +98,17 @@ func (s *valueSet) scan(p []byte, counts []uint64) {
 // CountValues returns how many times each of values occurs as an aligned
 // word in regions: counts[i] for values[i] (a value listed twice gets its
 // count twice). Words are read as Count reads them. workers is the number
-// of goroutines; 0 means one per CPU.
-func CountValues(regions []Region, values []uint64, workers int) []uint64 {
+// of goroutines; 0 means one per CPU. A memory fault while reading is a
+// *FaultError.
+func CountValues(regions []Region, values []uint64, workers int) (_ []uint64, err error) {
+	defer guardFaults(&err)()
 	counts := make([]uint64, len(values))
 	if len(values) == 0 {
-		return counts
+		return counts, nil
 	}
 	o, err := normalize(Options{Workers: max(workers, 0)})
 	if err != nil {
-		return counts // cannot happen: the options are valid
+		return nil, err
 	}
 	chunks, _ := plan(regions, defaultConfig().chunkWords)
 	set := newValueSet(values)
@@ -122,5 +124,5 @@ func CountValues(regions []Region, values []uint64, workers int) []uint64 {
 			counts[i] += c[s]
 		}
 	}
-	return counts
+	return counts, nil
 }

@@ -9,7 +9,10 @@ import (
 func checkCountValues(t *testing.T, regions []Region, values []uint64, workers int) {
 	t.Helper()
 	m, _ := naive(regions)
-	got := CountValues(regions, values, workers)
+	got, err := CountValues(regions, values, workers)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(got) != len(values) {
 		t.Fatalf("%d counts for %d values", len(got), len(values))
 	}
@@ -90,7 +93,9 @@ func BenchmarkCountValues(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			cpu := cpuTime()
 			for b.Loop() {
-				CountValues(regions, values, w)
+				if _, err := CountValues(regions, values, w); err != nil {
+					b.Fatal(err)
+				}
 			}
 			if cpu := (cpuTime() - cpu).Seconds(); cpu > 0 {
 				b.ReportMetric(float64(len(data))*float64(b.N)/1e6/cpu, "MB/cpu-s")

@@ -40,24 +40,94 @@ func (w Warning) String() string {
 }
 
 // List collects warnings in the order they were raised, dropping exact
-// repeats so that one fault seen a million times is said once.
+// repeats so that one fault seen a million times is said once. Warnings of
+// one shape (the same source and message but for its numbers and
+// addresses) are kept up to MaxSimilar; the rest are only counted, and
+// Summaries says how many there were.
 type List struct {
-	items []Warning
-	seen  map[Warning]bool
+	items   []Warning
+	seen    map[Warning]bool
+	similar map[shape]int      // warnings of each shape seen, kept or not
+	more    map[shape]*Warning // the first warning of each shape not kept
+	order   []shape            // shapes with warnings not kept, in order
 }
 
-// Add appends warnings not already in the list.
+// MaxSimilar is how many warnings of one shape a List keeps.
+const MaxSimilar = 5
+
+// shape is a warning with the numbers of its message blanked out: what
+// makes "segment 0x1000-0x2000 overlaps …" and "segment 0x3000-0x4000
+// overlaps …" the same kind of warning.
+type shape struct{ source, message string }
+
+func shapeOf(w Warning) shape {
+	b := make([]byte, 0, len(w.Message))
+	digits := false
+	for i := 0; i < len(w.Message); i++ {
+		c := w.Message[i]
+		isNum := c >= '0' && c <= '9' || digits && (c >= 'a' && c <= 'f' || c == 'x' || c == ',')
+		if isNum {
+			if !digits {
+				b = append(b, '#')
+			}
+			digits = true
+			continue
+		}
+		digits = false
+		b = append(b, c)
+	}
+	return shape{w.Source, string(b)}
+}
+
+// Add appends warnings not already in the list, counting rather than
+// keeping those past MaxSimilar of one shape.
 func (l *List) Add(ws ...Warning) {
 	for _, w := range ws {
 		if l.seen == nil {
 			l.seen = map[Warning]bool{}
+			l.similar = map[shape]int{}
+			l.more = map[shape]*Warning{}
 		}
 		if l.seen[w] {
+			continue
+		}
+		sh := shapeOf(w)
+		l.similar[sh]++
+		if l.similar[sh] > MaxSimilar {
+			if l.more[sh] == nil {
+				first := w
+				l.more[sh] = &first
+				l.order = append(l.order, sh)
+			}
 			continue
 		}
 		l.seen[w] = true
 		l.items = append(l.items, w)
 	}
+}
+
+// Summaries returns one warning for each shape of which more than
+// MaxSimilar warnings were added, saying how many more there were and
+// quoting the first of them.
+func (l *List) Summaries() []Warning {
+	if l == nil {
+		return nil
+	}
+	var out []Warning
+	for _, sh := range l.order {
+		first := l.more[sh]
+		out = append(out, New(sh.source, "%s more warnings like %q", comma(l.similar[sh]-MaxSimilar), first.String()))
+	}
+	return out
+}
+
+// comma writes n with thousands separators: 99,998.
+func comma(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // Addf appends a formatted warning from source.

@@ -27,3 +27,24 @@ func TestListDropsRepeatsKeepsOrder(t *testing.T) {
 		t.Error("a nil list must be empty")
 	}
 }
+
+// TestListSummarizesSimilar: thousands of warnings differing only in their
+// numbers keep MaxSimilar and one count.
+func TestListSummarizesSimilar(t *testing.T) {
+	var l List
+	for i := range 10000 {
+		l.Addf("core", "segment %#x-%#x overlaps another; ignoring it", 0x1000*i, 0x1000*i+0x2000)
+	}
+	l.Addf("core", "no symbols in %s", "/lib/x.so")
+	if got := l.Len(); got != MaxSimilar+1 {
+		t.Errorf("kept %d warnings, want %d", got, MaxSimilar+1)
+	}
+	s := l.Summaries()
+	if len(s) != 1 {
+		t.Fatalf("summaries %v, want one", s)
+	}
+	want := `core: 9,995 more warnings like "core: segment 0x5000-0x7000 overlaps another; ignoring it"`
+	if s[0].String() != want {
+		t.Errorf("summary %q, want %q", s[0].String(), want)
+	}
+}

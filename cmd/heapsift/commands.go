@@ -72,6 +72,9 @@ func (c *command) run(args []string, e *env) error {
 	}
 	help := fs.BoolP("help", "h", false, "show this help")
 	if err := fs.Parse(args); err != nil {
+		if n := negativeNumber(args); n != "" {
+			return usagef("%q is not a flag, and no address or count is negative; put arguments that start with '-' after '--'", n)
+		}
 		return usagef("%v", err)
 	}
 	if *help {
@@ -93,6 +96,20 @@ func (c *command) run(args []string, e *env) error {
 		return err
 	}
 	return c.exec(o, pos, e)
+}
+
+// negativeNumber returns the first argument before any "--" that looks like
+// a negative number ("-1"), which pflag takes for a flag, or "".
+func negativeNumber(args []string) string {
+	for _, a := range args {
+		if a == "--" {
+			return ""
+		}
+		if len(a) > 1 && a[0] == '-' && a[1] >= '0' && a[1] <= '9' {
+			return a
+		}
+	}
+	return ""
 }
 
 func (c *command) displayName() string {

@@ -412,12 +412,12 @@ func (r *diffReport) writeText(w io.Writer) {
 		label string
 		d     dumpSummary
 	}{{"OLD", r.Old}, {"NEW", r.New}} {
-		fmt.Fprintf(w, "%s  %s", s.label, s.d.File)
+		fmt.Fprintf(w, "%s  %s", s.label, termSafe(s.d.File))
 		if s.d.PID != 0 {
 			fmt.Fprintf(w, "  pid %d", s.d.PID)
 		}
 		if s.d.Command != "" {
-			fmt.Fprintf(w, "  %s", s.d.Command)
+			fmt.Fprintf(w, "  %s", termSafe(s.d.Command))
 		}
 		if s.d.GoVersion != "" {
 			fmt.Fprintf(w, "  %s", s.d.GoVersion)
@@ -449,7 +449,7 @@ func (r *diffReport) writeText(w io.Writer) {
 			if c.Exceeded {
 				state = "FAIL"
 			}
-			fmt.Fprintf(w, "%s  %s: %s\n", state, c.Limit, c.Detail)
+			fmt.Fprintf(w, "%s  %s: %s\n", state, c.Limit, termSafe(c.Detail))
 		}
 	}
 }

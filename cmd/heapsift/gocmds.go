@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 
 	"github.com/heapsift/heapsift/heap"
 	"github.com/spf13/pflag"
@@ -255,12 +254,12 @@ func emitGoroutines(o *options, e *env, g *goProgram) error {
 		if r.WaitReason != "" {
 			state += ", " + r.WaitReason
 		}
-		fmt.Fprintf(e.stdout, "goroutine %d [%s]:\n", r.ID, state)
+		fmt.Fprintf(e.stdout, "goroutine %d [%s]:\n", r.ID, termSafe(state))
 		for _, f := range r.Frames {
-			fmt.Fprintf(e.stdout, "  %s\n      %s:%d\n", f.Func, f.File, f.Line)
+			fmt.Fprintf(e.stdout, "  %s\n      %s:%d\n", termSafe(f.Func), termSafe(f.File), f.Line)
 		}
 		if r.Error != "" {
-			fmt.Fprintf(e.stdout, "  (%s)\n", strings.TrimSpace(r.Error))
+			fmt.Fprintf(e.stdout, "  (%s)\n", oneLine(r.Error))
 		}
 	}
 	return nil

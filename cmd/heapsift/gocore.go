@@ -44,8 +44,11 @@ func (o *options) openGo(path string, e *env) (*goProgram, error) {
 	}
 	prog, err := buildGoModel(p, e)
 	if err != nil {
+		if o.exe != "" && p.Executable() == nil {
+			err = fmt.Errorf("%w: it lists no mapped files (NT_FILE), so --exe %s cannot be placed in its memory", err, o.exe)
+		}
 		p.Close()
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &goProgram{proc: p, prog: prog}, nil
 }
@@ -57,7 +60,20 @@ func (o *options) withGo(path string, e *env, fn func(g *goProgram) error) error
 		return err
 	}
 	defer g.Close()
-	return fn(g)
+	if err := fn(g); err != nil {
+		return err
+	}
+	return damageError(path, g.prog)
+}
+
+// damageError is the failure to report after a command's output when the
+// core's runtime structures failed their own checks in ways its totals
+// depend on: the output was shown, with warnings, but the exit is not 0.
+func damageError(path string, prog *gocore.Program) error {
+	if prog == nil || len(prog.Damage()) == 0 {
+		return nil
+	}
+	return &exitCodeError{code: exitError, msg: fmt.Sprintf("%s: the results are incomplete: %s", path, strings.Join(prog.Damage(), "; "))}
 }
 
 // buildGoModel runs gocore.Open with a progress line and prints its

@@ -89,7 +89,7 @@ func newInfoReport(p *dump.Process) *infoReport {
 }
 
 func (r *infoReport) writeText(w io.Writer) {
-	fmt.Fprintf(w, "file        %s (%s, %s %s)\n", r.File, size(uint64(r.FileSize)), r.Kind, r.Arch)
+	fmt.Fprintf(w, "file        %s (%s, %s %s)\n", termSafe(r.File), size(uint64(r.FileSize)), r.Kind, r.Arch)
 	if r.Command != "" || r.PID != 0 {
 		fmt.Fprintf(w, "process     pid %d, %s\n", r.PID, quoteArgs(r.Command, r.Args))
 	}
@@ -112,14 +112,14 @@ func (r *infoReport) writeText(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	if e := r.Executable; e != nil {
-		state := "found at " + e.LocalPath
+		state := "found at " + termSafe(e.LocalPath)
 		switch {
 		case e.Mismatch:
 			state = "build ID mismatch, not used"
 		case e.LocalPath == "":
 			state = "not found (use --exe)"
 		}
-		fmt.Fprintf(w, "executable  %s (%s)\n", e.Path, state)
+		fmt.Fprintf(w, "executable  %s (%s)\n", termSafe(e.Path), state)
 	}
 	if r.Go != nil {
 		r.Go.writeText(w)
@@ -143,9 +143,9 @@ func (r *infoReport) setModel(m *heapModel) {
 // recorded no arguments.
 func quoteArgs(cmd, args string) string {
 	if args != "" {
-		return args
+		return termSafe(args)
 	}
-	return cmd
+	return termSafe(cmd)
 }
 
 func infoCommand() *command {
@@ -160,10 +160,14 @@ func infoCommand() *command {
 		exec: func(o *options, args []string, e *env) error {
 			return o.withDump(args[0], e, func(p *dump.Process) error {
 				r := newInfoReport(p)
-				if m := maybeHeap(p, e); m != nil {
+				m := maybeHeap(p, e)
+				if m != nil {
 					r.setModel(m)
 				}
-				return o.emit(e, r)
+				if err := o.emit(e, r); err != nil {
+					return err
+				}
+				return m.damage(args[0])
 			})
 		},
 	}

@@ -53,6 +53,8 @@ func (e *exitCodeError) Error() string { return e.msg }
 // env is what a command writes to.
 type env struct {
 	stdout, stderr io.Writer
+	rawStdout      io.Writer               // stdout unfiltered, for binary output
+	inputs         []string                // files the command reads (safety.go)
 	warnings       warn.List               // said so far (warnings.go)
 	late           []func() []warn.Warning // sources of warnings found lazily
 }
@@ -77,8 +79,17 @@ func main() {
 // never reach a user.
 func run(args []string, e *env) (code int) {
 	debug.SetPanicOnFault(true)
+	if e.rawStdout == nil {
+		e.rawStdout = e.stdout
+		e.stdout = termWriter{e.stdout}
+	}
 	defer func() {
 		if r := recover(); r != nil {
+			if err := faultError(r, e); err != nil {
+				fmt.Fprintf(e.stderr, "%s: %s\n", programName, oneLine(err.Error()))
+				code = exitError
+				return
+			}
 			fmt.Fprintf(e.stderr, "%s: internal error: %v (please report this with the core's description)\n", programName, r)
 			if os.Getenv("HEAPSIFT_DEBUG") != "" {
 				fmt.Fprintf(e.stderr, "%s\n", debug.Stack())
@@ -89,6 +100,7 @@ func run(args []string, e *env) (code int) {
 	cmd, rest := pickCommand(args)
 	err := cmd.run(rest, e)
 	flushWarnings(e)
+	printSummaries(e)
 	switch {
 	case err == nil:
 		return exitOK
@@ -112,7 +124,8 @@ func run(args []string, e *env) (code int) {
 	return exitError
 }
 
-// oneLine keeps an error message to a single line.
+// oneLine keeps an error message to a single line, with any control
+// character from a core's text escaped.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	return termSafe(strings.Join(strings.Fields(s), " "))
 }

@@ -106,7 +106,19 @@ func (o *options) withHeap(path string, e *env, fn func(m *heapModel) error) err
 		return err
 	}
 	defer m.Close()
-	return fn(m)
+	if err := fn(m); err != nil {
+		return err
+	}
+	return m.damage(path)
+}
+
+// damage is the failure to report after a command's output when the
+// model found the core damaged (nil for no model, or an intact one).
+func (m *heapModel) damage(path string) error {
+	if m == nil || m.goP == nil {
+		return nil
+	}
+	return damageError(path, m.goP.prog)
 }
 
 // maybeHeap builds the heap model when the core's language is one

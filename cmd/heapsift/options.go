@@ -77,26 +77,43 @@ func (o *options) check() error {
 func parseAddress(s string) (uint64, error) {
 	t := strings.TrimSpace(strings.ReplaceAll(s, "_", ""))
 	lower := strings.ToLower(t)
+	hex := ""
 	switch {
 	case strings.HasPrefix(lower, "0x"):
-		return strconv.ParseUint(lower[2:], 16, 64)
-	case strings.ContainsAny(lower, "abcdef"):
-		return strconv.ParseUint(lower, 16, 64)
+		hex = lower[2:]
+	case strings.ContainsAny(lower, "abcdef") && !strings.HasPrefix(lower, "-"):
+		hex = lower
+	}
+	if hex != "" || strings.HasPrefix(lower, "0x") {
+		v, err := strconv.ParseUint(hex, 16, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not an address (want hex digits after 0x, at most 16, e.g. 0x7f01104e0c70)", s)
+		}
+		return v, nil
+	}
+	bad := fmt.Errorf("%q is not an address (use hex, e.g. 0x7f01104e0c70)", s)
+	if strings.HasPrefix(t, "-") {
+		return 0, fmt.Errorf("%q is not an address: addresses are not negative (use hex, e.g. 0x7f01104e0c70)", s)
 	}
 	v, err := strconv.ParseUint(t, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not an address (use hex, e.g. 0x7f01104e0c70)", s)
+		return 0, bad
 	}
 	return v, nil
 }
 
 // openDump opens the dump named on the command line and prints its warnings.
+// Every file it reads is noted as an input that no output may replace.
 func (o *options) openDump(path string, e *env) (*dump.Process, error) {
+	e.noteInputs(path, o.exe)
 	p, err := dump.Open(path, dump.Options{
 		Raw: o.raw, Base: o.base, Exe: o.exe, Sysroot: o.sysroot, LibDirs: o.libDirs,
 	})
 	if err != nil {
 		return nil, err
+	}
+	for _, m := range p.Modules() {
+		e.noteInputs(m.LocalPath)
 	}
 	warnAll(e, p.Warnings())
 	return p, nil

@@ -22,7 +22,10 @@ func overviewCommand() *command {
 			return o.withDump(args[0], e, func(p *dump.Process) error {
 				info := newInfoReport(p)
 				if m := maybeHeap(p, e); m != nil {
-					return heapOverview(info, m, o, e)
+					if err := heapOverview(info, m, o, e); err != nil {
+						return err
+					}
+					return m.damage(args[0])
 				}
 				words, err := countWords(p, o, e)
 				if err != nil {

@@ -19,7 +19,15 @@ type table struct {
 
 func newTable(headers ...string) *table { return &table{headers: headers} }
 
-func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
+// add appends a row; its cells are made safe for a terminal (termSafe),
+// since names, paths and strings in them come from the core.
+func (t *table) add(cells ...string) {
+	row := make([]string, len(cells))
+	for i, c := range cells {
+		row[i] = termSafe(c)
+	}
+	t.rows = append(t.rows, row)
+}
 
 func (t *table) write(w io.Writer) {
 	n := len(t.headers)

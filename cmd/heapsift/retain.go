@@ -276,7 +276,7 @@ func retainCommand() *command {
 func (rf *retainFlags) check(o *options) error {
 	v, err := humanize.ParseBytes(rf.minRetained)
 	if err != nil {
-		return usagef("--min-retained: %v", err)
+		return usagef("--min-retained: %q is not a size (e.g. 1MiB, 512KB, 1000000)", rf.minRetained)
 	}
 	rf.filter.minRetained = v
 	if o.json {
@@ -301,6 +301,10 @@ func runRetain(o *options, rf *retainFlags, path string, e *env) error {
 	if err := rf.check(o); err != nil {
 		return err
 	}
+	e.noteInputs(path, o.exe)
+	if err := checkOutput(rf.output, e); err != nil {
+		return err
+	}
 	m, err := o.openHeap(path, e)
 	if err != nil {
 		return err
@@ -313,7 +317,10 @@ func runRetain(o *options, rf *retainFlags, path string, e *env) error {
 	if rf.filter.typ != "" && !hasGroupOfType(a, rf.filter.typ) {
 		return fmt.Errorf("no reachable object has type %q (see heapsift histogram for the type names)", rf.filter.typ)
 	}
-	return withOutput(rf.output, e, func(w io.Writer) error {
+	if err := checkOutput(rf.output, e); err != nil {
+		return err // -o names a library the core maps
+	}
+	err = withOutput(rf.output, rf.format == "pprof", e, func(w io.Writer) error {
 		switch rf.format {
 		case "pprof":
 			return writeRetainProfile(w, a, rf.filter)
@@ -332,6 +339,10 @@ func runRetain(o *options, rf *retainFlags, path string, e *env) error {
 		r.writeText(w)
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return m.damage(path)
 }
 
 func hasGroupOfType(a *retain.Analysis, typ string) bool {
@@ -344,8 +355,12 @@ func hasGroupOfType(a *retain.Analysis, typ string) bool {
 }
 
 // withOutput runs write on stdout, or on the file path if one is given.
-func withOutput(path string, e *env, write func(io.Writer) error) error {
+// Binary output goes to stdout unfiltered.
+func withOutput(path string, binary bool, e *env, write func(io.Writer) error) error {
 	if path == "" || path == "-" {
+		if binary {
+			return write(e.rawStdout)
+		}
 		return write(e.stdout)
 	}
 	f, err := os.Create(path)

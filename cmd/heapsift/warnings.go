@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
+
 	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/symbolize"
 
@@ -43,6 +45,14 @@ func warningLine(w warn.Warning) string {
 		return fmt.Sprintf("%s (at %#x)", w.Message, w.Addr)
 	}
 	return w.Message
+}
+
+// printSummaries says, once at the end, how many warnings of each kind
+// were too many to print one by one.
+func printSummaries(e *env) {
+	for _, w := range e.warnings.Summaries() {
+		fmt.Fprintf(e.stderr, "%s: warning: %s\n", programName, oneLine(warningLine(w)))
+	}
 }
 
 // lateWarnings registers a source of warnings found after it was opened.
@@ -88,7 +98,7 @@ func withWarnings(e *env, r any) (json.RawMessage, error) {
 	}
 	lines := []string{}
 	details := []warningJSON{}
-	for _, w := range e.warnings.Items() {
+	for _, w := range append(slices.Clone(e.warnings.Items()), e.warnings.Summaries()...) {
 		lines = append(lines, warningLine(w))
 		d := warningJSON{Source: w.Source, Message: w.Message}
 		if w.HasAddr {

@@ -109,7 +109,7 @@ func (r *whyReport) writeText(w io.Writer) {
 	if r.Offset != 0 {
 		at = fmt.Sprintf("%s+%d %s", o.Addr, r.Offset, r.Field)
 	}
-	fmt.Fprintf(w, "%s: %s, %s, retains %s\n", at, o.Type, size(o.Size), size(o.Retained))
+	fmt.Fprintf(w, "%s: %s, %s, retains %s\n", at, termSafe(o.Type), size(o.Size), size(o.Retained))
 	if !r.Reachable {
 		fmt.Fprintln(w, "\nNo root reaches it: it is garbage the collector had not freed yet.")
 		return
@@ -119,7 +119,7 @@ func (r *whyReport) writeText(w io.Writer) {
 	if r.root.Addr != 0 {
 		where = "; the pointer is at " + r.Root.Addr
 	}
-	fmt.Fprintf(w, "%s (%s%s)\n", r.root.Label(), r.Root.Kind, where)
+	fmt.Fprintf(w, "%s (%s%s)\n", termSafe(r.root.Label()), r.Root.Kind, where)
 	t := newTable("FIELD", "ADDRESS", "TYPE", ">SIZE", ">RETAINED")
 	for i, s := range r.Steps {
 		t.add(strings.Repeat(" ", min(i, 12))+"→ "+s.Field, s.Addr, s.Type, size(s.Size), size(s.Retained))

@@ -107,7 +107,7 @@ func (r *wordsReport) writeText(w io.Writer) {
 		t.add(count(row.Count), fmt.Sprintf("%.2f%%", 100*row.Share), row.Value, row.Name, where)
 	}
 	t.write(w)
-	fmt.Fprintf(w, "\n%s words counted in the %s", count(r.TotalWords), r.Source)
+	fmt.Fprintf(w, "\n%s words counted in the %s", count(r.TotalWords), termSafe(r.Source))
 	if !r.Complete {
 		fmt.Fprintf(w, "; values not listed occur at most %s times each", count(r.UnlistedMax))
 	}
@@ -196,7 +196,7 @@ func symbolCommand() *command {
 					return emitJSON(e, map[string]any{"symbols": rows})
 				}
 				for _, r := range rows {
-					fmt.Fprintf(e.stdout, "%s: %s\n", r.Addr, r.GDB)
+					fmt.Fprintf(e.stdout, "%s: %s\n", r.Addr, termSafe(r.GDB))
 				}
 				return nil
 			})

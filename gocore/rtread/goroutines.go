@@ -118,14 +118,20 @@ func (r *Reader) ReadGoroutines() ([]G, []warn.Warning, error) {
 	}
 	st, warns := r.readGStatus()
 	var gs []G
+	unreadable := 0
 	for i := int64(0); i < n; i++ {
 		ga, err := allgs.SliceIndex(i).Ptr()
-		if err != nil || ga == 0 {
+		if err == nil && ga == 0 {
 			continue
 		}
-		b, err := r.proc.Slice(ga, uint64(l.size))
+		var b []byte
+		if err == nil {
+			b, err = r.proc.Slice(ga, uint64(l.size))
+		}
 		if err != nil {
-			warns = append(warns, warn.New(source, "reading g at %#x: %v", uint64(ga), err))
+			if unreadable++; unreadable <= maxGWarnings {
+				warns = append(warns, warn.New(source, "reading runtime.allgs[%d] (g at %#x): %v", i, uint64(ga), err))
+			}
 			continue
 		}
 		status := int64(l.status.Read(b) &^ 0x1000) // without _Gscan
@@ -134,8 +140,18 @@ func (r *Reader) ReadGoroutines() ([]G, []warn.Warning, error) {
 		}
 		gs = append(gs, decodeG(ga, b, &l, &st, status))
 	}
+	if unreadable > maxGWarnings {
+		warns = append(warns, warn.New(source, "%d more goroutines of runtime.allgs could not be read", unreadable-maxGWarnings))
+	}
+	if n > 0 && unreadable == int(n) {
+		return nil, warns, fmt.Errorf("runtime.allgs lists %d goroutines and none of them can be read: the goroutine list is damaged or lies in memory the core does not hold", n)
+	}
 	return gs, warns, nil
 }
+
+// maxGWarnings is how many unreadable goroutines are warned about one by
+// one; the rest are counted.
+const maxGWarnings = 3
 
 // decodeG decodes the g at ga, whose bytes are b.
 func decodeG(ga dump.Address, b []byte, l *gLayout, st *gStatus, status int64) G {

@@ -252,9 +252,18 @@ func (v Value) Ptr() (dump.Address, error) {
 	return p, nil
 }
 
-// SliceLen returns the length of Go slice v.
+// SliceLen returns the length of Go slice v, checked against what the core
+// can hold (see checkSliceLen): a length read from a damaged core never
+// sizes a loop over memory that is not there.
 func (v Value) SliceLen() (int64, error) {
-	return v.Field("len").Int()
+	n, err := v.Field("len").Int()
+	if err != nil {
+		return 0, err
+	}
+	if err := v.checkSliceLen(n); err != nil {
+		return 0, fmt.Errorf("%s: %w", v.path, err)
+	}
+	return n, nil
 }
 
 // SliceIndex returns element i of Go slice v.

@@ -284,9 +284,10 @@ func (l *locLists) read5(cu *cuInfo, off int64) ([]locRange, error) {
 
 // debugAddr returns entry idx of the CU's .debug_addr table.
 func (l *locLists) debugAddr(cu *cuInfo, idx uint64) (uint64, bool) {
-	n := uint64(len(l.addr))
-	// Checked without overflow: addrBase comes from the file.
-	if idx > 1<<32 || cu.addrBase > n || 8*idx+8 > n-cu.addrBase {
+	// Checked by subtraction: a damaged DW_AT_addr_base near 2^64 must not
+	// wrap around to a small offset.
+	size := uint64(len(l.addr))
+	if idx > 1<<32 || cu.addrBase > size || 8*idx > size-cu.addrBase || size-cu.addrBase-8*idx < 8 {
 		return 0, false
 	}
 	at := cu.addrBase + 8*idx

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// childRun is one run of heapsift in a process of its own.
+type childRun struct {
+	code           int
+	stdout, stderr string
+	peakRSS        uint64 // bytes
+	took           time.Duration
+	timedOut       bool
+}
+
+// runChild runs heapsift with args in a child process (the test binary,
+// see TestMain), killed after timeout.
+func runChild(t *testing.T, timeout time.Duration, args ...string) childRun {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	status := filepath.Join(t.TempDir(), "status")
+	cmd.Env = append(os.Environ(), childEnv+"=1", peakEnv+"="+status, "GOTRACEBACK=single")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	err := cmd.Run()
+	r := childRun{stdout: out.String(), stderr: errb.String(), took: time.Since(start), timedOut: ctx.Err() != nil}
+	if cmd.ProcessState == nil {
+		t.Fatalf("running heapsift %q: %v", args, err)
+	}
+	r.code = cmd.ProcessState.ExitCode()
+	r.peakRSS = peakFromStatus(status)
+	return r
+}
+
+// peakFromStatus reads VmHWM, the peak resident size, from a copy of
+// /proc/PID/status, or returns 0.
+func peakFromStatus(path string) uint64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// problem returns what is wrong with a run on a hostile input, or "": a
+// crash, a Go trace, an internal error, a hang, or a control character on
+// stdout or stderr.
+func (r childRun) problem() string {
+	switch {
+	case r.timedOut:
+		return "timed out after " + r.took.Round(time.Millisecond).String()
+	case r.code < 0 || r.code > exitGrowth:
+		return "killed or crashed (exit " + strconv.Itoa(r.code) + ")"
+	case strings.Contains(r.stderr, "internal error"), strings.Contains(r.stderr, "panic:"),
+		strings.Contains(r.stderr, "fatal error"), strings.Contains(r.stderr, "goroutine "):
+		return "crashed: " + firstLine(r.stderr)
+	case hasControl(r.stdout) || hasControl(r.stderr):
+		return "a control character reached the terminal"
+	}
+	return ""
+}
+
+// hasControl reports whether s holds a control byte other than newline
+// and tab.
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f {
+			return true
+		}
+	}
+	return false
+}

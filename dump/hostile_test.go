@@ -1,0 +1,183 @@
+package dump
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/heapsift/heapsift/internal/elfcore"
+	"github.com/heapsift/heapsift/warn"
+)
+
+// Regression tests for hostile cores (issue 14): every case here once
+// panicked, hung or ate memory.
+
+// warningsMatching returns the warnings whose message contains s.
+func warningsMatching(ws []warn.Warning, s string) []string {
+	var out []string
+	for _, m := range warn.Messages(ws) {
+		if strings.Contains(m, s) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// setNoteFilesz sets the PT_NOTE header's p_filesz (elfcore writes it
+// first) to n.
+func setNoteFilesz(core []byte, n uint64) {
+	binary.LittleEndian.PutUint64(core[64+32:], n)
+}
+
+func TestHugeNoteFilesz(t *testing.T) {
+	core := sampleCore().Build()
+	setNoteFilesz(core, ^uint64(0))
+	p, err := newProcess("huge", core, Options{NoFiles: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Threads) != 2 {
+		t.Errorf("%d threads, want 2", len(p.Threads))
+	}
+	if got := warningsMatching(p.Warnings(), "ignoring the rest of the notes at byte 0x"); len(got) != 1 {
+		t.Errorf("want one positioned warning about the notes' end, got %q", warn.Messages(p.Warnings()))
+	}
+}
+
+func TestFilePageSizeZero(t *testing.T) {
+	c := sampleCore()
+	for i, n := range c.Notes {
+		if n.Type == elfcore.NTFile {
+			binary.LittleEndian.PutUint64(c.Notes[i].Desc[8:], 0)
+		}
+	}
+	p, err := newProcess("pagesize", c.Build(), Options{NoFiles: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(warningsMatching(p.Warnings(), "NT_FILE page size 0")) != 1 {
+		t.Errorf("no warning about page size 0: %q", warn.Messages(p.Warnings()))
+	}
+	if len(p.Modules()) != 0 {
+		t.Errorf("modules from an NT_FILE note with page size 0: %d", len(p.Modules()))
+	}
+}
+
+// TestManySpellingsOfOneFile: 70,000 NT_FILE entries naming one file under
+// different spellings make one module, map the file once, and take well
+// under a second.
+func TestManySpellingsOfOneFile(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 70000
+	var entries []elfcore.FileEntry
+	for i := range n {
+		path := filepath.Dir(exe) + strings.Repeat("/.", i%50) + strings.Repeat("/", 1+i/50%3) + filepath.Base(exe)
+		start := uint64(0x10000000 + i*0x2000)
+		entries = append(entries, elfcore.FileEntry{Start: start, End: start + 0x1000, Path: path})
+	}
+	c := sampleCore()
+	c.Notes[4].Desc = elfcore.FileNote(entries)
+	start := time.Now()
+	p, err := newProcess("spellings", c.Build(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("opening took %v", d)
+	}
+	if len(p.Modules()) != 1 {
+		t.Errorf("%d modules, want 1", len(p.Modules()))
+	}
+	if len(p.mmaps) > 2 {
+		t.Errorf("%d files mapped, want the core and one file", len(p.mmaps))
+	}
+}
+
+// TestOverlappingSegmentsSummarized: 10,000 identical PT_LOADs give a few
+// warnings and one count, not 9,999 lines.
+func TestOverlappingSegmentsSummarized(t *testing.T) {
+	c := sampleCore()
+	for range 10000 {
+		c.Segments = append(c.Segments, c.Segments[1])
+	}
+	p, err := newProcess("overlap", c.Build(), Options{NoFiles: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(p.Warnings()); n > 2*maxSameWarnings {
+		t.Errorf("%d warnings, want a summary", n)
+	}
+	want := fmt.Sprintf("%d more overlapping segments ignored like the above", 10000-maxSameWarnings)
+	if len(warningsMatching(p.Warnings(), want)) != 1 {
+		t.Errorf("no summary %q in %q", want, warn.Messages(p.Warnings()))
+	}
+}
+
+// TestManyNoteSegments: a thousand PT_NOTE headers naming one area of
+// 100,000 tiny notes parse it once.
+func TestManyNoteSegments(t *testing.T) {
+	c := sampleCore()
+	for range 100000 {
+		c.Notes = append(c.Notes, elfcore.Note{Name: "CORE", Type: 0x77})
+	}
+	core := c.Build()
+	progs, err := parseProgHeaders(core, mustHeader(t, core))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rewrite every PT_LOAD but the first into a copy of the PT_NOTE.
+	note := core[64 : 64+56]
+	for i := 2; i < len(progs); i++ {
+		copy(core[64+56*i:], note)
+	}
+	start := time.Now()
+	p, err := newProcess("notes", core, Options{NoFiles: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("opening took %v", d)
+	}
+	if len(p.Threads) != 2 {
+		t.Errorf("%d threads, want 2 (notes parsed once)", len(p.Threads))
+	}
+}
+
+func mustHeader(t *testing.T, core []byte) *elfHeader {
+	t.Helper()
+	h, err := parseELFHeader(core)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// TestFIFORefused: a FIFO is refused at once, never opened.
+func TestFIFORefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := Open(path, Options{})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), path+" is a FIFO") {
+			t.Errorf("error %v, want one saying %s is a FIFO", err, path)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Open blocked on a FIFO")
+	}
+}

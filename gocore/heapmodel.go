@@ -137,10 +137,9 @@ func pointerPath(p model.Path) model.Path {
 }
 
 // RefClass implements heap.Heap: the offset within one element for an
-// array type, the offset otherwise; one class for an untyped object.
-func (m *Model) RefClass(obj int, off uint32) uint32 {
-	t := m.p.objType[obj]
-	if t == NoType {
+// array type, the offset otherwise; one class for the untyped.
+func (m *Model) RefClass(t model.TypeID, off uint32) uint32 {
+	if t == model.TypeID(NoType) || int(t) >= len(m.p.types.types) {
 		return 0
 	}
 	if g := &m.p.types.types[t]; g.count != 0 && g.size != 0 {

@@ -53,11 +53,13 @@ type Heap interface {
 	// RefPath names the reference labelled label out of obj, exactly
 	// (".results", "[7]", ".slots[3].elem").
 	RefPath(obj int, label uint32) Path
-	// RefClass maps a reference's label to its class: references of one
-	// class out of objects of one type name the same Path once collapsed
-	// (every element of a []*T backing array: one class). It lets the
-	// caller name each class once instead of each reference.
-	RefClass(obj int, label uint32) uint32
+	// RefClass maps the label of a reference out of an object of type t
+	// to its class: references of one class out of objects of one type
+	// name the same Path once collapsed (every element of a []*T backing
+	// array: one class). It depends on the type and the label alone, so
+	// that the caller can name each class once instead of each reference
+	// without touching the object.
+	RefClass(t TypeID, label uint32) uint32
 
 	// Roots returns the references from outside the heap into it.
 	Roots() []Root

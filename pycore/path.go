@@ -39,7 +39,7 @@ func (h *Heap) RefPath(obj int, label uint32) heap.Path {
 
 // RefClass maps a label to its class: elements and dict values collapse
 // to one class a kind; names and offsets stay apart.
-func (h *Heap) RefClass(obj int, label uint32) uint32 {
+func (h *Heap) RefClass(t heap.TypeID, label uint32) uint32 {
 	switch labelKind(label) {
 	case labelItem, labelKey, labelValue, labelElem:
 		return mkLabel(labelKind(label), 0)

@@ -175,7 +175,7 @@ func checkProfilerPath(t *testing.T, h *Heap, c *coretest.Core) {
 			tuples[tg] = true
 		}
 		if i == 0 {
-			if got := h.RefClass(list, labels[0]); got != h.RefClass(list, labels[len(labels)-1]) {
+			if got := h.RefClass(h.Type(list), labels[0]); got != h.RefClass(h.Type(list), labels[len(labels)-1]) {
 				t.Errorf("list elements have different reference classes")
 			}
 		}

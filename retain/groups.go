@@ -104,13 +104,14 @@ func objectPaths(p *Paths, collapse func(from, label uint32) uint32, work *scrat
 	paths := newPathTable()
 	sr := g.SuperRoot()
 	pathOf[sr] = 0
+	rootEdges, rootEnd := g.start[sr], g.start[sr+1]
 	next := 1
 	for _, v := range p.order {
 		first, end := g.start[v], g.start[v+1]
 		for ; next < len(p.order); next++ {
 			t := p.order[next]
 			e := p.parentEdge[t]
-			if e >= g.start[sr] && e < g.start[sr+1] {
+			if e >= rootEdges && e < rootEnd {
 				// A root's object: with tiered roots (TieredPaths) the
 				// super-root's children come in more than one block.
 				pathOf[t] = paths.step(0, g.labels[e], nil)

@@ -105,10 +105,10 @@ func FromHeap(h heap.Heap, opts HeapOptions) (*Analysis, error) {
 // does not hand out its graph.
 func (a *Analysis) group(assigned func()) error {
 	typeOf := typeIDs(a.h)
-	a.labels = newLabelTable(a.h)
+	a.labels = newLabelTable(a.h, typeOf)
 	var err error
 	a.groups, err = groupObjects(a.dom, a.paths, typeOf, a.labels.collapse, func() {
-		typeOf = nil
+		typeOf, a.labels.typeOf = nil, nil
 		a.graph.sizes = nil
 		assigned()
 	})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strings"
 
@@ -28,8 +29,11 @@ func analyzeRetention(h heap.Heap, e *env, groups bool) (*retain.Analysis, error
 	a, err := retain.FromHeap(h, retain.HeapOptions{SkipGroups: !groups, Stage: func(what string) {
 		stop()
 		stop = func() {}
-		if what == "grouping objects" || what == "ranking groups" {
-			debug.FreeOSMemory()
+		switch what {
+		case "grouping objects":
+			runtime.GC() // the edge targets retain dropped make room for the type ids
+		case "ranking groups":
+			debug.FreeOSMemory() // the type ids and sizes are gone
 		}
 		if what != "" {
 			stop = startProgress(e, what)

@@ -70,9 +70,6 @@ func open(p *dump.Process, s *symbolize.Symbolizer, cfg openConfig) (*Heap, []wa
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := h.findInterpreters(syms); err != nil {
-		return nil, h.warns.Items(), err
-	}
 	if err := h.build(syms); err != nil {
 		return nil, h.warns.Items(), err
 	}
@@ -101,6 +98,12 @@ func dwarfHeap(p *dump.Process, mod *dump.Module, minor int, ix *dwarfIndex, sym
 		return nil, err
 	}
 	if err := h.checkDebugOffsets(syms.runtime); err != nil {
+		return nil, err
+	}
+	if err := h.findInterpreters(syms); err != nil {
+		return nil, err
+	}
+	if err := h.checkInterpreter(syms); err != nil {
 		return nil, err
 	}
 	return h, nil

@@ -54,6 +54,12 @@ func (h *Heap) fitTable(syms symbols) (string, error) {
 	if err := h.checkLayout(syms); err != nil {
 		return "", err
 	}
+	if err := h.findInterpreters(syms); err != nil {
+		return "", err
+	}
+	if err := h.checkInterpreter(syms); err != nil {
+		return "", err
+	}
 	return how, nil
 }
 
@@ -68,4 +74,52 @@ func coreVersion(p *dump.Process, syms symbols) string {
 		return ""
 	}
 	return fmt.Sprintf("3.%d.%d", v>>16&0xff, v>>8&0xff)
+}
+
+// checkInterpreter checks the layout's interpreter state against the
+// main interpreter found: its modules, sys dict and builtins are dicts,
+// and the first object of each of the collector's lists is an object of
+// some type. Layouts of neighbouring versions that read the static types
+// right can still differ here (3.8's and 3.9's do).
+func (h *Heap) checkInterpreter(syms symbols) error {
+	interp := h.interps[0]
+	s := &h.l.State
+	for _, m := range []struct {
+		off  int64
+		name string
+	}{{s.InterpModules, "modules"}, {s.InterpSysdict, "sysdict"}, {s.InterpBuiltins, "builtins"}} {
+		d, err := h.mem.u64(interp + uint64(m.off))
+		if err != nil {
+			return fmt.Errorf("pycore: reading the interpreter's %s: %w", m.name, err)
+		}
+		if t, err := h.mem.u64(d + uint64(h.l.ObType)); err != nil || t != h.dictTypeAddr {
+			return fmt.Errorf("pycore: the interpreter's %s at %#x is not a dict: the layout of %s does not fit this core", m.name, d, h.lib)
+		}
+	}
+	heads, err := h.gcListHeads(syms)
+	if err != nil {
+		return err
+	}
+	for _, head := range heads {
+		next, err := h.mem.u64(head + uint64(h.l.GCNext))
+		if err != nil {
+			return fmt.Errorf("pycore: reading the collector list at %#x: %w", head, err)
+		}
+		if next&^3 == head {
+			continue // empty
+		}
+		if _, err := h.typeOf(h.typeOfObject(next&^3 + uint64(h.l.GCHeadSize))); err != nil {
+			return fmt.Errorf("pycore: the collector list at %#x does not start with an object: the layout of %s does not fit this core", head, h.lib)
+		}
+	}
+	return nil
+}
+
+// typeOfObject returns the type pointer of the object at a, or 0.
+func (h *Heap) typeOfObject(a uint64) uint64 {
+	t, err := h.mem.u64(a + uint64(h.l.ObType))
+	if err != nil {
+		return 0
+	}
+	return t
 }

@@ -121,6 +121,7 @@ type stateLayout struct {
 	// PyThreadState.
 	ThreadNext, ThreadFrame, ThreadCFrame, ThreadCurrentFrame int64
 	ThreadID, ThreadNativeID, ThreadDict                      int64
+	ThreadInterp                                              int64
 	CFrameCurrent                                             int64
 	// _gc_runtime_state.
 	GCGenerations, GCGenerationSize, GCPermanent int64
@@ -376,6 +377,7 @@ func (f *filler) fillState(l *Layout) {
 	s.InterpBuiltins = f.req(is, "builtins")
 	s.InterpGC = f.opt(is, "gc")
 	s.ThreadNext = f.req(ts, "next")
+	s.ThreadInterp = f.req(ts, "interp")
 	s.ThreadFrame = f.opt(ts, "frame")
 	s.ThreadCFrame = f.opt(ts, "cframe")
 	s.ThreadCurrentFrame = f.opt(ts, "current_frame")

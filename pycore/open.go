@@ -61,6 +61,7 @@ func open(p *dump.Process, s *symbolize.Symbolizer, cfg openConfig) (*Heap, []wa
 	if err != nil {
 		return nil, nil, err
 	}
+	resolveGenerations(p, &syms)
 	var h *Heap
 	if ix != nil {
 		h, err = dwarfHeap(p, mod, minor, ix, syms)
@@ -190,6 +191,11 @@ type symbols struct {
 	typeType, tupleType, dictType, strType uint64
 	runtime, interpHead, generations       uint64 // whichever the version has
 	version                                uint64 // Py_Version (3.11+), or 0
+	// 3.6's exported pointers, for when its static interp_head and
+	// generations are not in the symbol table (a stripped build): the
+	// current thread state (whose interp is the interpreter) and the
+	// collector's generation 0.
+	tstateCurrent, gen0 uint64
 	// subtypeDealloc is the tp_dealloc of classes defined in Python.
 	subtypeDealloc uint64
 }
@@ -222,12 +228,13 @@ func findSymbols(s *symbolize.Symbolizer, mod *dump.Module, ix *dwarfIndex, data
 		runtime: find("_PyRuntime"), interpHead: find("interp_head"),
 		generations: find("generations"), subtypeDealloc: find("subtype_dealloc"),
 		version: find("Py_Version"),
+		tstateCurrent: find("_PyThreadState_Current"), gen0: find("_PyGC_generation0"),
 	}
 	if sy.typeType == 0 || sy.tupleType == 0 || sy.dictType == 0 || sy.strType == 0 {
 		return sy, fmt.Errorf("pycore: %s has no PyType_Type, PyTuple_Type, PyDict_Type or PyUnicode_Type symbol: %w", mod.Path, ErrNotPython)
 	}
-	if sy.runtime == 0 && sy.interpHead == 0 {
-		return sy, fmt.Errorf("pycore: %s has neither _PyRuntime nor interp_head", mod.Path)
+	if sy.runtime == 0 && sy.interpHead == 0 && sy.tstateCurrent == 0 {
+		return sy, fmt.Errorf("pycore: %s has neither _PyRuntime nor interp_head nor _PyThreadState_Current", mod.Path)
 	}
 	return sy, nil
 }
@@ -291,6 +298,8 @@ func (h *Heap) findInterpreters(sy symbols) error {
 		head, err = h.mem.u64(sy.runtime + uint64(h.l.State.RuntimeInterpHead))
 	case sy.interpHead != 0:
 		head, err = h.mem.u64(sy.interpHead)
+	case sy.tstateCurrent != 0:
+		head, err = h.interpOfCurrentThread(sy.tstateCurrent)
 	default:
 		return fmt.Errorf("pycore: cannot find the interpreters' list in %s", h.lib)
 	}
@@ -311,4 +320,29 @@ func (h *Heap) findInterpreters(sy symbols) error {
 	last := len(h.interps) - 1
 	h.interps[0], h.interps[last] = h.interps[last], h.interps[0]
 	return nil
+}
+
+// interpOfCurrentThread returns the interpreter of the thread state that
+// held the GIL (3.6's _PyThreadState_Current at tstateCurrent): without
+// interp_head, the way to the interpreters' list of a stripped 3.6.
+func (h *Heap) interpOfCurrentThread(tstateCurrent uint64) (uint64, error) {
+	ts, err := h.mem.u64(tstateCurrent)
+	if err != nil {
+		return 0, err
+	}
+	if ts == 0 {
+		return 0, fmt.Errorf("no thread held the GIL, and without interp_head in the symbols (a stripped build) the interpreter is found only through the thread that did")
+	}
+	return h.mem.u64(ts + uint64(h.l.State.ThreadInterp))
+}
+
+// resolveGenerations finds 3.6's generations through _PyGC_generation0,
+// which points to the first, when the static array has no symbol.
+func resolveGenerations(p *dump.Process, sy *symbols) {
+	if sy.generations != 0 || sy.gen0 == 0 {
+		return
+	}
+	if v, err := p.Uint64(dump.Address(sy.gen0)); err == nil {
+		sy.generations = v
+	}
 }

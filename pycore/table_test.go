@@ -286,3 +286,45 @@ func TestDebianPython(t *testing.T) {
 		checkResults(t, h, c)
 	})
 }
+
+// TestStripped36 reads a 3.6 core as if libpython were stripped to its
+// .dynsym: no DWARF, and no interp_head or generations, which are static;
+// the interpreter is found through _PyThreadState_Current and the
+// collector's lists through _PyGC_generation0.
+func TestStripped36(t *testing.T) {
+	python := coretest.PyenvPython(t, "3.6.15")
+	c := coretest.MakeCore(t, python, []string{coretest.Testdata(t, "python", "profiler.py"), "2000"}, nil)
+	p, err := dump.Open(c.Path, dump.Options{Exe: python})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	mod, minor, err := findLibpython(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := openDWARF(mod.FileData())
+	if err != nil {
+		t.Fatal(err)
+	}
+	syms, err := findSymbols(nil, mod, ix, mod.FileData())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if syms.tstateCurrent == 0 || syms.gen0 == 0 {
+		t.Fatalf("3.6's libpython does not name _PyThreadState_Current or _PyGC_generation0: %+v", syms)
+	}
+	syms.interpHead, syms.generations, syms.subtypeDealloc = 0, 0, 0
+	resolveGenerations(p, &syms)
+	if syms.generations == 0 {
+		t.Fatal("no generations through _PyGC_generation0")
+	}
+	h, err := tableHeap(p, mod, minor, syms, errors.New("stripped (test)"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.build(syms); err != nil {
+		t.Fatal(err)
+	}
+	checkResults(t, h, c)
+}

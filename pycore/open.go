@@ -227,7 +227,7 @@ func findSymbols(s *symbolize.Symbolizer, mod *dump.Module, ix *dwarfIndex, data
 		dictType: find("PyDict_Type"), strType: find("PyUnicode_Type"),
 		runtime: find("_PyRuntime"), interpHead: find("interp_head"),
 		generations: find("generations"), subtypeDealloc: find("subtype_dealloc"),
-		version: find("Py_Version"),
+		version:       find("Py_Version"),
 		tstateCurrent: find("_PyThreadState_Current"), gen0: find("_PyGC_generation0"),
 	}
 	if sy.typeType == 0 || sy.tupleType == 0 || sy.dictType == 0 || sy.strType == 0 {

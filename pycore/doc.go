@@ -12,10 +12,18 @@
 // unicode keys and 3.13's inline values, sets, strs, ints, frames, the
 // runtime, interpreter and thread states, the collector's state), filled
 // by member name from libpython's DWARF (or a statically linked
-// interpreter's, or its separate debug file). Open checks the layout
-// against objects whose contents are known (type(type) is type; the types
-// at PyTuple_Type and PyDict_Type read "tuple" and "dict") before
-// trusting it.
+// interpreter's, or its separate debug file, found by build ID in the
+// symbolizer's debug directories). Without DWARF (a stripped build such
+// as Debian's python3.11 without python3.11-dbg), the layout is one of
+// the generated table's (layouts_gen.go, written by internal/layoutgen
+// from reference builds' DWARF with this package's reader; `go generate`
+// remakes it), for the interpreter's minor version, overridden on 3.13+
+// by the core's _Py_DebugOffsets; the first that fits is used, and a
+// warning says which. Open checks any layout against objects whose
+// contents are known (type(type) is type; the types at PyTuple_Type and
+// PyDict_Type read "tuple" and "dict" with their basic sizes; the
+// interpreter's modules, sys dict and builtins are dicts; the collector's
+// lists start with objects) before trusting it.
 //
 // # Objects
 //

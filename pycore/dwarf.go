@@ -28,6 +28,9 @@ func openDWARF(image []byte) (*dwarfIndex, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading ELF: %w", err)
 	}
+	if f.Section(".debug_info") == nil && f.Section(".zdebug_info") == nil {
+		return nil, fmt.Errorf("no debugging information (stripped: no .debug_info section)")
+	}
 	d, err := f.DWARF()
 	if err != nil {
 		return nil, fmt.Errorf("reading DWARF: %w", err)

@@ -10,10 +10,11 @@ import (
 const absent = -1
 
 // Layout is where CPython keeps what pycore reads: struct sizes and member
-// offsets by name, for one interpreter build. It is filled from a source
-// (libpython's DWARF here; a table for stripped builds, or 3.13's
-// _Py_DebugOffsets, could fill the same value). Members a version lacks
-// are absent (-1).
+// offsets by name, for one interpreter build. It is filled from
+// libpython's DWARF, or for a build without, taken from the table
+// generated from reference builds' DWARF (layouts_gen.go), completed on
+// 3.13+ by the core's _Py_DebugOffsets. Members a version lacks are
+// absent (-1).
 type Layout struct {
 	Minor int // 3.Minor
 
@@ -48,6 +49,9 @@ type Layout struct {
 	varStructs map[string]bool
 	// gens are the generator structs with an embedded frame (3.11+).
 	gens map[string]genLayout
+	// debugOffsets are the offsets in _PyRuntime of the members of
+	// _Py_DebugOffsets, by path ("thread_state.next"), for 3.13+.
+	debugOffsets map[string]int64
 }
 
 type typeLayout struct {
@@ -117,6 +121,7 @@ type stateLayout struct {
 	// PyThreadState.
 	ThreadNext, ThreadFrame, ThreadCFrame, ThreadCurrentFrame int64
 	ThreadID, ThreadNativeID, ThreadDict                      int64
+	ThreadInterp                                              int64
 	CFrameCurrent                                             int64
 	// _gc_runtime_state.
 	GCGenerations, GCGenerationSize, GCPermanent int64
@@ -192,6 +197,7 @@ func layoutFromDWARF(ix *dwarfIndex, minor int) (*Layout, error) {
 	f.fillGens(l)
 	f.fillFrame(l)
 	f.fillState(l)
+	f.fillDebugOffsets(l)
 	if l.GCNext == absent {
 		f.missing = append(f.missing, "PyGC_Head.gc_next")
 	}
@@ -371,6 +377,7 @@ func (f *filler) fillState(l *Layout) {
 	s.InterpBuiltins = f.req(is, "builtins")
 	s.InterpGC = f.opt(is, "gc")
 	s.ThreadNext = f.req(ts, "next")
+	s.ThreadInterp = f.req(ts, "interp")
 	s.ThreadFrame = f.opt(ts, "frame")
 	s.ThreadCFrame = f.opt(ts, "cframe")
 	s.ThreadCurrentFrame = f.opt(ts, "current_frame")

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/heap"
@@ -21,11 +22,24 @@ import (
 var ErrNotPython = errors.New("not a CPython process")
 
 // Open reads the CPython heap of the dumped process p: it finds libpython
-// among p's modules, fills a Layout from its DWARF, finds the interpreter
-// through the symbols s names, checks the layout against the static type
-// objects, and builds the object graph. Problems that leave a usable graph
-// are returned as warnings.
+// among p's modules, fills a Layout from its DWARF (or its build-ID debug
+// file in the symbolizer's debug directories; without either, from
+// pycore's table and, on 3.13+, the core's _Py_DebugOffsets), finds the
+// interpreter through the symbols s names, checks the layout against the
+// static type objects, and builds the object graph. Problems that leave a
+// usable graph are returned as warnings; one says where a layout that is
+// not from DWARF came from.
 func Open(p *dump.Process, s *symbolize.Symbolizer) (*Heap, []warn.Warning, error) {
+	return open(p, s, openConfig{})
+}
+
+// openConfig holds Open's settings that only tests change.
+type openConfig struct {
+	// noDWARF ignores libpython's DWARF, as if it were stripped.
+	noDWARF bool
+}
+
+func open(p *dump.Process, s *symbolize.Symbolizer, cfg openConfig) (*Heap, []warn.Warning, error) {
 	mod, minor, err := findLibpython(p, s)
 	if err != nil {
 		return nil, nil, err
@@ -34,34 +48,27 @@ func Open(p *dump.Process, s *symbolize.Symbolizer) (*Heap, []warn.Warning, erro
 	if data == nil {
 		return nil, nil, fmt.Errorf("pycore: %s is not at hand on this machine (point heapsift at it)", mod.Path)
 	}
-	ix, err := openDWARF(data)
-	if err != nil {
-		ix, err = debugFileDWARF(mod, err)
-		if err != nil {
-			return nil, nil, err
-		}
+	dirs := []string{debugDir}
+	if s != nil {
+		dirs = s.DebugDirs()
 	}
-	l, err := layoutFromDWARF(ix, minor)
-	if err != nil {
-		return nil, nil, fmt.Errorf("pycore: %s: %w", mod.Path, err)
-	}
-	h := &Heap{
-		p: p, mem: memory{p}, l: l, lib: mod.Path,
-		version: "3." + strconv.Itoa(minor),
-		typeIDs: map[string]heap.TypeID{}, nameIDs: map[string]uint32{},
+	var ix *dwarfIndex
+	noDWARF := errors.New("its DWARF is ignored")
+	if !cfg.noDWARF {
+		ix, noDWARF = moduleDWARF(mod, data, dirs)
 	}
 	syms, err := findSymbols(s, mod, ix, data)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := h.checkLayout(syms); err != nil {
-		return nil, nil, err
+	resolveGenerations(p, &syms)
+	var h *Heap
+	if ix != nil {
+		h, err = dwarfHeap(p, mod, minor, ix, syms)
+	} else {
+		h, err = tableHeap(p, mod, minor, syms, noDWARF)
 	}
-	h.ix = ix
-	if err := h.checkDebugOffsets(ix, syms.runtime); err != nil {
-		return nil, nil, err
-	}
-	if err := h.findInterpreters(syms); err != nil {
+	if err != nil {
 		return nil, nil, err
 	}
 	if err := h.build(syms); err != nil {
@@ -70,27 +77,72 @@ func Open(p *dump.Process, s *symbolize.Symbolizer) (*Heap, []warn.Warning, erro
 	return h, h.warns.Items(), nil
 }
 
+// newHeap returns an empty Heap of p for layout l.
+func newHeap(p *dump.Process, mod *dump.Module, l *Layout) *Heap {
+	return &Heap{
+		p: p, mem: memory{p}, l: l, lib: mod.Path,
+		version: "3." + strconv.Itoa(l.Minor),
+		typeIDs: map[string]heap.TypeID{}, nameIDs: map[string]uint32{},
+	}
+}
+
+// dwarfHeap returns an empty Heap whose layout is filled from ix, checked
+// against the core.
+func dwarfHeap(p *dump.Process, mod *dump.Module, minor int, ix *dwarfIndex, syms symbols) (*Heap, error) {
+	l, err := layoutFromDWARF(ix, minor)
+	if err != nil {
+		return nil, fmt.Errorf("pycore: %s: %w", mod.Path, err)
+	}
+	h := newHeap(p, mod, l)
+	h.ix = ix
+	if err := h.checkLayout(syms); err != nil {
+		return nil, err
+	}
+	if err := h.checkDebugOffsets(syms.runtime); err != nil {
+		return nil, err
+	}
+	if err := h.findInterpreters(syms); err != nil {
+		return nil, err
+	}
+	if err := h.checkInterpreter(syms); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
 // debugDir is where distributions install separate debug files.
 const debugDir = "/usr/lib/debug"
 
-// debugFileDWARF reads the DWARF of mod from its separate debug file
-// (DIR/.build-id/ab/cdef….debug), when its own file has none (noDWARF).
-func debugFileDWARF(mod *dump.Module, noDWARF error) (*dwarfIndex, error) {
+// moduleDWARF reads the DWARF of mod, from its own file image data or
+// else from its separate debug file (DIR/.build-id/ab/cdef….debug) in one
+// of dirs. Without either, it says why.
+func moduleDWARF(mod *dump.Module, data []byte, dirs []string) (*dwarfIndex, error) {
+	ix, err := openDWARF(data)
+	if err == nil {
+		return ix, nil
+	}
 	id := mod.FileBuildID
 	if id == "" {
 		id = mod.BuildID
 	}
-	if len(id) > 2 {
-		path := filepath.Join(debugDir, ".build-id", id[:2], id[2:]+".debug")
-		if data, err := os.ReadFile(path); err == nil {
-			ix, err := openDWARF(data)
-			if err != nil {
-				return nil, fmt.Errorf("pycore: %s: %w", path, err)
-			}
-			return ix, nil
-		}
+	if len(id) <= 2 {
+		return nil, fmt.Errorf("%s: %v, and it has no build ID to find its debug file by", mod.Path, err)
 	}
-	return nil, fmt.Errorf("pycore: %s: %v; pycore needs CPython's debugging information (a build with -g, or its debug file under %s)", mod.Path, noDWARF, debugDir)
+	var paths []string
+	for _, dir := range dirs {
+		path := filepath.Join(dir, ".build-id", id[:2], id[2:]+".debug")
+		paths = append(paths, path)
+		debug, rerr := os.ReadFile(path)
+		if rerr != nil {
+			continue
+		}
+		ix, derr := openDWARF(debug)
+		if derr != nil {
+			return nil, fmt.Errorf("%s: %w", path, derr)
+		}
+		return ix, nil
+	}
+	return nil, fmt.Errorf("%s: %v, and no debug file %s", mod.Path, err, strings.Join(paths, " or "))
 }
 
 var libpythonRE = regexp.MustCompile(`^libpython3\.(\d+)[a-z]*\.so`)
@@ -138,6 +190,12 @@ var exeVersionRE = regexp.MustCompile(`^python3\.(\d+)`)
 type symbols struct {
 	typeType, tupleType, dictType, strType uint64
 	runtime, interpHead, generations       uint64 // whichever the version has
+	version                                uint64 // Py_Version (3.11+), or 0
+	// 3.6's exported pointers, for when its static interp_head and
+	// generations are not in the symbol table (a stripped build): the
+	// current thread state (whose interp is the interpreter) and the
+	// collector's generation 0.
+	tstateCurrent, gen0 uint64
 	// subtypeDealloc is the tp_dealloc of classes defined in Python.
 	subtypeDealloc uint64
 }
@@ -153,10 +211,13 @@ func findSymbols(s *symbolize.Symbolizer, mod *dump.Module, ix *dwarfIndex, data
 				return a
 			}
 		}
-		if a, ok := ix.vars[name]; ok && biasErr == nil {
+		if ix == nil || biasErr != nil {
+			return 0
+		}
+		if a, ok := ix.vars[name]; ok {
 			return a + bias
 		}
-		if a, ok := ix.funcs[name]; ok && biasErr == nil {
+		if a, ok := ix.funcs[name]; ok {
 			return a + bias
 		}
 		return 0
@@ -166,12 +227,14 @@ func findSymbols(s *symbolize.Symbolizer, mod *dump.Module, ix *dwarfIndex, data
 		dictType: find("PyDict_Type"), strType: find("PyUnicode_Type"),
 		runtime: find("_PyRuntime"), interpHead: find("interp_head"),
 		generations: find("generations"), subtypeDealloc: find("subtype_dealloc"),
+		version:       find("Py_Version"),
+		tstateCurrent: find("_PyThreadState_Current"), gen0: find("_PyGC_generation0"),
 	}
 	if sy.typeType == 0 || sy.tupleType == 0 || sy.dictType == 0 || sy.strType == 0 {
 		return sy, fmt.Errorf("pycore: %s has no PyType_Type, PyTuple_Type, PyDict_Type or PyUnicode_Type symbol: %w", mod.Path, ErrNotPython)
 	}
-	if sy.runtime == 0 && sy.interpHead == 0 {
-		return sy, fmt.Errorf("pycore: %s has neither _PyRuntime nor interp_head", mod.Path)
+	if sy.runtime == 0 && sy.interpHead == 0 && sy.tstateCurrent == 0 {
+		return sy, fmt.Errorf("pycore: %s has neither _PyRuntime nor interp_head nor _PyThreadState_Current", mod.Path)
 	}
 	return sy, nil
 }
@@ -202,16 +265,23 @@ func (h *Heap) checkLayout(sy symbols) error {
 	}
 	h.typeType, h.strType, h.dictTypeAddr = sy.typeType, sy.strType, sy.dictType
 	h.subtypeDealloc = sy.subtypeDealloc
+	// The basic sizes of type, tuple and dict are sizeof(PyHeapTypeObject),
+	// offsetof(PyTupleObject, ob_item) and sizeof(PyDictObject); str's is
+	// not in the layout (0: not checked).
 	for _, c := range []struct {
-		addr uint64
-		name string
-	}{{sy.typeType, "type"}, {sy.tupleType, "tuple"}, {sy.dictType, "dict"}, {sy.strType, "str"}} {
+		addr      uint64
+		name      string
+		basicsize int64
+	}{{sy.typeType, "type", h.l.Type.HeapTypeSize}, {sy.tupleType, "tuple", h.l.Tuple.Item}, {sy.dictType, "dict", h.l.Dict.Size}, {sy.strType, "str", 0}} {
 		ti, err := h.typeOf(c.addr)
 		if err != nil {
 			return fmt.Errorf("pycore: reading type %s at %#x: %w", c.name, c.addr, err)
 		}
 		if ti.name != c.name {
 			return fmt.Errorf("pycore: the type at %#x reads %q, not %q: the layout of %s does not fit this core", c.addr, ti.name, c.name, h.lib)
+		}
+		if c.basicsize != 0 && ti.basicsize != c.basicsize {
+			return fmt.Errorf("pycore: type %s's instances are %d bytes, the layout says %d: the layout of %s does not fit this core", c.name, ti.basicsize, c.basicsize, h.lib)
 		}
 	}
 	return nil
@@ -228,6 +298,8 @@ func (h *Heap) findInterpreters(sy symbols) error {
 		head, err = h.mem.u64(sy.runtime + uint64(h.l.State.RuntimeInterpHead))
 	case sy.interpHead != 0:
 		head, err = h.mem.u64(sy.interpHead)
+	case sy.tstateCurrent != 0:
+		head, err = h.interpOfCurrentThread(sy.tstateCurrent)
 	default:
 		return fmt.Errorf("pycore: cannot find the interpreters' list in %s", h.lib)
 	}
@@ -248,4 +320,29 @@ func (h *Heap) findInterpreters(sy symbols) error {
 	last := len(h.interps) - 1
 	h.interps[0], h.interps[last] = h.interps[last], h.interps[0]
 	return nil
+}
+
+// interpOfCurrentThread returns the interpreter of the thread state that
+// held the GIL (3.6's _PyThreadState_Current at tstateCurrent): without
+// interp_head, the way to the interpreters' list of a stripped 3.6.
+func (h *Heap) interpOfCurrentThread(tstateCurrent uint64) (uint64, error) {
+	ts, err := h.mem.u64(tstateCurrent)
+	if err != nil {
+		return 0, err
+	}
+	if ts == 0 {
+		return 0, fmt.Errorf("no thread held the GIL, and without interp_head in the symbols (a stripped build) the interpreter is found only through the thread that did")
+	}
+	return h.mem.u64(ts + uint64(h.l.State.ThreadInterp))
+}
+
+// resolveGenerations finds 3.6's generations through _PyGC_generation0,
+// which points to the first, when the static array has no symbol.
+func resolveGenerations(p *dump.Process, sy *symbols) {
+	if sy.generations != 0 || sy.gen0 == 0 {
+		return
+	}
+	if v, err := p.Uint64(dump.Address(sy.gen0)); err == nil {
+		sy.generations = v
+	}
 }

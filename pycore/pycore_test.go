@@ -441,13 +441,13 @@ func reaches(h *Heap, obj int, path, typ string) bool {
 // core's _Py_DebugOffsets (3.13+) is refused.
 func checkDebugOffsetsBite(t *testing.T, h *Heap) {
 	t.Helper()
-	if _, ok := h.ix.field("_PyRuntimeState", "debug_offsets.cookie"); !ok {
+	if _, ok := h.l.debugOffsets[debugCookie]; !ok {
 		return
 	}
 	saved := h.l.State.InterpThreads
 	defer func() { h.l.State.InterpThreads = saved }()
 	h.l.State.InterpThreads += 8
-	if err := h.checkDebugOffsets(h.ix, h.runtime); err == nil || !strings.Contains(err.Error(), "threads_head") {
+	if err := h.checkDebugOffsets(h.runtime); err == nil || !strings.Contains(err.Error(), "threads_head") {
 		t.Errorf("a layout off by 8 in threads_head passes the _Py_DebugOffsets check: %v", err)
 	}
 }

@@ -49,10 +49,7 @@ func New(p *dump.Process, opts Options) (*Symbolizer, []warn.Warning, error) {
 		return nil, nil, fmt.Errorf("symbolize: no process")
 	}
 	s := &Symbolizer{p: p, opts: opts}
-	debugDirs := opts.DebugDirs
-	if debugDirs == nil {
-		debugDirs = []string{defaultDebugDir}
-	}
+	debugDirs := s.DebugDirs()
 	var warnings []warn.Warning
 	for _, m := range p.Modules() {
 		if m.Mismatch {
@@ -74,6 +71,16 @@ func New(p *dump.Process, opts Options) (*Symbolizer, []warn.Warning, error) {
 	}
 	warnings = append(warnings, s.sortModules()...)
 	return s, warnings, nil
+}
+
+// DebugDirs returns the directories searched for separate debug files by
+// build ID (Options.DebugDirs, or /usr/lib/debug), for other readers of
+// the same modules' debugging information.
+func (s *Symbolizer) DebugDirs() []string {
+	if s.opts.DebugDirs == nil {
+		return []string{defaultDebugDir}
+	}
+	return s.opts.DebugDirs
 }
 
 // missingWarning says that a module's file was not found, and how to point

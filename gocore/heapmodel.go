@@ -9,6 +9,7 @@ package gocore
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/heapsift/heapsift/dump"
 	model "github.com/heapsift/heapsift/heap"
@@ -173,6 +174,7 @@ func modelRoot(r Root) model.Root {
 		if mr.Var == "" {
 			mr.Var = r.Name
 		}
+		mr.Bookkeeping = bookkeepingVar(mr.Var)
 	case RootStack:
 		mr.Kind = model.RootStack
 		mr.Thread, mr.ThreadLabel = r.Goroutine, "goroutine"
@@ -182,6 +184,26 @@ func modelRoot(r Root) model.Root {
 		mr.Kind = model.RootRuntime
 	}
 	return mr
+}
+
+// bookkeepingVar reports whether a package-level variable belongs to the
+// runtime's or the standard library's caches and registries (sync.Pool's
+// oldPools, timers, unique handles), not to the program's state: an
+// object they reach that the program also reaches is shown under the
+// program.
+func bookkeepingVar(name string) bool {
+	slash := strings.LastIndexByte(name, '/') + 1
+	dot := strings.IndexByte(name[slash:], '.')
+	if dot < 0 {
+		return false
+	}
+	pkg := name[:slash+dot]
+	for _, b := range []string{"runtime", "sync", "weak", "unique", "expvar", "internal/", "runtime/", "sync/"} {
+		if pkg == b || strings.HasSuffix(b, "/") && strings.HasPrefix(pkg, b) {
+			return true
+		}
+	}
+	return false
 }
 
 // ObjectAt implements heap.Heap.

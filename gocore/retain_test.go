@@ -88,3 +88,25 @@ func TestRetainOnModel(t *testing.T) {
 		t.Errorf("main.Blob group: root %+v, path %q", root, a.GroupPath(*blobs))
 	}
 }
+
+func TestBookkeepingVar(t *testing.T) {
+	for name, want := range map[string]bool{
+		"sync.oldPools":            true,
+		"sync.allPools":            true,
+		"runtime.allp":             true,
+		"runtime/pprof.profiles":   true,
+		"internal/poll.something":  true,
+		"unique.uniqueMaps":        true,
+		"main.defaultProfiler":     false,
+		"net/http.DefaultClient":   false,
+		"example.com/sync.x":       false,
+		"github.com/a/runtime.y":   false,
+		"global 0xa1b3e8":          false,
+		"main..stmp_3+8":           false,
+		"syncthing.registry.items": false,
+	} {
+		if got := bookkeepingVar(name); got != want {
+			t.Errorf("bookkeepingVar(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

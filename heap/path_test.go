@@ -59,3 +59,16 @@ func TestRootLabelAndKey(t *testing.T) {
 		t.Error("RootKind names")
 	}
 }
+
+func TestRootTier(t *testing.T) {
+	program := Root{Kind: RootGlobal, Var: "main.cache"}
+	pool := Root{Kind: RootGlobal, Var: "sync.oldPools", Bookkeeping: true}
+	stack := Root{Kind: RootStack}
+	outside := Root{Kind: RootOutside}
+	if !(program.Tier() < stack.Tier() && stack.Tier() < pool.Tier() && pool.Tier() < outside.Tier()) {
+		t.Errorf("tiers: program %d, stack %d, bookkeeping %d, outside %d", program.Tier(), stack.Tier(), pool.Tier(), outside.Tier())
+	}
+	if pool.Tier() != int(RootRuntime) {
+		t.Errorf("a bookkeeping global's tier is %d, want the runtime's %d", pool.Tier(), RootRuntime)
+	}
+}

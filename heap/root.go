@@ -58,6 +58,21 @@ type Root struct {
 	// Unexplained counts, for a RootOutside root, the references the
 	// object's count says it has beyond those the model found.
 	Unexplained int64
+	// Bookkeeping marks a global that belongs to the runtime or to a
+	// library's caches rather than to the program (Go's sync.Pool caches,
+	// runtime timers): paths are searched from it last, so that what the
+	// program holds is shown held by the program.
+	Bookkeeping bool
+}
+
+// Tier orders roots for the search of paths: the program's globals,
+// then stacks, finalizers, the runtime's state and bookkeeping globals,
+// and last what is held from outside.
+func (r Root) Tier() int {
+	if r.Bookkeeping && r.Kind < RootRuntime {
+		return int(RootRuntime)
+	}
+	return int(r.Kind)
 }
 
 // Collapse returns the root with its path collapsed, as grouping sees it.

@@ -85,7 +85,7 @@ func FromHeap(h heap.Heap, opts HeapOptions) (*Analysis, error) {
 	a.dom = ComputeDominators(g)
 
 	stage("finding shortest paths")
-	a.paths = TieredPaths(g, func(label uint32) int { return int(a.roots.info(label).Kind) })
+	a.paths = TieredPaths(g, func(label uint32) int { return a.roots.info(label).Tier() })
 
 	if !opts.SkipGroups {
 		// The edge targets are not needed to group: the type ids take

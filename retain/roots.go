@@ -25,7 +25,7 @@ func newRootTable(h heap.Heap) *rootTable {
 	for i := range order {
 		order[i] = i
 	}
-	sort.SliceStable(order, func(i, j int) bool { return roots[order[i]].Kind < roots[order[j]].Kind })
+	sort.SliceStable(order, func(i, j int) bool { return roots[order[i]].Tier() < roots[order[j]].Tier() })
 	n := uint64(h.NumObjects())
 	for _, i := range order {
 		r := roots[i]

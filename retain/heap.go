@@ -300,3 +300,17 @@ func intsOf(vs []uint32) []int {
 	}
 	return out
 }
+
+// EachDominated calls fn for every object whose immediate dominator is
+// obj, in object order, without sorting them: one pass over the objects,
+// for summing a level of the dominator tree (Dominated ranks a few).
+func (a *Analysis) EachDominated(obj int, fn func(child int)) {
+	if obj < 0 || obj >= a.graph.NumObjects() {
+		return
+	}
+	for v, id := range a.dom.Idom {
+		if id == uint32(obj) {
+			fn(v)
+		}
+	}
+}

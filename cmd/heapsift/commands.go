@@ -39,6 +39,7 @@ func commands() []*command {
 		goroutinesCommand(),
 		stacksCommand(),
 		retainCommand(),
+		suspectsCommand(),
 		whyCommand(),
 		dominatorsCommand(),
 		diffCommand(),

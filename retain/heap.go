@@ -314,3 +314,23 @@ func (a *Analysis) EachDominated(obj int, fn func(child int)) {
 		}
 	}
 }
+
+// DominatedOf returns, for each object of objs, at most k of the objects
+// it immediately dominates, largest retained size first, in one pass over
+// the objects (Dominated takes one pass per object).
+func (a *Analysis) DominatedOf(objs []int, k int) [][]int {
+	parents := make([]uint32, 0, len(objs))
+	for _, o := range objs {
+		if o >= 0 && o < a.graph.NumObjects() {
+			parents = append(parents, uint32(o))
+		} else {
+			parents = append(parents, None)
+		}
+	}
+	lists := a.dom.DominatedOf(parents, k)
+	out := make([][]int, len(lists))
+	for i, l := range lists {
+		out[i] = intsOf(l)
+	}
+	return out
+}

@@ -40,6 +40,7 @@ func commands() []*command {
 		stacksCommand(),
 		retainCommand(),
 		suspectsCommand(),
+		reportCommand(),
 		whyCommand(),
 		dominatorsCommand(),
 		diffCommand(),

@@ -48,12 +48,12 @@ type suspectJSON struct {
 	Example      string            `json:"example"`
 	Explanation  string            `json:"explanation"`
 	// Growth, for two cores (JSON: docs/json.md).
-	*growthJSON
+	*SuspectGrowth
 	root heap.Root
 }
 
-// growthJSON is how a suspect grew since the older core.
-type growthJSON struct {
+// SuspectGrowth is how a suspect grew since the older core.
+type SuspectGrowth struct {
 	FoundInOld  bool   `json:"found_in_old"`
 	OldRetained uint64 `json:"old_retained"`
 	OldCount    int    `json:"old_count"`
@@ -131,7 +131,7 @@ func growthSuspects(o *options, sf *suspectsFlags, oldPath, newPath string, e *e
 				break
 			}
 			j := newSuspectJSON(a, g.Suspect)
-			j.growthJSON = &growthJSON{FoundInOld: g.Found, OldRetained: g.OldRetained, OldCount: g.OldCount, Grew: g.Grew, MoreMembers: g.More, Growth: g.Growth}
+			j.SuspectGrowth = &SuspectGrowth{FoundInOld: g.Found, OldRetained: g.OldRetained, OldCount: g.OldCount, Grew: g.Grew, MoreMembers: g.More, Growth: g.Growth}
 			r.Suspects = append(r.Suspects, j)
 		}
 		return nil
@@ -151,7 +151,7 @@ func (r *suspectsReport) writeText(w io.Writer) {
 	}
 	for i, s := range r.Suspects {
 		sentence := s.Explanation
-		if s.growthJSON != nil {
+		if s.SuspectGrowth != nil {
 			sentence = s.Growth
 		}
 		fmt.Fprintf(w, "\n%d. %s\n", i+1, termSafe(sentence))

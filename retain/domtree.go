@@ -96,3 +96,41 @@ func (h *retainedHeap) Pop() any {
 	h.objs = h.objs[:len(h.objs)-1]
 	return x
 }
+
+// DominatedOf returns, for each node of parents, at most k of the objects
+// it immediately dominates, largest retained size first: one level of
+// the dominator tree for many nodes in one pass, O(n log k).
+func (d *Dominators) DominatedOf(parents []uint32, k int) [][]uint32 {
+	out := make([][]uint32, len(parents))
+	if k <= 0 || len(parents) == 0 {
+		return out
+	}
+	index := make(map[uint32]int, len(parents))
+	for i, p := range parents {
+		index[p] = i
+	}
+	tops := make([]retainedHeap, len(parents))
+	for i := range tops {
+		tops[i].d = d
+	}
+	for v, id := range d.Idom {
+		i, ok := index[id]
+		if !ok {
+			continue
+		}
+		top := &tops[i]
+		if len(top.objs) < k {
+			heap.Push(top, uint32(v))
+		} else if top.less(top.objs[0], uint32(v)) {
+			top.objs[0] = uint32(v)
+			heap.Fix(top, 0)
+		}
+	}
+	for i := range tops {
+		out[i] = make([]uint32, len(tops[i].objs))
+		for j := len(out[i]) - 1; j >= 0; j-- {
+			out[i][j] = heap.Pop(&tops[i]).(uint32)
+		}
+	}
+	return out
+}

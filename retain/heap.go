@@ -300,3 +300,37 @@ func intsOf(vs []uint32) []int {
 	}
 	return out
 }
+
+// EachDominated calls fn for every object whose immediate dominator is
+// obj, in object order, without sorting them: one pass over the objects,
+// for summing a level of the dominator tree (Dominated ranks a few).
+func (a *Analysis) EachDominated(obj int, fn func(child int)) {
+	if obj < 0 || obj >= a.graph.NumObjects() {
+		return
+	}
+	for v, id := range a.dom.Idom {
+		if id == uint32(obj) {
+			fn(v)
+		}
+	}
+}
+
+// DominatedOf returns, for each object of objs, at most k of the objects
+// it immediately dominates, largest retained size first, in one pass over
+// the objects (Dominated takes one pass per object).
+func (a *Analysis) DominatedOf(objs []int, k int) [][]int {
+	parents := make([]uint32, 0, len(objs))
+	for _, o := range objs {
+		if o >= 0 && o < a.graph.NumObjects() {
+			parents = append(parents, uint32(o))
+		} else {
+			parents = append(parents, None)
+		}
+	}
+	lists := a.dom.DominatedOf(parents, k)
+	out := make([][]int, len(lists))
+	for i, l := range lists {
+		out[i] = intsOf(l)
+	}
+	return out
+}

@@ -39,6 +39,8 @@ func commands() []*command {
 		goroutinesCommand(),
 		stacksCommand(),
 		retainCommand(),
+		suspectsCommand(),
+		reportCommand(),
 		whyCommand(),
 		dominatorsCommand(),
 		diffCommand(),

@@ -189,6 +189,7 @@ var maskedKeys = map[string]bool{
 	"pid": true, "sender_pid": true, "build_id": true, "file_build_id": true,
 	"share": true, "file_size": true, "typed_share": true,
 	"id": true, "goroutine": true, // goroutine IDs
+	"explanation": true, // a sentence with a share of the heap in it
 }
 
 // JSON trust levels: a masked element keeps only its field names, a normal

@@ -82,6 +82,7 @@ func goldenCases(t *testing.T, c *goldenCores) []goldenCase {
 		{name: "objects", args: []string{"objects", "--type", "main.Item", "--limit", "3", r}, keep: mainRE, trustTop: true},
 		{name: "goroutines", args: []string{"goroutines", r}, keep: mainRE},
 		{name: "retain", args: []string{"retain", "--top", "0", r}, keep: mainRE},
+		{name: "suspects", args: []string{"suspects", "--top", "1", r}, keep: mainRE},
 		{name: "why", args: []string{"why", r, why}, keep: mainRE, trustTop: true},
 		{name: "dominators", args: []string{"dominators", "--top", "0", r}, keep: mainRE},
 		{name: "diff", args: []string{"diff", c.svcOld.Path, c.svcNew.Path}, keep: mainRE},

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/suspects"
 	"github.com/heapsift/heapsift/warn"
 	"github.com/spf13/pflag"
 )
@@ -56,19 +59,26 @@ func heapOverview(info *infoReport, m *heapModel, o *options, e *env) error {
 	info.setModel(m)
 	hist := newHistogramReport(m, "bytes", o.top)
 	var groups *retainReport
+	var top []suspectJSON // the top leak suspect, if any
 	if a, err := analyzeRetention(m.h, e, true); err != nil {
 		warnAll(e, []warn.Warning{warn.New("retain", "cannot analyse retention: %v", err)})
 	} else {
 		groups = newRetainReport(a, m, retainFilter{top: overviewGroups})
+		top = findSuspects(a, m, suspects.DefaultThreshold, 1).Suspects
 	}
 	if o.json {
 		return emitJSON(e, struct {
 			*infoReport
+			Suspects  []suspectJSON    `json:"suspects,omitempty"`
 			Histogram *histogramReport `json:"histogram"`
 			Retain    *retainReport    `json:"retain,omitempty"`
-		}{info, hist, groups})
+		}{info, top, hist, groups})
 	}
 	info.writeText(e.stdout)
+	if len(top) > 0 {
+		section(e.stdout, "Top leak suspect (heapsift suspects for more)")
+		fmt.Fprintln(e.stdout, termSafe(top[0].Explanation))
+	}
 	section(e.stdout, "Largest types (live heap)")
 	hist.writeText(e.stdout)
 	if groups != nil {

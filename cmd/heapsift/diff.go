@@ -136,16 +136,17 @@ func diffCommand() *command {
 			"--fail-on-growth [SCOPE=]LIMIT (repeatable) exits with status 3 when growth exceeds LIMIT:\n" +
 			"  LIMIT  10MiB, 512KB (bytes); 5% (of OLD's value); 1000 (objects, or word occurrences)\n" +
 			"  SCOPE  total (the default: the whole heap, or all memory the core holds), each (any one type\n" +
-			"         or word), type:NAME (one Go type), word:NAME (one word, by the name shown)",
+			"         or word), type:NAME (one Go or Python type), word:NAME (one word, by the name shown)",
 		example: "heapsift diff core.before core.after\n" +
 			"heapsift diff --top 0 --json old.core new.core | jq '.types[] | select(.delta_count > 0)'\n" +
-			"heapsift diff --symbols-only py-1.core py-2.core\n" +
+			"heapsift diff --groups py-1.core py-2.core   # Python types and the holders that grew\n" +
+			"heapsift diff --words --symbols-only py-1.core py-2.core\n" +
 			"# CI memory check: fail (exit 3) if the heap grew by over 10 MiB or main.Order by over 1000 objects\n" +
 			"heapsift diff --fail-on-growth 10MiB --fail-on-growth type:main.Order=1000 warm.core load.core",
 		flags: func(fs *pflag.FlagSet, o *options) {
 			fs.IntVar(&o.top, "top", 20, "show the N rows that grew most (0: all)")
 			fs.StringArrayVar(&d.failOn, "fail-on-growth", nil, "exit with status 3 when growth exceeds [SCOPE=]LIMIT (repeatable; see above)")
-			fs.BoolVar(&d.words, "words", false, "compare words even when both dumps are Go cores")
+			fs.BoolVar(&d.words, "words", false, "compare words even when both dumps are Go or Python cores")
 			fs.BoolVar(&d.symbolsOnly, "symbols-only", false, "words: compare only words that are symbols")
 			fs.BoolVar(&d.pointers, "pointers", false, "words: compare pointers into the heap, stacks and anonymous memory by value\n(meaningful only for two dumps of one process; left out by default)")
 			fs.BoolVar(&o.skipZero, "skip-zero", false, "words: leave the word 0 out")

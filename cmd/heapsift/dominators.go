@@ -89,11 +89,11 @@ func dominatorsCommand() *command {
 	df := dominatorsFlags{}
 	return &command{
 		name: "dominators", args: "CORE", minArgs: 1, maxArgs: 1,
-		summary: "Go cores: the top of the dominator tree — the objects that retain most, with their paths.\n" +
+		summary: "Go and Python cores: the top of the dominator tree — the objects that retain most, with their paths.\n" +
 			"These are the objects no other single object holds, largest retained size first (the bytes\n" +
 			"freeing the object would free), each with a shortest path from a root. --depth shows, under\n" +
 			"each, the largest objects it dominates.",
-		example: "heapsift dominators core\nheapsift dominators --depth 3 --top 5 core\nheapsift dominators --json core | jq '.dominators[0]'",
+		example: "heapsift dominators core\nheapsift dominators --depth 3 --top 5 core\nheapsift dominators --json core | jq '.dominators[0]'\nheapsift dominators --top 5 python.core",
 		flags: func(fs *pflag.FlagSet, o *options) {
 			fs.IntVar(&o.top, "top", 20, "show the N objects that retain most (0: all)")
 			fs.IntVar(&df.depth, "depth", 1, "levels of the dominator tree to show")

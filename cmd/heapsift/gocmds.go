@@ -133,8 +133,9 @@ func objectsCommand() *command {
 	var garbage bool
 	return &command{
 		name: "objects", args: "CORE", minArgs: 1, maxArgs: 1,
-		summary: "Go cores: list heap objects (address, type, size), by default the live objects of one type.",
-		example: "heapsift objects --type main.Session core\nheapsift objects --type '[]*main.Timing' --limit 5 core\nheapsift objects --json --type main.Session core | jq -r '.objects[].addr'",
+		summary: "Go and Python cores: list heap objects (address, type, size), by default the live objects of one type.",
+		example: "heapsift objects --type main.Session core\nheapsift objects --type '[]*main.Timing' --limit 5 core\nheapsift objects --json --type main.Session core | jq -r '.objects[].addr'\n" +
+			"heapsift objects --type __main__.Profiler python.core",
 		flags: func(fs *pflag.FlagSet, o *options) {
 			fs.StringVar(&typ, "type", "", "only objects of this type (as the histogram names it)")
 			fs.IntVar(&limit, "limit", 100, "list at most N objects (0: all)")

@@ -13,9 +13,10 @@ func overviewCommand() *command {
 	return &command{
 		name: "", args: "CORE", minArgs: 1, maxArgs: 1,
 		summary: "heapsift analyses the memory of a dead process. Given a core it prints an overview (process,\n" +
-			"signal, threads, memory, executable) and then the most frequent words, each named. On a Go core\n" +
-			"it shows the Go heap instead: live and garbage bytes, goroutines, the largest types, and the\n" +
-			"groups of objects that retain most with the root and field path holding them (heapsift retain).",
+			"signal, threads, memory, executable) and then the most frequent words, each named. On a Go or\n" +
+			"CPython core it shows the heap instead: live and garbage bytes, goroutines or Python threads, the\n" +
+			"largest types, and the groups of objects that retain most with the root and path holding them\n" +
+			"(heapsift retain).",
 		example: "heapsift core.25867\nheapsift --exe ./server core\nheapsift --json core | jq .words",
 		flags: func(fs *pflag.FlagSet, o *options) {
 			addWordFlags(fs, o, 20)

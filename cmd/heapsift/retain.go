@@ -252,18 +252,20 @@ func retainCommand() *command {
 	rf := &retainFlags{}
 	return &command{
 		name: "retain", args: "CORE", minArgs: 1, maxArgs: 1,
-		summary: "Go cores: who keeps the heap alive — objects grouped by root, field path and type, by retained size.\n" +
-			"A group is the reachable objects of one type held through the same root (a package-level variable,\n" +
-			"a goroutine's local variable, ...) and the same field path from it, indices collapsed (results[]\n" +
-			"is every element). Groups are ranked by the bytes that freeing them would free (retained size,\n" +
-			"from the dominator tree) and shown as a tree root → path → type. --format pprof writes a profile\n" +
+		summary: "Go and Python cores: who keeps the heap alive — objects grouped by root, path and type, by retained\n" +
+			"size. A group is the reachable objects of one type held through the same root (a package- or\n" +
+			"module-level variable, a goroutine's or thread's local variable, ...) and the same path from it,\n" +
+			"indices collapsed (results[] is every element; __main__.Profiler.results[] on a Python core).\n" +
+			"Groups are ranked by the bytes that freeing them would free (retained size, from the dominator\n" +
+			"tree) and shown as a tree root → path → type. --format pprof writes a profile\n" +
 			"for `go tool pprof -http` (samples are objects, stacks are reference paths); --format dot a\n" +
 			"Graphviz graph of the paths.",
 		example: "heapsift retain core\n" +
 			"heapsift retain --type main.Timing core\n" +
 			"heapsift retain --json core | jq '.groups[0] | {type, count, path}'\n" +
 			"heapsift retain --format pprof -o retain.pb.gz core && go tool pprof -http :8080 retain.pb.gz\n" +
-			"heapsift retain --format dot --top 10 core | dot -Tsvg > retain.svg",
+			"heapsift retain --format dot --top 10 core | dot -Tsvg > retain.svg\n" +
+			"heapsift retain --json python.core | jq '.groups[0]'   # __main__.Profiler → results",
 		flags: func(fs *pflag.FlagSet, o *options) {
 			fs.IntVar(&rf.filter.top, "top", 20, "show the N groups that retain most (0: all)")
 			fs.StringVar(&rf.minRetained, "min-retained", "0", "leave out groups retaining less than this (e.g. 1MiB)")

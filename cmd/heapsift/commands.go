@@ -77,7 +77,10 @@ func (c *command) run(args []string, e *env) error {
 		c.printHelp(e.stdout, fs)
 		return errHelp
 	}
-	pos := fs.Args()
+	pos, err := o.live.positional(c, o, fs.Args())
+	if err != nil {
+		return err
+	}
 	if len(pos) < c.minArgs {
 		if len(pos) == 0 && c.name == "" {
 			c.printHelp(e.stderr, fs)

@@ -20,6 +20,7 @@ type options struct {
 	raw     bool
 	baseStr string
 	base    dump.Address
+	live    liveFlags // --pid, --no-pause (live.go)
 	// output
 	json bool
 	// words
@@ -40,6 +41,7 @@ func addDumpFlags(fs *pflag.FlagSet, o *options) {
 // addCoreFlags adds the flags every command that reads a core takes.
 func addCoreFlags(fs *pflag.FlagSet, o *options) {
 	addDumpFlags(fs, o)
+	addLiveFlags(fs, o)
 	addJSONFlag(fs, o)
 }
 
@@ -92,9 +94,9 @@ func parseAddress(s string) (uint64, error) {
 
 // openDump opens the dump named on the command line and prints its warnings.
 func (o *options) openDump(path string, e *env) (*dump.Process, error) {
-	p, err := dump.Open(path, dump.Options{
+	p, err := o.openSource(path, dump.Options{
 		Raw: o.raw, Base: o.base, Exe: o.exe, Sysroot: o.sysroot, LibDirs: o.libDirs,
-	})
+	}, e)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+	"github.com/heapsift/heapsift/warn"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
@@ -171,7 +172,10 @@ func decompress(r io.Reader, c *compression, opts Options) ([]byte, Source, []st
 		return nil, src, nil, err
 	}
 	w := newSparseWriter(s, nil)
-	n, err := io.Copy(w, d)
+	// Read in blocks rather than let the decoder write its output itself
+	// (io.Copy would use its WriteTo): every block decoded before damage
+	// then reaches the file.
+	n, err := io.CopyBuffer(w, struct{ io.Reader }{d}, make([]byte, 1<<20))
 	if ferr := w.Flush(); ferr != nil {
 		err = ferr
 	}
@@ -192,4 +196,15 @@ func decompress(r io.Reader, c *compression, opts Options) ([]byte, Source, []st
 	src.Copied = n
 	data, err := s.finish(n)
 	return data, src, notes, err
+}
+
+// prependNotes puts warnings about how the image was obtained before those
+// about its content, since they explain them (a cut-short stream, a
+// truncated core).
+func (p *Process) prependNotes(notes []string) {
+	ws := make([]warn.Warning, 0, len(notes)+len(p.warnings))
+	for _, n := range notes {
+		ws = append(ws, warn.New(p.Path, "%s", n))
+	}
+	p.warnings = append(ws, p.warnings...)
 }

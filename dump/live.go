@@ -77,9 +77,7 @@ func OpenPID(ctx context.Context, pid int, opts Options, live LiveOptions) (*Pro
 	p, err := newProcess(path, data, opts)
 	p.Source = src
 	p.FileSize = int64(len(data))
-	for _, n := range notes {
-		p.warnf("%s", n)
-	}
+	p.prependNotes(notes)
 	if data != nil {
 		p.mmaps = append(p.mmaps, data)
 	}

@@ -61,9 +61,7 @@ func Open(path string, opts Options) (*Process, error) {
 	}
 	p, err := newProcess(path, data, opts)
 	p.Source = src
-	for _, n := range notes {
-		p.warnf("%s", n)
-	}
+	p.prependNotes(notes)
 	if data != nil {
 		p.mmaps = append(p.mmaps, data)
 	}

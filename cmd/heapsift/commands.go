@@ -106,8 +106,8 @@ func (c *command) displayName() string {
 
 func (c *command) printHelp(w io.Writer, fs *pflag.FlagSet) {
 	fmt.Fprintf(w, "Usage: %s [flags] %s\n\n%s\n", c.displayName(), c.args, c.summary)
-	if c.example != "" {
-		fmt.Fprintf(w, "\nExample:\n%s\n", indent(c.example, "  "))
+	if example := c.example + liveExamples(c, fs); example != "" {
+		fmt.Fprintf(w, "\nExample:\n%s\n", indent(example, "  "))
 	}
 	fmt.Fprintf(w, "\nFlags:\n%s", fs.FlagUsages())
 	if c.name == "" {

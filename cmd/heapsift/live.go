@@ -134,3 +134,25 @@ func (r sourceReport) text() string {
 	}
 	return ""
 }
+
+// liveExamples shows, for a command that reads a core, how to give it a
+// running process, a compressed core or standard input instead.
+func liveExamples(c *command, fs *pflag.FlagSet) string {
+	if fs.Lookup("pid") == nil {
+		return ""
+	}
+	name := c.displayName()
+	if c.name == "diff" {
+		return "\n# a running process (paused while its memory is copied) against a core\n" +
+			name + " before.core --pid 4242"
+	}
+	rest := ""
+	if c.name == "symbol" || c.name == "why" {
+		rest = " 0x7f01104e0c70"
+	}
+	return "\n# a running process, paused while its memory is copied (--no-pause: not at all)\n" +
+		name + " --pid 4242" + rest + "\n" +
+		"# compressed cores (zstd, lz4, xz, gzip) as systemd-coredump stores them; - reads standard input\n" +
+		name + " core.4242.zst" + rest + "\n" +
+		"coredumpctl dump 4242 | " + name + " -" + rest
+}

@@ -76,7 +76,6 @@ func OpenPID(ctx context.Context, pid int, opts Options, live LiveOptions) (*Pro
 	path := fmt.Sprintf("pid %d", pid)
 	p, err := newProcess(path, data, opts)
 	p.Source = src
-	p.FileSize = int64(len(data))
 	p.prependNotes(notes)
 	if data != nil {
 		p.mmaps = append(p.mmaps, data)

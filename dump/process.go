@@ -53,7 +53,8 @@ type Process struct {
 }
 
 // Open opens a dump file read-only. The file is mmapped, not read; Close
-// releases it.
+// releases it. A compressed core, "-" (opts.Stdin) or a pipe is first
+// copied into a temporary file (see InputOptions).
 func Open(path string, opts Options) (*Process, error) {
 	data, src, notes, err := openImage(path, opts)
 	if err != nil {

@@ -145,10 +145,10 @@ func copyStream(r io.Reader, opts Options) ([]byte, Source, []string, error) {
 	if err != nil {
 		return nil, Source{}, nil, err
 	}
-	w := newSparseWriter(s, nil)
-	n, err := io.Copy(w, br)
-	if err == nil {
-		err = w.Flush()
+	w := newSparseWriter(s)
+	n, err := w.ReadFrom(br)
+	if cerr := w.Close(); cerr != nil {
+		err = cerr
 	}
 	if err != nil {
 		s.discard()
@@ -171,13 +171,12 @@ func decompress(r io.Reader, c *compression, opts Options) ([]byte, Source, []st
 	if err != nil {
 		return nil, src, nil, err
 	}
-	w := newSparseWriter(s, nil)
-	// Read in blocks rather than let the decoder write its output itself
-	// (io.Copy would use its WriteTo): every block decoded before damage
-	// then reaches the file.
-	n, err := io.CopyBuffer(w, struct{ io.Reader }{d}, make([]byte, 1<<20))
-	if ferr := w.Flush(); ferr != nil {
-		err = ferr
+	w := newSparseWriter(s)
+	// Reading (rather than letting the decoder write its output with
+	// WriteTo) brings every block decoded before any damage to the file.
+	n, err := w.ReadFrom(d)
+	if cerr := w.Close(); cerr != nil {
+		err = cerr
 	}
 	var notes []string
 	var werr *writeError

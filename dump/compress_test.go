@@ -191,11 +191,11 @@ func TestSparseFileHoles(t *testing.T) {
 	b := make([]byte, 4<<20)
 	b[2<<20+5] = 7
 	b[len(b)-1] = 9
-	w := newSparseWriter(s, nil)
-	if _, err := w.Write(b); err != nil {
+	w := newSparseWriter(s)
+	if _, err := w.ReadFrom(bytes.NewReader(b)); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Flush(); err != nil {
+	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
 	var st syscall.Stat_t

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sync"
 	"syscall"
 	"time"
 
@@ -130,18 +131,14 @@ func (li *liveImage) snapshot(ctx context.Context, pid int, sf *sparseFile, src 
 		return nil, err
 	}
 	sf.size = int64(size)
-	buf := make([]byte, 1<<20)
-	var lost uint64
-	for _, s := range segs {
-		l, err := copySegment(ctx, pid, s, sf, buf)
-		if err != nil {
-			return nil, err
-		}
-		if !s.m.special() {
-			lost += l
-		}
-		src.Copied += int64(s.filesz - l)
+	lost, err := copyMemory(ctx, pid, segs, sf)
+	if err != nil {
+		return nil, err
 	}
+	for _, s := range segs {
+		src.Copied += int64(s.filesz)
+	}
+	src.Copied -= int64(lost)
 	var notes []string
 	if lost > 0 {
 		notes = append(notes, fmt.Sprintf("%s of pid %d's memory could not be read (left as zeros, as the kernel does in a core)", humanize.IBytes(lost), pid))
@@ -149,17 +146,79 @@ func (li *liveImage) snapshot(ctx context.Context, pid int, sf *sparseFile, src 
 	return notes, nil
 }
 
-// copySegment copies one mapping's bytes from the process into the image,
-// returning how many bytes could not be read.
-func copySegment(ctx context.Context, pid int, s loadSeg, sf *sparseFile, buf []byte) (lost uint64, err error) {
-	for done := uint64(0); done < s.filesz; {
-		if err := ctx.Err(); err != nil {
-			return lost, fmt.Errorf("reading pid %d: %w", pid, err)
+// chunk is a piece of one mapping to copy.
+type chunk struct {
+	seg      loadSeg
+	from, to uint64 // offsets in the mapping
+}
+
+// copyChunk is the most one worker copies at a time.
+const copyChunk = 4 << 20
+
+// copyMemory copies every segment's bytes from the process into the image,
+// in chunks spread over a few workers (process_vm_readv needs no ptrace
+// stop from the calling thread, so any thread may read). It returns how
+// many bytes could not be read, not counting the kernel's special
+// mappings.
+func copyMemory(ctx context.Context, pid int, segs []loadSeg, sf *sparseFile) (uint64, error) {
+	jobs := make(chan chunk)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		lost  uint64
+		first error
+	)
+	for w := 0; w < min(runtime.NumCPU(), 4); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, copyChunk)
+			for c := range jobs {
+				l, err := copyRange(ctx, pid, c, sf, buf)
+				mu.Lock()
+				if !c.seg.m.special() {
+					lost += l
+				}
+				if err != nil && first == nil {
+					first = err
+					cancel()
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for _, s := range segs {
+		for from := uint64(0); from < s.filesz; from += copyChunk {
+			select {
+			case jobs <- chunk{s, from, min(from+copyChunk, s.filesz)}:
+			case <-ctx.Done():
+				break feed
+			}
 		}
-		want := min(uint64(len(buf)), s.filesz-done)
-		n, err := readRemote(pid, buf[:want], uint64(s.m.Start)+done)
+	}
+	close(jobs)
+	wg.Wait()
+	if first == nil && ctx.Err() != nil {
+		first = fmt.Errorf("reading pid %d: %w", pid, context.Cause(ctx))
+	}
+	return lost, first
+}
+
+// copyRange copies one chunk of a mapping from the process into the image,
+// returning how many bytes could not be read.
+func copyRange(ctx context.Context, pid int, c chunk, sf *sparseFile, buf []byte) (lost uint64, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("reading pid %d: %w", pid, err)
+	}
+	start := uint64(c.seg.m.Start)
+	for done := c.from; done < c.to; {
+		want := min(uint64(len(buf)), c.to-done)
+		n, err := readRemote(pid, buf[:want], start+done)
 		if n > 0 {
-			if _, werr := sf.WriteAt(buf[:n], int64(s.off+done)); werr != nil {
+			if _, werr := sf.WriteAt(buf[:n], int64(c.seg.off+done)); werr != nil {
 				return lost, werr
 			}
 			done += uint64(n)
@@ -172,7 +231,7 @@ func copySegment(ctx context.Context, pid int, s loadSeg, sf *sparseFile, buf []
 			return lost, fmt.Errorf("pid %d exited while it was read", pid)
 		}
 		// An unreadable page (EFAULT, EIO): skip it.
-		skip := min(pageSize-(uint64(s.m.Start)+done)%pageSize, s.filesz-done)
+		skip := min(pageSize-(start+done)%pageSize, c.to-done)
 		lost += skip
 		done += skip
 	}

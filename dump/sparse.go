@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -23,9 +26,11 @@ const pageSize = 4096
 type sparseFile struct {
 	f    *os.File
 	dir  string
-	size int64  // the highest offset written (or declared) so far
-	data int64  // bytes actually written (not holes)
 	zero []byte // one page of zeros, to compare against
+
+	mu   sync.Mutex // WriteAt may be called concurrently
+	size int64      // the highest offset written (or declared) so far
+	data int64      // bytes actually written (not holes)
 }
 
 // newSparseFile creates an unlinked temporary file in dir ("" means
@@ -47,7 +52,9 @@ func newSparseFile(dir string) (*sparseFile, error) {
 
 // WriteAt writes b at off, leaving page-aligned runs of zeros as holes.
 func (s *sparseFile) WriteAt(b []byte, off int64) (int, error) {
+	s.mu.Lock()
 	s.size = max(s.size, off+int64(len(b)))
+	s.mu.Unlock()
 	i := 0
 	for i < len(b) {
 		// Skip zero pages (measured from off, which callers keep aligned).
@@ -62,7 +69,9 @@ func (s *sparseFile) WriteAt(b []byte, off int64) (int, error) {
 			if _, err := s.f.WriteAt(b[i:j], off+int64(i)); err != nil {
 				return i, s.spaceError(err)
 			}
+			s.mu.Lock()
 			s.data += int64(j - i)
+			s.mu.Unlock()
 		}
 		i = j
 	}
@@ -113,48 +122,89 @@ func (s *sparseFile) finish(size int64) ([]byte, error) {
 func (s *sparseFile) discard() { s.f.Close() }
 
 // sparseWriter writes a stream into a sparseFile in large aligned blocks.
+// The writes run in a goroutine of their own, so that producing the next
+// block (decompressing it) and writing the last one overlap.
 type sparseWriter struct {
-	s   *sparseFile
-	buf []byte
+	s      *sparseFile
+	buf    []byte
+	off    int64
+	free   chan []byte
+	full   chan block
+	done   chan error
+	failed atomic.Bool
+}
+
+// block is one buffer to write at off.
+type block struct {
+	b   []byte
 	off int64
-	// progress, when set, is called with the bytes written so far after
-	// every block.
-	progress func(int64)
 }
 
-func newSparseWriter(s *sparseFile, progress func(int64)) *sparseWriter {
-	return &sparseWriter{s: s, buf: make([]byte, 0, 1<<20), progress: progress}
+// writerBlocks is how many blocks of writerBlockSize are in flight.
+const (
+	writerBlocks    = 3
+	writerBlockSize = 4 << 20
+)
+
+func newSparseWriter(s *sparseFile) *sparseWriter {
+	w := &sparseWriter{s: s, free: make(chan []byte, writerBlocks), full: make(chan block, writerBlocks), done: make(chan error, 1)}
+	for i := 0; i < writerBlocks; i++ {
+		w.free <- make([]byte, 0, writerBlockSize)
+	}
+	w.buf = <-w.free
+	go w.writeLoop()
+	return w
 }
 
-func (w *sparseWriter) Write(b []byte) (int, error) {
-	n := 0
-	for len(b) > 0 {
-		k := copy(w.buf[len(w.buf):cap(w.buf)], b)
-		w.buf = w.buf[:len(w.buf)+k]
-		b, n = b[k:], n+k
-		if len(w.buf) == cap(w.buf) {
-			if err := w.Flush(); err != nil {
-				return n, err
+func (w *sparseWriter) writeLoop() {
+	var err error
+	for b := range w.full {
+		if err == nil {
+			if _, e := w.s.WriteAt(b.b, b.off); e != nil {
+				err = &writeError{e}
+				w.failed.Store(true)
 			}
+		}
+		w.free <- b.b[:0]
+	}
+	w.done <- err
+}
+
+// ReadFrom copies r to the file until EOF, reading straight into the
+// blocks. It stops early when a write has failed (Close says why).
+func (w *sparseWriter) ReadFrom(r io.Reader) (int64, error) {
+	var n int64
+	for !w.failed.Load() {
+		if len(w.buf) == cap(w.buf) {
+			w.send()
+		}
+		k, err := r.Read(w.buf[len(w.buf):cap(w.buf)])
+		w.buf = w.buf[:len(w.buf)+k]
+		n += int64(k)
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
 		}
 	}
 	return n, nil
 }
 
-// Flush writes what is buffered.
-func (w *sparseWriter) Flush() error {
-	if len(w.buf) == 0 {
-		return nil
-	}
-	if _, err := w.s.WriteAt(w.buf, w.off); err != nil {
-		return &writeError{err}
-	}
+func (w *sparseWriter) send() {
+	w.full <- block{w.buf, w.off}
 	w.off += int64(len(w.buf))
-	w.buf = w.buf[:0]
-	if w.progress != nil {
-		w.progress(w.off)
+	w.buf = <-w.free
+}
+
+// Close writes what is buffered, waits for every write and returns the
+// first write error.
+func (w *sparseWriter) Close() error {
+	if len(w.buf) > 0 {
+		w.send()
 	}
-	return nil
+	close(w.full)
+	return <-w.done
 }
 
 // writeError marks a failure to write the temporary file, as opposed to

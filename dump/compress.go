@@ -67,7 +67,10 @@ func compressions() []compression {
 	}
 	return []compression{
 		{"zstd", []byte{0x28, 0xb5, 0x2f, 0xfd}, func(r io.Reader) (io.Reader, func(), error) {
-			d, err := zstd.NewReader(r, zstd.WithDecoderMaxMemory(1<<40))
+			// The frame checksum is not verified: hashing doubles the
+			// decoding time, and damage still shows as a decoding error
+			// (and a cut-short stream always does).
+			d, err := zstd.NewReader(r, zstd.WithDecoderMaxMemory(1<<40), zstd.IgnoreChecksum(true))
 			if err != nil {
 				return nil, nil, err
 			}

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"regexp"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -26,9 +26,17 @@ func addLiveFlags(fs *pflag.FlagSet, o *options) {
 	fs.BoolVar(&o.live.noPause, "no-pause", false, "with --pid: read the process without stopping it (results may be inconsistent)")
 }
 
-// procPath matches /proc/PID, the name --pid gives a live process among the
-// positional arguments (and which may be given as the core itself).
-var procPath = regexp.MustCompile(`^/proc/([0-9]+)/?$`)
+// procPID recognises /proc/PID, the name --pid gives a live process among
+// the positional arguments (and which may be given as the core itself).
+func procPID(path string) (int, bool) {
+	rest, ok := strings.CutPrefix(path, "/proc/")
+	rest = strings.TrimSuffix(rest, "/")
+	if !ok || rest == "" || strings.Trim(rest, "0123456789") != "" {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(rest)
+	return pid, err == nil
+}
 
 // positional puts the process named by --pid among the positional
 // arguments where the command expects its core: first, or as NEW for diff.
@@ -45,6 +53,9 @@ func (l *liveFlags) positional(c *command, o *options, pos []string) ([]string, 
 	if o.raw {
 		return nil, usagef("--raw reads a file; it does not go with --pid")
 	}
+	if c.maxArgs >= 0 && len(pos) >= c.maxArgs {
+		return nil, usagef("--pid %d takes the place of a core: %s takes %s, got --pid and %s", l.pid, c.displayName(), c.args, strings.Join(pos, " "))
+	}
 	arg := "/proc/" + strconv.Itoa(l.pid)
 	if c.name == "diff" {
 		return append(pos, arg), nil
@@ -55,11 +66,7 @@ func (l *liveFlags) positional(c *command, o *options, pos []string) ([]string, 
 // openSource opens a core file, a compressed core, standard input ("-")
 // or, for /proc/PID, the live process.
 func (o *options) openSource(path string, opts dump.Options, e *env) (*dump.Process, error) {
-	if m := procPath.FindStringSubmatch(path); m != nil {
-		pid, err := strconv.Atoi(m[1])
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
+	if pid, ok := procPID(path); ok {
 		return o.openLive(pid, opts, e)
 	}
 	opts.Stdin = os.Stdin

@@ -186,6 +186,10 @@ func TestLiveErrors(t *testing.T) {
 	if code != exitError || errs != "heapsift: no process with pid 999999999\n" {
 		t.Errorf("no such pid: exit %d, stderr %q", code, errs)
 	}
+	code, _, errs = runCLI(t, "words", "--pid", "1", "core")
+	if code != exitUsage || !strings.Contains(errs, "--pid 1 takes the place of a core") {
+		t.Errorf("--pid and a core: exit %d, stderr %q", code, errs)
+	}
 	code, _, errs = runCLI(t, "words", "--no-pause", "core")
 	if code != exitUsage || !strings.Contains(errs, "--no-pause goes with --pid") {
 		t.Errorf("--no-pause alone: exit %d, stderr %q", code, errs)

@@ -87,12 +87,18 @@ func parseMapsLine(line string) (procMapping, error) {
 		m.Perm |= PermExec
 	}
 	m.Shared = perm[3] == 's'
-	if len(fields) > 5 {
-		// The path is the rest of the line after the inode (it may hold
-		// spaces, and " (deleted)" when the file was removed).
-		i := strings.Index(line, fields[5])
-		m.Path = line[i:]
+	// The path is the rest of the line after the inode (it may hold
+	// spaces, and " (deleted)" when the file was removed).
+	rest := line
+	for i := 0; i < 5 && rest != ""; i++ {
+		rest = strings.TrimLeft(rest, " ")
+		if j := strings.IndexByte(rest, ' '); j >= 0 {
+			rest = rest[j:]
+		} else {
+			rest = ""
+		}
 	}
+	m.Path = strings.TrimLeft(rest, " ")
 	return m, nil
 }
 

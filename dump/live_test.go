@@ -182,3 +182,53 @@ func TestOpenPIDNoSuchProcess(t *testing.T) {
 		t.Error("reading heapsift itself: no error")
 	}
 }
+
+// TestLiveLayoutManyMappings: past 65535 program headers the image keeps
+// their count in section header 0, as the kernel does, and reads back.
+func TestLiveLayoutManyMappings(t *testing.T) {
+	li := &liveImage{arch: ArchAMD64, info: &ProcessInfo{PID: 7, Command: "many"}}
+	const n = 70000
+	for i := 0; i < n; i++ {
+		start := Address(0x10000000 + i*2*pageSize)
+		li.maps = append(li.maps, procMapping{Start: start, End: start + pageSize}) // no access: nothing copied
+	}
+	head, segs, size := li.layout()
+	if len(segs) != n || size < uint64(len(head)) {
+		t.Fatalf("%d segments, size %d", len(segs), size)
+	}
+	p, err := newProcess("many", head, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Mappings()) != n || p.Info == nil || p.Info.Command != "many" {
+		t.Errorf("%d mappings, info %+v", len(p.Mappings()), p.Info)
+	}
+}
+
+func TestMapsLineAndCopySize(t *testing.T) {
+	for _, c := range []struct {
+		line, path string
+		anon, copy uint64
+	}{
+		{"00400000-00402000 r-xp 00000000 fd:01 1234 /usr/bin/my prog", "/usr/bin/my prog", 0, pageSize},
+		{"00402000-00404000 r--p 00002000 fd:01 1234 /usr/bin/my prog", "/usr/bin/my prog", 0, 0},
+		{"00404000-00406000 rw-p 00004000 fd:01 1234 /usr/bin/my prog", "/usr/bin/my prog", 4096, 0x2000},
+		{"7f0000000000-7f0000004000 r-xp 00000000 fd:01 99 /tmp/lib.so (deleted)", "/tmp/lib.so (deleted)", 0, 0x4000},
+		{"7f0000004000-7f0000008000 rw-p 00000000 00:00 0 ", "", 0, 0x4000},
+		{"7f0000008000-7f000000c000 ---p 00000000 00:00 0", "", 0, 0},
+		{"7f000000c000-7f000000e000 rw-s 00000000 00:05 7 /dev/dri/card0", "/dev/dri/card0", 0, 0},
+		{"7ffc00000000-7ffc00004000 r--p 00000000 00:00 0 [vvar]", "[vvar]", 0, 0x4000},
+	} {
+		m, err := parseMapsLine(c.line)
+		if err != nil {
+			t.Fatalf("%q: %v", c.line, err)
+		}
+		m.Anonymous = c.anon
+		if m.Path != c.path || m.copySize() != c.copy {
+			t.Errorf("%q: path %q copy %#x, want %q %#x", c.line, m.Path, m.copySize(), c.path, c.copy)
+		}
+	}
+	if _, err := parseMapsLine("garbage"); err == nil {
+		t.Error("a malformed line parsed")
+	}
+}

@@ -1,6 +1,12 @@
-// Package dump gives read access to the memory image of a dead process:
-// an ELF core file (x86-64 or arm64, 64-bit little-endian) or a raw file
-// treated as flat memory.
+// Package dump gives read access to the memory image of a process: an ELF
+// core file (x86-64 or arm64, 64-bit little-endian), a raw file treated as
+// flat memory, or a running process (OpenPID).
+//
+// A core compressed with zstd, lz4, xz or gzip, a core on standard input and
+// a live process's memory cannot be mmapped as they are: each is copied
+// once into an unlinked sparse temporary file (a live process laid out as
+// the kernel would write its core, while ptrace holds it stopped), which is
+// then read like any core file.
 //
 // A Process is a set of Mappings (address ranges with permissions and, where
 // the core says so, the file mapped there) plus what the core's notes tell

@@ -25,6 +25,8 @@ type Options struct {
 	LibDirs []string
 	// NoFiles keeps heapsift from reading mapped files from disk.
 	NoFiles bool
+	// InputOptions: standard input and the temporary directory.
+	InputOptions
 }
 
 // Process is the memory image of a dead process.
@@ -35,6 +37,8 @@ type Process struct {
 	Arch Arch
 	// FileSize is the size of the dump file in bytes.
 	FileSize int64
+	// Source says where the image came from (file, compressed, live process).
+	Source Source
 
 	Threads []*Thread
 	Info    *ProcessInfo // nil when the core has no NT_PRPSINFO
@@ -49,13 +53,16 @@ type Process struct {
 }
 
 // Open opens a dump file read-only. The file is mmapped, not read; Close
-// releases it.
+// releases it. A compressed core, "-" (opts.Stdin) or a pipe is first
+// copied into a temporary file (see InputOptions).
 func Open(path string, opts Options) (*Process, error) {
-	data, _, err := mmapFile(path)
+	data, src, notes, err := openImage(path, opts)
 	if err != nil {
 		return nil, err
 	}
 	p, err := newProcess(path, data, opts)
+	p.Source = src
+	p.prependNotes(notes)
 	if data != nil {
 		p.mmaps = append(p.mmaps, data)
 	}

@@ -8,6 +8,10 @@
 #                                                   (target: at least 100x faster)
 #   histogram  vs  cat, with peak anonymous memory  (targets: ~7 s, 1 GB)
 #   retain     vs  histogram, with peak anon memory (targets: ~20 s, 1.5 GB)
+#   histogram --pid on the running bigheap  vs  histogram on its core
+#                                                   (target: at most 1.5x; the pause stated)
+#   words CORE.zst  vs  zstd -dc CORE.zst >/dev/null plus words CORE
+#                                                   (target: at most that sum)
 #
 # The core comes from testdata/bigheap (a session cache, ~18 million objects,
 # ~2 GB) and is kept in $BENCH_DIR between runs. Each timed command runs
@@ -24,6 +28,7 @@ need() { command -v "$1" >/dev/null 2>&1 || { echo "bench: needs $1 ($2)" >&2; e
 need go "Go toolchain"
 need hexdump "apt-get install bsdextrautils"
 need bc "apt-get install bc"
+need zstd "apt-get install zstd"
 
 go build -o bin/heapsift ./cmd/heapsift
 mkdir -p "$BENCH_DIR"
@@ -111,6 +116,39 @@ if "$HEAPSIFT" help histogram >/dev/null 2>&1; then
 		row "heapsift retain CORE (graph, dominators, groups)" "$(fmt "$secs") s" "$((anon_kb / 1024)) MiB" "$(ratio "$secs" "$hist_s")x histogram"
 	fi
 fi
+
+# A live process: bigheap again, left running (-wait), read with --pid.
+# Its heap is the core's (same program, same flags).
+if [ -n "${hist_s:-}" ]; then
+	"$BENCH_DIR/bigheap" -sessions "$SESSIONS" -wait >"$BENCH_DIR/live-truth.txt" 2>&1 &
+	live_pid=$!
+	trap 'kill "$live_pid" 2>/dev/null || true' EXIT
+	for ((i = 0; i < 600; i++)); do
+		grep -q '^truth ready 1' "$BENCH_DIR/live-truth.txt" && break
+		sleep 0.2
+	done
+	grep -q '^truth ready 1' "$BENCH_DIR/live-truth.txt" || { echo "bench: bigheap -wait did not get ready" >&2; exit 1; }
+	measure "$HEAPSIFT" histogram --pid "$live_pid"
+	pid_s=$secs pid_anon=$anon_kb
+	paused=$("$HEAPSIFT" histogram --pid "$live_pid" 2>&1 >/dev/null | sed -n 's/.* paused \([0-9.]* s\) while \(.*\) of its memory.*/\1 (\2 copied)/p')
+	row "heapsift histogram --pid (running bigheap)" "$(fmt "$pid_s") s" "$((pid_anon / 1024)) MiB" "$(ratio "$pid_s" "$hist_s")x histogram CORE; paused $paused"
+	kill "$live_pid" 2>/dev/null || true
+	wait "$live_pid" 2>/dev/null || true
+	trap - EXIT
+fi
+
+# A zstd-compressed core, as systemd-coredump stores them.
+zst=$BENCH_DIR/core.zst
+if [ ! -f "$zst" ] || [ "$zst" -ot "$core" ]; then
+	zstd -q -f -T0 "$core" -o "$zst"
+fi
+cat "$zst" >/dev/null
+measure zstd -dc "$zst"
+unzstd_s=$secs
+measure "$HEAPSIFT" words "$zst"
+zwords_s=$secs
+row "zstd -dc CORE.zst >/dev/null (baseline)" "$(fmt "$unzstd_s") s" "-" "$(numfmt --to=iec "$(stat -c %s "$zst")")B compressed"
+row "heapsift words CORE.zst" "$(fmt "$zwords_s") s" "$((anon_kb / 1024)) MiB" "$(ratio "$zwords_s" "$(echo "$unzstd_s + $words_s" | bc -l)")x (zstd -dc + words CORE)"
 
 echo
 echo "| what | time | peak anon | figure |"

@@ -83,7 +83,10 @@ func (c *command) run(args []string, e *env) error {
 		c.printHelp(e.stdout, fs)
 		return errHelp
 	}
-	pos := fs.Args()
+	pos, err := o.live.positional(c, o, fs.Args())
+	if err != nil {
+		return err
+	}
 	if len(pos) < c.minArgs {
 		if len(pos) == 0 && c.name == "" {
 			c.printHelp(e.stderr, fs)
@@ -123,8 +126,8 @@ func (c *command) displayName() string {
 
 func (c *command) printHelp(w io.Writer, fs *pflag.FlagSet) {
 	fmt.Fprintf(w, "Usage: %s [flags] %s\n\n%s\n", c.displayName(), c.args, c.summary)
-	if c.example != "" {
-		fmt.Fprintf(w, "\nExample:\n%s\n", indent(c.example, "  "))
+	if example := c.example + liveExamples(c, fs); example != "" {
+		fmt.Fprintf(w, "\nExample:\n%s\n", indent(example, "  "))
 	}
 	fmt.Fprintf(w, "\nFlags:\n%s", fs.FlagUsages())
 	if c.name == "" {

@@ -13,6 +13,7 @@ import (
 type infoReport struct {
 	File       string        `json:"file"`
 	FileSize   int64         `json:"file_size"`
+	Source     sourceReport  `json:"source"`
 	Kind       string        `json:"kind"`
 	Arch       string        `json:"arch"`
 	PID        int           `json:"pid,omitempty"`
@@ -66,7 +67,7 @@ func newModuleReport(m *dump.Module) *moduleReport {
 func newInfoReport(p *dump.Process) *infoReport {
 	t := p.Totals()
 	r := &infoReport{
-		File: p.Path, FileSize: p.FileSize, Kind: p.Kind, Arch: string(p.Arch),
+		File: p.Path, FileSize: p.FileSize, Source: newSourceReport(p.Source), Kind: p.Kind, Arch: string(p.Arch),
 		Threads: len(p.Threads), Modules: len(p.Modules()),
 		Memory: memoryReport{
 			Mappings: len(p.Mappings()), Mapped: t.Mapped, InCore: t.InCore,
@@ -90,6 +91,9 @@ func newInfoReport(p *dump.Process) *infoReport {
 
 func (r *infoReport) writeText(w io.Writer) {
 	fmt.Fprintf(w, "file        %s (%s, %s %s)\n", termSafe(r.File), size(uint64(r.FileSize)), r.Kind, r.Arch)
+	if s := r.Source.text(); s != "" {
+		fmt.Fprintf(w, "source      %s\n", s)
+	}
 	if r.Command != "" || r.PID != 0 {
 		fmt.Fprintf(w, "process     pid %d, %s\n", r.PID, quoteArgs(r.Command, r.Args))
 	}

@@ -15,7 +15,15 @@ const childEnv = "HEAPSIFT_TEST_AS_MAIN"
 // large test process reports the parent's size.
 const peakEnv = "HEAPSIFT_TEST_STATUS_FILE"
 
+// runMainEnv, set to 1, makes the test binary run heapsift's main itself
+// (signal handling included), for the live-process tests that interrupt it.
+const runMainEnv = "HEAPSIFT_RUN_MAIN"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) == "1" {
+		main()
+		return
+	}
 	if os.Getenv(childEnv) == "1" {
 		code := run(os.Args[1:], &env{stdout: os.Stdout, stderr: os.Stderr})
 		if path := os.Getenv(peakEnv); path != "" {

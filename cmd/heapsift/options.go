@@ -20,6 +20,7 @@ type options struct {
 	raw     bool
 	baseStr string
 	base    dump.Address
+	live    liveFlags // --pid, --no-pause (live.go)
 	// output
 	json bool
 	// words
@@ -40,6 +41,7 @@ func addDumpFlags(fs *pflag.FlagSet, o *options) {
 // addCoreFlags adds the flags every command that reads a core takes.
 func addCoreFlags(fs *pflag.FlagSet, o *options) {
 	addDumpFlags(fs, o)
+	addLiveFlags(fs, o)
 	addJSONFlag(fs, o)
 }
 
@@ -106,9 +108,9 @@ func parseAddress(s string) (uint64, error) {
 // Every file it reads is noted as an input that no output may replace.
 func (o *options) openDump(path string, e *env) (*dump.Process, error) {
 	e.noteInputs(path, o.exe)
-	p, err := dump.Open(path, dump.Options{
+	p, err := o.openSource(path, dump.Options{
 		Raw: o.raw, Base: o.base, Exe: o.exe, Sysroot: o.sysroot, LibDirs: o.libDirs,
-	})
+	}, e)
 	if err != nil {
 		return nil, err
 	}

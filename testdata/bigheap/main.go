@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"time"
 )
 
 // Session is one cached user session.
@@ -51,6 +52,7 @@ var cache *Cache
 func main() {
 	sessions := flag.Int("sessions", 1500000, "sessions to create")
 	events := flag.Int("events", 3, "events per session")
+	wait := flag.Bool("wait", false, "keep running after printing the truth instead of crashing (for heapsift --pid)")
 	flag.Parse()
 
 	c := &Cache{shards: make([]map[string]*Session, 64)}
@@ -94,6 +96,12 @@ func main() {
 		"truth heap_alloc %d\ntruth heap_objects %d\n",
 		*sessions, len(users), nEvents, nPayloads, ms.HeapAlloc, ms.HeapObjects)
 	os.Stdout.WriteString(out)
+	if *wait {
+		os.Stdout.WriteString("truth ready 1\n")
+		for {
+			time.Sleep(time.Hour)
+		}
+	}
 	// A crash traceback makes the runtime abort, and the kernel write a core.
 	debug.SetTraceback("crash")
 	panic("bigheap: dumping core on purpose")

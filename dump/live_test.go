@@ -1,0 +1,234 @@
+package dump
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+// The live tests read a helper process: this test binary run again with
+// HEAPSIFT_LIVE_HELPER=1, which fills a buffer with a known pattern, keeps
+// one goroutine spinning, prints the buffer's address and waits for its
+// standard input to close.
+
+func TestMain(m *testing.M) {
+	if os.Getenv("HEAPSIFT_LIVE_HELPER") == "1" {
+		liveHelper()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// helperPattern is the helper's buffer: 8 MiB of non-zero bytes.
+func helperPattern() []byte {
+	b := make([]byte, 8<<20)
+	for i := range b {
+		b[i] = byte(i*7 + i>>12 | 1)
+	}
+	return b
+}
+
+func liveHelper() {
+	buf := helperPattern()
+	var spins atomic.Uint64
+	go func() {
+		for {
+			spins.Add(1)
+		}
+	}()
+	fmt.Printf("addr %#x\n", uintptr(unsafe.Pointer(&buf[0])))
+	io.Copy(io.Discard, os.Stdin)
+	fmt.Fprintln(os.Stderr, len(buf), spins.Load())
+}
+
+// startHelper runs the helper and returns its pid and the pattern's address.
+func startHelper(t *testing.T) (int, Address) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "HEAPSIFT_LIVE_HELPER=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stdin.Close()
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("helper: %v", err)
+	}
+	v, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimSpace(line), "addr 0x"), 16, 64)
+	if err != nil {
+		t.Fatalf("helper said %q", line)
+	}
+	return cmd.Process.Pid, Address(v)
+}
+
+// assertRunning fails unless pid runs on: not stopped, not traced.
+func assertRunning(t *testing.T, pid int) {
+	t.Helper()
+	st, err := procStatus(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := st["State"]; strings.HasPrefix(s, "t") || strings.HasPrefix(s, "T") || st["TracerPid"] != "0" {
+		t.Errorf("pid %d is not running freely: State %s, TracerPid %s", pid, s, st["TracerPid"])
+	}
+}
+
+func TestOpenPID(t *testing.T) {
+	pid, addr := startHelper(t)
+	tmp := t.TempDir()
+	p, err := OpenPID(context.Background(), pid, Options{InputOptions: InputOptions{TempDir: tmp}}, LiveOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertRunning(t, pid)
+	if s := p.Source; s.Kind != "pid" || s.PID != pid || s.Paused <= 0 || s.Copied < 8<<20 {
+		t.Errorf("source %+v", s)
+	}
+	if p.Info == nil || p.Info.PID != pid || !strings.Contains(p.Info.Args, "-test.run") {
+		t.Errorf("info %+v", p.Info)
+	}
+	if len(p.Threads) < 2 || p.Threads[0].TID != pid {
+		t.Fatalf("threads: %d, first %+v", len(p.Threads), p.Threads[0])
+	}
+	for _, th := range p.Threads {
+		if th.PC == 0 || th.SP == 0 || th.TLS == 0 {
+			t.Errorf("thread %d: pc %#x sp %#x tls %#x", th.TID, th.PC, th.SP, th.TLS)
+		}
+	}
+	exe := p.Executable()
+	self, _ := filepath.EvalSymlinks(os.Args[0])
+	if exe == nil || exe.LocalPath != self || exe.BuildID == "" || exe.BuildID != exe.FileBuildID {
+		t.Errorf("executable %+v, want %s with matching build IDs", exe, self)
+	}
+	got, err := p.Slice(addr, 8<<20)
+	if err != nil || !bytes.Equal(got, helperPattern()) {
+		t.Errorf("the pattern at %#x does not read back (err %v)", addr, err)
+	}
+	if ws := p.Warnings(); len(ws) != 0 {
+		t.Errorf("warnings: %v", ws)
+	}
+	p.Close()
+	if left := tempFilesLeft(t, tmp); len(left) != 0 {
+		t.Errorf("temporary files left: %q", left)
+	}
+}
+
+func TestOpenPIDNoPause(t *testing.T) {
+	pid, addr := startHelper(t)
+	p, err := OpenPID(context.Background(), pid, Options{}, LiveOptions{NoPause: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if ws := p.Warnings(); len(ws) != 1 || !strings.Contains(ws[0].Message, "without pausing") {
+		t.Errorf("warnings %v", ws)
+	}
+	if len(p.Threads) != 0 || p.Source.Paused != 0 || !p.Source.NoPause {
+		t.Errorf("threads %d, source %+v", len(p.Threads), p.Source)
+	}
+	if got, err := p.Slice(addr, 8<<20); err != nil || !bytes.Equal(got, helperPattern()) {
+		t.Errorf("the pattern does not read back (err %v)", err)
+	}
+}
+
+func TestOpenPIDCancelledResumes(t *testing.T) {
+	pid, _ := startHelper(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	start := time.Now()
+	_, err := OpenPID(ctx, pid, Options{}, LiveOptions{})
+	if err == nil || !strings.Contains(err.Error(), "canceled") {
+		t.Errorf("cancelled read: err %v", err)
+	}
+	assertRunning(t, pid)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("a cancelled read took %v", d)
+	}
+}
+
+func TestOpenPIDNoSuchProcess(t *testing.T) {
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Skip("no true command")
+	}
+	_, err := OpenPID(context.Background(), cmd.Process.Pid, Options{}, LiveOptions{})
+	if err == nil || err.Error() != fmt.Sprintf("no process with pid %d", cmd.Process.Pid) {
+		t.Errorf("err %v", err)
+	}
+	if _, err := OpenPID(context.Background(), os.Getpid(), Options{}, LiveOptions{}); err == nil {
+		t.Error("reading heapsift itself: no error")
+	}
+}
+
+// TestLiveLayoutManyMappings: past 65535 program headers the image keeps
+// their count in section header 0, as the kernel does, and reads back.
+func TestLiveLayoutManyMappings(t *testing.T) {
+	li := &liveImage{arch: ArchAMD64, info: &ProcessInfo{PID: 7, Command: "many"}}
+	const n = 70000
+	for i := 0; i < n; i++ {
+		start := Address(0x10000000 + i*2*pageSize)
+		li.maps = append(li.maps, procMapping{Start: start, End: start + pageSize}) // no access: nothing copied
+	}
+	head, segs, size := li.layout()
+	if len(segs) != n || size < uint64(len(head)) {
+		t.Fatalf("%d segments, size %d", len(segs), size)
+	}
+	p, err := newProcess("many", head, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Mappings()) != n || p.Info == nil || p.Info.Command != "many" {
+		t.Errorf("%d mappings, info %+v", len(p.Mappings()), p.Info)
+	}
+}
+
+func TestMapsLineAndCopySize(t *testing.T) {
+	for _, c := range []struct {
+		line, path string
+		anon, copy uint64
+	}{
+		{"00400000-00402000 r-xp 00000000 fd:01 1234 /usr/bin/my prog", "/usr/bin/my prog", 0, pageSize},
+		{"00402000-00404000 r--p 00002000 fd:01 1234 /usr/bin/my prog", "/usr/bin/my prog", 0, 0},
+		{"00404000-00406000 rw-p 00004000 fd:01 1234 /usr/bin/my prog", "/usr/bin/my prog", 4096, 0x2000},
+		{"7f0000000000-7f0000004000 r-xp 00000000 fd:01 99 /tmp/lib.so (deleted)", "/tmp/lib.so (deleted)", 0, 0x4000},
+		{"7f0000004000-7f0000008000 rw-p 00000000 00:00 0 ", "", 0, 0x4000},
+		{"7f0000008000-7f000000c000 ---p 00000000 00:00 0", "", 0, 0},
+		{"7f000000c000-7f000000e000 rw-s 00000000 00:05 7 /dev/dri/card0", "/dev/dri/card0", 0, 0},
+		{"7ffc00000000-7ffc00004000 r--p 00000000 00:00 0 [vvar]", "[vvar]", 0, 0x4000},
+	} {
+		m, err := parseMapsLine(c.line)
+		if err != nil {
+			t.Fatalf("%q: %v", c.line, err)
+		}
+		m.Anonymous = c.anon
+		if m.Path != c.path || m.copySize() != c.copy {
+			t.Errorf("%q: path %q copy %#x, want %q %#x", c.line, m.Path, m.copySize(), c.path, c.copy)
+		}
+	}
+	if _, err := parseMapsLine("garbage"); err == nil {
+		t.Error("a malformed line parsed")
+	}
+}

@@ -145,9 +145,9 @@ func (h *Heap) entriesOf(k keysInfo, values uint64, fn func(dictEntry) bool) err
 	if err != nil {
 		return fmt.Errorf("reading dict entries at %#x: %w", k.entries, err)
 	}
-	var vals []uint64
+	var vals []byte
 	if values != 0 {
-		if vals, err = h.mem.words(values, n); err != nil {
+		if vals, err = h.mem.wordBytes(values, n); err != nil {
 			return fmt.Errorf("reading split dict values at %#x: %w", values, err)
 		}
 	}
@@ -155,8 +155,8 @@ func (h *Heap) entriesOf(k keysInfo, values uint64, fn func(dictEntry) bool) err
 		e := raw[i*k.entrySize:]
 		key := le64(e[k.keyOff:])
 		var value uint64
-		if vals != nil {
-			value = vals[i]
+		if values != 0 {
+			value = le64(vals[8*i:])
 		} else {
 			value = le64(e[k.valueOff:])
 		}

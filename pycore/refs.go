@@ -102,12 +102,12 @@ func (h *Heap) itemRefs(obj, items uint64, emit emitFunc) {
 		h.warns.Addf("pycore", "a sequence at %#x claims %d items, more than mapped memory holds", obj, n)
 		n = max
 	}
-	words, err := h.mem.words(items, n)
+	words, err := h.mem.wordBytes(items, n)
 	if err != nil {
 		return
 	}
-	for i, w := range words {
-		emit(w, mkLabel(labelItem, int64(i)))
+	for i := int64(0); i < n; i++ {
+		emit(le64(words[8*i:]), mkLabel(labelItem, i))
 	}
 }
 
@@ -200,12 +200,14 @@ func (h *Heap) scanRefs(a uint64, ti *typeInfo, emit emitFunc) {
 			emit(d, mkLabel(labelField, int64(h.intern("__dict__"))))
 		}
 	}
-	words, err := h.mem.words(a+16, (size-16)/8)
+	n := (size - 16) / 8
+	words, err := h.mem.wordBytes(a+16, n)
 	if err != nil {
 		return
 	}
-	for i, w := range words {
-		if off := int64(16 + 8*i); off != dictOff && h.mem.heapAddr(w) {
+	for i := int64(0); i < n; i++ {
+		w := le64(words[8*i:])
+		if off := 16 + 8*i; off != dictOff && h.mem.heapAddr(w) {
 			emit(w, mkLabel(labelOffset, off))
 		}
 	}

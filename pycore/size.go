@@ -11,7 +11,7 @@ func (h *Heap) computeSizes() {
 	t := &h.totals
 	t.Objects = n
 	for i, a := range h.addrs {
-		s := h.getsizeof(a, h.tinfo[i])
+		s := h.getsizeof(a, h.ti(i))
 		h.sizes[i] = s
 		t.Bytes += s
 		if h.tracked.has(i) {

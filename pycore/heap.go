@@ -33,7 +33,7 @@ type Heap struct {
 
 	// Objects, numbered by address.
 	addrs   []uint64
-	sizes   []uint64
+	sizes   []uint32   // sys.getsizeof, bigSize when it does not fit
 	tidx    []uint32   // each object's type, an index into types.all
 	index   *addrIndex // object numbers by address
 	tracked bitset     // found in the collector's lists
@@ -81,7 +81,12 @@ func (h *Heap) NumObjects() int { return len(h.addrs) }
 func (h *Heap) Addr(obj int) uint64 { return h.addrs[obj] }
 
 // Size returns sys.getsizeof of the object.
-func (h *Heap) Size(obj int) uint64 { return h.sizes[obj] }
+func (h *Heap) Size(obj int) uint64 {
+	if s := h.sizes[obj]; s != bigSize {
+		return uint64(s)
+	}
+	return h.getsizeof(h.addrs[obj], h.ti(obj))
+}
 
 // Live reports whether CPython's collector would keep the object.
 func (h *Heap) Live(obj int) bool { return h.live.has(obj) }
@@ -127,7 +132,7 @@ func (h *Heap) ObjectAt(addr uint64) (int, uint64, bool) {
 		return 0, 0, false
 	}
 	o := i - 1
-	extent := int64(h.sizes[o]) - h.preHeader(h.ti(o))
+	extent := int64(h.Size(o)) - h.preHeader(h.ti(o))
 	if off := addr - h.addrs[o]; int64(off) < max(extent, 16) {
 		return o, off, true
 	}

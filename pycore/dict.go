@@ -56,6 +56,10 @@ func (h *Heap) readKeys(a uint64) (keysInfo, error) {
 		if k.size, err = h.mem.i64(a + uint64(d.DkSize)); err != nil {
 			return k, fmt.Errorf("reading dict keys at %#x: %w", a, err)
 		}
+		// The index lies in mapped memory: so much bounds dk_size.
+		if k.size <= 0 || uint64(k.size) > h.mem.mapped(a) {
+			return k, fmt.Errorf("dict keys at %#x: %d slots run past mapped memory", a, k.size)
+		}
 		k.indexBytes = k.size * indexWidth(k.size)
 		k.kind = dictKeysGeneral
 	} else {

@@ -2,7 +2,7 @@ package pycore
 
 import (
 	"fmt"
-	"sort"
+	"math"
 
 	"github.com/heapsift/heapsift/warn"
 )
@@ -13,24 +13,29 @@ import (
 // dicts the collector stopped tracking). Objects are then numbered by
 // address, and their references collected into CSR arrays.
 
-// found is an object in discovery order.
+// discovery is the state of the object search: the addresses found, and
+// a stack of the objects found whose references are still to follow
+// (objects that can hold none, such as strs and floats, are never on it).
+type discovery struct {
+	idx     *addrIndex
+	pending []found
+	refs    int // references emitted by the objects scanned
+	// types caches typeOf by the type's address, direct-mapped.
+	types [64]*typeInfo
+}
+
+// found is an object to scan.
 type found struct {
 	addr uint64
 	ti   *typeInfo
 }
 
-// discovery is the state of the object search.
-type discovery struct {
-	seen     addrSet
-	objs     []found
-	nTracked int
-	queue    int // next index of objs to scan
-}
-
 // build finds the objects, numbers them, collects their references, and
 // decides what is live.
 func (h *Heap) build(sy symbols) error {
-	d := &discovery{}
+	view := newCoreView(h.p)
+	h.mem = memory{view}
+	d := &discovery{idx: newAddrIndex(view)}
 	heads, err := h.gcListHeads(sy)
 	if err != nil {
 		return err
@@ -38,56 +43,73 @@ func (h *Heap) build(sy symbols) error {
 	for _, head := range heads {
 		h.walkGCList(d, head)
 	}
-	d.nTracked = len(d.objs)
-	if d.nTracked == 0 {
+	if d.idx.n == 0 {
 		h.warns.Addf("pycore", "the collector's lists hold no objects")
 	}
 	h.collectRoots()
 	for _, r := range h.rootAddrs {
-		h.offer(d, r.addr)
+		h.offer(d, r.addr, false)
+	}
+	offer := func(t uint64, _ uint32) {
+		d.refs++
+		h.offer(d, t, false)
 	}
 	for {
-		for d.queue < len(d.objs) {
-			o := d.objs[d.queue]
-			d.queue++
-			h.refs(o.addr, o.ti, false, func(t uint64, _ uint32) { h.offer(d, t) })
+		for len(d.pending) > 0 {
+			o := d.pending[len(d.pending)-1]
+			d.pending = d.pending[:len(d.pending)-1]
+			h.refs(o.addr, o.ti, false, offer)
 		}
 		// The static types met hold references too; what they hold may
 		// hold more.
 		n := len(h.rootAddrs)
 		h.staticTypeRoots()
 		for _, r := range h.rootAddrs[n:] {
-			h.offer(d, r.addr)
+			h.offer(d, r.addr, false)
 		}
-		if d.queue == len(d.objs) {
+		if len(d.pending) == 0 {
 			break
 		}
 	}
-	h.number(d)
-	h.collectEdges()
+	d.pending = nil
+	if err := h.number(d); err != nil {
+		return err
+	}
+	h.collectEdges(d.refs + d.refs/8 + 1024)
 	h.resolveRoots()
 	h.decideLiveness()
 	h.computeSizes()
 	return nil
 }
 
-// offer adds the object at a if it is a new, plausible object.
-func (h *Heap) offer(d *discovery, a uint64) {
-	if !h.mem.heapAddr(a) {
-		return
+// offer adds the object at a if it is a new, plausible object, and
+// reports whether it was added.
+func (h *Heap) offer(d *discovery, a uint64, tracked bool) bool {
+	x := d.idx
+	// One lookup of a's mapping serves heapAddr, the seen test and
+	// reading ob_type.
+	i, w, ok := x.locate(a)
+	if !ok || !x.v.anon[i] || x.seen(i, w) {
+		return false
 	}
-	t, err := h.mem.u64(a + uint64(h.l.ObType))
-	if err != nil {
-		return
+	held, off := x.v.held[i], w*8+uint64(h.l.ObType)
+	if off+8 > uint64(len(held)) {
+		return false
 	}
-	ti, err := h.typeOf(t)
-	if err != nil {
-		return
+	t := le64(held[off:])
+	ti := d.types[(t>>4)&63]
+	if ti == nil || ti.addr != t {
+		var err error
+		if ti, err = h.typeOf(t); err != nil {
+			return false
+		}
+		d.types[(t>>4)&63] = ti
 	}
-	if !d.seen.add(a) {
-		return
+	x.add(i, w, tracked)
+	if !ti.leaf() {
+		d.pending = append(d.pending, found{a, ti})
 	}
-	d.objs = append(d.objs, found{a, ti})
+	return true
 }
 
 // gcListHeads returns the addresses of the collector's list heads.
@@ -116,7 +138,7 @@ func (h *Heap) gcListHeads(sy symbols) ([]uint64, error) {
 
 // walkGCList adds the objects of one collector list.
 func (h *Heap) walkGCList(d *discovery, head uint64) {
-	limit := len(d.objs) + int(h.p.FileSize/16) + 16
+	limit := d.idx.n + int(h.p.FileSize/16) + 16
 	next := h.l.GCNext
 	a, err := h.mem.u64(head + uint64(next))
 	for n := 0; err == nil && a&^3 != head; n++ {
@@ -126,10 +148,8 @@ func (h *Heap) walkGCList(d *discovery, head uint64) {
 			return
 		}
 		obj := a + uint64(h.l.GCHeadSize)
-		before := len(d.objs)
-		h.offer(d, obj)
-		if len(d.objs) == before {
-			if !d.seen.add(obj) {
+		if !h.offer(d, obj, true) {
+			if d.idx.has(obj) {
 				h.warns.Add(warn.At("pycore", obj, "the collector list loops back; stopped after %d objects", n))
 				return
 			}
@@ -142,58 +162,77 @@ func (h *Heap) walkGCList(d *discovery, head uint64) {
 	}
 }
 
-// number sorts the objects by address and keeps which were tracked.
-func (h *Heap) number(d *discovery) {
-	n := len(d.objs)
-	order := make([]int32, n)
-	for i := range order {
-		order[i] = int32(i)
-	}
-	sort.Slice(order, func(i, j int) bool { return d.objs[order[i]].addr < d.objs[order[j]].addr })
+// number numbers the objects by address, and keeps which were tracked
+// and their types.
+func (h *Heap) number(d *discovery) error {
+	n := d.idx.n
 	h.addrs = make([]uint64, n)
-	h.tinfo = make([]*typeInfo, n)
+	h.tidx = make([]uint32, n)
 	h.tracked = newBitset(n)
-	for i, o := range order {
-		h.addrs[i] = d.objs[o].addr
-		h.tinfo[i] = d.objs[o].ti
-		if int(o) < d.nTracked {
+	var bad int
+	err := d.idx.seal(func(i int, a uint64, tracked bool) {
+		h.addrs[i] = a
+		if tracked {
 			h.tracked.set(i)
 		}
+		t, err := h.mem.u64(a + uint64(h.l.ObType))
+		ti, err2 := h.typeOf(t)
+		if err != nil || err2 != nil {
+			bad++ // cannot happen: the same bytes gave a type before
+			return
+		}
+		h.tidx[i] = ti.seq
+	})
+	if bad > 0 {
+		h.warns.Addf("pycore", "%d objects lost their type while being numbered", bad)
 	}
+	h.index = d.idx
+	return err
 }
 
 // collectEdges computes every object's references into CSR arrays, after
-// deciding which dicts their owners absorb.
-func (h *Heap) collectEdges() {
+// deciding which dicts their owners absorb; estimate is how many the
+// discovery saw, so that the arrays seldom grow.
+func (h *Heap) collectEdges(estimate int) {
 	n := len(h.addrs)
 	h.folded = newBitset(n)
 	for i, a := range h.addrs {
-		if d, ok := h.ownDict(a, h.tinfo[i]); ok {
+		if d, ok := h.ownDict(a, h.ti(i)); ok {
 			if j, ok := h.Find(d); ok && h.foldable(j) {
 				h.folded.set(j)
 			}
 		}
 	}
-	h.edgeStart = make([]int, n+1)
-	for i, a := range h.addrs {
-		h.edgeStart[i] = len(h.edgeTo)
-		if h.folded.has(i) {
-			continue
+	h.edgeStart = make([]uint32, n+1)
+	h.edgeTo = make([]uint32, 0, estimate)
+	h.edgeLabel = make([]uint32, 0, estimate)
+	emit := func(t uint64, label uint32) {
+		if j, ok := h.Find(t); ok {
+			h.edgeTo = append(h.edgeTo, uint32(j))
+			h.edgeLabel = append(h.edgeLabel, label)
 		}
-		h.refs(a, h.tinfo[i], true, func(t uint64, label uint32) {
-			if j, ok := h.Find(t); ok {
-				h.edgeTo = append(h.edgeTo, uint32(j))
-				h.edgeLabel = append(h.edgeLabel, label)
-			}
-		})
 	}
-	h.edgeStart[n] = len(h.edgeTo)
+	stop := n
+	for i, a := range h.addrs {
+		h.edgeStart[i] = uint32(len(h.edgeTo))
+		if len(h.edgeTo) >= math.MaxUint32-1<<20 {
+			h.warns.Addf("pycore", "more references than heapsift can hold; the objects from %#x on have none", a)
+			stop = i
+			break
+		}
+		if !h.folded.has(i) {
+			h.refs(a, h.ti(i), true, emit)
+		}
+	}
+	for i := stop; i <= n; i++ {
+		h.edgeStart[i] = uint32(len(h.edgeTo))
+	}
 }
 
 // foldable reports whether dict object j can be absorbed by its owner:
 // an exact dict that only its owner refers to.
 func (h *Heap) foldable(j int) bool {
-	if h.tinfo[j].addr != h.dictType() {
+	if h.ti(j).addr != h.dictType() {
 		return false
 	}
 	rc, err := h.mem.i64(h.addrs[j] + uint64(h.l.ObRefcnt))

@@ -56,6 +56,10 @@ func (h *Heap) readKeys(a uint64) (keysInfo, error) {
 		if k.size, err = h.mem.i64(a + uint64(d.DkSize)); err != nil {
 			return k, fmt.Errorf("reading dict keys at %#x: %w", a, err)
 		}
+		// The index lies in mapped memory: so much bounds dk_size.
+		if k.size <= 0 || uint64(k.size) > h.mem.mapped(a) {
+			return k, fmt.Errorf("dict keys at %#x: %d slots run past mapped memory", a, k.size)
+		}
 		k.indexBytes = k.size * indexWidth(k.size)
 		k.kind = dictKeysGeneral
 	} else {
@@ -145,9 +149,9 @@ func (h *Heap) entriesOf(k keysInfo, values uint64, fn func(dictEntry) bool) err
 	if err != nil {
 		return fmt.Errorf("reading dict entries at %#x: %w", k.entries, err)
 	}
-	var vals []uint64
+	var vals []byte
 	if values != 0 {
-		if vals, err = h.mem.words(values, n); err != nil {
+		if vals, err = h.mem.wordBytes(values, n); err != nil {
 			return fmt.Errorf("reading split dict values at %#x: %w", values, err)
 		}
 	}
@@ -155,8 +159,8 @@ func (h *Heap) entriesOf(k keysInfo, values uint64, fn func(dictEntry) bool) err
 		e := raw[i*k.entrySize:]
 		key := le64(e[k.keyOff:])
 		var value uint64
-		if vals != nil {
-			value = vals[i]
+		if values != 0 {
+			value = le64(vals[8*i:])
 		} else {
 			value = le64(e[k.valueOff:])
 		}

@@ -18,7 +18,7 @@ const immortalRefcnt = 1 << 30
 // objects with references nothing seen explains.
 func (h *Heap) decideLiveness() {
 	n := len(h.addrs)
-	fromAll := make([]int32, n)     // exact references from any object
+	fromAll := make([]int32, n)     // exact references from any object or counted root
 	fromTracked := make([]int32, n) // exact references from tracked objects
 	for i := 0; i < n; i++ {
 		tr := h.tracked.has(i)
@@ -33,10 +33,10 @@ func (h *Heap) decideLiveness() {
 			}
 		}
 	}
-	counted := make([]int32, n)
+	// A root's counted reference explains one of the refcount too.
 	for _, r := range h.rootAddrs {
 		if j, ok := h.Find(r.addr); ok && r.counted {
-			counted[j]++
+			fromAll[j]++
 		}
 	}
 	var seeds []int
@@ -49,7 +49,7 @@ func (h *Heap) decideLiveness() {
 		if h.tracked.has(i) && (immortal || rc-int64(fromTracked[i]) > 0) {
 			seeds = append(seeds, i)
 		}
-		if extra := rc - int64(fromAll[i]) - int64(counted[i]); !immortal && extra > 0 {
+		if extra := rc - int64(fromAll[i]); !immortal && extra > 0 {
 			h.roots = append(h.roots, heap.Root{
 				Kind: heap.RootOutside, Object: uint32(i), Name: "held outside Python",
 				Unexplained: extra,

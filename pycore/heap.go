@@ -33,13 +33,14 @@ type Heap struct {
 
 	// Objects, numbered by address.
 	addrs   []uint64
-	sizes   []uint64
-	tinfo   []*typeInfo
-	tracked bitset // found in the collector's lists
+	sizes   []uint32   // sys.getsizeof, bigSize when it does not fit
+	tidx    []uint32   // each object's type, an index into types.all
+	index   *addrIndex // object numbers by address
+	tracked bitset     // found in the collector's lists
 	live    bitset
 	folded  bitset // dicts whose entries their owner holds
 	// Edges in CSR form: object i's are edgeTo[edgeStart[i]:edgeStart[i+1]].
-	edgeStart []int
+	edgeStart []uint32
 	edgeTo    []uint32
 	edgeLabel []uint32
 
@@ -80,7 +81,12 @@ func (h *Heap) NumObjects() int { return len(h.addrs) }
 func (h *Heap) Addr(obj int) uint64 { return h.addrs[obj] }
 
 // Size returns sys.getsizeof of the object.
-func (h *Heap) Size(obj int) uint64 { return h.sizes[obj] }
+func (h *Heap) Size(obj int) uint64 {
+	if s := h.sizes[obj]; s != bigSize {
+		return uint64(s)
+	}
+	return h.getsizeof(h.addrs[obj], h.ti(obj))
+}
 
 // Live reports whether CPython's collector would keep the object.
 func (h *Heap) Live(obj int) bool { return h.live.has(obj) }
@@ -89,7 +95,10 @@ func (h *Heap) Live(obj int) bool { return h.live.has(obj) }
 func (h *Heap) Tracked(obj int) bool { return h.tracked.has(obj) }
 
 // Type returns the object's type.
-func (h *Heap) Type(obj int) heap.TypeID { return h.tinfo[obj].id }
+func (h *Heap) Type(obj int) heap.TypeID { return h.ti(obj).id }
+
+// ti returns what pycore knows of the object's type.
+func (h *Heap) ti(obj int) *typeInfo { return h.types.all[h.tidx[obj]] }
 
 // NumTypes returns the number of type IDs.
 func (h *Heap) NumTypes() int { return len(h.typeNames) }
@@ -123,7 +132,7 @@ func (h *Heap) ObjectAt(addr uint64) (int, uint64, bool) {
 		return 0, 0, false
 	}
 	o := i - 1
-	extent := int64(h.sizes[o]) - h.preHeader(h.tinfo[o])
+	extent := int64(h.Size(o)) - h.preHeader(h.ti(o))
 	if off := addr - h.addrs[o]; int64(off) < max(extent, 16) {
 		return o, off, true
 	}
@@ -132,11 +141,10 @@ func (h *Heap) ObjectAt(addr uint64) (int, uint64, bool) {
 
 // Find returns the number of the object at address a.
 func (h *Heap) Find(a uint64) (int, bool) {
-	i := sort.Search(len(h.addrs), func(i int) bool { return h.addrs[i] >= a })
-	if i < len(h.addrs) && h.addrs[i] == a {
-		return i, true
+	if h.index == nil {
+		return 0, false
 	}
-	return 0, false
+	return h.index.find(a)
 }
 
 // bitset is a dense set of object numbers.
@@ -145,43 +153,6 @@ type bitset []uint64
 func newBitset(n int) bitset    { return make(bitset, (n+63)/64) }
 func (b bitset) has(i int) bool { return i>>6 < len(b) && b[i>>6]&(1<<(uint(i)&63)) != 0 }
 func (b bitset) set(i int)      { b[i>>6] |= 1 << (uint(i) & 63) }
-
-// addrSet is a set of addresses kept as a page table of bitmaps, one bit
-// an 8-byte word, for the object discovery's seen set.
-type addrSet struct {
-	pages    map[uint64]*[addrPageWords]uint64
-	lastKey  uint64
-	lastPage *[addrPageWords]uint64
-}
-
-const (
-	addrPageShift = 18 // 256 KiB of address space a page
-	addrPageWords = 1 << (addrPageShift - 3 - 6)
-)
-
-// add adds a and reports whether it was new.
-func (s *addrSet) add(a uint64) bool {
-	key := a >> addrPageShift
-	pg := s.lastPage
-	if pg == nil || key != s.lastKey {
-		if s.pages == nil {
-			s.pages = map[uint64]*[addrPageWords]uint64{}
-		}
-		pg = s.pages[key]
-		if pg == nil {
-			pg = new([addrPageWords]uint64)
-			s.pages[key] = pg
-		}
-		s.lastKey, s.lastPage = key, pg
-	}
-	bit := (a & (1<<addrPageShift - 1)) >> 3
-	w, m := bit>>6, uint64(1)<<(bit&63)
-	if pg[w]&m != 0 {
-		return false
-	}
-	pg[w] |= m
-	return true
-}
 
 // Library returns the path of the file holding the interpreter, as the
 // core names it: libpython, or a statically linked executable.

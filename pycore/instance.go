@@ -105,11 +105,35 @@ func (h *Heap) instanceRefs(a uint64, ti *typeInfo, fold bool, emit emitFunc) {
 			h.warns.Addf("pycore", "instance at %#x: %v", a, err)
 			return
 		}
+		labels := h.sharedKeyLabels(ti, k)
 		h.entriesOf(k, values, func(e dictEntry) bool {
-			emit(e.value, h.attrLabel(e))
+			emit(e.value, labels[e.index])
 			return true
 		})
 	}
+}
+
+// sharedKeyLabels returns the labels of the attributes named by a class's
+// shared keys k, by entry index, read once per class and kept while the
+// keys hold as many entries.
+func (h *Heap) sharedKeyLabels(ti *typeInfo, k keysInfo) []uint32 {
+	if int64(len(ti.keyLabels)) == k.nentries {
+		return ti.keyLabels
+	}
+	labels := make([]uint32, k.nentries)
+	for i := range labels {
+		labels[i] = mkLabel(labelValue, int64(i))
+	}
+	// readKeys checked that the entries are mapped.
+	if raw, err := h.mem.bytes(k.entries, k.nentries*k.entrySize); err == nil {
+		for i := range labels {
+			if key := le64(raw[int64(i)*k.entrySize+k.keyOff:]); key != 0 {
+				labels[i] = h.attrLabel(dictEntry{index: i, key: key})
+			}
+		}
+	}
+	ti.keyLabels = labels
+	return labels
 }
 
 // ownDictRefs emits a class's or module's dict.

@@ -1,17 +1,28 @@
 package pycore
 
 import (
-	"encoding/binary"
 	"fmt"
 
 	"github.com/heapsift/heapsift/dump"
 )
 
+// source is what pycore reads the dumped process through: the process
+// itself while the layout is checked, then a coreView that reads the
+// core's bytes without a mapping lookup per word.
+type source interface {
+	Uint64(a dump.Address) (uint64, error)
+	Uint32(a dump.Address) (uint32, error)
+	Uint8(a dump.Address) (uint8, error)
+	Slice(a dump.Address, n uint64) ([]byte, error)
+	FindMapping(a dump.Address) *dump.Mapping
+	CString(a dump.Address, max int) (string, error)
+}
+
 // memory reads the dumped process with bounds: every count read from the
 // core is checked against what is mapped before anything is allocated for
 // it.
 type memory struct {
-	p *dump.Process
+	p source
 }
 
 func (m memory) u64(a uint64) (uint64, error) { return m.p.Uint64(dump.Address(a)) }
@@ -25,9 +36,24 @@ func (m memory) u32(a uint64) (uint32, error) { return m.p.Uint32(dump.Address(a
 
 func (m memory) u8(a uint64) (uint8, error) { return m.p.Uint8(dump.Address(a)) }
 
-// words reads n pointer-sized words at a. n must already be bounded by
-// the caller (see mapped).
+// words reads n pointer-sized words at a. n is checked against mapped
+// memory.
 func (m memory) words(a uint64, n int64) ([]uint64, error) {
+	b, err := m.wordBytes(a, n)
+	if err != nil || b == nil {
+		return nil, err
+	}
+	out := make([]uint64, n)
+	for i := range out {
+		out[i] = le64(b[8*i:])
+	}
+	return out, nil
+}
+
+// wordBytes reads n pointer-sized words at a as bytes, a view of the core
+// where it can be (the hot paths' words): word i is le64(b[8*i:]). n is
+// checked against mapped memory.
+func (m memory) wordBytes(a uint64, n int64) ([]byte, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("negative count %d at %#x", n, a)
 	}
@@ -37,15 +63,7 @@ func (m memory) words(a uint64, n int64) ([]uint64, error) {
 	if uint64(n) > m.mapped(a)/8 {
 		return nil, fmt.Errorf("%d words at %#x run past mapped memory", n, a)
 	}
-	b, err := m.p.Slice(dump.Address(a), uint64(n)*8)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]uint64, n)
-	for i := range out {
-		out[i] = binary.LittleEndian.Uint64(b[8*i:])
-	}
-	return out, nil
+	return m.p.Slice(dump.Address(a), uint64(n)*8)
 }
 
 // bytes reads n bytes at a, bounded by mapped memory.
@@ -79,4 +97,97 @@ func (m memory) heapAddr(a uint64) bool {
 	}
 	mp := m.p.FindMapping(dump.Address(a))
 	return mp != nil && mp.File == "" && uint64(mp.End)-a >= 16
+}
+
+// coreView reads the process from the bytes the core holds for each
+// mapping, found by a binary search over a dense array of mapping ends;
+// what the core does not hold is read through the process.
+type coreView struct {
+	p    *dump.Process
+	ms   []*dump.Mapping
+	ends []uint64 // ms[i].End
+	held [][]byte // ms[i].CoreData()
+	anon []bool   // ms[i] maps no file
+}
+
+func newCoreView(p *dump.Process) *coreView {
+	v := &coreView{p: p, ms: p.Mappings()}
+	v.ends = make([]uint64, len(v.ms))
+	v.held = make([][]byte, len(v.ms))
+	v.anon = make([]bool, len(v.ms))
+	for i, m := range v.ms {
+		v.ends[i] = uint64(m.End)
+		v.held[i] = m.CoreData()
+		v.anon[i] = m.File == ""
+	}
+	return v
+}
+
+// find returns the index of the mapping holding a, or -1.
+func (v *coreView) find(a uint64) int {
+	lo, hi := 0, len(v.ends)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if v.ends[mid] > a {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	if lo < len(v.ms) && uint64(v.ms[lo].Start) <= a {
+		return lo
+	}
+	return -1
+}
+
+// view returns the n bytes at a from the core's own bytes, or nil.
+func (v *coreView) view(a, n uint64) []byte {
+	i := v.find(a)
+	if i < 0 {
+		return nil
+	}
+	off, b := a-uint64(v.ms[i].Start), v.held[i]
+	if off > uint64(len(b)) || n > uint64(len(b))-off {
+		return nil
+	}
+	return b[off : off+n : off+n]
+}
+
+func (v *coreView) Uint64(a dump.Address) (uint64, error) {
+	if b := v.view(uint64(a), 8); b != nil {
+		return le64(b), nil
+	}
+	return v.p.Uint64(a)
+}
+
+func (v *coreView) Uint32(a dump.Address) (uint32, error) {
+	if b := v.view(uint64(a), 4); b != nil {
+		return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24, nil
+	}
+	return v.p.Uint32(a)
+}
+
+func (v *coreView) Uint8(a dump.Address) (uint8, error) {
+	if b := v.view(uint64(a), 1); b != nil {
+		return b[0], nil
+	}
+	return v.p.Uint8(a)
+}
+
+func (v *coreView) Slice(a dump.Address, n uint64) ([]byte, error) {
+	if b := v.view(uint64(a), n); b != nil {
+		return b, nil
+	}
+	return v.p.Slice(a, n)
+}
+
+func (v *coreView) FindMapping(a dump.Address) *dump.Mapping {
+	if i := v.find(uint64(a)); i >= 0 {
+		return v.ms[i]
+	}
+	return nil
+}
+
+func (v *coreView) CString(a dump.Address, max int) (string, error) {
+	return v.p.CString(a, max)
 }

@@ -50,7 +50,7 @@ func (h *Heap) RefClass(t heap.TypeID, label uint32) uint32 {
 // keyRepr shows the key of entry i of obj's dict (obj itself, or the dict
 // it owns) when it is a str or an int; "" otherwise.
 func (h *Heap) keyRepr(obj int, i int) string {
-	a, ti := h.addrs[obj], h.tinfo[obj]
+	a, ti := h.addrs[obj], h.ti(obj)
 	if ti.kind != kindDict {
 		d, ok := h.ownDict(a, ti)
 		if !ok {
@@ -80,7 +80,7 @@ func (h *Heap) keyRepr(obj int, i int) string {
 // PathAt names offset off within obj: its header fields, a list's or
 // tuple's element, a slot, or a C member.
 func (h *Heap) PathAt(obj int, off uint64) heap.Path {
-	ti := h.tinfo[obj]
+	ti := h.ti(obj)
 	o := int64(off)
 	switch {
 	case o == h.l.ObRefcnt:

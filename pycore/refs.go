@@ -102,12 +102,12 @@ func (h *Heap) itemRefs(obj, items uint64, emit emitFunc) {
 		h.warns.Addf("pycore", "a sequence at %#x claims %d items, more than mapped memory holds", obj, n)
 		n = max
 	}
-	words, err := h.mem.words(items, n)
+	words, err := h.mem.wordBytes(items, n)
 	if err != nil {
 		return
 	}
-	for i, w := range words {
-		emit(w, mkLabel(labelItem, int64(i)))
+	for i := int64(0); i < n; i++ {
+		emit(le64(words[8*i:]), mkLabel(labelItem, i))
 	}
 }
 
@@ -137,7 +137,7 @@ func (h *Heap) setRefs(a uint64, emit emitFunc) {
 		return
 	}
 	n := mask + 1
-	if uint64(n*s.EntrySize) > h.mem.mapped(table) {
+	if n <= 0 || uint64(n) > h.mem.mapped(table)/uint64(s.EntrySize) {
 		h.warns.Addf("pycore", "set at %#x: table of %d entries runs past mapped memory", a, n)
 		return
 	}
@@ -200,12 +200,14 @@ func (h *Heap) scanRefs(a uint64, ti *typeInfo, emit emitFunc) {
 			emit(d, mkLabel(labelField, int64(h.intern("__dict__"))))
 		}
 	}
-	words, err := h.mem.words(a+16, (size-16)/8)
+	n := (size - 16) / 8
+	words, err := h.mem.wordBytes(a+16, n)
 	if err != nil {
 		return
 	}
-	for i, w := range words {
-		if off := int64(16 + 8*i); off != dictOff && h.mem.heapAddr(w) {
+	for i := int64(0); i < n; i++ {
+		w := le64(words[8*i:])
+		if off := 16 + 8*i; off != dictOff && h.mem.heapAddr(w) {
 			emit(w, mkLabel(labelOffset, off))
 		}
 	}
@@ -241,6 +243,12 @@ func (h *Heap) dequeRefs(a uint64, emit emitFunc) {
 	idx, err3 := h.mem.i64(a + uint64(d.LeftIndex))
 	if err1 != nil || err2 != nil || err3 != nil || n <= 0 || idx < 0 || idx >= d.BlockLen {
 		return
+	}
+	// Each item is a word the core holds: a larger count, or blocks
+	// linked in a loop, must not make the walk longer than the core.
+	if limit := int64(h.p.FileSize / 8); n > limit {
+		h.warns.Addf("pycore", "deque at %#x claims %d items, more than the core could hold", a, n)
+		n = limit
 	}
 	for i := int64(0); i < n && b != 0; {
 		k := min(d.BlockLen-idx, n-i)

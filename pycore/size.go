@@ -4,15 +4,19 @@ package pycore
 // pre-header CPython adds (the GC header of collected types; from 3.11 two
 // more words for a managed dict, from 3.12 for managed weak references).
 
+// bigSize stands in the sizes array for a size of 4 GiB or more, which
+// Size computes again from the object.
+const bigSize = 1<<32 - 1
+
 // computeSizes fills every object's size and the totals.
 func (h *Heap) computeSizes() {
 	n := len(h.addrs)
-	h.sizes = make([]uint64, n)
+	h.sizes = make([]uint32, n)
 	t := &h.totals
 	t.Objects = n
 	for i, a := range h.addrs {
-		s := h.getsizeof(a, h.tinfo[i])
-		h.sizes[i] = s
+		s := h.getsizeof(a, h.ti(i))
+		h.sizes[i] = uint32(min(s, bigSize))
 		t.Bytes += s
 		if h.tracked.has(i) {
 			t.Tracked++

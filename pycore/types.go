@@ -93,10 +93,24 @@ type typeInfo struct {
 	flags                           uint64
 	basicsize, itemsize, dictoffset int64
 	heapType                        bool
-	scanSize                        int64  // the basic size of its nearest static type
-	slots                           []slot // object members of heap types
-	cachedKeys                      uint64 // ht_cached_keys (3.11+)
-	rooted                          bool   // a static type whose references are roots
+	scanSize                        int64    // the basic size of its nearest static type
+	slots                           []slot   // object members of heap types
+	cachedKeys                      uint64   // ht_cached_keys (3.11+)
+	keyLabels                       []uint32 // attribute labels of cachedKeys' entries
+	rooted                          bool     // a static type whose references are roots
+	seq                             uint32   // its index in types.all
+}
+
+// leaf reports whether objects of the type can hold no references.
+func (ti *typeInfo) leaf() bool {
+	if ti.heapType {
+		return false
+	}
+	switch ti.kind {
+	case kindPlain, kindScalar, kindStr, kindBytes, kindInt:
+		return true
+	}
+	return false
 }
 
 // slot is an object member of an instance (a __slots__ entry).
@@ -109,12 +123,21 @@ type slot struct {
 type types struct {
 	addrs []uint64
 	infos []*typeInfo
+	all   []*typeInfo // in the order met: typeInfo.seq indexes it
 }
 
 func (ts *types) find(a uint64) *typeInfo {
-	i := sort.Search(len(ts.addrs), func(i int) bool { return ts.addrs[i] >= a })
-	if i < len(ts.addrs) && ts.addrs[i] == a {
-		return ts.infos[i]
+	lo, hi := 0, len(ts.addrs)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if ts.addrs[mid] < a {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo < len(ts.addrs) && ts.addrs[lo] == a {
+		return ts.infos[lo]
 	}
 	return nil
 }
@@ -126,6 +149,8 @@ func (ts *types) insert(ti *typeInfo) {
 	copy(ts.addrs[i+1:], ts.addrs[i:])
 	copy(ts.infos[i+1:], ts.infos[i:])
 	ts.addrs[i], ts.infos[i] = ti.addr, ti
+	ti.seq = uint32(len(ts.all))
+	ts.all = append(ts.all, ti)
 }
 
 // errNoType says that an address holds no type object.

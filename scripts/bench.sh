@@ -12,16 +12,23 @@
 #                                                   (target: at most 1.5x; the pause stated)
 #   words CORE.zst  vs  zstd -dc CORE.zst >/dev/null plus words CORE
 #                                                   (target: at most that sum)
+#   Python histogram and retain per object vs the Go ones per object
+#                                                   (target: at most 1.5x)
+#   Python retain's peak anon memory per object     (target: at most 48 B)
 #
-# The core comes from testdata/bigheap (a session cache, ~18 million objects,
-# ~2 GB) and is kept in $BENCH_DIR between runs. Each timed command runs
-# $BENCH_RUNS times; the best time counts.
+# The Go core comes from testdata/bigheap (a session cache, ~18 million
+# objects, ~2 GB), the CPython core from testdata/pybench (a session cache,
+# ~13 million objects, ~1 GB; $BENCH_PYTHON, a pyenv build with a shared
+# libpython, default 3.11.7); both are kept in $BENCH_DIR between runs.
+# Each timed command runs $BENCH_RUNS times; the best time counts.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 BENCH_DIR=${BENCH_DIR:-build/bench}
 SESSIONS=${BENCH_SESSIONS:-1500000}
 RUNS=${BENCH_RUNS:-2}
+PY_SESSIONS=${BENCH_PY_SESSIONS:-700000}
+PYTHON=${BENCH_PYTHON:-${PYENV_ROOT:-/root/.pyenv}/versions/3.11.7/bin/python3.11}
 HEAPSIFT=$PWD/bin/heapsift
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "bench: needs $1 ($2)" >&2; exit 1; }; }
@@ -29,6 +36,7 @@ need go "Go toolchain"
 need hexdump "apt-get install bsdextrautils"
 need bc "apt-get install bc"
 need zstd "apt-get install zstd"
+need jq "apt-get install jq"
 
 go build -o bin/heapsift ./cmd/heapsift
 mkdir -p "$BENCH_DIR"
@@ -44,6 +52,19 @@ if [ ! -f "$core" ] || [ "$(cat "$BENCH_DIR/sessions" 2>/dev/null)" != "$SESSION
 	echo "$SESSIONS" >"$BENCH_DIR/sessions"
 fi
 size=$(stat -c %s "$core")
+
+# The CPython core: made once, like the Go one, and remade when the
+# session count or the interpreter changes.
+pycore=$BENCH_DIR/python/core
+pykey="$PY_SESSIONS $PYTHON"
+if [ -x "$PYTHON" ] && { [ ! -f "$pycore" ] || [ "$(cat "$BENCH_DIR/python/key" 2>/dev/null)" != "$pykey" ]; }; then
+	echo "bench: making a CPython core from testdata/pybench with $PY_SESSIONS sessions ($PYTHON)"
+	rm -rf "$BENCH_DIR/python" && mkdir -p "$BENCH_DIR/python"
+	(cd "$BENCH_DIR/python" && ulimit -c unlimited && "$PYTHON" "$OLDPWD/testdata/pybench/sessions.py" "$PY_SESSIONS" >truth.txt 2>crash.txt) || true
+	[ -f "$pycore" ] || { echo "bench: no CPython core made; see $BENCH_DIR/python/crash.txt" >&2; exit 1; }
+	echo "$pykey" >"$BENCH_DIR/python/key"
+fi
+[ -f "$pycore" ] || echo "bench: no CPython at $PYTHON (set BENCH_PYTHON); the Python rows are left out" >&2
 
 # measure CMD...: runs CMD (stdout discarded) $RUNS times; sets $secs to the
 # best wall time and $anon_kb to the largest anonymous RSS seen (sampled
@@ -113,6 +134,7 @@ if "$HEAPSIFT" help histogram >/dev/null 2>&1; then
 	row "heapsift histogram CORE (typed)" "$(fmt "$hist_s") s" "$((anon_kb / 1024)) MiB" "$(ratio "$hist_s" "$cat_s")x cat"
 	if "$HEAPSIFT" help retain >/dev/null 2>&1; then
 		measure "$HEAPSIFT" retain "$core"
+		retain_s=$secs retain_kb=$anon_kb
 		row "heapsift retain CORE (graph, dominators, groups)" "$(fmt "$secs") s" "$((anon_kb / 1024)) MiB" "$(ratio "$secs" "$hist_s")x histogram"
 	fi
 fi
@@ -149,6 +171,22 @@ measure "$HEAPSIFT" words "$zst"
 zwords_s=$secs
 row "zstd -dc CORE.zst >/dev/null (baseline)" "$(fmt "$unzstd_s") s" "-" "$(numfmt --to=iec "$(stat -c %s "$zst")")B compressed"
 row "heapsift words CORE.zst" "$(fmt "$zwords_s") s" "$((anon_kb / 1024)) MiB" "$(ratio "$zwords_s" "$(echo "$unzstd_s + $words_s" | bc -l)")x (zstd -dc + words CORE)"
+
+# perobj SECS OBJECTS: nanoseconds per object.
+perobj() { printf '%.0f' "$(echo "$1 * 1000000000 / $2" | bc -l)"; }
+bytesper() { printf '%.1f' "$(echo "$1 * 1024 / $2" | bc -l)"; }
+if [ -f "$pycore" ] && [ -n "${retain_s:-}" ]; then
+	go_objs=$(grep heap_objects "$BENCH_DIR/truth.txt" | cut -d' ' -f3)
+	py_objs=$("$HEAPSIFT" histogram --json "$pycore" 2>/dev/null | jq '[.types[].count] | add')
+	echo "bench: CPython core $pycore, $(numfmt --to=iec "$(stat -c %s "$pycore")")B, $py_objs live objects"
+	go_hist_ns=$(perobj "$hist_s" "$go_objs") go_ret_ns=$(perobj "$retain_s" "$go_objs")
+	row "Go histogram per object (same run)" "$go_hist_ns ns" "-" "$go_objs objects"
+	row "Go retain per object (same run)" "$go_ret_ns ns" "$(bytesper "$retain_kb" "$go_objs") B" "peak anon per object"
+	measure "$HEAPSIFT" histogram "$pycore"
+	row "heapsift histogram PYCORE" "$(fmt "$secs") s" "$((anon_kb / 1024)) MiB" "$(perobj "$secs" "$py_objs") ns/object, $(ratio "$(perobj "$secs" "$py_objs")" "$go_hist_ns")x Go's per object"
+	measure "$HEAPSIFT" retain "$pycore"
+	row "heapsift retain PYCORE" "$(fmt "$secs") s" "$((anon_kb / 1024)) MiB" "$(perobj "$secs" "$py_objs") ns/object, $(ratio "$(perobj "$secs" "$py_objs")" "$go_ret_ns")x Go's per object, $(bytesper "$anon_kb" "$py_objs") B/object peak anon"
+fi
 
 echo
 echo "| what | time | peak anon | figure |"

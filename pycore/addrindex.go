@@ -1,0 +1,117 @@
+package pycore
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+)
+
+// addrIndex is the set of object addresses found, kept as one bit an
+// 8-byte word of the bytes the core holds for each mapping (1/64 of the
+// heap), with a second bitmap for the objects the collector tracks. Once
+// sealed, an object's number is the count of objects at lower addresses:
+// a rank, found in constant time from a count per 64-bit word (1/128 of
+// the heap more), so that numbering needs no sort and finding an object
+// by address no search over the objects.
+type addrIndex struct {
+	v       *coreView
+	bits    [][]uint64 // per mapping, nil until an address in it is added
+	tracked [][]uint64 // likewise, the tracked objects
+	rank    [][]uint32 // per mapping and word, the objects before that word
+	n       int
+}
+
+func newAddrIndex(v *coreView) *addrIndex {
+	return &addrIndex{v: v, bits: make([][]uint64, len(v.ms)), tracked: make([][]uint64, len(v.ms))}
+}
+
+// locate returns the mapping index and word number of a, which must be
+// 8-byte aligned and held in the core.
+func (x *addrIndex) locate(a uint64) (int, uint64, bool) {
+	i := x.v.find(a)
+	if i < 0 || a&7 != 0 {
+		return 0, 0, false
+	}
+	w := (a - uint64(x.v.ms[i].Start)) >> 3
+	if w >= uint64(len(x.v.held[i]))>>3 {
+		return 0, 0, false
+	}
+	return i, w, true
+}
+
+// seen reports whether word w of mapping i holds an address added.
+func (x *addrIndex) seen(i int, w uint64) bool {
+	b := x.bits[i]
+	return b != nil && b[w>>6]&(1<<(w&63)) != 0
+}
+
+// add adds word w of mapping i as an object's address (tracked says the
+// collector lists it) and reports whether it was new.
+func (x *addrIndex) add(i int, w uint64, tracked bool) bool {
+	b := x.bits[i]
+	if b == nil {
+		words := (len(x.v.held[i])>>3 + 63) / 64
+		b = make([]uint64, words)
+		x.bits[i] = b
+		x.tracked[i] = make([]uint64, words)
+	}
+	m := uint64(1) << (w & 63)
+	if b[w>>6]&m != 0 {
+		return false
+	}
+	b[w>>6] |= m
+	if tracked {
+		x.tracked[i][w>>6] |= m
+	}
+	x.n++
+	return true
+}
+
+// has reports whether a was added.
+func (x *addrIndex) has(a uint64) bool {
+	i, w, ok := x.locate(a)
+	return ok && x.seen(i, w)
+}
+
+// seal computes the ranks; no address may be added afterwards. It calls
+// fn for each address in increasing order with its number and whether it
+// is tracked, and drops the tracked bitmaps.
+func (x *addrIndex) seal(fn func(obj int, a uint64, tracked bool)) error {
+	if x.n > math.MaxUint32-2 {
+		return fmt.Errorf("pycore: %d objects is more than heapsift can number", x.n)
+	}
+	x.rank = make([][]uint32, len(x.bits))
+	n := 0
+	for i, b := range x.bits {
+		if b == nil {
+			continue
+		}
+		r := make([]uint32, len(b))
+		start, tr := uint64(x.v.ms[i].Start), x.tracked[i]
+		for k, word := range b {
+			r[k] = uint32(n)
+			for word != 0 {
+				j := bits.TrailingZeros64(word)
+				fn(n, start+uint64(k*64+j)*8, tr[k]&(1<<j) != 0)
+				word &= word - 1
+				n++
+			}
+		}
+		x.rank[i] = r
+	}
+	x.tracked = nil
+	return nil
+}
+
+// find returns the number of the object at a, after seal.
+func (x *addrIndex) find(a uint64) (int, bool) {
+	i, w, ok := x.locate(a)
+	if !ok || x.bits[i] == nil {
+		return 0, false
+	}
+	word, m := x.bits[i][w>>6], uint64(1)<<(w&63)
+	if word&m == 0 {
+		return 0, false
+	}
+	return int(x.rank[i][w>>6]) + bits.OnesCount64(word&(m-1)), true
+}

@@ -1,0 +1,241 @@
+package native
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/heap"
+	"github.com/heapsift/heapsift/internal/coretest"
+	"github.com/heapsift/heapsift/symbolize"
+)
+
+// leaksCore makes one core of testdata/native/leaks.cpp per test process.
+func leaksCore(t *testing.T) (*coretest.Core, string) {
+	t.Helper()
+	exe := coretest.BuildCXX(t, coretest.Testdata(t, "native", "leaks.cpp"))
+	return coretest.MakeCore(t, exe, nil, nil), exe
+}
+
+// openNative opens a core's native heap; noDebug hides libc's debug
+// file from both the symbolizer and the layout reader.
+func openNative(t *testing.T, core, exe string, noDebug bool) *Heap {
+	t.Helper()
+	p, err := dump.Open(core, dump.Options{Exe: exe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	var dirs []string
+	if noDebug {
+		dirs = []string{t.TempDir()}
+	}
+	s, _, err := symbolize.New(p, symbolize.Options{DebugDirs: dirs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, warns, err := Open(p, s, Options{DebugDirs: dirs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range warns {
+		t.Logf("warning: %v", w)
+	}
+	return h
+}
+
+// requireLibcDebug fails in CI, and skips elsewhere, when libc's debug
+// file (Debian's libc6-dbg) is not installed.
+func requireLibcDebug(t *testing.T) {
+	t.Helper()
+	m := findLibcPath()
+	if m == "" {
+		t.Skip("no libc.so.6 found")
+	}
+	f, err := exec.Command("readelf", "-n", m).Output()
+	if err == nil && strings.Contains(string(f), "Build ID: ") {
+		id := strings.TrimSpace(strings.SplitN(strings.SplitN(string(f), "Build ID: ", 2)[1], "\n", 2)[0])
+		if _, ok := libcDebugFile("", id, []string{"/usr/lib/debug"}); ok {
+			return
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("libc's debug file is not installed; .ci/run installs it with apt-get install libc6-dbg")
+	}
+	t.Skip("libc's debug file is not installed (apt-get install libc6-dbg)")
+}
+
+func findLibcPath() string {
+	for _, p := range []string{"/lib/x86_64-linux-gnu/libc.so.6", "/lib/aarch64-linux-gnu/libc.so.6", "/usr/lib64/libc.so.6"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// typeTotals counts a heap's objects by type name.
+type typeTotals struct{ count, bytes, leaked, leakedBytes, leakRoots uint64 }
+
+func totals(h *Heap) map[string]*typeTotals {
+	out := map[string]*typeTotals{}
+	for i := 0; i < h.NumObjects(); i++ {
+		name := heap.ObjectTypeName(h, i)
+		tt := out[name]
+		if tt == nil {
+			tt = &typeTotals{}
+			out[name] = tt
+		}
+		tt.count++
+		tt.bytes += h.Size(i)
+		if !h.Live(i) {
+			tt.leaked++
+			tt.leakedBytes += h.Size(i)
+		}
+		if h.LeakRoot(i) {
+			tt.leakRoots++
+		}
+	}
+	return out
+}
+
+// checkLeaks compares a heap with the leaks program's truth.
+func checkLeaks(t *testing.T, h *Heap, c *coretest.Core, symbols bool) {
+	t.Helper()
+	tot := totals(h)
+	get := func(name string) *typeTotals {
+		if tt := tot[name]; tt != nil {
+			return tt
+		}
+		return &typeTotals{}
+	}
+	for _, cls := range []string{"Kept", "Big", "ThreadThing"} {
+		tt := get(cls)
+		if tt.count != c.Int(t, "count:"+cls) || tt.bytes != c.Int(t, "bytes:"+cls) {
+			t.Errorf("%s: %d objects of %d bytes, want %d of %d", cls, tt.count, tt.bytes, c.Int(t, "count:"+cls), c.Int(t, "bytes:"+cls))
+		}
+		if tt.leaked != 0 {
+			t.Errorf("%s: %d leaked, want none", cls, tt.leaked)
+		}
+	}
+	for _, cls := range []string{"app::Leaked", "ListNode"} {
+		tt := get(cls)
+		if tt.count != c.Int(t, "leaked:"+cls) || tt.leaked != tt.count || tt.leakedBytes != c.Int(t, "leakedbytes:"+cls) {
+			t.Errorf("%s: %d objects, %d leaked of %d bytes; want %d leaked of %d bytes",
+				cls, tt.count, tt.leaked, tt.leakedBytes, c.Int(t, "leaked:"+cls), c.Int(t, "leakedbytes:"+cls))
+		}
+	}
+	if got, want := get("app::Leaked").leakRoots, c.Int(t, "leaked:app::Leaked"); got != want {
+		t.Errorf("app::Leaked: %d leak roots, want %d (each is dropped alone)", got, want)
+	}
+	if got := get("ListNode").leakRoots; got != 1 {
+		t.Errorf("ListNode: %d leak roots, want 1 (the list's head)", got)
+	}
+	if obj, off, ok := h.ObjectAt(c.Hex(t, "list_head")); !ok || off != 0 || !h.LeakRoot(obj) {
+		t.Errorf("the list's head %#x is not a leak root", c.Hex(t, "list_head"))
+	}
+	for _, key := range []string{"freed_tcache", "freed_fastbin", "freed_bin"} {
+		if obj, _, ok := h.ObjectAt(c.Hex(t, key)); ok {
+			t.Errorf("%s %#x is an object (%s), but it was freed", key, c.Hex(t, key), heap.ObjectTypeName(h, obj))
+		}
+	}
+	if tt := get("Freed"); tt.count != 0 {
+		t.Errorf("%d Freed objects, want none", tt.count)
+	}
+	if get("<text>").count == 0 {
+		t.Errorf("no <text> allocation, want the strdup'd string")
+	}
+	global := ""
+	if symbols {
+		global = "g_global_only"
+	}
+	checkRootKind(t, h, c.Hex(t, "addr_GlobalOnly"), heap.RootGlobal, global)
+	checkRootKind(t, h, c.Hex(t, "addr_StackOnly"), heap.RootStack, "")
+	checkHeld(t, h, c.Hex(t, "addr_HeapOnly"))
+	st, a := h.Stats(), h.Allocator()
+	if a.Arenas < 2 || a.Heaps < 1 || a.Mmapped < 3 || a.Tcaches < 2 {
+		t.Errorf("allocator %+v: want 2 arenas, a heap, 3 mmapped chunks and 2 tcaches", a)
+	}
+	if st.FreeChunks < 40 {
+		t.Errorf("%d free chunks, want at least the 40 freed", st.FreeChunks)
+	}
+	if a.Version != c.Value(t, "glibc") {
+		t.Errorf("glibc version %q, want %q", a.Version, c.Value(t, "glibc"))
+	}
+}
+
+// checkRootKind checks that the object at addr is held by a root of kind
+// (named v, if v is not empty) and by nothing else.
+func checkRootKind(t *testing.T, h *Heap, addr uint64, kind heap.RootKind, v string) {
+	t.Helper()
+	obj, _, ok := h.ObjectAt(addr)
+	if !ok {
+		t.Fatalf("no object at %#x", addr)
+	}
+	found := false
+	for _, r := range h.Roots() {
+		if int(r.Object) == obj {
+			found = true
+			if r.Kind != kind || v != "" && r.Var != v {
+				t.Errorf("%s at %#x held by %s root %q, want %s %q", heap.ObjectTypeName(h, obj), addr, r.Kind, r.Label(), kind, v)
+			}
+		}
+	}
+	if !found || !h.Live(obj) {
+		t.Errorf("%s at %#x: no root (live %v)", heap.ObjectTypeName(h, obj), addr, h.Live(obj))
+	}
+}
+
+// checkHeld checks that the object at addr is live, no root holds it, and
+// another allocation points to it.
+func checkHeld(t *testing.T, h *Heap, addr uint64) {
+	t.Helper()
+	obj, _, ok := h.ObjectAt(addr)
+	if !ok || !h.Live(obj) {
+		t.Fatalf("no live object at %#x", addr)
+	}
+	for _, r := range h.Roots() {
+		if int(r.Object) == obj {
+			t.Errorf("%#x is held by root %s, want only by another allocation", addr, r.Label())
+		}
+	}
+	for i := 0; i < h.NumObjects(); i++ {
+		targets, _ := h.Refs(i)
+		for _, j := range targets {
+			if int(j) == obj && heap.ObjectTypeName(h, i) == "Holder" {
+				return
+			}
+		}
+	}
+	t.Errorf("no Holder points to %#x", addr)
+}
+
+func TestLeaksWithDebugInfo(t *testing.T) {
+	requireLibcDebug(t)
+	c, exe := leaksCore(t)
+	h := openNative(t, c.Path, exe, false)
+	if a := h.Allocator(); a.LayoutFrom != "dwarf" || a.MainArenaFrom != "symbol" {
+		t.Errorf("layout from %q, main_arena from %q; want dwarf and symbol", a.LayoutFrom, a.MainArenaFrom)
+	}
+	checkLeaks(t, h, c, true)
+}
+
+// TestLeaksStripped runs a stripped copy of the program and reads its
+// core without libc's debug file: the same truth, from the reference
+// layout and the heap's structure.
+func TestLeaksStripped(t *testing.T) {
+	exe := coretest.BuildCXX(t, coretest.Testdata(t, "native", "leaks.cpp"))
+	stripped := filepath.Join(t.TempDir(), "leaks")
+	if out, err := exec.Command("strip", "-o", stripped, exe).CombinedOutput(); err != nil {
+		t.Fatalf("strip: %v\n%s", err, out)
+	}
+	c := coretest.MakeCore(t, stripped, nil, nil)
+	h := openNative(t, c.Path, stripped, true)
+	if a := h.Allocator(); a.LayoutFrom != "table" || a.MainArenaFrom != "structure" {
+		t.Errorf("layout from %q, main_arena from %q; want table and structure", a.LayoutFrom, a.MainArenaFrom)
+	}
+	checkLeaks(t, h, c, false)
+}

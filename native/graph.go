@@ -17,7 +17,7 @@ func (h *Heap) buildGraph(o *opener) {
 	type shard struct {
 		lo, hi    int
 		counts    []uint32
-		to, label     []uint32
+		to, label []uint32
 	}
 	shards := make([]shard, workers)
 	var wg sync.WaitGroup

@@ -10,8 +10,8 @@ package main
 
 import (
 	"flag"
-	"go/format"
 	"fmt"
+	"go/format"
 	"os"
 	"strings"
 

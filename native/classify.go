@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/heap"
@@ -193,12 +194,13 @@ func (c *classifier) pyTypeName(w uint64) string {
 	return name
 }
 
-// isText reports whether b starts with printable text ended by a NUL.
+// isText reports whether b starts with printable UTF-8 text ended by a
+// NUL.
 func isText(b []byte) bool {
 	for i, ch := range b {
 		switch {
 		case ch == 0:
-			return i >= minText
+			return i >= minText && utf8.Valid(b[:i])
 		case ch < ' ' && ch != '\n' && ch != '\t' && ch != '\r', ch == 0x7f:
 			return false
 		}

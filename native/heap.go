@@ -32,6 +32,8 @@ type Heap struct {
 	edgeTo    []uint32
 	edgeLabel []uint32
 
+	mainArena, arenaSize uint64 // main_arena's malloc_state, not a root
+
 	roots    []heap.Root
 	live     bitset
 	leakRoot bitset
@@ -52,7 +54,8 @@ var _ heap.Heap = (*Heap)(nil)
 
 // newHeap makes the objects of the chunks in use and counts the free ones.
 func newHeap(o *opener, t *chunkTable, regions []region) *Heap {
-	h := &Heap{p: o.p, sym: o.sym, alloc: o.alloc, typeIDs: map[string]heap.TypeID{}}
+	h := &Heap{p: o.p, sym: o.sym, alloc: o.alloc, typeIDs: map[string]heap.TypeID{},
+		mainArena: o.mainArena, arenaSize: uint64(o.l.StateSize)}
 	n := 0
 	for _, f := range t.flags {
 		if f&(chunkInUse|chunkFree|chunkInternal|chunkTop) == chunkInUse {

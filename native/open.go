@@ -51,6 +51,7 @@ type opener struct {
 	alloc Allocator
 
 	safeLinking, safeLinkingKnown bool
+	mainArena                     uint64
 }
 
 func warnAt(a uint64, format string, args ...any) warn.Warning {
@@ -62,6 +63,12 @@ func warnAt(a uint64, format string, args ...any) warn.Warning {
 func Open(p *dump.Process, sym *symbolize.Symbolizer, opts Options) (*Heap, []warn.Warning, error) {
 	o := &opener{p: p, sym: sym, warns: &warn.List{}, alloc: Allocator{Name: "glibc"}}
 	o.libc = findLibc(p)
+	if o.libc == nil {
+		o.libc = staticGlibc(p, sym)
+	}
+	if o.libc == nil {
+		return nil, nil, fmt.Errorf("native: no glibc mapped: %w", ErrNoHeap)
+	}
 	o.chooseLayout(opts)
 	regions, arenas, err := o.findRegions()
 	if err != nil {
@@ -100,6 +107,19 @@ func findLibc(p *dump.Process) *dump.Module {
 		if strings.HasPrefix(b, "libc.so") || strings.HasPrefix(b, "libc-2.") {
 			return m
 		}
+	}
+	return nil
+}
+
+// staticGlibc returns the executable when glibc is linked into it (it
+// defines main_arena), or nil.
+func staticGlibc(p *dump.Process, sym *symbolize.Symbolizer) *dump.Module {
+	exe := p.Executable()
+	if exe == nil || sym == nil {
+		return nil
+	}
+	if _, ok := sym.Address(baseName(exe.Path), "main_arena", 0); ok {
+		return exe
 	}
 	return nil
 }
@@ -162,7 +182,7 @@ func (o *opener) findRegions() ([]region, []arena, error) {
 	if main == 0 {
 		main, how = o.mainFromHeapInfos()
 	}
-	o.alloc.MainArenaFrom = how
+	o.alloc.MainArenaFrom, o.mainArena = how, main
 	var arenas []arena
 	if main != 0 {
 		arenas = o.arenaRing(main)

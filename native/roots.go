@@ -31,7 +31,9 @@ func (h *Heap) findRoots(o *opener) {
 		for _, m := range h.dataMappings(mod) {
 			scanned[m] = true
 			h.scanWords(m, uint64(m.Start), uint64(m.End), func(a uint64, obj int) {
-				add(h.globalRoot(mod, a, obj))
+				if !h.inArena(a) {
+					add(h.globalRoot(mod, a, obj))
+				}
 			})
 		}
 	}
@@ -56,6 +58,12 @@ func (h *Heap) findRoots(o *opener) {
 			})
 		}
 	}
+}
+
+// inArena reports whether a lies in main_arena, whose bins and top point
+// at free chunks' headers: stale pointers, not references.
+func (h *Heap) inArena(a uint64) bool {
+	return h.mainArena != 0 && a >= h.mainArena && a < h.mainArena+h.arenaSize
 }
 
 // dataMappings returns a module's writable mappings, and the anonymous

@@ -1,6 +1,9 @@
 package native
 
 import (
+	"debug/elf"
+	"encoding/binary"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +14,7 @@ import (
 	"github.com/heapsift/heapsift/heap"
 	"github.com/heapsift/heapsift/internal/coretest"
 	"github.com/heapsift/heapsift/symbolize"
+	"github.com/heapsift/heapsift/warn"
 )
 
 // leaksCore makes one core of testdata/native/leaks.cpp per test process.
@@ -51,30 +55,27 @@ func openNative(t *testing.T, core, exe string, noDebug bool) *Heap {
 // file (Debian's libc6-dbg) is not installed.
 func requireLibcDebug(t *testing.T) {
 	t.Helper()
-	m := findLibcPath()
-	if m == "" {
-		t.Skip("no libc.so.6 found")
-	}
-	f, err := exec.Command("readelf", "-n", m).Output()
-	if err == nil && strings.Contains(string(f), "Build ID: ") {
-		id := strings.TrimSpace(strings.SplitN(strings.SplitN(string(f), "Build ID: ", 2)[1], "\n", 2)[0])
-		if _, ok := libcDebugFile("", id, []string{"/usr/lib/debug"}); ok {
+	for _, path := range []string{"/lib/x86_64-linux-gnu/libc.so.6", "/lib/aarch64-linux-gnu/libc.so.6", "/usr/lib64/libc.so.6"} {
+		f, err := elf.Open(path)
+		if err != nil {
+			continue
+		}
+		id := ""
+		if sec := f.Section(".note.gnu.build-id"); sec != nil {
+			if b, err := sec.Data(); err == nil && len(b) > 16 {
+				id = hex.EncodeToString(b[16:])
+			}
+		}
+		f.Close()
+		if _, ok := libcDebugFile(path, id, []string{"/usr/lib/debug"}); ok {
 			return
 		}
+		break
 	}
 	if os.Getenv("CI") != "" {
 		t.Fatalf("libc's debug file is not installed; .ci/run installs it with apt-get install libc6-dbg")
 	}
 	t.Skip("libc's debug file is not installed (apt-get install libc6-dbg)")
-}
-
-func findLibcPath() string {
-	for _, p := range []string{"/lib/x86_64-linux-gnu/libc.so.6", "/lib/aarch64-linux-gnu/libc.so.6", "/usr/lib64/libc.so.6"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	return ""
 }
 
 // typeTotals counts a heap's objects by type name.
@@ -238,4 +239,80 @@ func TestLeaksStripped(t *testing.T) {
 		t.Errorf("layout from %q, main_arena from %q; want table and structure", a.LayoutFrom, a.MainArenaFrom)
 	}
 	checkLeaks(t, h, c, false)
+}
+
+// TestCorruptedChunk damages one chunk header of the brk heap in a copy
+// of a core: a warning names it, and the rest of the heap is still read.
+func TestCorruptedChunk(t *testing.T) {
+	c, exe := leaksCore(t)
+	h := openNative(t, c.Path, exe, false)
+	obj, _, ok := h.ObjectAt(c.Hex(t, "addr_GlobalOnly"))
+	if !ok {
+		t.Fatal("no GlobalOnly")
+	}
+	sizeWord := h.Addr(obj) - sizeSz
+	m := h.p.FindMapping(dump.Address(sizeWord))
+	if m == nil || m.CoreOffset < 0 {
+		t.Fatal("the chunk's header is not in the core")
+	}
+	data, err := os.ReadFile(c.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := m.CoreOffset + int64(sizeWord-uint64(m.Start))
+	binary.LittleEndian.PutUint64(data[off:], 0x7fff_ffff_fff3)
+	damaged := filepath.Join(t.TempDir(), "core")
+	if err := os.WriteFile(damaged, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := dump.Open(damaged, dump.Options{Exe: exe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	s, _, err := symbolize.New(p, symbolize.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, warns, err := Open(p, s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, w := range warns {
+		found = found || strings.Contains(w.Message, "corrupted chunk header") && w.Addr == sizeWord-sizeSz
+	}
+	if !found {
+		t.Errorf("no warning about the corrupted chunk at %#x: %v", sizeWord-sizeSz, warns)
+	}
+	if got, want := totals(d)["Kept"].count, c.Int(t, "count:Kept"); got != want {
+		t.Errorf("%d Kept after the damage, want all %d", got, want)
+	}
+	if _, _, ok := d.ObjectAt(c.Hex(t, "addr_GlobalOnly")); ok {
+		t.Errorf("the damaged chunk is still an object")
+	}
+}
+
+// FuzzWalkRegion walks arbitrary bytes as a heap region: every chunk it
+// reports lies inside the region, in order, and nothing panics.
+func FuzzWalkRegion(f *testing.F) {
+	seed := make([]byte, 256)
+	binary.LittleEndian.PutUint64(seed[8:], 0x31)
+	binary.LittleEndian.PutUint64(seed[0x38:], 0x21)
+	binary.LittleEndian.PutUint64(seed[0x58:], 0xa1)
+	f.Add(seed, uint8(0))
+	f.Fuzz(func(t *testing.T, data []byte, kind uint8) {
+		const start = 0x10000
+		r := region{start: start, end: start + uint64(len(data))&^15, kind: regionKind(kind % 3), data: data}
+		var tab chunkTable
+		o := &opener{warns: &warn.List{}, l: &referenceLayout}
+		o.walkRegion(&r, &tab)
+		last := uint64(0)
+		for i, a := range tab.addr {
+			if a < r.start || a+tab.size[i] > r.end || a < last {
+				t.Fatalf("chunk %#x+%#x outside %#x-%#x or out of order", a, tab.size[i], r.start, r.end)
+			}
+			last = a + tab.size[i]
+		}
+	})
 }

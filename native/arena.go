@@ -65,7 +65,7 @@ func (o *opener) findMainArena(brkTop uint64) (uint64, string) {
 			return a, "symbol"
 		}
 	}
-	if brkTop == 0 || o.libc == nil {
+	if brkTop == 0 {
 		return 0, ""
 	}
 	for _, m := range o.libc.Mappings {

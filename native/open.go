@@ -75,6 +75,12 @@ func Open(p *dump.Process, sym *symbolize.Symbolizer, opts Options) (*Heap, []wa
 		return nil, o.warns.Items(), err
 	}
 	var t chunkTable
+	var span uint64
+	for _, r := range regions {
+		span += uint64(len(r.data)) // the bytes the core holds, whatever it claims
+	}
+	n := min(span/64, 1<<28) // a guess at the chunks, to grow the table rarely
+	t.addr, t.size, t.flags = make([]uint64, 0, n), make([]uint64, 0, n), make([]uint8, 0, n)
 	var firsts []uint64
 	for i := range regions {
 		if regions[i].kind != regionMmap {
@@ -171,11 +177,16 @@ func (o *opener) findRegions() ([]region, []arena, error) {
 			break
 		}
 	}
+	// The brk heap's last chunk finds main_arena without symbols and
+	// checks a layout from the table; one walk more, only then.
 	var brkTop uint64
-	if brk != nil {
+	main, how := o.findMainArena(0)
+	if brk != nil && (main == 0 || o.alloc.LayoutFrom == "table") {
 		brkTop = o.walkTop(brk)
+		if main == 0 {
+			main, how = o.findMainArena(brkTop)
+		}
 	}
-	main, how := o.findMainArena(brkTop)
 	if main != 0 && !o.mainArenaOK(main, brk, brkTop) {
 		main, how = 0, ""
 	}
@@ -235,15 +246,10 @@ func (o *opener) attachData(r *region) {
 // walkTop walks the brk heap without recording and returns its last
 // chunk, the top chunk when the heap is intact.
 func (o *opener) walkTop(r *region) uint64 {
-	var t chunkTable
+	t := chunkTable{noRecord: true}
 	quiet := &opener{p: o.p, l: o.l, warns: &warn.List{}}
 	quiet.walkRegion(r, &t)
-	for i := len(t.addr) - 1; i >= 0; i-- {
-		if t.flags[i]&chunkTop != 0 {
-			return t.addr[i]
-		}
-	}
-	return 0
+	return t.lastTop
 }
 
 // mainArenaOK checks a main_arena against the brk heap: its top is the

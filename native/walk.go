@@ -28,9 +28,20 @@ type chunkTable struct {
 	addr  []uint64
 	size  []uint64
 	flags []uint8
+
+	noRecord bool
+	lastTop  uint64
 }
 
+// add records a chunk; a table with noRecord set keeps only the last
+// top chunk seen.
 func (t *chunkTable) add(a, size uint64, flags uint8) {
+	if t.noRecord {
+		if flags&chunkTop != 0 {
+			t.lastTop = a
+		}
+		return
+	}
 	t.addr = append(t.addr, a)
 	t.size = append(t.size, size)
 	t.flags = append(t.flags, flags)

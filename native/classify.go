@@ -53,6 +53,10 @@ func (h *Heap) classify(o *opener) {
 	for i := range h.addrs {
 		h.types[i] = c.typeOf(i)
 	}
+	h.classType = make([]bool, len(h.typeNames))
+	for t, name := range h.typeNames {
+		h.classType[t] = !(strings.HasPrefix(name, "<") && strings.HasSuffix(name, ">"))
+	}
 }
 
 func compareU64(a, b uint64) int {

@@ -9,50 +9,57 @@ import (
 // allocation in use that points into another allocation in use (at its
 // start or inside it) is a reference, labelled by the word's offset.
 
+// edgeShard holds the references of the objects lo..hi-1, found by one
+// worker: object i's are to[start[i-lo]:start[i-lo+1]]. The shards are
+// the graph's final storage, so no copy of the edges is ever made.
+type edgeShard struct {
+	lo, hi    int
+	start     []uint32
+	to, label []uint32
+}
+
 // buildGraph scans every object for references, in parallel over
 // contiguous ranges of objects, and then finds the roots.
 func (h *Heap) buildGraph(o *opener) {
 	n := len(h.addrs)
 	workers := max(1, min(runtime.GOMAXPROCS(0), n/4096+1))
-	type shard struct {
-		lo, hi    int
-		counts    []uint32
-		to, label []uint32
-	}
-	shards := make([]shard, workers)
+	h.shards = make([]edgeShard, workers)
 	var wg sync.WaitGroup
-	for w := range shards {
-		s := &shards[w]
+	for w := range h.shards {
+		s := &h.shards[w]
 		s.lo, s.hi = n*w/workers, n*(w+1)/workers
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.counts = make([]uint32, s.hi-s.lo)
+			s.start = make([]uint32, s.hi-s.lo+1)
 			for i := s.lo; i < s.hi; i++ {
-				before := len(s.to)
 				s.to, s.label = h.scanObject(i, s.to, s.label)
-				s.counts[i-s.lo] = uint32(len(s.to) - before)
+				s.start[i-s.lo+1] = uint32(len(s.to))
 			}
 		}()
 	}
 	wg.Wait()
-	total := 0
-	for _, s := range shards {
-		total += len(s.to)
-	}
-	h.edgeStart = make([]int, n+1)
-	h.edgeTo = make([]uint32, 0, total)
-	h.edgeLabel = make([]uint32, 0, total)
-	for w := range shards {
-		s := &shards[w]
-		for i, c := range s.counts {
-			h.edgeStart[s.lo+i+1] = h.edgeStart[s.lo+i] + int(c)
-		}
-		h.edgeTo = append(h.edgeTo, s.to...)
-		h.edgeLabel = append(h.edgeLabel, s.label...)
-		*s = shard{}
-	}
 	h.findRoots(o)
+}
+
+// refs returns object i's references.
+func (h *Heap) refs(i int) (targets, labels []uint32) {
+	k := 0
+	for k+1 < len(h.shards) && i >= h.shards[k].hi {
+		k++
+	}
+	s := &h.shards[k]
+	a, b := s.start[i-s.lo], s.start[i-s.lo+1]
+	return s.to[a:b:b], s.label[a:b:b]
+}
+
+// NumRefs returns the number of references in the heap.
+func (h *Heap) NumRefs() int {
+	n := 0
+	for _, s := range h.shards {
+		n += len(s.to)
+	}
+	return n
 }
 
 // scanObject appends object i's references.

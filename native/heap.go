@@ -25,12 +25,10 @@ type Heap struct {
 	typeNames []string
 	typeIDs   map[string]heap.TypeID
 	sizeTypes []heap.TypeID // "<N bytes>" by N/8 for small N, 0 unset
+	classType []bool        // by TypeID: a class, not a size or "<text>"
 
-	// Edges in CSR form: object i's are edgeTo[edgeStart[i]:edgeStart[i+1]],
-	// labelled by the byte offset of the pointer word.
-	edgeStart []int
-	edgeTo    []uint32
-	edgeLabel []uint32
+	// References, labelled by the byte offset of the pointer word.
+	shards []edgeShard
 
 	mainArena, arenaSize uint64 // main_arena's malloc_state, not a root
 
@@ -134,17 +132,32 @@ func (h *Heap) TypeFamily(t heap.TypeID) string { return h.TypeName(t) }
 // Refs returns the allocation's references and the offsets of their
 // pointer words.
 func (h *Heap) Refs(obj int) (targets, labels []uint32) {
-	s, e := h.edgeStart[obj], h.edgeStart[obj+1]
-	return h.edgeTo[s:e:e], h.edgeLabel[s:e:e]
+	return h.refs(obj)
 }
 
-// RefPath names a reference by its word's offset: "+16".
+// RefPath names a reference: by its word's offset in a class ("+16"), by
+// its word's index in an allocation of unknown layout ("[3]"), which is
+// most often an array of pointers.
 func (h *Heap) RefPath(obj int, label uint32) heap.Path {
+	if !h.isClass(h.types[obj]) {
+		return heap.Path{heap.Index(int64(label / 8))}
+	}
 	return heap.Path{{Kind: heap.StepOffset, Index: int64(label)}}
 }
 
-// RefClass is the reference's offset: one class per offset and type.
-func (h *Heap) RefClass(obj int, label uint32) uint32 { return label }
+// RefClass is the reference's offset in a class, and one class for every
+// reference out of an allocation of unknown layout, as its words are
+// elements alike.
+func (h *Heap) RefClass(obj int, label uint32) uint32 {
+	if !h.isClass(h.types[obj]) {
+		return 0
+	}
+	return label
+}
+
+// isClass reports whether t is a class, whose layout is the same in
+// every allocation, rather than a size or "<text>".
+func (h *Heap) isClass(t heap.TypeID) bool { return int(t) < len(h.classType) && h.classType[t] }
 
 // Roots returns the references from data, bss, stacks, registers and TLS.
 func (h *Heap) Roots() []heap.Root { return h.roots }

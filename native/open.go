@@ -74,12 +74,14 @@ func Open(p *dump.Process, sym *symbolize.Symbolizer, opts Options) (*Heap, []wa
 	if err != nil {
 		return nil, o.warns.Items(), err
 	}
-	var t chunkTable
-	var span uint64
-	for _, r := range regions {
-		span += uint64(len(r.data)) // the bytes the core holds, whatever it claims
+	// Count first, so that the table is allocated once at its size.
+	count := chunkTable{noRecord: true}
+	quiet := &opener{p: o.p, l: o.l, warns: &warn.List{}}
+	for i := range regions {
+		quiet.walkRegion(&regions[i], &count)
 	}
-	n := min(span/64, 1<<28) // a guess at the chunks, to grow the table rarely
+	var t chunkTable
+	n := count.counted
 	t.addr, t.size, t.flags = make([]uint64, 0, n), make([]uint64, 0, n), make([]uint8, 0, n)
 	var firsts []uint64
 	for i := range regions {

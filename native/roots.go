@@ -108,7 +108,7 @@ func (h *Heap) globalRoot(mod *dump.Module, a uint64, obj int) heap.Root {
 		if n, ok := h.sym.Symbol(a); ok && n.Kind != "" {
 			r.Var = n.Symbol
 			if n.Offset != 0 {
-				r.Path = heap.Path{{Kind: heap.StepOffset, Index: int64(n.Offset)}}
+				r.Path = heap.Path{heap.Index(int64(n.Offset / 8))}
 			}
 			return r
 		}

@@ -31,12 +31,14 @@ type chunkTable struct {
 
 	noRecord bool
 	lastTop  uint64
+	counted  int
 }
 
 // add records a chunk; a table with noRecord set keeps only the last
 // top chunk seen.
 func (t *chunkTable) add(a, size uint64, flags uint8) {
 	if t.noRecord {
+		t.counted++
 		if flags&chunkTop != 0 {
 			t.lastTop = a
 		}

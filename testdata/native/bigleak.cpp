@@ -18,7 +18,7 @@ struct Order {
     Item** items = nullptr;
     char* note = nullptr;
     long id = 0, n = 0;
-    char pad[1300] = {};
+    char pad[1400] = {};
 };
 
 int main(int argc, char** argv) {

@@ -264,3 +264,7 @@ type bitset []uint64
 func newBitset(n int) bitset    { return make(bitset, (n+63)/64) }
 func (b bitset) has(i int) bool { return i>>6 < len(b) && b[i>>6]&(1<<(uint(i)&63)) != 0 }
 func (b bitset) set(i int)      { b[i>>6] |= 1 << (uint(i) & 63) }
+
+// Untyped implements heap.UntypedReporter: sizes and "<text>" are not
+// classes.
+func (h *Heap) Untyped(t heap.TypeID) bool { return !h.isClass(t) }

@@ -15,6 +15,8 @@
 #   Python histogram and retain per object vs the Go ones per object
 #                                                   (target: at most 1.5x)
 #   Python retain's peak anon memory per object     (target: at most 48 B)
+#   native histogram and overview on a ~2 GB C++ core of 10 million
+#              allocations, per allocation vs the Go histogram per object
 #
 # The Go core comes from testdata/bigheap (a session cache, ~18 million
 # objects, ~2 GB), the CPython core from testdata/pybench (a session cache,
@@ -186,6 +188,28 @@ if [ -f "$pycore" ] && [ -n "${retain_s:-}" ]; then
 	row "heapsift histogram PYCORE" "$(fmt "$secs") s" "$((anon_kb / 1024)) MiB" "$(perobj "$secs" "$py_objs") ns/object, $(ratio "$(perobj "$secs" "$py_objs")" "$go_hist_ns")x Go's per object"
 	measure "$HEAPSIFT" retain "$pycore"
 	row "heapsift retain PYCORE" "$(fmt "$secs") s" "$((anon_kb / 1024)) MiB" "$(perobj "$secs" "$py_objs") ns/object, $(ratio "$(perobj "$secs" "$py_objs")" "$go_ret_ns")x Go's per object, $(bytesper "$anon_kb" "$py_objs") B/object peak anon"
+fi
+
+# The native (glibc malloc) model on a C++ core of testdata/native/bigleak
+# ($NATIVE_ALLOCS allocations, ~2 GB): the histogram and the overview (with
+# the leak analysis), per allocation against the Go histogram's per object.
+NATIVE_ALLOCS=${BENCH_NATIVE_ALLOCS:-10000000}
+if command -v g++ >/dev/null 2>&1 && [ -n "${hist_s:-}" ]; then
+	ncore=$BENCH_DIR/native/core
+	if [ ! -f "$ncore" ] || [ "$(cat "$BENCH_DIR/native/allocs" 2>/dev/null)" != "$NATIVE_ALLOCS" ]; then
+		echo "bench: making a C++ core from testdata/native/bigleak.cpp with $NATIVE_ALLOCS allocations"
+		rm -rf "$BENCH_DIR/native" && mkdir -p "$BENCH_DIR/native"
+		g++ -O1 -g -o "$BENCH_DIR/native/bigleak" testdata/native/bigleak.cpp
+		(cd "$BENCH_DIR/native" && ulimit -c unlimited && ./bigleak "$NATIVE_ALLOCS" >truth.txt 2>crash.txt) || true
+		[ -f "$ncore" ] || { echo "bench: no native core made; see $BENCH_DIR/native/crash.txt" >&2; exit 1; }
+		echo "$NATIVE_ALLOCS" >"$BENCH_DIR/native/allocs"
+	fi
+	go_objs=$("$HEAPSIFT" histogram --json "$core" | tr -d " \n" | sed -n 's/.*"live":{"objects":\([0-9]*\).*/\1/p' | head -n 1)
+	go_ns=$(echo "$hist_s * 1000000000 / ${go_objs:-1}" | bc -l)
+	measure "$HEAPSIFT" histogram "$ncore"
+	row "heapsift histogram NATIVE-CORE ($NATIVE_ALLOCS allocs)" "$(fmt "$secs") s" "$((anon_kb / 1024)) MiB" "$(printf '%.0f' "$(echo "$secs * 1000000000 / $NATIVE_ALLOCS" | bc -l)") ns/alloc; Go histogram $(printf '%.0f' "$go_ns") ns/object"
+	measure "$HEAPSIFT" "$ncore"
+	row "heapsift NATIVE-CORE (overview, leaks, retention)" "$(fmt "$secs") s" "$((anon_kb / 1024)) MiB" "$(printf '%.0f' "$(echo "$secs * 1000000000 / $NATIVE_ALLOCS" | bc -l)") ns/alloc"
 fi
 
 echo

@@ -10,6 +10,7 @@ import (
 	"github.com/heapsift/heapsift/compare"
 	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/heap"
+	"github.com/heapsift/heapsift/native"
 	"github.com/heapsift/heapsift/symbolize"
 	warnpkg "github.com/heapsift/heapsift/warn"
 	"github.com/spf13/pflag"
@@ -279,14 +280,20 @@ func chooseKind(oldM, newM *heapModel, words bool) (compare.Kind, []warnpkg.Warn
 
 // langName spells a model's language for messages.
 func langName(lang string) string {
-	if lang == "python" {
+	switch lang {
+	case "python":
 		return "Python"
+	case "native":
+		return "native (glibc malloc)"
 	}
 	return "Go"
 }
 
 // typeTallies is a heap's type histogram as compare's input.
 func typeTallies(h heap.Heap) []compare.Tally {
+	if n, ok := h.(*native.Heap); ok {
+		return nativeTallies(n)
+	}
 	var out []compare.Tally
 	for _, st := range heap.Histogram(h) {
 		out = append(out, compare.Tally{Name: st.Name, Count: st.Count, Bytes: st.Bytes})

@@ -85,7 +85,9 @@ func (r *histogramReport) writeText(w io.Writer) {
 	}
 	t.write(w)
 	fmt.Fprintf(w, "\nlive: %s objects, %s (%s typed)", count(r.Live.Objects), size(r.Live.Bytes), percent(r.TypedBytes, r.Live.Bytes))
-	if r.Garbage.Objects > 0 {
+	if r.Garbage.Objects > 0 && r.Language == "native" {
+		fmt.Fprintf(w, "; leaked (no root reaches them): %s allocations, %s", count(r.Garbage.Objects), size(r.Garbage.Bytes))
+	} else if r.Garbage.Objects > 0 {
 		fmt.Fprintf(w, "; garbage not yet swept: %s objects, %s", count(r.Garbage.Objects), size(r.Garbage.Bytes))
 	}
 	if len(r.Types) < r.Shown {
@@ -130,7 +132,7 @@ type objectJSON struct {
 func objectsCommand() *command {
 	var typ string
 	var limit int
-	var garbage bool
+	var garbage, leaked bool
 	return &command{
 		name: "objects", args: "CORE", minArgs: 1, maxArgs: 1,
 		summary: "Go and Python cores: list heap objects (address, type, size), by default the live objects of one type.",
@@ -140,11 +142,15 @@ func objectsCommand() *command {
 			fs.StringVar(&typ, "type", "", "only objects of this type (as the histogram names it)")
 			fs.IntVar(&limit, "limit", 100, "list at most N objects (0: all)")
 			fs.BoolVar(&garbage, "garbage", false, "also list allocated objects no root reaches")
+			fs.BoolVar(&leaked, "leaked", false, "native cores: only the leaked allocations (no root reaches them)")
 			addCoreFlags(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error {
 			return o.withHeap(args[0], e, func(m *heapModel) error {
 				r, err := listObjects(m.h, typ, limit, garbage)
+				if leaked {
+					r, err = listLeaked(m, typ, limit)
+				}
 				if err != nil {
 					return err
 				}

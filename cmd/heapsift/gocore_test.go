@@ -103,9 +103,9 @@ func TestGoGoroutines(t *testing.T) {
 func TestGoCommandsOnOtherCores(t *testing.T) {
 	exe := coretest.BuildCXX(t, coretest.Testdata(t, "cpp", "widgets.cpp"))
 	cxx := coretest.MakeCore(t, exe, nil, nil)
-	code, _, stderr := runCLI(t, "histogram", cxx.Path)
+	code, _, stderr := runCLI(t, "goroutines", cxx.Path)
 	if code != 1 || !strings.Contains(stderr, "not a Go program") {
-		t.Errorf("histogram of a C++ core: exit %d, %q", code, stderr)
+		t.Errorf("goroutines of a C++ core: exit %d, %q", code, stderr)
 	}
 	assertNoTrace(t, stderr)
 

@@ -11,21 +11,22 @@ import (
 
 // infoReport is the overview of a dump (JSON: see docs/json.md).
 type infoReport struct {
-	File       string        `json:"file"`
-	FileSize   int64         `json:"file_size"`
-	Source     sourceReport  `json:"source"`
-	Kind       string        `json:"kind"`
-	Arch       string        `json:"arch"`
-	PID        int           `json:"pid,omitempty"`
-	Command    string        `json:"command,omitempty"`
-	Args       string        `json:"args,omitempty"`
-	Signal     *signalReport `json:"signal,omitempty"`
-	Threads    int           `json:"threads"`
-	Memory     memoryReport  `json:"memory"`
-	Executable *moduleReport `json:"executable,omitempty"`
-	Modules    int           `json:"modules"`
-	Go         *goInfoReport `json:"go,omitempty"`
-	Python     *pyInfoReport `json:"python,omitempty"`
+	File       string            `json:"file"`
+	FileSize   int64             `json:"file_size"`
+	Source     sourceReport      `json:"source"`
+	Kind       string            `json:"kind"`
+	Arch       string            `json:"arch"`
+	PID        int               `json:"pid,omitempty"`
+	Command    string            `json:"command,omitempty"`
+	Args       string            `json:"args,omitempty"`
+	Signal     *signalReport     `json:"signal,omitempty"`
+	Threads    int               `json:"threads"`
+	Memory     memoryReport      `json:"memory"`
+	Executable *moduleReport     `json:"executable,omitempty"`
+	Modules    int               `json:"modules"`
+	Go         *goInfoReport     `json:"go,omitempty"`
+	Python     *pyInfoReport     `json:"python,omitempty"`
+	Native     *nativeInfoReport `json:"native,omitempty"`
 }
 
 type signalReport struct {
@@ -131,6 +132,9 @@ func (r *infoReport) writeText(w io.Writer) {
 	if r.Python != nil {
 		r.Python.writeText(w)
 	}
+	if r.Native != nil {
+		r.Native.writeText(w)
+	}
 }
 
 // setModel adds the language's section.
@@ -140,6 +144,8 @@ func (r *infoReport) setModel(m *heapModel) {
 		r.Go = newGoInfoReport(m.goP.prog)
 	case m.py != nil:
 		r.Python = newPyInfoReport(m.py)
+	case m.nat != nil:
+		r.Native = newNativeInfoReport(m.nat)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/heap"
+	"github.com/heapsift/heapsift/native"
 	"github.com/heapsift/heapsift/pycore"
 	"github.com/heapsift/heapsift/warn"
 )
@@ -20,10 +21,11 @@ import (
 // heapModel is an opened core and its heap model.
 type heapModel struct {
 	proc *dump.Process
-	lang string // "go" or "python"
+	lang string // "go", "python" or "native"
 	h    heap.Heap
 	goP  *goProgram   // for Go
 	py   *pycore.Heap // for Python
+	nat  *native.Heap // for glibc malloc heaps
 }
 
 func (m *heapModel) Close() { m.proc.Close() }
@@ -37,6 +39,9 @@ func (m *heapModel) version() string {
 	if m.py != nil {
 		return m.py.Version()
 	}
+	if m.nat != nil {
+		return m.nat.Allocator().Version
+	}
 	return ""
 }
 
@@ -46,7 +51,8 @@ var errNoModel = errors.New("not a Go program or a CPython process")
 
 // buildHeapModel builds the heap model of p's program: Go when the
 // executable is a Go program, CPython when libpython or a CPython
-// interpreter is mapped. A core of neither is errNoModel.
+// interpreter is mapped, and else glibc's malloc heap (native). A core
+// of none of these is errNoModel.
 func buildHeapModel(p *dump.Process, e *env) (*heapModel, error) {
 	if exe := p.Executable(); exe != nil && exe.Mismatch {
 		return nil, fmt.Errorf("executable does not match the core: the build ID in the core (%s) differs from the file's (%s); pass the executable that produced the core", exe.BuildID, exe.FileBuildID)
@@ -69,7 +75,7 @@ func buildHeapModel(p *dump.Process, e *env) (*heapModel, error) {
 	warnAll(e, warnings)
 	switch {
 	case errors.Is(err, pycore.ErrNotPython):
-		return nil, fmt.Errorf("%s: %w (heapsift words reads any core)", programOf(p), errNoModel)
+		return buildNativeModel(p, sym, e)
 	case err != nil:
 		return nil, fmt.Errorf("reading the Python heap: %w", err)
 	}

@@ -1,0 +1,253 @@
+package native
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/heap"
+	"github.com/ianlancetaylor/demangle"
+)
+
+// Classifying allocations by their contents: a first word that is a
+// vtable's address point names the C++ class (by the "vtable for" symbol,
+// or through the vtable's typeinfo when the executable is stripped); a
+// second word naming a CPython type object makes a CPython object; text up
+// to a NUL is "<text>"; anything else is known by its size, "<48 bytes>".
+
+// textType names allocations holding a C string.
+const textType = "<text>"
+
+// minText is the fewest printable bytes before the NUL of a "<text>".
+const minText = 4
+
+// classCacheSize is the number of entries in the direct-mapped cache of
+// resolved first words: a heap has few vtables, and each is resolved once.
+const classCacheSize = 4096
+
+type classEntry struct {
+	word uint64
+	id   heap.TypeID
+	ok   bool // id is valid; else the word names no class
+	used bool
+}
+
+// classifier resolves words to classes through a cache.
+type classifier struct {
+	h       *Heap
+	modules [][2]uint64 // module ranges, sorted
+	vtables [classCacheSize]classEntry
+	pytypes [classCacheSize]classEntry
+}
+
+// classify sets every object's type.
+func (h *Heap) classify(o *opener) {
+	c := &classifier{h: h}
+	for _, m := range o.p.Modules() {
+		c.modules = append(c.modules, [2]uint64{uint64(m.Start), uint64(m.End)})
+	}
+	slices.SortFunc(c.modules, func(a, b [2]uint64) int { return compareU64(a[0], b[0]) })
+	h.types = make([]heap.TypeID, len(h.addrs))
+	for i := range h.addrs {
+		h.types[i] = c.typeOf(i)
+	}
+	h.classType = make([]bool, len(h.typeNames))
+	for t, name := range h.typeNames {
+		h.classType[t] = !(strings.HasPrefix(name, "<") && strings.HasSuffix(name, ">"))
+	}
+}
+
+func compareU64(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// typeOf classifies object i.
+func (c *classifier) typeOf(i int) heap.TypeID {
+	h := c.h
+	b := h.bytesOf(i)
+	if len(b) >= 8 {
+		if w0 := le64(b); c.inModule(w0) {
+			if id, ok := c.cached(&c.vtables, w0, c.className); ok {
+				return id
+			}
+		}
+	}
+	if len(b) >= 16 {
+		if rc, w1 := le64(b), le64(b[8:]); rc > 0 && rc < 1<<40 && c.inModule(w1) {
+			if id, ok := c.cached(&c.pytypes, w1, c.pyTypeName); ok {
+				return id
+			}
+		}
+	}
+	if isText(b) {
+		return h.typeID(textType)
+	}
+	return h.sizeType(h.sizes[i])
+}
+
+// cached resolves w through a direct-mapped cache.
+func (c *classifier) cached(cache *[classCacheSize]classEntry, w uint64, resolve func(uint64) string) (heap.TypeID, bool) {
+	e := &cache[(w>>3^w>>15)%classCacheSize]
+	if e.used && e.word == w {
+		return e.id, e.ok
+	}
+	*e = classEntry{word: w, used: true}
+	if name := resolve(w); name != "" {
+		e.id, e.ok = c.h.typeID(name), true
+	}
+	return e.id, e.ok
+}
+
+func (c *classifier) inModule(w uint64) bool {
+	if w%8 != 0 {
+		return false
+	}
+	i, _ := slices.BinarySearchFunc(c.modules, w, func(m [2]uint64, w uint64) int {
+		if m[1] <= w {
+			return -1
+		}
+		if m[0] > w {
+			return 1
+		}
+		return 0
+	})
+	return i < len(c.modules) && c.modules[i][0] <= w && w < c.modules[i][1]
+}
+
+// className names the class whose vtable address point is w.
+func (c *classifier) className(w uint64) string {
+	if c.h.sym != nil {
+		if n, ok := c.h.sym.Symbol(w); ok {
+			if name, found := strings.CutPrefix(n.Symbol, "vtable for "); found && n.Offset >= 16 {
+				return name
+			}
+			if n.Section == ".text" || strings.HasPrefix(n.Symbol, "typeinfo") {
+				return ""
+			}
+		}
+	}
+	return c.typeinfoName(w)
+}
+
+// typeinfoName reads the class name through the vtable: offset-to-top 0
+// at w-16, the typeinfo at w-8, whose second word is the mangled name.
+func (c *classifier) typeinfoName(w uint64) string {
+	p := c.h.p
+	top, err1 := p.Uint64(dump.Address(w - 16))
+	ti, err2 := p.Uint64(dump.Address(w - 8))
+	if err1 != nil || err2 != nil || top != 0 || !c.inModule(ti) {
+		return ""
+	}
+	tiVtable, err1 := p.Uint64(dump.Address(ti))
+	namePtr, err2 := p.Uint64(dump.Address(ti + 8))
+	if err1 != nil || err2 != nil || !c.inModule(tiVtable) || namePtr == 0 {
+		return ""
+	}
+	name, err := p.CString(dump.Address(namePtr), 1024)
+	name = strings.TrimPrefix(name, "*")
+	if err != nil || name == "" || !mangledName(name) {
+		return ""
+	}
+	d, err := demangle.ToString("_ZTS"+name, demangle.NoParams)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimPrefix(d, "typeinfo name for ")
+}
+
+// mangledName reports whether s looks like an Itanium-mangled type name.
+func mangledName(s string) bool {
+	if s[0] != 'N' && (s[0] < '1' || s[0] > '9') && s[0] != 'S' && s[0] != 'Z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if ch := s[i]; ch <= ' ' || ch >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// pyTypeName names a CPython type object at w: a libpython or
+// interpreter symbol ending in "Type", whose tp_name (after the
+// PyVarObject header) is the type's name.
+func (c *classifier) pyTypeName(w uint64) string {
+	if c.h.sym == nil {
+		return ""
+	}
+	n, ok := c.h.sym.Symbol(w)
+	if !ok || n.Offset != 0 || !strings.HasSuffix(n.Symbol, "Type") || !strings.Contains(strings.ToLower(baseName(n.Module)), "python") {
+		return ""
+	}
+	tpName, err := c.h.p.Uint64(dump.Address(w + 24))
+	if err != nil {
+		return ""
+	}
+	name, err := c.h.p.CString(dump.Address(tpName), 256)
+	if err != nil || name == "" {
+		return ""
+	}
+	return name
+}
+
+// isText reports whether b starts with printable UTF-8 text ended by a
+// NUL.
+func isText(b []byte) bool {
+	for i, ch := range b {
+		switch {
+		case ch == 0:
+			return i >= minText && utf8.Valid(b[:i])
+		case ch < ' ' && ch != '\n' && ch != '\t' && ch != '\r', ch == 0x7f:
+			return false
+		}
+	}
+	return false
+}
+
+// typeID interns a type name.
+func (h *Heap) typeID(name string) heap.TypeID {
+	if id, ok := h.typeIDs[name]; ok {
+		return id
+	}
+	id := heap.TypeID(len(h.typeNames))
+	h.typeNames = append(h.typeNames, name)
+	h.typeIDs[name] = id
+	return id
+}
+
+// smallSizeTypes is how many usable sizes get a dense slot for their
+// "<N bytes>" type.
+const smallSizeTypes = 8192
+
+// sizeType is the type of unclassified allocations of usable size n.
+func (h *Heap) sizeType(n uint64) heap.TypeID {
+	if n/8 < smallSizeTypes && n%8 == 0 {
+		if h.sizeTypes == nil {
+			h.sizeTypes = make([]heap.TypeID, smallSizeTypes)
+		}
+		if id := h.sizeTypes[n/8]; id != 0 {
+			return id - 1
+		}
+		id := h.typeID(sizeName(n))
+		h.sizeTypes[n/8] = id + 1
+		return id
+	}
+	return h.typeID(sizeName(n))
+}
+
+// sizeName names an unclassified size.
+func sizeName(n uint64) string { return fmt.Sprintf("<%d bytes>", n) }
+
+// IsSizeType reports whether t is an unclassified size's type.
+func (h *Heap) IsSizeType(t heap.TypeID) bool {
+	name := h.TypeName(t)
+	return strings.HasPrefix(name, "<") && strings.HasSuffix(name, " bytes>")
+}

@@ -1,0 +1,352 @@
+package native
+
+import (
+	"debug/elf"
+	"encoding/binary"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/heap"
+	"github.com/heapsift/heapsift/internal/coretest"
+	"github.com/heapsift/heapsift/symbolize"
+	"github.com/heapsift/heapsift/warn"
+)
+
+// leaksCore makes one core of testdata/native/leaks.cpp per test process.
+func leaksCore(t *testing.T) (*coretest.Core, string) {
+	t.Helper()
+	exe := coretest.BuildCXX(t, coretest.Testdata(t, "native", "leaks.cpp"))
+	return coretest.MakeCore(t, exe, nil, nil), exe
+}
+
+// openNative opens a core's native heap; noDebug hides libc's debug
+// file from both the symbolizer and the layout reader.
+func openNative(t *testing.T, core, exe string, noDebug bool) *Heap {
+	t.Helper()
+	p, err := dump.Open(core, dump.Options{Exe: exe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	var dirs []string
+	if noDebug {
+		dirs = []string{t.TempDir()}
+	}
+	s, _, err := symbolize.New(p, symbolize.Options{DebugDirs: dirs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, warns, err := Open(p, s, Options{DebugDirs: dirs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range warns {
+		t.Logf("warning: %v", w)
+	}
+	return h
+}
+
+// requireLibcDebug fails in CI, and skips elsewhere, when libc's debug
+// file (Debian's libc6-dbg) is not installed.
+func requireLibcDebug(t *testing.T) {
+	t.Helper()
+	for _, path := range []string{"/lib/x86_64-linux-gnu/libc.so.6", "/lib/aarch64-linux-gnu/libc.so.6", "/usr/lib64/libc.so.6"} {
+		f, err := elf.Open(path)
+		if err != nil {
+			continue
+		}
+		id := ""
+		if sec := f.Section(".note.gnu.build-id"); sec != nil {
+			if b, err := sec.Data(); err == nil && len(b) > 16 {
+				id = hex.EncodeToString(b[16:])
+			}
+		}
+		f.Close()
+		if _, ok := libcDebugFile(path, id, []string{"/usr/lib/debug"}); ok {
+			return
+		}
+		break
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("libc's debug file is not installed; .ci/run installs it with apt-get install libc6-dbg")
+	}
+	t.Skip("libc's debug file is not installed (apt-get install libc6-dbg)")
+}
+
+// typeTotals counts a heap's objects by type name.
+type typeTotals struct{ count, bytes, leaked, leakedBytes, leakRoots uint64 }
+
+func totals(h *Heap) map[string]*typeTotals {
+	out := map[string]*typeTotals{}
+	for i := 0; i < h.NumObjects(); i++ {
+		name := heap.ObjectTypeName(h, i)
+		tt := out[name]
+		if tt == nil {
+			tt = &typeTotals{}
+			out[name] = tt
+		}
+		tt.count++
+		tt.bytes += h.Size(i)
+		if !h.Live(i) {
+			tt.leaked++
+			tt.leakedBytes += h.Size(i)
+		}
+		if h.LeakRoot(i) {
+			tt.leakRoots++
+		}
+	}
+	return out
+}
+
+// checkLeaks compares a heap with the leaks program's truth.
+func checkLeaks(t *testing.T, h *Heap, c *coretest.Core, symbols bool) {
+	t.Helper()
+	tot := totals(h)
+	get := func(name string) *typeTotals {
+		if tt := tot[name]; tt != nil {
+			return tt
+		}
+		return &typeTotals{}
+	}
+	for _, cls := range []string{"Kept", "Big", "ThreadThing"} {
+		tt := get(cls)
+		if tt.count != c.Int(t, "count:"+cls) || tt.bytes != c.Int(t, "bytes:"+cls) {
+			t.Errorf("%s: %d objects of %d bytes, want %d of %d", cls, tt.count, tt.bytes, c.Int(t, "count:"+cls), c.Int(t, "bytes:"+cls))
+		}
+		if tt.leaked != 0 {
+			t.Errorf("%s: %d leaked, want none", cls, tt.leaked)
+		}
+	}
+	for _, cls := range []string{"app::Leaked", "ListNode"} {
+		tt := get(cls)
+		if tt.count != c.Int(t, "leaked:"+cls) || tt.leaked != tt.count || tt.leakedBytes != c.Int(t, "leakedbytes:"+cls) {
+			t.Errorf("%s: %d objects, %d leaked of %d bytes; want %d leaked of %d bytes",
+				cls, tt.count, tt.leaked, tt.leakedBytes, c.Int(t, "leaked:"+cls), c.Int(t, "leakedbytes:"+cls))
+		}
+	}
+	if got, want := get("app::Leaked").leakRoots, c.Int(t, "leaked:app::Leaked"); got != want {
+		t.Errorf("app::Leaked: %d leak roots, want %d (each is dropped alone)", got, want)
+	}
+	if got := get("ListNode").leakRoots; got != 1 {
+		t.Errorf("ListNode: %d leak roots, want 1 (the list's head)", got)
+	}
+	if obj, off, ok := h.ObjectAt(c.Hex(t, "list_head")); !ok || off != 0 || !h.LeakRoot(obj) {
+		t.Errorf("the list's head %#x is not a leak root", c.Hex(t, "list_head"))
+	}
+	for _, key := range []string{"freed_tcache", "freed_fastbin", "freed_bin"} {
+		if obj, _, ok := h.ObjectAt(c.Hex(t, key)); ok {
+			t.Errorf("%s %#x is an object (%s), but it was freed", key, c.Hex(t, key), heap.ObjectTypeName(h, obj))
+		}
+	}
+	if tt := get("Freed"); tt.count != 0 {
+		t.Errorf("%d Freed objects, want none", tt.count)
+	}
+	if get("<text>").count == 0 {
+		t.Errorf("no <text> allocation, want the strdup'd string")
+	}
+	global := ""
+	if symbols {
+		global = "g_global_only"
+	}
+	checkRootKind(t, h, c.Hex(t, "addr_GlobalOnly"), heap.RootGlobal, global)
+	checkRootKind(t, h, c.Hex(t, "addr_StackOnly"), heap.RootStack, "")
+	checkHeld(t, h, c.Hex(t, "addr_HeapOnly"))
+	st, a := h.Stats(), h.Allocator()
+	if a.Arenas < 2 || a.Heaps < 1 || a.Mmapped < 3 || a.Tcaches < 2 {
+		t.Errorf("allocator %+v: want 2 arenas, a heap, 3 mmapped chunks and 2 tcaches", a)
+	}
+	if st.FreeChunks < 40 {
+		t.Errorf("%d free chunks, want at least the 40 freed", st.FreeChunks)
+	}
+	if a.Version != c.Value(t, "glibc") {
+		t.Errorf("glibc version %q, want %q", a.Version, c.Value(t, "glibc"))
+	}
+}
+
+// checkRootKind checks that the object at addr is held by a root of kind
+// (named v, if v is not empty) and by nothing else.
+func checkRootKind(t *testing.T, h *Heap, addr uint64, kind heap.RootKind, v string) {
+	t.Helper()
+	obj, _, ok := h.ObjectAt(addr)
+	if !ok {
+		t.Fatalf("no object at %#x", addr)
+	}
+	found := false
+	for _, r := range h.Roots() {
+		if int(r.Object) == obj {
+			found = true
+			if r.Kind != kind || v != "" && r.Var != v {
+				t.Errorf("%s at %#x held by %s root %q, want %s %q", heap.ObjectTypeName(h, obj), addr, r.Kind, r.Label(), kind, v)
+			}
+		}
+	}
+	if !found || !h.Live(obj) {
+		t.Errorf("%s at %#x: no root (live %v)", heap.ObjectTypeName(h, obj), addr, h.Live(obj))
+	}
+}
+
+// checkHeld checks that the object at addr is live, no root holds it, and
+// another allocation points to it.
+func checkHeld(t *testing.T, h *Heap, addr uint64) {
+	t.Helper()
+	obj, _, ok := h.ObjectAt(addr)
+	if !ok || !h.Live(obj) {
+		t.Fatalf("no live object at %#x", addr)
+	}
+	for _, r := range h.Roots() {
+		if int(r.Object) == obj {
+			t.Errorf("%#x is held by root %s, want only by another allocation", addr, r.Label())
+		}
+	}
+	for i := 0; i < h.NumObjects(); i++ {
+		targets, _ := h.Refs(i)
+		for _, j := range targets {
+			if int(j) == obj && heap.ObjectTypeName(h, i) == "Holder" {
+				return
+			}
+		}
+	}
+	t.Errorf("no Holder points to %#x", addr)
+}
+
+func TestLeaksWithDebugInfo(t *testing.T) {
+	requireLibcDebug(t)
+	c, exe := leaksCore(t)
+	h := openNative(t, c.Path, exe, false)
+	if a := h.Allocator(); a.LayoutFrom != "dwarf" || a.MainArenaFrom != "symbol" {
+		t.Errorf("layout from %q, main_arena from %q; want dwarf and symbol", a.LayoutFrom, a.MainArenaFrom)
+	}
+	checkLeaks(t, h, c, true)
+}
+
+// TestLeaksStripped runs a stripped copy of the program and reads its
+// core without libc's debug file: the same truth, from the reference
+// layout and the heap's structure.
+func TestLeaksStripped(t *testing.T) {
+	exe := coretest.BuildCXX(t, coretest.Testdata(t, "native", "leaks.cpp"))
+	stripped := filepath.Join(t.TempDir(), "leaks")
+	if out, err := exec.Command("strip", "-o", stripped, exe).CombinedOutput(); err != nil {
+		t.Fatalf("strip: %v\n%s", err, out)
+	}
+	c := coretest.MakeCore(t, stripped, nil, nil)
+	h := openNative(t, c.Path, stripped, true)
+	if a := h.Allocator(); a.LayoutFrom != "table" || a.MainArenaFrom != "structure" {
+		t.Errorf("layout from %q, main_arena from %q; want table and structure", a.LayoutFrom, a.MainArenaFrom)
+	}
+	checkLeaks(t, h, c, false)
+}
+
+// TestCorruptedChunk damages one chunk header of the brk heap in a copy
+// of a core: a warning names it, and the rest of the heap is still read.
+func TestCorruptedChunk(t *testing.T) {
+	c, exe := leaksCore(t)
+	h := openNative(t, c.Path, exe, false)
+	obj, _, ok := h.ObjectAt(c.Hex(t, "addr_GlobalOnly"))
+	if !ok {
+		t.Fatal("no GlobalOnly")
+	}
+	sizeWord := h.Addr(obj) - sizeSz
+	m := h.p.FindMapping(dump.Address(sizeWord))
+	if m == nil || m.CoreOffset < 0 {
+		t.Fatal("the chunk's header is not in the core")
+	}
+	data, err := os.ReadFile(c.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := m.CoreOffset + int64(sizeWord-uint64(m.Start))
+	binary.LittleEndian.PutUint64(data[off:], 0x7fff_ffff_fff3)
+	damaged := filepath.Join(t.TempDir(), "core")
+	if err := os.WriteFile(damaged, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := dump.Open(damaged, dump.Options{Exe: exe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	s, _, err := symbolize.New(p, symbolize.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, warns, err := Open(p, s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, w := range warns {
+		found = found || strings.Contains(w.Message, "corrupted chunk header") && w.Addr == sizeWord-sizeSz
+	}
+	if !found {
+		t.Errorf("no warning about the corrupted chunk at %#x: %v", sizeWord-sizeSz, warns)
+	}
+	if got, want := totals(d)["Kept"].count, c.Int(t, "count:Kept"); got != want {
+		t.Errorf("%d Kept after the damage, want all %d", got, want)
+	}
+	if _, _, ok := d.ObjectAt(c.Hex(t, "addr_GlobalOnly")); ok {
+		t.Errorf("the damaged chunk is still an object")
+	}
+}
+
+// FuzzWalkRegion walks arbitrary bytes as a heap region: every chunk it
+// reports lies inside the region, in order, and nothing panics.
+func FuzzWalkRegion(f *testing.F) {
+	seed := make([]byte, 256)
+	binary.LittleEndian.PutUint64(seed[8:], 0x31)
+	binary.LittleEndian.PutUint64(seed[0x38:], 0x21)
+	binary.LittleEndian.PutUint64(seed[0x58:], 0xa1)
+	f.Add(seed, uint8(0))
+	f.Fuzz(func(t *testing.T, data []byte, kind uint8) {
+		const start = 0x10000
+		r := region{start: start, end: start + uint64(len(data))&^15, kind: regionKind(kind % 3), data: data}
+		var tab chunkTable
+		o := &opener{warns: &warn.List{}, l: &referenceLayout}
+		o.walkRegion(&r, &tab)
+		last := uint64(0)
+		for i, a := range tab.addr {
+			if a < r.start || a+tab.size[i] > r.end || a < last {
+				t.Fatalf("chunk %#x+%#x outside %#x-%#x or out of order", a, tab.size[i], r.start, r.end)
+			}
+			last = a + tab.size[i]
+		}
+	})
+}
+
+// TestReferenceLayout: the table generated by native/internal/genlayout
+// is what this machine's libc DWARF says, when it is the same glibc.
+func TestReferenceLayout(t *testing.T) {
+	requireLibcDebug(t)
+	path := "/lib/x86_64-linux-gnu/libc.so.6"
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Skipf("no %s: %v", path, err)
+	}
+	var b []byte
+	if sec := f.Section(".note.gnu.build-id"); sec != nil {
+		b, err = sec.Data()
+	}
+	f.Close()
+	if err != nil || len(b) <= 16 {
+		t.Fatalf("build ID note: %v", err)
+	}
+	if data, _ := os.ReadFile(path); glibcVersion(data) != referenceLayout.Glibc {
+		t.Skipf("this libc is not glibc %s", referenceLayout.Glibc)
+	}
+	debug, ok := libcDebugFile(path, hex.EncodeToString(b[16:]), []string{"/usr/lib/debug"})
+	if !ok {
+		t.Fatal("no debug file")
+	}
+	l, err := ReadDWARFLayout(debug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Glibc = referenceLayout.Glibc
+	if *l != referenceLayout {
+		t.Errorf("libc's DWARF gives %+v, the table %+v: regenerate it with native/internal/genlayout", *l, referenceLayout)
+	}
+}

@@ -1,0 +1,118 @@
+package native
+
+import (
+	"fmt"
+
+	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/heap"
+)
+
+// Roots: every aligned word of the modules' writable data and bss, of
+// each thread's stack from its stack pointer up, of its registers and of
+// its static TLS, that points into an allocation in use. Each allocation
+// keeps the first root found for it (globals first), which is all that
+// liveness, retention and paths need.
+
+// tlsWindow is how much of a thread's static TLS below its thread
+// pointer is scanned, for threads whose TLS is outside their stack.
+const tlsWindow = 64 << 10
+
+// findRoots fills h.roots.
+func (h *Heap) findRoots(o *opener) {
+	rooted := newBitset(len(h.addrs))
+	add := func(r heap.Root) {
+		if !rooted.has(int(r.Object)) {
+			rooted.set(int(r.Object))
+			h.roots = append(h.roots, r)
+		}
+	}
+	scanned := map[*dump.Mapping]bool{} // a handful of mappings, not addresses
+	for _, mod := range o.p.Modules() {
+		for _, m := range h.dataMappings(mod) {
+			scanned[m] = true
+			h.scanWords(m, uint64(m.Start), uint64(m.End), func(a uint64, obj int) {
+				if !h.inArena(a) {
+					add(h.globalRoot(mod, a, obj))
+				}
+			})
+		}
+	}
+	for _, th := range o.p.Threads {
+		if m := o.p.FindMapping(th.SP); m != nil && !scanned[m] {
+			scanned[m] = true
+			h.scanWords(m, uint64(th.SP)&^7, uint64(m.End), func(a uint64, obj int) {
+				add(heap.Root{Kind: heap.RootStack, Object: uint32(obj), Thread: int64(th.TID), ThreadLabel: "thread", Name: "stack", Addr: a})
+			})
+		}
+		for _, reg := range th.Regs() {
+			if obj, _, ok := h.ObjectAt(reg.Value); ok {
+				add(heap.Root{Kind: heap.RootStack, Object: uint32(obj), Thread: int64(th.TID), ThreadLabel: "thread", Var: reg.Name})
+			}
+		}
+	}
+	for _, th := range o.p.Threads {
+		tp := uint64(th.TLS)
+		if m := o.p.FindMapping(th.TLS); m != nil && !scanned[m] && tp > tlsWindow {
+			h.scanWords(m, max(uint64(m.Start), tp-tlsWindow), min(uint64(m.End), tp+pageSize), func(a uint64, obj int) {
+				add(heap.Root{Kind: heap.RootStack, Object: uint32(obj), Thread: int64(th.TID), ThreadLabel: "thread", Var: "TLS", Addr: a})
+			})
+		}
+	}
+}
+
+// inArena reports whether a lies in main_arena, whose bins and top point
+// at free chunks' headers: stale pointers, not references.
+func (h *Heap) inArena(a uint64) bool {
+	return h.mainArena != 0 && a >= h.mainArena && a < h.mainArena+h.arenaSize
+}
+
+// dataMappings returns a module's writable mappings, and the anonymous
+// writable mapping right after it (the rest of its .bss).
+func (h *Heap) dataMappings(mod *dump.Module) []*dump.Mapping {
+	var out []*dump.Mapping
+	for _, m := range mod.Mappings {
+		if m.Perm&dump.PermWrite != 0 {
+			out = append(out, m)
+		}
+	}
+	if m := h.p.FindMapping(mod.End); m != nil && m.Start == mod.End && m.File == "" && m.Name == "" && m.Perm&dump.PermWrite != 0 && m.Size() <= 256<<20 {
+		out = append(out, m)
+	}
+	return out
+}
+
+// scanWords calls fn for every aligned word of m in [from, to) that
+// points into an allocation.
+func (h *Heap) scanWords(m *dump.Mapping, from, to uint64, fn func(addr uint64, obj int)) {
+	data := m.CoreData()
+	start := uint64(m.Start)
+	if from < start {
+		from = start
+	}
+	for a := from; a+8 <= to && a-start+8 <= uint64(len(data)); a += 8 {
+		v := le64(data[a-start:])
+		if v < h.index.lo || v >= h.index.hi {
+			continue
+		}
+		if obj, ok := h.index.find(h.addrs, h.sizes, v); ok {
+			fn(a, obj)
+		}
+	}
+}
+
+// globalRoot names a data word by its symbol: Var is the variable, and
+// the word's offset in it the path.
+func (h *Heap) globalRoot(mod *dump.Module, a uint64, obj int) heap.Root {
+	r := heap.Root{Kind: heap.RootGlobal, Object: uint32(obj), Addr: a}
+	if h.sym != nil {
+		if n, ok := h.sym.Symbol(a); ok && n.Kind != "" {
+			r.Var = n.Symbol
+			if n.Offset != 0 {
+				r.Path = heap.Path{heap.Index(int64(n.Offset / 8))}
+			}
+			return r
+		}
+	}
+	r.Var = fmt.Sprintf("%s data", baseName(mod.Path))
+	return r
+}

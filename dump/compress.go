@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/dustin/go-humanize"
@@ -104,6 +105,19 @@ func openImage(path string, opts Options) (data []byte, src Source, notes []stri
 		}
 		return copyStream(opts.Stdin, opts)
 	}
+	pre, err := os.Stat(path)
+	if err != nil {
+		return nil, src, nil, err
+	}
+	switch mode := pre.Mode(); {
+	case mode.IsDir():
+		return nil, src, nil, fmt.Errorf("%s is a directory, not a core file", path)
+	case mode&os.ModeNamedPipe != 0:
+		return openPipe(path, opts)
+	case !mode.IsRegular():
+		// Devices and sockets never end (/dev/zero) or never answer.
+		return nil, src, nil, fmt.Errorf("%s %s; heapsift reads regular files, pipes and standard input ('-')", path, describeNonRegular(mode))
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, src, nil, err
@@ -113,11 +127,8 @@ func openImage(path string, opts Options) (data []byte, src Source, notes []stri
 	if err != nil {
 		return nil, src, nil, err
 	}
-	if st.IsDir() {
-		return nil, src, nil, fmt.Errorf("%s is a directory, not a core file", path)
-	}
 	if !st.Mode().IsRegular() {
-		return copyStream(f, opts) // a pipe, <(zstd -dc core.zst), a FIFO
+		return nil, src, nil, fmt.Errorf("%s %s; heapsift reads regular files, pipes and standard input ('-')", path, describeNonRegular(st.Mode()))
 	}
 	head := make([]byte, 8)
 	n, _ := io.ReadFull(f, head)
@@ -209,4 +220,28 @@ func (p *Process) prependNotes(notes []string) {
 		ws = append(ws, warn.New(p.Path, "%s", n))
 	}
 	p.warnings = append(ws, p.warnings...)
+}
+
+// openPipe reads a pipe given by name: <(zstd -dc core.zst), or a FIFO
+// some process writes to. It is opened without blocking, since opening a
+// FIFO nobody writes to would wait forever; one that has no writer reads
+// as at its end at once and is refused.
+func openPipe(path string, opts Options) ([]byte, Source, []string, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, Source{}, nil, err
+	}
+	defer f.Close()
+	// Fd puts the descriptor back in blocking mode: the first read then
+	// waits for a writer's data, or ends at once when there is no writer.
+	fd := int(f.Fd())
+	var one [1]byte
+	n, err := syscall.Read(fd, one[:])
+	switch {
+	case err != nil:
+		return nil, Source{}, nil, fmt.Errorf("reading %s: %w", path, err)
+	case n == 0:
+		return nil, Source{}, nil, fmt.Errorf("%s is a FIFO with no writer; pipe the core to 'heapsift -' instead", path)
+	}
+	return copyStream(io.MultiReader(bytes.NewReader(one[:n]), f), opts)
 }

@@ -97,12 +97,17 @@ func TestLivePythonMatchesCore(t *testing.T) {
 	l := coretest.StartLive(t, python, []string{coretest.Testdata(t, "live", "waiting.py"), "50000"}, nil)
 	var live wordsReport
 	runJSON(t, &live, "words", "--top", "30", "--pid", strconv.Itoa(l.PID))
+	var liveHist histogramReport
+	runJSON(t, &liveHist, "histogram", "--top", "0", "--pid", strconv.Itoa(l.PID))
 	// Not stopped, not traced; its answering a signal is left to the Go
 	// test, since the handler would change the heap before the core.
 	l.AssertFree(t)
 	core := l.Core(t)
 	var fromCore wordsReport
 	runJSON(t, &fromCore, "words", "--top", "30", core.Path)
+	var coreHist histogramReport
+	runJSON(t, &coreHist, "histogram", "--top", "0", core.Path)
+	checkSameHistogram(t, &liveHist, &coreHist, l.Truth["tuples"])
 	for key, least := range map[string]string{"tuple_type": "tuples", "float_type": "floats", "unicode_type": "strings"} {
 		addr, _ := strconv.ParseUint(strings.TrimPrefix(l.Truth[key], "0x"), 16, 64)
 		want, _ := strconv.ParseUint(l.Truth[least], 10, 64)
@@ -313,4 +318,26 @@ func compressCore(t *testing.T, format string, b []byte) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// checkSameHistogram: the Python heap read live is the one its core
+// holds: the same live totals and the same count of every type, the
+// script's tuples among them.
+func checkSameHistogram(t *testing.T, live, core *histogramReport, tuples string) {
+	t.Helper()
+	if live.Language != "python" || live.Live != core.Live {
+		t.Errorf("live histogram: %s, live %+v; core: live %+v", live.Language, live.Live, core.Live)
+	}
+	counts := map[string]uint64{}
+	for _, row := range core.Types {
+		counts[row.Type] = row.Count
+	}
+	for _, row := range live.Types {
+		if counts[row.Type] != row.Count {
+			t.Errorf("%s: %d live, %d in the core", row.Type, row.Count, counts[row.Type])
+		}
+	}
+	if n, _ := strconv.ParseUint(tuples, 10, 64); counts["tuple"] < n {
+		t.Errorf("%d tuples in the core, the script made %d", counts["tuple"], n)
+	}
 }

@@ -39,6 +39,8 @@ func (pr *propagator) apply(lay []slot, r *region, base uint64) {
 			pr.swissDir(r, base, s)
 		case slotChanBuf:
 			pr.chanBuf(r, base, s)
+		case slotCounted:
+			pr.counted(r, base, s)
 		}
 	}
 }

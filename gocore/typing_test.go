@@ -1,0 +1,49 @@
+package gocore
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestTyping checks, on the core of testdata/gocore/typing, that values
+// whose type only the program's data says are typed: a sync.Pool's values,
+// closures stored in interfaces and what they capture, objects reached
+// only through interior pointers, a goroutine's local slice's backing
+// array and an inlined function's. Counts are the program's own.
+func TestTyping(t *testing.T) {
+	for _, b := range builds {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			prog, c := openCore(t, "typing", b.build)
+			tot := prog.Totals()
+			share := float64(tot.TypedBytes) / float64(tot.LiveBytes)
+			t.Logf("%s: live %d objects / %d bytes, MemStats %d / %d; typed %.2f%%", prog.Version(),
+				tot.LiveObjects, tot.LiveBytes, c.Int(t, "HeapObjects"), c.Int(t, "HeapAlloc"), 100*share)
+			if tot.LiveBytes != c.Int(t, "HeapAlloc") || tot.LiveObjects != c.Int(t, "HeapObjects") {
+				t.Errorf("live %d objects / %d bytes, want MemStats' %d / %d",
+					tot.LiveObjects, tot.LiveBytes, c.Int(t, "HeapObjects"), c.Int(t, "HeapAlloc"))
+			}
+			want := 0.99
+			if strings.HasPrefix(prog.Version(), "go1.22") {
+				want = 0.97
+			}
+			if share < want {
+				t.Errorf("typed %.2f%% of the live bytes, want ≥ %.0f%%", 100*share, 100*want)
+				logUntypedHistogram(t, prog)
+			}
+			hist := make(map[string]uint64)
+			for _, st := range prog.Histogram() {
+				hist[st.Type] = st.Count
+			}
+			for key := range c.Truth {
+				typ, ok := strings.CutPrefix(key, "count.")
+				if !ok {
+					continue
+				}
+				if got, want := hist[typ], c.Int(t, key); got != want {
+					t.Errorf("%s: %d live objects, the program made %d", typ, got, want)
+				}
+			}
+		})
+	}
+}

@@ -76,15 +76,15 @@ type Frame struct {
 type Cell struct{ V [4]int64 }
 
 const (
-	nPool      = 50
-	nPoolVal   = 30
-	nAnyFunc   = 40
-	nHandler   = 35
-	nHolder    = 60
-	nRx        = 45
-	nFrame     = 32 // 32 Frames of 32 bytes fill a 1024-byte size class
-	nCell      = 32
-	nWorkers   = 2
+	nPool    = 50
+	nPoolVal = 30
+	nAnyFunc = 40
+	nHandler = 35
+	nHolder  = 60
+	nRx      = 45
+	nFrame   = 32 // 32 Frames of 32 bytes fill a 1024-byte size class
+	nCell    = 32
+	nWorkers = 2
 )
 
 var (
@@ -94,6 +94,10 @@ var (
 	handlers []Handler
 	inners   []*Inner
 	runes    [][]rune
+
+	// cellCount is a variable so that hold's slice, of a size the
+	// compiler cannot see, is allocated on the heap.
+	cellCount = nCell
 
 	ready = make(chan int)
 	block = make(chan int)
@@ -164,12 +168,12 @@ func truth(key string, v uint64) {
 
 func main() {
 	os.Stdout.Write([]byte("typing: building\n")) // the first write may allocate
-	debug.SetGCPercent(-1)                         // no GC but ours: the pools keep their values
+	debug.SetGCPercent(-1)                        // no GC but ours: the pools keep their values
 	fill()
 	for i := 0; i < nWorkers; i++ {
 		go worker(nFrame)
 		<-ready
-		go func() { hold(nCell) }()
+		go func() { hold(cellCount) }()
 		<-ready
 	}
 

@@ -57,6 +57,7 @@ func (p *Program) buildClosureType(off dwarf.Offset) TypeID {
 	if st == nil {
 		return NoType
 	}
+	st.StructName = shortenShapes(st.StructName)
 	t := p.types.internDWARF(st)
 	p.types.types[t].single = true
 	return t

@@ -117,12 +117,14 @@ func (m *Model) Refs(obj int) (targets, labels []uint32) { return m.p.Edges(obj)
 // RefPath implements heap.Heap: the field path of the pointer word, with
 // the data pointer of a slice or string standing for the slice or string
 // itself (".results", not ".results.array"), "*" for a pointer that is the
-// whole value and "?" in an object of unknown type.
+// whole value and "?" in an object of unknown type, rewritten as Go
+// (goPath): map values "[…]", interface data ".(T)", the runtime's map
+// and channel internals as internal steps.
 func (m *Model) RefPath(obj int, off uint32) model.Path {
 	if obj < 0 || obj >= len(m.p.objType) || m.p.objType[obj] == NoType {
 		return model.Path{{Kind: model.StepUnknown}}
 	}
-	return pointerPath(m.p.FieldSteps(obj, uint64(off)))
+	return m.p.goPath(obj, uint64(off), pointerPath(m.p.FieldSteps(obj, uint64(off))))
 }
 
 // pointerPath turns the field path of a pointer word into the path of
@@ -164,7 +166,7 @@ func (m *Model) Roots() []model.Root {
 
 // modelRoot converts a gocore root.
 func modelRoot(r Root) model.Root {
-	mr := model.Root{Object: uint32(r.Object), Name: r.Name, Var: r.Var, Func: r.Func, Addr: uint64(r.Addr)}
+	mr := model.Root{Object: uint32(r.Object), Name: shortenShapes(r.Name), Var: r.Var, Func: shortenShapes(r.Func), Addr: uint64(r.Addr)}
 	switch r.Kind {
 	case RootGlobal:
 		mr.Kind = model.RootGlobal

@@ -13,6 +13,7 @@ package gocore
 //	func             a pointer to a closure {fn, captured variables...}
 //	map (swiss)      map<K,V>.dirPtr points to one group or to a table directory
 //	chan             hchan<T>.buf points to the element buffer
+//	sync.Pool        local and victim point to localSize and victimSize poolLocals
 //
 // Arrays of values with slots repeat their element's layout.
 
@@ -35,6 +36,7 @@ const (
 	slotArray                        // count repetitions of sub, stride apart
 	slotSwissDir                     // swiss map directory pointer
 	slotChanBuf                      // channel buffer pointer
+	slotCounted                      // pointer to as many targets as the word at auxOff says
 )
 
 // slot is one typed slot of a layout.
@@ -43,7 +45,7 @@ type slot struct {
 	kind   slotKind
 	target TypeID // slotPtr: pointee; slotSlice: element; slotSwissDir: *table
 	aux    TypeID // slotSwissDir: group type
-	auxOff uint64 // slotSwissDir: offset of dirLen; slotChanBuf: offset of elemtype
+	auxOff uint64 // slotSwissDir: offset of dirLen; slotChanBuf: offset of elemtype; slotCounted: of the count
 	aux2   uint64 // slotChanBuf: offset of dataqsiz
 	count  uint64 // slotArray
 	stride uint64 // slotArray
@@ -142,7 +144,9 @@ func (p *Program) compileStruct(u *dwarf.StructType, base uint64, out []slot, de
 	switch name := u.StructName; {
 	case name == "string":
 		return append(out, slot{off: base, kind: slotString})
-	case name == "runtime.eface":
+	case name == "runtime.eface" || name == "sync.eface":
+		// sync.eface is sync.Pool's copy of an empty interface's
+		// layout, {typ, val unsafe.Pointer}.
 		return append(out, slot{off: base, kind: slotEface})
 	case name == "runtime.iface":
 		return append(out, slot{off: base, kind: slotIface})
@@ -161,6 +165,8 @@ func (p *Program) compileStruct(u *dwarf.StructType, base uint64, out []slot, de
 			out = append(out, s)
 		}
 		return out
+	case name == "sync.Pool":
+		return p.compilePool(u, base, out, depth)
 	case strings.HasPrefix(name, "hchan<"):
 		out = p.compileFields(u, base, out, depth, "buf")
 		if s, ok := p.chanBufSlot(u, base); ok {

@@ -39,6 +39,8 @@ func (pr *propagator) apply(lay []slot, r *region, base uint64) {
 			pr.swissDir(r, base, s)
 		case slotChanBuf:
 			pr.chanBuf(r, base, s)
+		case slotCounted:
+			pr.counted(r, base, s)
 		}
 	}
 }
@@ -181,7 +183,15 @@ func (pr *propagator) slice(r *region, off uint64, elem TypeID) {
 		return
 	}
 	c, ok := pr.rawWord(r, off+16)
-	if !ok || c == 0 || c > 1<<40 {
+	if !ok || r.stack && c == 0 {
+		// Only the data pointer of a stack variable is known: its
+		// capacity is in a register or another piece, or its stack
+		// word is stale. The array holds at least one element (a
+		// slice of capacity 0 is never left pointing past its array),
+		// and as many as fit.
+		c = 1
+	}
+	if c == 0 || c > 1<<40 {
 		return
 	}
 	pr.offer(r, off, ptr, elem, c*pr.p.types.types[elem].size, offerFit)

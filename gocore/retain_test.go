@@ -110,3 +110,53 @@ func TestBookkeepingVar(t *testing.T) {
 		}
 	}
 }
+
+// TestGoPaths checks on the heap program's core that retain's groups read
+// like Go: the program's map values at main.table[…] and keys at
+// main.table{key}, whatever the map's internal objects, interface values
+// in main.shapes without the runtime's data word, and channel buffers as
+// one element step.
+func TestGoPaths(t *testing.T) {
+	prog, c := openCore(t, "heap", coretest.GoBuild{})
+	a, err := retain.FromHeap(prog.Model(), retain.HeapOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"main.MVal":   {"main.table", "[…]"},
+		"main.MKey":   {"main.table", "{key}"},
+		"main.Square": {"main.shapes", "[]"},
+		"main.Circle": {"main.shapes", "[]"},
+	}
+	counts := map[string]uint64{}
+	for _, g := range a.Groups() {
+		name := a.TypeName(g.Type)
+		if w, ok := want[name]; ok && slices.Equal(a.GroupPath(g), w) {
+			counts[name] += uint64(g.Count)
+		}
+		if name == "main.Msg" && slices.Equal(a.GroupPath(g), []string{"main.ptrMsgs", "[]"}) {
+			counts[name] += uint64(g.Count)
+		}
+	}
+	for name, w := range want {
+		if got := counts[name]; got != c.Int(t, "count."+name) {
+			t.Errorf("%d %s in the group %q, the program made %d", got, name, w, c.Int(t, "count."+name))
+		}
+	}
+	if got := counts["main.Msg"]; got != c.Int(t, "count.main.Msg") {
+		t.Errorf("%d main.Msg in the group main.ptrMsgs[], the program sent %d", got, c.Int(t, "count.main.Msg"))
+	}
+}
+
+func TestShortenShapes(t *testing.T) {
+	for in, want := range map[string]string{
+		"main.F[go.shape.struct { A int; B []string }].func1": "main.F[...].func1",
+		"main.Node[int]":                       "main.Node[int]",
+		"main.G[go.shape.int,go.shape.string]": "main.G[...]",
+		"main.H[main.T[go.shape.int]]":         "main.H[...]",
+	} {
+		if got := shortenShapes(in); got != want {
+			t.Errorf("shortenShapes(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -10,15 +10,18 @@ type StepKind uint8
 
 // Kinds of steps.
 const (
-	StepField   StepKind = iota // a struct field or C member: ".results"
-	StepAttr                    // an attribute of an object (Python __dict__, __slots__): ".results"
-	StepIndex                   // an element of an array, slice, list or tuple: "[7]", collapsed "[]"
-	StepKey                     // a map or dict key: "[key]", collapsed "[key]"
-	StepValue                   // a map or dict value, by its key if known: "[\"name\"]", collapsed "[]"
-	StepElem                    // a member of an unordered container (set): "{}"
-	StepDeref                   // the value pointed to, when the pointer is the whole value: "*"
-	StepOffset                  // bytes into a value whose layout is unknown: "+16"
-	StepUnknown                 // somewhere in a value of unknown type: "?"
+	StepField    StepKind = iota // a struct field or C member: ".results"
+	StepAttr                     // an attribute of an object (Python __dict__, __slots__): ".results"
+	StepIndex                    // an element of an array, slice, list or tuple: "[7]", collapsed "[]"
+	StepKey                      // a map or dict key: "[key]", collapsed "[key]"
+	StepValue                    // a map or dict value, by its key if known: "[\"name\"]", collapsed "[]"
+	StepElem                     // a member of an unordered container (set): "{}"
+	StepDeref                    // the value pointed to, when the pointer is the whole value: "*"
+	StepOffset                   // bytes into a value whose layout is unknown: "+16"
+	StepUnknown                  // somewhere in a value of unknown type: "?"
+	StepMapValue                 // a value of a map whose keys are not shown (Go): "[…]"
+	StepMapKey                   // a key of a map whose keys are not shown (Go): "{key}"
+	StepIface                    // an interface's dynamic value, of type Name: ".(T)", collapsed hidden
 )
 
 // Collapsed is the Index of a step whose index has been folded.
@@ -33,6 +36,12 @@ type Step struct {
 	// Index is the index of a StepIndex, the byte offset of a StepOffset,
 	// or Collapsed.
 	Index int64
+	// Internal marks a step through the implementation of a value rather
+	// than through the value as its language shows it (a Go map's
+	// directory, tables and groups, a channel's buffer pointer): String
+	// and Words leave it out, folding it into the next step; RawString
+	// and RawWords keep it.
+	Internal bool
 }
 
 // Field returns a field step.
@@ -68,18 +77,30 @@ func (s Step) Word() string {
 		return "*"
 	case StepOffset:
 		return "+" + strconv.FormatInt(s.Index, 10)
+	case StepMapValue:
+		return "[…]"
+	case StepMapKey:
+		return "{key}"
+	case StepIface:
+		if s.Name == "" {
+			return ".(…)"
+		}
+		return ".(" + s.Name + ")"
 	}
 	return "?" // StepUnknown
 }
 
 // Collapse returns the step with what varies from element to element
-// folded: indices to "[]", dict values to "[]" (their keys dropped).
+// folded: indices to "[]", dict values to "[]" (their keys dropped), an
+// interface's dynamic type, which varies from value to value, hidden.
 func (s Step) Collapse() Step {
 	switch s.Kind {
 	case StepIndex:
 		s.Index = Collapsed
 	case StepValue:
 		s.Name = ""
+	case StepIface:
+		s.Name, s.Internal = "", true
 	}
 	return s
 }
@@ -89,16 +110,26 @@ func (s Step) Collapse() Step {
 type Path []Step
 
 // String writes the path as source code would: ".results[7].Name",
-// ".slots[].elem", "*" for a bare dereference.
-func (p Path) String() string {
+// "[…].Name" for a Go map's values, "*" for a bare dereference; internal
+// steps are left out.
+func (p Path) String() string { return p.text(false) }
+
+// RawString is String with the internal steps: ".dirPtr[].groups.data"
+// rather than "".
+func (p Path) RawString() string { return p.text(true) }
+
+func (p Path) text(raw bool) string {
 	var sb strings.Builder
-	for i, s := range p {
+	for _, s := range p {
+		if s.Internal && !raw {
+			continue
+		}
 		switch s.Kind {
 		case StepField, StepAttr:
 			sb.WriteByte('.')
 			sb.WriteString(s.Name)
 		case StepDeref:
-			if i > 0 {
+			if sb.Len() > 0 {
 				sb.WriteByte('.')
 			}
 			sb.WriteByte('*')
@@ -109,11 +140,18 @@ func (p Path) String() string {
 	return sb.String()
 }
 
-// Words returns each step's Word: ["results", "[]"].
-func (p Path) Words() []string {
-	out := make([]string, len(p))
-	for i, s := range p {
-		out[i] = s.Word()
+// Words returns each step's Word, internal steps left out: ["results", "[]"].
+func (p Path) Words() []string { return p.words(false) }
+
+// RawWords is Words with the internal steps.
+func (p Path) RawWords() []string { return p.words(true) }
+
+func (p Path) words(raw bool) []string {
+	out := make([]string, 0, len(p))
+	for _, s := range p {
+		if !s.Internal || raw {
+			out = append(out, s.Word())
+		}
 	}
 	return out
 }

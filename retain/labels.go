@@ -71,7 +71,7 @@ func (lt *labelTable) collapse(from, label uint32) uint32 {
 }
 
 func (lt *labelTable) intern(family string, path heap.Path) uint32 {
-	key := family + "\x00" + path.String()
+	key := family + "\x00" + path.RawString()
 	if id, ok := lt.ids[key]; ok {
 		return id
 	}

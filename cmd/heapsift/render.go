@@ -105,7 +105,7 @@ func section(w io.Writer, title string) {
 func joinFields(words []string) string {
 	var sb strings.Builder
 	for _, w := range words {
-		if !strings.HasPrefix(w, "[") {
+		if !strings.HasPrefix(w, "[") && !strings.HasPrefix(w, "{") && !strings.HasPrefix(w, ".") {
 			sb.WriteByte('.')
 		}
 		sb.WriteString(w)

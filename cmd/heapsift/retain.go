@@ -91,11 +91,13 @@ type groupJSON struct {
 	Retained uint64   `json:"retained"`
 	Root     rootJSON `json:"root"`
 	Path     []string `json:"path"`
+	PathText string   `json:"path_text"`
 	Example  string   `json:"example"`
 	// labels are the collapsed labels of the edges below the root, for
 	// the tree, the profile and the graph.
 	labels []heap.Path
 	root   heap.Root
+	raw    bool
 }
 
 // retainReport is `heapsift retain` (JSON: docs/json.md).
@@ -114,6 +116,9 @@ type retainFilter struct {
 	top         int
 	minRetained uint64
 	typ         string
+	// rawPaths shows the runtime's steps (a map's directory, tables and
+	// groups) instead of folding them into the Go step they implement.
+	rawPaths bool
 }
 
 func (f retainFilter) match(a *retain.Analysis, gr retain.Group) bool {
@@ -134,31 +139,48 @@ func newRetainReport(a *retain.Analysis, m *heapModel, f retainFilter) *retainRe
 		}
 		r.Matched++
 		if f.top == 0 || len(r.Groups) < f.top {
-			r.Groups = append(r.Groups, newGroupJSON(a, gr))
+			r.Groups = append(r.Groups, newGroupJSON(a, gr, f.rawPaths))
 		}
 	}
 	return r
 }
 
-func newGroupJSON(a *retain.Analysis, gr retain.Group) groupJSON {
+func newGroupJSON(a *retain.Analysis, gr retain.Group, raw bool) groupJSON {
 	root := a.GroupRoot(gr)
-	return groupJSON{
+	g := groupJSON{
 		Type: a.TypeName(gr.Type), Count: gr.Count, Bytes: gr.Bytes, Retained: gr.Retained,
 		Root: newRootJSON(root, false), Path: a.GroupPath(gr),
 		Example: hexAddr(a.Heap().Addr(int(gr.Example))),
-		labels:  a.GroupLabels(gr), root: root,
+		labels:  a.GroupLabels(gr), root: root, raw: raw,
 	}
+	if raw {
+		g.Path = append([]string{root.Label()}, root.Path.RawWords()...)
+		for _, l := range g.labels {
+			g.Path = append(g.Path, l.RawWords()...)
+		}
+	}
+	g.PathText = pathText(g.Path)
+	return g
 }
 
 // treePath is the path of a group as the lines of the tree: the root,
-// then one line per field within the root variable and per edge.
+// then one line per field within the root variable and per edge. An edge
+// wholly inside the runtime's implementation of a value (a map's
+// directory) shows its raw steps in parentheses.
 func (g *groupJSON) treePath() []string {
 	path := []string{rootLine(g.root)}
 	for _, s := range g.root.Path {
 		path = append(path, heap.Path{s}.String())
 	}
 	for _, l := range g.labels {
-		path = append(path, l.String())
+		text := l.String()
+		switch {
+		case g.raw:
+			text = l.RawString()
+		case text == "" && len(l) > 0:
+			text = "(" + l.RawString() + ")"
+		}
+		path = append(path, text)
 	}
 	return path
 }
@@ -270,6 +292,7 @@ func retainCommand() *command {
 			fs.IntVar(&rf.filter.top, "top", 20, "show the N groups that retain most (0: all)")
 			fs.StringVar(&rf.minRetained, "min-retained", "0", "leave out groups retaining less than this (e.g. 1MiB)")
 			fs.StringVar(&rf.filter.typ, "type", "", "only groups of this type (as the histogram names it)")
+			fs.BoolVar(&rf.filter.rawPaths, "raw-paths", false, "show the runtime's steps in paths (a map's .dirPtr, tables and groups) instead of Go's (main.sessions[…])")
 			fs.StringVar(&rf.format, "format", "text", "text, json, pprof (with -o) or dot")
 			fs.StringVarP(&rf.output, "output", "o", "", "write to this file instead of stdout (needed for pprof)")
 			addCoreFlags(fs, o)

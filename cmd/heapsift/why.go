@@ -43,6 +43,7 @@ type whyReport struct {
 	Reachable  bool            `json:"reachable"`
 	Root       *rootJSON       `json:"root"`
 	Path       []string        `json:"path"`
+	PathText   string          `json:"path_text"`
 	Steps      []stepJSON      `json:"steps"`
 	Dominators []objectRefJSON `json:"dominators"`
 	root       heap.Root
@@ -97,6 +98,7 @@ func newWhyReport(a *retain.Analysis, addr uint64, describe func(uint64) string)
 	r.Reachable = true
 	root := newRootJSON(h.root, true)
 	r.Root, r.root, r.Path, r.Steps = &root, h.root, h.words, h.steps
+	r.PathText = h.text()
 	for _, d := range a.DominatorsOf(obj) {
 		r.Dominators = append(r.Dominators, newObjectRef(a, d))
 	}

@@ -1,0 +1,201 @@
+// Command typing allocates objects whose types only the program's own data
+// says: values in a sync.Pool, closures stored in interfaces and the
+// variables they capture, objects reached only through interior pointers,
+// a goroutine's local slice's backing array and an inlined function's
+// local array. It runs a GC, prints the counts of each type as "truth
+// count.TYPE N" lines with the runtime's MemStats and kills itself with
+// SIGABRT, so that with GOTRACEBACK=crash the kernel writes a core file.
+//
+// It runs exactly one GC after filling the pool, so that the pool's
+// values are in its victim cache (sync.oldPools) when the core is written.
+package main
+
+import (
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"syscall"
+)
+
+// Pooled values are kept in a sync.Pool by pointer.
+type Pooled struct {
+	ID  int
+	Buf [40]byte
+	Ref *Captured
+}
+
+// PooledVal values are kept in a sync.Pool by value (boxed copies).
+type PooledVal struct{ A, B, C int64 }
+
+// Captured is captured by closures stored in interfaces.
+type Captured struct {
+	N    int
+	Name string
+}
+
+// Handler is implemented by HandlerFunc, a named func type.
+type Handler interface{ Serve(int) int }
+
+// HandlerFunc is a func type with a method, as net/http's.
+type HandlerFunc func(int) int
+
+// Serve implements Handler.
+func (f HandlerFunc) Serve(x int) int { return f(x) }
+
+// Holder is reached only through a pointer to its Inner field.
+type Holder struct {
+	Tag   int64
+	Pad   [3]int64
+	Inner Inner
+}
+
+// Inner is embedded in Holder.
+type Inner struct{ X, Y int64 }
+
+// Rx mimics regexp/syntax.Regexp: Rune points into Rune0.
+type Rx struct {
+	Op    int
+	Flags int
+	Rune  []rune
+	Rune0 [2]rune
+	Sub   []*Rx
+	Name  string
+}
+
+// Frame is held only by a goroutine's local slice (noscan: nothing
+// else says what its backing array holds).
+type Frame struct {
+	Seq  int64
+	Data [3]int64
+}
+
+// Cell is held only by a slice local to a function inlined into the
+// goroutine's function.
+type Cell struct{ V [4]int64 }
+
+const (
+	nPool    = 50
+	nPoolVal = 30
+	nAnyFunc = 40
+	nHandler = 35
+	nHolder  = 60
+	nRx      = 45
+	nFrame   = 32 // 32 Frames of 32 bytes fill a 1024-byte size class
+	nCell    = 32
+	nWorkers = 2
+)
+
+var (
+	pool     sync.Pool
+	valPool  sync.Pool
+	anyFuncs []any
+	handlers []Handler
+	inners   []*Inner
+	runes    [][]rune
+
+	// cellCount is a variable so that hold's slice, of a size the
+	// compiler cannot see, is allocated on the heap.
+	cellCount = nCell
+
+	ready = make(chan int)
+	block = make(chan int)
+)
+
+// fill puts values in the pools and stores closures and interior pointers.
+func fill() {
+	shared := &Captured{N: -1, Name: "shared"}
+	for i := 0; i < nPool; i++ {
+		pool.Put(&Pooled{ID: i, Ref: shared})
+	}
+	for i := 0; i < nPoolVal; i++ {
+		valPool.Put(PooledVal{A: int64(i)})
+	}
+	for i := 0; i < nAnyFunc; i++ {
+		c := &Captured{N: i, Name: "c" + strconv.Itoa(i)}
+		var h Handler = HandlerFunc(func(x int) int { return x })
+		anyFuncs = append(anyFuncs, func() int { return c.N + h.Serve(i) })
+	}
+	for i := 0; i < nHandler; i++ {
+		c := &Captured{N: i}
+		handlers = append(handlers, HandlerFunc(func(x int) int { c.N += x; return c.N }))
+	}
+	for i := 0; i < nHolder; i++ {
+		h := &Holder{Tag: int64(i)}
+		inners = append(inners, &h.Inner)
+	}
+	for i := 0; i < nRx; i++ {
+		re := &Rx{Op: i, Name: "rx"}
+		re.Rune0[0] = rune('a' + i%26)
+		re.Rune = re.Rune0[:1]
+		runes = append(runes, re.Rune)
+	}
+}
+
+// worker keeps frames in a local slice only.
+//
+//go:noinline
+func worker(n int) {
+	frames := make([]Frame, n)
+	for i := range frames {
+		frames[i].Seq = int64(i)
+	}
+	ready <- 1
+	<-block
+	runtime.KeepAlive(frames)
+}
+
+// hold is inlined into the goroutines' functions; its local slice holds
+// the Cells.
+func hold(n int) {
+	cells := make([]Cell, n)
+	cells[0].V[0] = 1
+	ready <- 1
+	<-block
+	runtime.KeepAlive(cells)
+}
+
+var out = make([]byte, 0, 4096)
+
+func truth(key string, v uint64) {
+	out = append(out, "truth "...)
+	out = append(out, key...)
+	out = append(out, ' ')
+	out = strconv.AppendUint(out, v, 10)
+	out = append(out, '\n')
+}
+
+func main() {
+	os.Stdout.Write([]byte("typing: building\n")) // the first write may allocate
+	debug.SetGCPercent(-1)                        // no GC but ours: the pools keep their values
+	fill()
+	for i := 0; i < nWorkers; i++ {
+		go worker(nFrame)
+		<-ready
+		go func() { hold(cellCount) }()
+		<-ready
+	}
+
+	truth("count.main.Pooled", nPool)
+	truth("count.main.PooledVal", nPoolVal)
+	truth("count.main.Captured", nAnyFunc+nHandler+1)
+	truth("count.main.Holder", nHolder)
+	truth("count.main.Rx", nRx)
+	truth("count.[32]main.Frame", nWorkers)
+	truth("count.[32]main.Cell", nWorkers)
+	truth("junk.objects", 0)
+	truth("junk.bytes", 0)
+
+	var ms runtime.MemStats
+	runtime.GC() // moves the pools' values to their victim caches
+	runtime.ReadMemStats(&ms)
+	truth("HeapAlloc", ms.HeapAlloc)
+	truth("HeapObjects", ms.HeapObjects)
+	os.Stdout.Write(out)
+	syscall.Kill(syscall.Getpid(), syscall.SIGABRT)
+	for {
+		// Wait for the signal without blocking: with every goroutine
+		// blocked the runtime would report a deadlock instead.
+	}
+}

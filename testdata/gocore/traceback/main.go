@@ -134,5 +134,6 @@ func main() {
 	// Ground truth for which goroutines the runtime counts as its own:
 	// NumGoroutine leaves them out.
 	fmt.Printf("truth numgoroutine %d\n", runtime.NumGoroutine())
+	fmt.Printf("truth workers %d\n", workers)
 	panic("traceback test: crashing on purpose")
 }

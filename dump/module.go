@@ -167,12 +167,14 @@ func (p *Process) coreBuildID(mod *Module) string {
 	return ""
 }
 
-// localCandidates lists where the module's file may be on this machine.
+// localCandidates lists where the module's file may be on this machine:
+// for the executable, --exe first, then the places of the path the core
+// records, which are the fallback when --exe does not fit.
 func localCandidates(mod *Module, opts Options) []string {
-	if mod.Main && opts.Exe != "" {
-		return []string{opts.Exe}
-	}
 	var c []string
+	if mod.Main && opts.Exe != "" {
+		c = append(c, opts.Exe)
+	}
 	for _, d := range opts.LibDirs {
 		c = append(c, filepath.Join(d, filepath.Base(mod.Path)))
 	}
@@ -189,7 +191,7 @@ func localCandidates(mod *Module, opts Options) []string {
 // path) backs this one's mappings but adds no segments again.
 func (p *Process) openModuleFile(mod *Module, opts Options, cache *fileCache) {
 	userExe := mod.Main && opts.Exe != ""
-	for _, path := range localCandidates(mod, opts) {
+	for i, path := range localCandidates(mod, opts) {
 		data, err := cache.open(p, path)
 		if err == nil && !isELF(data) {
 			err = fmt.Errorf("%s is not an ELF file", path)
@@ -198,9 +200,8 @@ func (p *Process) openModuleFile(mod *Module, opts Options, cache *fileCache) {
 			}
 		}
 		if err != nil {
-			if userExe {
-				p.warnf("cannot use --exe %s: %v", opts.Exe, err)
-				return
+			if userExe && i == 0 {
+				p.warnf("cannot use --exe %s: %v; trying the path the core records, %s", opts.Exe, err, mod.Path)
 			}
 			continue
 		}
@@ -212,9 +213,17 @@ func (p *Process) openModuleFile(mod *Module, opts Options, cache *fileCache) {
 		}, false)
 		if mod.BuildID != "" && mod.FileBuildID != "" && mod.BuildID != mod.FileBuildID {
 			mod.Mismatch = true
-			p.warnf("%s: build ID %s in the core differs from %s's %s; not using that file", baseName(mod.Path), short(mod.BuildID), path, short(mod.FileBuildID))
+			if userExe && i == 0 {
+				p.warnf("--exe %s does not match the core: its build ID %s differs from the core's %s; trying the path the core records, %s", path, short(mod.FileBuildID), short(mod.BuildID), mod.Path)
+			} else {
+				p.warnf("%s: build ID %s in the core differs from %s's %s; not using that file", baseName(mod.Path), short(mod.BuildID), path, short(mod.FileBuildID))
+			}
 			continue
 		}
+		if mod.Mismatch {
+			p.warnf("%s: using %s, whose build ID matches the core's", baseName(mod.Path), path)
+		}
+		mod.Mismatch = false
 		mod.LocalPath, mod.data = path, data
 		p.backWithFile(mod)
 		if cache.firstUse(data) {

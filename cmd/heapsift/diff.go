@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/dustin/go-humanize"
 	"github.com/heapsift/heapsift/compare"
@@ -27,6 +26,7 @@ type diffFlags struct {
 	pointers    bool
 	symbolsOnly bool
 	oldExe      string
+	newExe      string
 	failOn      []string
 	groups      bool
 }
@@ -123,6 +123,10 @@ type diffReport struct {
 	LeftOutNew *uint64       `json:"left_out_new,omitempty"`
 	leftOutWhy string        // what was left out, for the text
 	Checks     []checkResult `json:"checks"`
+	// Reliable is false when rows cannot be matched by name across the
+	// dumps (ReliableReason says why); --fail-on-growth then exits 1.
+	Reliable       bool   `json:"reliable"`
+	ReliableReason string `json:"reliable_reason,omitempty"`
 }
 
 func diffCommand() *command {
@@ -150,6 +154,7 @@ func diffCommand() *command {
 			fs.BoolVar(&d.pointers, "pointers", false, "words: compare pointers into the heap, stacks and anonymous memory by value\n(meaningful only for two dumps of one process; left out by default)")
 			fs.BoolVar(&o.skipZero, "skip-zero", false, "words: leave the word 0 out")
 			fs.StringVar(&d.oldExe, "old-exe", "", "the executable OLD came from, when it differs from NEW's (--exe)")
+			fs.StringVar(&d.newExe, "new-exe", "", "the executable NEW came from, when it differs from OLD's (--exe)")
 			fs.BoolVar(&d.groups, "groups", false, "Go cores: also compare the retention groups (heapsift retain) and list those that grew")
 			addCoreFlags(fs, o)
 		},
@@ -166,12 +171,16 @@ func runDiff(o *options, d *diffFlags, oldPath, newPath string, e *env) error {
 	if d.oldExe != "" {
 		oldOpts.exe = d.oldExe
 	}
+	newOpts := *o
+	if d.newExe != "" {
+		newOpts.exe = d.newExe
+	}
 	oldP, err := oldOpts.openDump(oldPath, e)
 	if err != nil {
 		return fmt.Errorf("OLD: %w", err)
 	}
 	defer oldP.Close()
-	newP, err := o.openDump(newPath, e)
+	newP, err := newOpts.openDump(newPath, e)
 	if err != nil {
 		return fmt.Errorf("NEW: %w", err)
 	}
@@ -203,6 +212,7 @@ func runDiff(o *options, d *diffFlags, oldPath, newPath string, e *env) error {
 	if err != nil {
 		return err
 	}
+	r.setReliable(kind, oldP, newP)
 	checks, err := compare.Check(limits, growth)
 	if err != nil {
 		return usagef("--fail-on-growth %v", err)
@@ -222,10 +232,7 @@ func runDiff(o *options, d *diffFlags, oldPath, newPath string, e *env) error {
 	if err != nil {
 		return err
 	}
-	if len(failed) > 0 {
-		return &exitCodeError{code: exitGrowth, msg: "growth over the limit: " + strings.Join(failed, "; ")}
-	}
-	return nil
+	return r.growthVerdict(len(limits), failed)
 }
 
 func summarize(p *dump.Process) dumpSummary {
@@ -423,6 +430,9 @@ func (r *diffReport) writeText(w io.Writer) {
 			fmt.Fprintf(w, "  %s", s.d.GoVersion)
 		}
 		fmt.Fprintln(w)
+	}
+	if !r.Reliable {
+		fmt.Fprintf(w, "NOT RELIABLE  %s\n", termSafe(r.ReliableReason))
 	}
 	fmt.Fprintln(w)
 	t := r.Total

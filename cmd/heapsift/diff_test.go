@@ -180,6 +180,46 @@ func TestDiffGoService(t *testing.T) {
 		}
 	})
 
+	t.Run("exe-fallback", func(t *testing.T) {
+		oldExe := coretest.BuildGo(t, coretest.Testdata(t, "service"), coretest.GoBuild{Toolchain: "go1.22.12"})
+		old := coretest.MakeCore(t, oldExe, []string{"-requests", strconv.Itoa(n)}, nil)
+		// --exe names NEW's executable: OLD falls back to its own.
+		r, code, errs := diffRun(t, "--exe", exe, old.Path, newLeak.Path)
+		if code != 0 || r.Compare != "types" || !r.Reliable || !strings.Contains(errs, "does not match the core") {
+			t.Fatalf("diff --exe NEW's: exit %d, compare %q, reliable %v, stderr %q; want types with the fallback's warning", code, r.Compare, r.Reliable, errs)
+		}
+		if order := findType(t, r, "main.Order"); order.OldCount != old.Int(t, "orders") || order.NewCount != newLeak.Int(t, "orders") {
+			t.Errorf("main.Order %d -> %d; the programs retained %d and %d", order.OldCount, order.NewCount, old.Int(t, "orders"), newLeak.Int(t, "orders"))
+		}
+		_, code, errs = diffRun(t, "--old-exe", oldExe, "--new-exe", exe, old.Path, newLeak.Path)
+		if code != 0 || strings.Contains(errs, "does not match") {
+			t.Errorf("diff --old-exe --new-exe: exit %d, stderr %q; want no mismatch", code, errs)
+		}
+	})
+
+	t.Run("unreliable", func(t *testing.T) {
+		// OLD's executable is gone: its names cannot be resolved, NEW's can.
+		gone := filepath.Join(t.TempDir(), filepath.Base(exe))
+		data, err := os.ReadFile(exe)
+		if err != nil || os.WriteFile(gone, data, 0o755) != nil {
+			t.Fatalf("copying %s: %v", exe, err)
+		}
+		old := coretest.MakeCore(t, gone, []string{"-requests", strconv.Itoa(n)}, nil)
+		os.Remove(gone)
+		code, out, errs := runCLI(t, "diff", "--json", "--fail-on-growth", "1GiB", old.Path, newLeak.Path)
+		var r diffJSON
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("bad JSON: %v\n%s", err, out)
+		}
+		if code != exitError || r.Reliable || !strings.Contains(r.ReliableReason, "OLD") || !strings.Contains(errs, "not reliable") {
+			t.Errorf("diff with OLD's names unresolved: exit %d, reliable %v (%q), stderr %q; want exit 1 and reliable false", code, r.Reliable, r.ReliableReason, errs)
+		}
+		code, out, _ = runCLI(t, "diff", old.Path, newLeak.Path)
+		if code != 0 || !strings.Contains(out, "NOT RELIABLE") {
+			t.Errorf("diff text: exit %d, no NOT RELIABLE line:\n%s", code, out)
+		}
+	})
+
 	t.Run("words", func(t *testing.T) {
 		r, code, _ := diffRun(t, "--words", "--top", "5", oldLeak.Path, newLeak.Path)
 		if code != 0 || r.Compare != "words" || r.Words == nil || len(*r.Words) != 5 || r.Rows < 5 {

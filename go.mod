@@ -12,6 +12,6 @@ require (
 	github.com/chzyer/readline v1.5.1 // indirect
 	github.com/go-delve/delve v1.27.2 // indirect
 	github.com/google/pprof v0.0.0-20260906184651-6331bc6350fe // indirect
-	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/sys v0.49.0
 	golang.org/x/term v0.47.0 // indirect
 )

@@ -98,7 +98,7 @@ func (r *infoReport) writeText(w io.Writer) {
 		if s.Addr != "" {
 			line += " at " + s.Addr
 		}
-		if s.SenderPID != 0 {
+		if s.SenderPID != 0 && s.SenderPID != r.PID {
 			line += fmt.Sprintf(", sent by pid %d", s.SenderPID)
 		}
 		fmt.Fprintf(w, "signal      %s\n", line)

@@ -147,7 +147,7 @@ func diffCommand() *command {
 			"# CI memory check: fail (exit 3) if the heap grew by over 10 MiB or main.Order by over 1000 objects\n" +
 			"heapsift diff --fail-on-growth 10MiB --fail-on-growth type:main.Order=1000 warm.core load.core",
 		flags: func(fs *pflag.FlagSet, o *options) {
-			fs.IntVar(&o.top, "top", 20, "show the N rows that grew most (0: all)")
+			fs.IntVar(&o.top, "top", 20, "show the N rows that grew most in each section: types, groups, named and other words (0: all)")
 			fs.StringArrayVar(&d.failOn, "fail-on-growth", nil, "exit with status 3 when growth exceeds [SCOPE=]LIMIT (repeatable; see above)")
 			fs.BoolVar(&d.words, "words", false, "compare words even when both dumps are Go cores")
 			fs.BoolVar(&d.symbolsOnly, "symbols-only", false, "words: compare only words that are symbols")
@@ -357,12 +357,19 @@ func diffWords(r *diffReport, oldP, newP *dump.Process, o *options, d *diffFlags
 			r.leftOutWhy = "not symbols (--symbols-only)"
 		}
 	}
+	// --top applies to each section: the named words and the others.
 	rows := []wordDelta{}
+	var named, other int
 	for _, w := range wd.Rows {
-		if o.top != 0 && len(rows) >= o.top {
-			break
+		row := newWordDelta(w)
+		n := &other
+		if row.Symbol != "" {
+			n = &named
 		}
-		rows = append(rows, newWordDelta(w))
+		if o.top == 0 || *n < o.top {
+			*n++
+			rows = append(rows, row)
+		}
 	}
 	r.Rows, r.Words = len(wd.Rows), &rows
 	return wd.Growth(), nil

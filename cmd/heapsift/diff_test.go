@@ -222,8 +222,18 @@ func TestDiffGoService(t *testing.T) {
 
 	t.Run("words", func(t *testing.T) {
 		r, code, _ := diffRun(t, "--words", "--top", "5", oldLeak.Path, newLeak.Path)
-		if code != 0 || r.Compare != "words" || r.Words == nil || len(*r.Words) != 5 || r.Rows < 5 {
-			t.Errorf("--words: exit %d, compare %q, %d rows", code, r.Compare, r.Rows)
+		if code != 0 || r.Compare != "words" || r.Words == nil || r.Rows < 10 {
+			t.Fatalf("--words: exit %d, compare %q, %d rows", code, r.Compare, r.Rows)
+		}
+		// --top applies to each section: the named words and the others.
+		named := 0
+		for _, w := range *r.Words {
+			if w.Symbol != "" {
+				named++
+			}
+		}
+		if named != 5 || len(*r.Words)-named != 5 {
+			t.Errorf("--words --top 5: %d named and %d other rows, want 5 of each", named, len(*r.Words)-named)
 		}
 		// A type limit makes no sense on a word comparison.
 		if code, _, _ := runCLI(t, "diff", "--words", "--fail-on-growth", "type:main.Order=1", oldLeak.Path, newLeak.Path); code != exitUsage {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -40,4 +41,29 @@ func TestUnknownCommand(t *testing.T) {
 			t.Errorf("heapsift %s: exit %d, %q; want %d and %q", strings.Join(tc.args, " "), code, errs, exitUsage, tc.want)
 		}
 	}
+}
+
+// TestTopZeroMeansAll: --top 0 lists every row, in words as elsewhere.
+func TestTopZeroMeansAll(t *testing.T) {
+	exe := coretest.BuildGo(t, coretest.Testdata(t, "leaky"), coretest.GoBuild{})
+	core := coretest.MakeCore(t, exe, []string{"-requests=100"}, nil)
+	var def, all, most wordsJSONRows
+	runJSON(t, &def, "words", core.Path)
+	runJSON(t, &all, "words", "--top", "0", core.Path)
+	runJSON(t, &most, "words", "--top", "10000", core.Path)
+	if len(def.Words) != 20 || len(all.Words) <= 20 || len(all.Words) != len(most.Words) {
+		t.Errorf("words: %d rows by default, %d with --top 0, %d with --top 10000; want 20 and all of them twice", len(def.Words), len(all.Words), len(most.Words))
+	}
+	var h20, h0 histogramReport
+	runJSON(t, &h20, "histogram", "--top", "20", core.Path)
+	runJSON(t, &h0, "histogram", "--top", "0", core.Path)
+	_, text, _ := runCLI(t, "histogram", "--top", "0", core.Path)
+	if len(h20.Types) != 20 || len(h0.Types) <= 20 || strings.Contains(text, "types shown") {
+		t.Errorf("histogram: %d rows with --top 20, %d with --top 0; want all:\n%s", len(h20.Types), len(h0.Types), text)
+	}
+}
+
+// wordsJSONRows is the part of the words report TestTopZeroMeansAll reads.
+type wordsJSONRows struct {
+	Words []json.RawMessage `json:"words"`
 }

@@ -197,6 +197,8 @@ func (p *Process) openModuleFile(mod *Module, opts Options, cache *fileCache) {
 			err = fmt.Errorf("%s is not an ELF file", path)
 			if len(data) == 0 {
 				err = fmt.Errorf("%s is empty", path)
+			} else {
+				markNotELF(mod)
 			}
 		}
 		if err != nil {
@@ -230,6 +232,14 @@ func (p *Process) openModuleFile(mod *Module, opts Options, cache *fileCache) {
 			p.addAbsentSegments(mod)
 		}
 		return
+	}
+}
+
+// markNotELF notes that mod's file is at hand but is not an ELF file, so
+// that what the core left out of it is said to be that, not missing.
+func markNotELF(mod *Module) {
+	for _, m := range mod.Mappings {
+		m.notELF = true
 	}
 }
 

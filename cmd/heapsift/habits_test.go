@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -66,4 +67,46 @@ func TestTopZeroMeansAll(t *testing.T) {
 // wordsJSONRows is the part of the words report TestTopZeroMeansAll reads.
 type wordsJSONRows struct {
 	Words []json.RawMessage `json:"words"`
+}
+
+// TestMappingVocabulary: info, mappings and their JSON say alike why bytes
+// are not read — a PROT_NONE range is reserved (not missing), a mapped data
+// file the kernel left out is a file not ELF — and the rows of mappings add
+// up to info's totals.
+func TestMappingVocabulary(t *testing.T) {
+	exe := coretest.BuildGo(t, coretest.Testdata(t, "mapped"), coretest.GoBuild{})
+	c := coretest.MakeCore(t, exe, nil, nil)
+	var info struct{ Memory memoryReport }
+	var maps struct{ Mappings []mappingReport }
+	runJSON(t, &info, "info", c.Path)
+	runJSON(t, &maps, "mappings", c.Path)
+	var sum gapsReport
+	data, reserved := false, false
+	for _, m := range maps.Mappings {
+		sum.Reserved += m.Reserved
+		sum.LeftOut += m.LeftOut
+		sum.NotELF += m.NotELF
+		sum.Missing += m.Missing
+		switch {
+		case m.File == c.Value(t, "datafile"):
+			data = m.NotELF == c.Int(t, "datasize") && m.Missing == 0 && m.LeftOut == 0
+		case m.Start == fmt.Sprintf("%#x", c.Hex(t, "reserved")):
+			reserved = m.Reserved == c.Int(t, "reservedsize") && m.Missing == 0 && m.Perm == "---"
+		}
+		if m.Perm == "---" && m.Missing+m.LeftOut+m.NotELF != 0 {
+			t.Errorf("mapping %s-%s has no access but is called missing or left out: %+v", m.Start, m.End, m.gapsReport)
+		}
+	}
+	if !data || !reserved {
+		t.Errorf("data file mapping said to be a file not ELF: %v; PROT_NONE range said to be reserved: %v\n%+v", data, reserved, maps.Mappings)
+	}
+	if sum != info.Memory.gapsReport {
+		t.Errorf("mappings add up to %+v, info says %+v", sum, info.Memory.gapsReport)
+	}
+	_, text, _ := runCLI(t, "info", c.Path)
+	_, table, _ := runCLI(t, "mappings", c.Path)
+	want := size(c.Int(t, "datasize")) + " of files not ELF (not read)"
+	if !strings.Contains(text, want) || !strings.Contains(table, want) || !strings.Contains(table, "reserved (no access)") {
+		t.Errorf("info and mappings do not both say %q:\n%s\n%s", want, text, table)
+	}
 }

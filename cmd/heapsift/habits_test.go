@@ -1,8 +1,10 @@
 package main
 
 import (
+	"debug/elf"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -108,5 +110,30 @@ func TestMappingVocabulary(t *testing.T) {
 	want := size(c.Int(t, "datasize")) + " of files not ELF (not read)"
 	if !strings.Contains(text, want) || !strings.Contains(table, want) || !strings.Contains(table, "reserved (no access)") {
 		t.Errorf("info and mappings do not both say %q:\n%s\n%s", want, text, table)
+	}
+}
+
+// TestWhyNotAnObject: why on an address that is no heap object says what
+// it is instead, and how to find an object's address.
+func TestWhyNotAnObject(t *testing.T) {
+	exe := coretest.BuildGo(t, coretest.Testdata(t, "leaky"), coretest.GoBuild{})
+	core := coretest.MakeCore(t, exe, []string{"-requests=10"}, nil)
+	f, err := elf.Open(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := f.Section(".text").Addr + 16
+	f.Close()
+	for _, tc := range []struct {
+		addr string
+		want string
+	}{
+		{"0xdeadbeef", "0xdeadbeef is not in a heap object: it is in no mapping of the core, so not an address of the process"},
+		{fmt.Sprintf("%#x", text), fmt.Sprintf("%#x is not in a heap object: it lies in the mapping of %s", text, filepath.Base(exe))},
+	} {
+		code, _, errs := runCLI(t, "why", core.Path, tc.addr)
+		if code != exitError || !strings.Contains(errs, tc.want) || !strings.Contains(errs, "heapsift objects --type") {
+			t.Errorf("why %s: exit %d, %q; want %q and how to find an object", tc.addr, code, errs, tc.want)
+		}
 	}
 }

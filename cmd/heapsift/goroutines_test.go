@@ -34,6 +34,12 @@ func TestGoroutinesAllAndGroup(t *testing.T) {
 		t.Errorf("goroutines --all: %d shown, %d hidden; the runtime's traceback lists %d", len(every.Goroutines), every.HiddenRuntime, all)
 	}
 
+	var info struct{ Go goInfoReport }
+	runJSON(t, &info, "info", c.Path)
+	if info.Go.Goroutines != all || info.Go.RuntimeGs != all-user {
+		t.Errorf("info: %d goroutines, %d the runtime's own; want %d and %d", info.Go.Goroutines, info.Go.RuntimeGs, all, all-user)
+	}
+
 	var grouped goroutinesReport
 	runJSON(t, &grouped, "goroutines", "--group", c.Path)
 	found, total := false, 0

@@ -109,7 +109,12 @@ func TestTracebackMatchesRuntime(t *testing.T) {
 			if len(want) < 300 {
 				t.Fatalf("the runtime's traceback lists %d goroutines, want at least 300", len(want))
 			}
-			compared, matched, user := 0, 0, 0
+			before, errB := strconv.ParseInt(c.Truth["gc_before"], 10, 64)
+			after, errA := strconv.ParseInt(c.Truth["gc_after"], 10, 64)
+			if errB != nil || errA != nil {
+				t.Fatalf("truth gc_before %q, gc_after %q", c.Truth["gc_before"], c.Truth["gc_after"])
+			}
+			compared, matched, user, waits := 0, 0, 0, 0
 			for i := range prog.Goroutines() {
 				g := &prog.Goroutines()[i]
 				if !g.System {
@@ -138,8 +143,17 @@ func TestTracebackMatchesRuntime(t *testing.T) {
 				if g.WaitSince > 0 && g.Waited >= 60e9 {
 					t.Errorf("goroutine %d waited %v, but the runtime printed no minutes", g.ID, g.Waited)
 				}
+				if strings.HasPrefix(g.StartFunc, "main.") && g.Status == "waiting" {
+					// Waiting since before the collection, which saw it.
+					if waits++; g.WaitSince < before || g.WaitSince > after {
+						t.Errorf("goroutine %d (%s) waits since %d, want the collection's start, in [%d, %d]", g.ID, g.StartFunc, g.WaitSince, before, after)
+					}
+				}
 			}
-			t.Logf("%d goroutines in the runtime's traceback, %d compared, %d match", len(want), compared, matched)
+			t.Logf("%d goroutines in the runtime's traceback, %d compared, %d match; %d wait times checked", len(want), compared, matched, waits)
+			if waits < 300 {
+				t.Errorf("%d waiting goroutines of main, want at least 300", waits)
+			}
 			if compared < len(want)*99/100 || matched < compared*99/100 {
 				t.Errorf("%d of %d goroutines match the runtime's traceback (%d listed by it), want ≥ 99%%", matched, compared, len(want))
 			}

@@ -4,7 +4,12 @@
 // function; started by main and by other goroutines — then panics, so that
 // with GOTRACEBACK=crash its stderr holds the runtime's own traceback of
 // every goroutine and its core file the same goroutines, for heapsift's
-// goroutine list to be compared with, frame by frame.
+// goroutine list to be compared with, frame by frame. Truth keys:
+//
+//	numgoroutine N  runtime.NumGoroutine: the goroutines not the runtime's own
+//	workers N       goroutines of each kind main starts
+//	gc_before T     runtime nanotime before and after the collections that
+//	gc_after T      ran while every worker was waiting
 package main
 
 import (
@@ -13,7 +18,13 @@ import (
 	"runtime"
 	"sync"
 	"time"
+	_ "unsafe" // for go:linkname
 )
+
+// nanotime is the runtime's clock, the one g.waitsince is measured with.
+//
+//go:linkname nanotime runtime.nanotime
+func nanotime() int64
 
 var (
 	ready   sync.WaitGroup
@@ -126,7 +137,13 @@ func main() {
 	go recurse(30)
 	go recurse(200) // deeper than the 100 frames a traceback prints
 	ready.Wait()
+	// A collection records when each waiting goroutine began to wait
+	// (g.waitsince, the collection's start): between these two times.
+	// (The first collection of a process does not: two are run.)
+	gcBefore := nanotime()
 	runtime.GC()
+	runtime.GC()
+	gcAfter := nanotime()
 	time.Sleep(100 * time.Millisecond)
 	if len(os.Args) > 1 {
 		return
@@ -135,5 +152,7 @@ func main() {
 	// NumGoroutine leaves them out.
 	fmt.Printf("truth numgoroutine %d\n", runtime.NumGoroutine())
 	fmt.Printf("truth workers %d\n", workers)
+	fmt.Printf("truth gc_before %d\n", gcBefore)
+	fmt.Printf("truth gc_after %d\n", gcAfter)
 	panic("traceback test: crashing on purpose")
 }

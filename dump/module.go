@@ -183,27 +183,42 @@ func localCandidates(mod *Module, opts Options) []string {
 	} else {
 		c = append(c, mod.Path)
 	}
-	return c
+	// A file named twice (--exe naming the recorded path) is tried once.
+	seen := map[string]bool{}
+	out := c[:0]
+	for _, p := range c {
+		if k := filepath.Clean(p); !seen[k] {
+			seen[k] = true
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // openModuleFile maps the module's file, if one is found and matches. A
 // file already attached to another module (the same inode under another
 // path) backs this one's mappings but adds no segments again.
 func (p *Process) openModuleFile(mod *Module, opts Options, cache *fileCache) {
-	userExe := mod.Main && opts.Exe != ""
-	for i, path := range localCandidates(mod, opts) {
+	cands := localCandidates(mod, opts)
+	userExe := mod.Main && opts.Exe != "" // cands[0] is --exe
+	fallback := ""
+	if len(cands) > 1 {
+		fallback = "; trying the path the core records, " + mod.Path
+	}
+	for i, path := range cands {
+		byUser := userExe && i == 0
 		data, err := cache.open(p, path)
 		if err == nil && !isELF(data) {
 			err = fmt.Errorf("%s is not an ELF file", path)
 			if len(data) == 0 {
 				err = fmt.Errorf("%s is empty", path)
-			} else {
+			} else if !byUser {
 				markNotELF(mod)
 			}
 		}
 		if err != nil {
-			if userExe && i == 0 {
-				p.warnf("cannot use --exe %s: %v; trying the path the core records, %s", opts.Exe, err, mod.Path)
+			if byUser {
+				p.warnf("cannot use --exe %s: %v%s", opts.Exe, err, fallback)
 			}
 			continue
 		}
@@ -215,8 +230,8 @@ func (p *Process) openModuleFile(mod *Module, opts Options, cache *fileCache) {
 		}, false)
 		if mod.BuildID != "" && mod.FileBuildID != "" && mod.BuildID != mod.FileBuildID {
 			mod.Mismatch = true
-			if userExe && i == 0 {
-				p.warnf("--exe %s does not match the core: its build ID %s differs from the core's %s; trying the path the core records, %s", path, short(mod.FileBuildID), short(mod.BuildID), mod.Path)
+			if byUser && fallback != "" {
+				p.warnf("--exe %s does not match the core: its build ID %s differs from the core's %s%s", path, short(mod.FileBuildID), short(mod.BuildID), fallback)
 			} else {
 				p.warnf("%s: build ID %s in the core differs from %s's %s; not using that file", baseName(mod.Path), short(mod.BuildID), path, short(mod.FileBuildID))
 			}

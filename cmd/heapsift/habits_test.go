@@ -4,9 +4,14 @@ import (
 	"debug/elf"
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/heapsift/heapsift/internal/coretest"
 )
@@ -135,5 +140,54 @@ func TestWhyNotAnObject(t *testing.T) {
 		if code != exitError || !strings.Contains(errs, tc.want) || !strings.Contains(errs, "heapsift objects --type") {
 			t.Errorf("why %s: exit %d, %q; want %q and how to find an object", tc.addr, code, errs, tc.want)
 		}
+	}
+}
+
+// TestGcoreSignalNamed: a core gdb's gcore wrote records the SIGSTOP gdb
+// stopped the process with, which the kernel sent (no sender process):
+// named, and with no sender shown.
+func TestGcoreSignalNamed(t *testing.T) {
+	gcore, err := exec.LookPath("gcore")
+	if err != nil {
+		t.Skip("no gcore to dump a running process with")
+	}
+	sleeper := exec.Command("sleep", "300")
+	if err := sleeper.Start(); err != nil {
+		t.Fatalf("starting sleep: %v", err)
+	}
+	defer func() { sleeper.Process.Kill(); sleeper.Wait() }()
+	prefix := filepath.Join(t.TempDir(), "core")
+	if out, err := exec.Command(gcore, "-o", prefix, strconv.Itoa(sleeper.Process.Pid)).CombinedOutput(); err != nil {
+		t.Skipf("gcore cannot dump a process here: %v\n%s", err, out)
+	}
+	core := fmt.Sprintf("%s.%d", prefix, sleeper.Process.Pid)
+	code, out, errs := runCLI(t, "info", core)
+	if code != 0 || !strings.Contains(out, "signal      SIGSTOP (19)\n") {
+		t.Errorf("info on a gcore core: exit %d, %q; want signal SIGSTOP (19) with no sender:\n%s", code, errs, out)
+	}
+}
+
+// TestSenderShownWhenAnotherProcess: a process killed by another one (this
+// test) names its sender; one that aborted itself does not (golden files).
+func TestSenderShownWhenAnotherProcess(t *testing.T) {
+	dir := t.TempDir()
+	victim := exec.Command("sh", "-c", "ulimit -c unlimited && exec sleep 300")
+	victim.Dir = dir
+	if err := victim.Start(); err != nil {
+		t.Fatalf("starting sleep: %v", err)
+	}
+	time.Sleep(200 * time.Millisecond) // until sh has become sleep
+	if err := victim.Process.Signal(syscall.SIGABRT); err != nil {
+		t.Fatalf("kill -ABRT: %v", err)
+	}
+	victim.Wait()
+	cores, _ := filepath.Glob(filepath.Join(dir, "core*"))
+	if len(cores) != 1 {
+		t.Skipf("no core file in %s (core_pattern sends cores elsewhere?): %v", dir, cores)
+	}
+	code, out, errs := runCLI(t, "info", cores[0])
+	want := fmt.Sprintf("signal      SIGABRT (6), sent by pid %d\n", os.Getpid())
+	if code != 0 || !strings.Contains(out, want) {
+		t.Errorf("info: exit %d, %q; want %q in:\n%s", code, errs, want, out)
 	}
 }

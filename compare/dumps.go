@@ -1,6 +1,10 @@
 package compare
 
-import "github.com/heapsift/heapsift/warn"
+import (
+	"fmt"
+
+	"github.com/heapsift/heapsift/warn"
+)
 
 // source names this package in its warnings.
 const source = "compare"
@@ -54,4 +58,36 @@ func SameExecutable(eo, en *Executable) []warn.Warning {
 		return []warn.Warning{warn.New(source, "OLD and NEW come from different executables (%s and %s); comparing by name anyway", eo.Path, en.Path)}
 	}
 	return nil
+}
+
+// Module is a file mapped into a dump, as Reliable sees it: Resolved says
+// its names (symbols, types) could be read from the file; Why says why not.
+type Module struct {
+	Name     string // the file's base name
+	Resolved bool
+	Why      string
+}
+
+// Reliable reports whether rows named in the two dumps can be matched: a
+// module both dumps map, whose names one side could resolve and the other
+// could not, keys its words by name on one side and by offset on the
+// other, so that every named row looks new (or gone) and growth measured
+// by name is meaningless. reason says which module and why.
+func Reliable(oldMods, newMods []Module) (ok bool, reason string) {
+	byName := make(map[string]Module, len(oldMods))
+	for _, m := range oldMods {
+		byName[m.Name] = m
+	}
+	for _, n := range newMods {
+		o, found := byName[n.Name]
+		if !found || o.Resolved == n.Resolved {
+			continue
+		}
+		which, bad := "OLD", o
+		if !n.Resolved {
+			which, bad = "NEW", n
+		}
+		return false, fmt.Sprintf("%s's names in %s could not be resolved (%s) while the other dump's were, so its rows cannot be matched by name", bad.Name, which, bad.Why)
+	}
+	return true, ""
 }

@@ -62,3 +62,25 @@ func messages(ws []warn.Warning) string {
 	}
 	return strings.Join(out, "; ")
 }
+
+func TestReliable(t *testing.T) {
+	exe := Module{Name: "svc", Resolved: true}
+	lost := Module{Name: "svc", Why: "/srv/svc is not on this machine"}
+	libc := Module{Name: "libc.so.6", Resolved: true}
+	tests := []struct {
+		old, new []Module
+		want     string // "" when reliable
+	}{
+		{[]Module{exe, libc}, []Module{exe, libc}, ""},
+		{[]Module{lost, libc}, []Module{lost, libc}, ""}, // keyed alike on both sides
+		{[]Module{exe}, []Module{libc}, ""},              // nothing in common
+		{[]Module{lost, libc}, []Module{exe, libc}, "svc's names in OLD could not be resolved (/srv/svc is not on this machine)"},
+		{[]Module{exe}, []Module{lost}, "svc's names in NEW could not be resolved"},
+	}
+	for _, tt := range tests {
+		ok, reason := Reliable(tt.old, tt.new)
+		if ok != (tt.want == "") || !strings.Contains(reason, tt.want) {
+			t.Errorf("Reliable(%+v, %+v) = %v, %q; want %q", tt.old, tt.new, ok, reason, tt.want)
+		}
+	}
+}

@@ -33,6 +33,7 @@ type Mapping struct {
 	core     []byte // bytes held in the dump, starting at Start
 	fileData []byte // bytes from the mapped file, starting at Start+fileFrom
 	fileFrom uint64
+	notELF   bool // the mapped file is at hand but is not an ELF file, so it is not read
 }
 
 // Size is the length of the mapping in bytes.
@@ -52,6 +53,37 @@ func (m *Mapping) FromFile() uint64 { return uint64(len(m.fileData)) }
 // Missing is the number of bytes of the mapping that cannot be read.
 func (m *Mapping) Missing() uint64 {
 	return m.Size() - uint64(len(m.core)) - uint64(len(m.fileData))
+}
+
+// Gaps says why the bytes of a mapping that cannot be read are not there,
+// in the words info, mappings and their JSON share.
+type Gaps struct {
+	// Reserved: address space with no access (PROT_NONE), which the
+	// process could not read either and no core holds.
+	Reserved uint64
+	// LeftOut: bytes the kernel left out of the core (coredump_filter: a
+	// file-backed or shared mapping) that no file at hand supplies.
+	LeftOut uint64
+	// NotELF: left out of a mapped file that is at hand but is not an ELF
+	// file (a locale archive, a data file), which heapsift does not read.
+	NotELF uint64
+	// Missing: bytes the core should hold but does not (it is truncated).
+	Missing uint64
+}
+
+// Gaps splits the bytes that cannot be read (Missing) by why.
+func (m *Mapping) Gaps() Gaps {
+	n := m.Missing()
+	if m.Perm == 0 {
+		return Gaps{Reserved: n}
+	}
+	g := Gaps{Missing: min(m.Truncated, n)}
+	if m.notELF {
+		g.NotELF = n - g.Missing
+	} else {
+		g.LeftOut = n - g.Missing
+	}
+	return g
 }
 
 // Anonymous reports whether no file is mapped here.
@@ -89,6 +121,9 @@ func (m *Mapping) whyMissing(a Address) string {
 	off := uint64(a - m.Start)
 	if m.Truncated > 0 && off < uint64(len(m.core))+m.Truncated {
 		return "the core is truncated there"
+	}
+	if m.File != "" && m.notELF {
+		return fmt.Sprintf("left out of the core, and %s is not an ELF file, which heapsift does not read", filepath.Base(m.File))
 	}
 	if m.File != "" {
 		return fmt.Sprintf("left out of the core and %s is not at hand", filepath.Base(m.File))

@@ -167,12 +167,14 @@ func (p *Process) coreBuildID(mod *Module) string {
 	return ""
 }
 
-// localCandidates lists where the module's file may be on this machine.
+// localCandidates lists where the module's file may be on this machine:
+// for the executable, --exe first, then the places of the path the core
+// records, which are the fallback when --exe does not fit.
 func localCandidates(mod *Module, opts Options) []string {
-	if mod.Main && opts.Exe != "" {
-		return []string{opts.Exe}
-	}
 	var c []string
+	if mod.Main && opts.Exe != "" {
+		c = append(c, opts.Exe)
+	}
 	for _, d := range opts.LibDirs {
 		c = append(c, filepath.Join(d, filepath.Base(mod.Path)))
 	}
@@ -181,26 +183,42 @@ func localCandidates(mod *Module, opts Options) []string {
 	} else {
 		c = append(c, mod.Path)
 	}
-	return c
+	// A file named twice (--exe naming the recorded path) is tried once.
+	seen := map[string]bool{}
+	out := c[:0]
+	for _, p := range c {
+		if k := filepath.Clean(p); !seen[k] {
+			seen[k] = true
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // openModuleFile maps the module's file, if one is found and matches. A
 // file already attached to another module (the same inode under another
 // path) backs this one's mappings but adds no segments again.
 func (p *Process) openModuleFile(mod *Module, opts Options, cache *fileCache) {
-	userExe := mod.Main && opts.Exe != ""
-	for _, path := range localCandidates(mod, opts) {
+	cands := localCandidates(mod, opts)
+	userExe := mod.Main && opts.Exe != "" // cands[0] is --exe
+	fallback := ""
+	if len(cands) > 1 {
+		fallback = "; trying the path the core records, " + mod.Path
+	}
+	for i, path := range cands {
+		byUser := userExe && i == 0
 		data, err := cache.open(p, path)
 		if err == nil && !isELF(data) {
 			err = fmt.Errorf("%s is not an ELF file", path)
 			if len(data) == 0 {
 				err = fmt.Errorf("%s is empty", path)
+			} else if !byUser {
+				markNotELF(mod)
 			}
 		}
 		if err != nil {
-			if userExe {
-				p.warnf("cannot use --exe %s: %v", opts.Exe, err)
-				return
+			if byUser {
+				p.warnf("cannot use --exe %s: %v%s", opts.Exe, err, fallback)
 			}
 			continue
 		}
@@ -212,15 +230,31 @@ func (p *Process) openModuleFile(mod *Module, opts Options, cache *fileCache) {
 		}, false)
 		if mod.BuildID != "" && mod.FileBuildID != "" && mod.BuildID != mod.FileBuildID {
 			mod.Mismatch = true
-			p.warnf("%s: build ID %s in the core differs from %s's %s; not using that file", baseName(mod.Path), short(mod.BuildID), path, short(mod.FileBuildID))
+			if byUser && fallback != "" {
+				p.warnf("--exe %s does not match the core: its build ID %s differs from the core's %s%s", path, short(mod.FileBuildID), short(mod.BuildID), fallback)
+			} else {
+				p.warnf("%s: build ID %s in the core differs from %s's %s; not using that file", baseName(mod.Path), short(mod.BuildID), path, short(mod.FileBuildID))
+			}
 			continue
 		}
+		if mod.Mismatch {
+			p.warnf("%s: using %s, whose build ID matches the core's", baseName(mod.Path), path)
+		}
+		mod.Mismatch = false
 		mod.LocalPath, mod.data = path, data
 		p.backWithFile(mod)
 		if cache.firstUse(data) {
 			p.addAbsentSegments(mod)
 		}
 		return
+	}
+}
+
+// markNotELF notes that mod's file is at hand but is not an ELF file, so
+// that what the core left out of it is said to be that, not missing.
+func markNotELF(mod *Module) {
+	for _, m := range mod.Mappings {
+		m.notELF = true
 	}
 }
 

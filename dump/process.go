@@ -187,12 +187,13 @@ func (p *Process) Aux(key uint64) (uint64, bool) {
 	return 0, false
 }
 
-// Totals sums the mappings' sizes: all mapped bytes, bytes held in the dump,
-// bytes read from mapped files, reserved address space with no access (never
-// dumped, never readable by the process either), and bytes that cannot be
-// read although the process could.
+// Totals sums the mappings' sizes: all mapped bytes, bytes held in the
+// dump, bytes read from mapped files, and the bytes that cannot be read by
+// why (Gaps: reserved, left out, of a file that is not ELF, missing);
+// Truncated is what truncation took, which Missing includes.
 type Totals struct {
-	Mapped, InCore, FromFiles, Reserved, Missing, Truncated uint64
+	Mapped, InCore, FromFiles, Truncated uint64
+	Gaps
 }
 
 // Totals adds up the mappings.
@@ -202,11 +203,11 @@ func (p *Process) Totals() Totals {
 		t.Mapped += m.Size()
 		t.InCore += uint64(len(m.core))
 		t.FromFiles += m.FromFile()
-		if m.Perm == 0 {
-			t.Reserved += m.Missing()
-		} else {
-			t.Missing += m.Missing()
-		}
+		g := m.Gaps()
+		t.Reserved += g.Reserved
+		t.LeftOut += g.LeftOut
+		t.NotELF += g.NotELF
+		t.Missing += g.Missing
 		t.Truncated += m.Truncated
 	}
 	return t

@@ -1,6 +1,8 @@
 package gocore
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -169,22 +171,40 @@ func TestNotGo(t *testing.T) {
 	t.Logf("error: %v", err)
 }
 
-// TestMismatchedExecutable checks that a core is refused with an executable
-// other than the one that produced it.
+// TestMismatchedExecutable checks that a wrong executable is set aside for
+// the one at the path the core records, with a warning, and that a core is
+// refused when only a wrong one is at hand.
 func TestMismatchedExecutable(t *testing.T) {
-	exe := coretest.BuildGo(t, coretest.Testdata(t, "gocore", "heap"), coretest.GoBuild{})
+	built := coretest.BuildGo(t, coretest.Testdata(t, "gocore", "heap"), coretest.GoBuild{})
 	other := coretest.BuildGo(t, coretest.Testdata(t, "gocore", "heap"), coretest.GoBuild{PIE: true})
+	exe := filepath.Join(t.TempDir(), "heap")
+	data, err := os.ReadFile(built)
+	if err != nil || os.WriteFile(exe, data, 0o755) != nil {
+		t.Fatalf("copying %s: %v", built, err)
+	}
 	c := coretest.MakeCore(t, exe, nil, nil)
-	p, err := dump.Open(c.Path, dump.Options{Exe: other})
-	if err != nil {
-		t.Fatalf("dump.Open: %v", err)
+	open := func() (*Program, []string, error) {
+		p, err := dump.Open(c.Path, dump.Options{Exe: other})
+		if err != nil {
+			t.Fatalf("dump.Open: %v", err)
+		}
+		t.Cleanup(func() { p.Close() })
+		var ws []string
+		for _, w := range p.Warnings() {
+			ws = append(ws, w.String())
+		}
+		prog, _, err := Open(p)
+		return prog, ws, err
 	}
-	defer p.Close()
-	_, _, err = Open(p)
+	prog, ws, err := open()
+	if err != nil || prog.NumObjects() == 0 || !strings.Contains(strings.Join(ws, "\n"), "trying the path the core records") {
+		t.Errorf("Open with the wrong --exe and the right file at the recorded path: err = %v, warnings %q; want the recorded file used, with a warning", err, ws)
+	}
+	os.Remove(exe)
+	_, _, err = open()
 	if err == nil || !strings.Contains(err.Error(), "does not match") {
-		t.Fatalf("Open with the wrong executable: err = %v, want a mismatch error", err)
+		t.Fatalf("Open with only the wrong executable: err = %v, want a mismatch error", err)
 	}
-	t.Logf("error: %v", err)
 }
 
 // TestAPI checks roots, pointer labels and address descriptions on the

@@ -9,6 +9,8 @@ package gocore
 import (
 	"fmt"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/gocore/rtread"
@@ -22,18 +24,40 @@ type Goroutine struct {
 	WaitReason string // for waiting goroutines, e.g. "chan receive"
 	StackLo    dump.Address
 	StackHi    dump.Address
-	Frames     []Frame
+	// Frames are the logical frames, as a traceback prints them: the
+	// calls inlined into a physical frame come before it, marked Inlined.
+	Frames []Frame
+	// CreatedBy is the go statement that started the goroutine (Func is
+	// the function that ran it), or nil for goroutine 1 and when unknown;
+	// ParentID is the goroutine that ran it, 0 when unknown.
+	CreatedBy *Frame
+	ParentID  int64
+	// StartFunc is the function the goroutine started in (g.startpc).
+	StartFunc string
+	// System says the runtime counts it as its own (runtime
+	// isSystemGoroutine): its traceback hides it unless GOTRACEBACK is
+	// system or crash, and pprof does not count it.
+	System bool
+	// WaitSince is the runtime nanotime at which a waiting goroutine
+	// started blocking (0: not recorded; the runtime records it only for
+	// waits that reached a garbage collection), and Waited how long it had
+	// been blocked by the latest nanotime the core records (a lower bound).
+	WaitSince int64
+	Waited    time.Duration
 	// Error says why the stack could not be unwound completely, or is "".
 	Error string
 }
 
-// Frame is one frame of a goroutine's stack, innermost first.
+// Frame is one logical frame of a goroutine's stack, innermost first.
 type Frame struct {
 	Func string
 	File string
 	Line int
-	PC   uint64
-	SP   uint64
+	// PC and SP are those of the physical frame; Entry is the entry PC of
+	// its function (PC-Entry is the offset a traceback prints).
+	PC, SP, Entry uint64
+	// Inlined says the call was inlined into the physical frame's function.
+	Inlined bool
 }
 
 // Goroutines returns the program's goroutines (dead ones excluded).
@@ -60,16 +84,79 @@ func (p *Program) readStacks(rs *rootSet) stackRoots {
 		return st
 	}
 	sc := p.newStackScanner(rs)
+	now, finRunning := p.rd.LatestNanotime(), p.rd.FinalizerRunning()
 	for i := range gs {
 		rg := &gs[i]
 		g := Goroutine{ID: rg.ID, Status: rg.Status, WaitReason: rg.WaitReason, StackLo: rg.StackLo, StackHi: rg.StackHi}
 		st.stackBytes += uint64(g.StackHi - g.StackLo)
 		sc.scan(&g, rg)
+		sc.describe(&g, rg, finRunning)
+		if rg.WaitSince > 0 && g.Status == "waiting" {
+			g.WaitSince = rg.WaitSince
+			if now > rg.WaitSince {
+				g.Waited = time.Duration(now - rg.WaitSince)
+			}
+		}
 		st.goroutines = append(st.goroutines, g)
 	}
 	st.typed, st.liveSlots = sc.typed, sc.liveSlots
 	slices.Sort(st.liveSlots)
 	return st
+}
+
+// describe fills in where goroutine g came from: the go statement that
+// created it and whether the runtime counts it as its own.
+func (sc *stackScanner) describe(g *Goroutine, rg *rtread.G, finRunning bool) {
+	if sc.tab == nil {
+		return
+	}
+	if f, ok := sc.tab.FuncForPC(rg.StartPC); ok {
+		g.StartFunc = f.Name
+		g.System = isSystemFunc(f.Name, finRunning)
+	}
+	g.ParentID = rg.ParentID
+	if rg.GoPC == 0 || g.ID == 1 {
+		return
+	}
+	f, ok := sc.tab.FuncForPC(rg.GoPC)
+	if !ok {
+		return
+	}
+	pc := rg.GoPC
+	if pc > f.Entry {
+		pc-- // back up to the call, as the runtime's printcreatedby does
+	}
+	file, line := sc.tab.FileLine(&f, pc)
+	g.CreatedBy = &Frame{Func: f.Name, File: file, Line: line, PC: rg.GoPC, Entry: f.Entry}
+}
+
+// isSystemFunc reports whether a goroutine that started in function name
+// is one of the runtime's own (runtime isSystemGoroutine): runtime.main
+// and the goroutines that run user code (the finalizer goroutine while it
+// runs a finalizer) are not.
+func isSystemFunc(name string, finRunning bool) bool {
+	switch name {
+	case "runtime.main", "runtime.corostart", "runtime.handleAsyncEvent":
+		return false
+	case "runtime.runfinq":
+		return !finRunning
+	}
+	return strings.HasPrefix(name, "runtime.")
+}
+
+// TracebackName returns a function name as the runtime's traceback prints
+// it: a generic function's type arguments as [...], runtime.gopanic as
+// panic.
+func TracebackName(name string) string {
+	if name == "runtime.gopanic" {
+		return "panic"
+	}
+	i := strings.IndexByte(name, '[')
+	j := strings.LastIndexByte(name, ']')
+	if i < 0 || j <= i {
+		return name
+	}
+	return name[:i] + "[...]" + name[j+1:]
 }
 
 // threadOfM returns the thread of the runtime.m at address m.

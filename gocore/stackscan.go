@@ -26,6 +26,7 @@ type stackScanner struct {
 	p      *Program
 	rs     *rootSet
 	mod    *stack.Module
+	tab    *stack.Table // mod's function table, nil if it cannot be read
 	vars   *stack.Vars
 	defers rtread.DeferLayout
 	// What the stacks say besides their roots.
@@ -49,6 +50,9 @@ func (p *Program) newStackScanner(rs *rootSet) *stackScanner {
 		p.warnf("cannot unwind goroutine stacks (scanning them conservatively): %v", err)
 	} else {
 		sc.mod = mod
+		if tab, err := mod.Table(p.proc); err == nil {
+			sc.tab = tab
+		}
 	}
 	if data := p.proc.Executable().FileData(); data != nil {
 		if ef, err := elf.NewFile(bytes.NewReader(data)); err == nil {
@@ -91,7 +95,9 @@ func (sc *stackScanner) scan(g *Goroutine, rg *rtread.G) {
 	reach := stack.ReachableStackObjects(p.proc, frames, lo, hi, extra)
 	for i := range frames {
 		f := &frames[i]
-		g.Frames = append(g.Frames, Frame{Func: f.Func, File: f.File, Line: f.Line, PC: f.PC, SP: f.SP})
+		for j, lf := range f.Logical {
+			g.Frames = append(g.Frames, Frame{Func: lf.Func, File: lf.File, Line: lf.Line, PC: f.PC, SP: f.SP, Entry: f.Entry, Inlined: j < len(f.Logical)-1})
+		}
 		sc.frameRoots(g, f, reach[i])
 	}
 	if err != nil && len(frames) > 0 {

@@ -1,7 +1,6 @@
 package symbolize
 
 import (
-	"encoding/binary"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -137,20 +136,4 @@ func classifyValue(v uint64) Name {
 
 // asciiText decodes v as little-endian text: all eight bytes printable, or
 // at least minASCII printable bytes followed only by NULs.
-func asciiText(v uint64) (string, bool) {
-	var b [8]byte
-	binary.LittleEndian.PutUint64(b[:], v)
-	n := 0
-	for n < len(b) && b[n] >= 0x20 && b[n] <= 0x7e {
-		n++
-	}
-	if n < minASCII {
-		return "", false
-	}
-	for _, c := range b[n:] {
-		if c != 0 {
-			return "", false
-		}
-	}
-	return string(b[:n]), true
-}
+func asciiText(v uint64) (string, bool) { return asciiTextMin(v, minASCII) }

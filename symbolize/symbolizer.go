@@ -194,6 +194,9 @@ func (s *Symbolizer) Describe(v uint64) Name {
 		return Name{Kind: KindZero}
 	}
 	if n, ok := s.Symbol(v); ok {
+		if t, ok := s.textInsteadOfCode(n); ok {
+			return t
+		}
 		return n
 	}
 	if n, ok := s.pointer(v); ok {

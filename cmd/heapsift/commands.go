@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 
@@ -47,20 +48,111 @@ func commands() []*command {
 	}
 }
 
-// pickCommand finds the subcommand named by args[0], or the default one.
-func pickCommand(args []string) (*command, []string) {
+// pickCommand finds the subcommand named by the first positional argument
+// (flags may come before it: heapsift --exe X histogram core), or the
+// default one. A first argument that is no command and no file, but close
+// to a command's name, is a usage error naming that command.
+func pickCommand(args []string) (*command, []string, error) {
 	cmds := commands()
-	if len(args) > 0 {
-		for _, c := range cmds {
-			if args[0] == c.name {
-				return c, args[1:]
-			}
-		}
-		if args[0] == "help" {
-			return helpCommand(cmds), args[1:]
+	i := firstPositional(args, cmds)
+	if i < 0 {
+		return cmds[0], args, nil
+	}
+	rest := append(append([]string(nil), args[:i]...), args[i+1:]...)
+	for _, c := range cmds {
+		if args[i] == c.name {
+			return c, rest, nil
 		}
 	}
-	return cmds[0], args
+	if args[i] == "help" {
+		return helpCommand(cmds), rest, nil
+	}
+	if _, err := os.Stat(args[i]); err != nil {
+		if near := nearestCommand(args[i], cmds); near != "" {
+			return cmds[0], args, usagef("unknown command %q (did you mean %s?)", args[i], near)
+		}
+		if len(args)-i > 1 && !strings.ContainsAny(args[i], "/.") {
+			return cmds[0], args, usagef("unknown command %q (commands: %s)", args[i], commandNames(cmds))
+		}
+	}
+	return cmds[0], args, nil
+}
+
+// firstPositional returns the index of the first argument that is not a
+// flag or a flag's value, or -1. Whether a flag takes a value is looked up
+// in the flags of every command.
+func firstPositional(args []string, cmds []*command) int {
+	all := pflag.NewFlagSet("all", pflag.ContinueOnError)
+	for _, c := range cmds {
+		if c.flags != nil {
+			fs := pflag.NewFlagSet(c.name, pflag.ContinueOnError)
+			c.flags(fs, &options{})
+			fs.VisitAll(func(f *pflag.Flag) {
+				if all.Lookup(f.Name) == nil {
+					all.AddFlag(f)
+				}
+			})
+		}
+	}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return -1
+		case len(a) < 2 || a[0] != '-':
+			return i
+		case strings.Contains(a, "="):
+			continue
+		}
+		if f := all.Lookup(strings.TrimLeft(a, "-")); f != nil && f.NoOptDefVal == "" {
+			i++ // the flag's value
+		}
+	}
+	return -1
+}
+
+// nearestCommand returns the command whose name is within two edits of
+// name, or "".
+func nearestCommand(name string, cmds []*command) string {
+	best, bestD := "", 3
+	for _, c := range cmds {
+		if c.name == "" {
+			continue
+		}
+		if d := editDistance(name, c.name); d < bestD {
+			best, bestD = c.name, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+func commandNames(cmds []*command) string {
+	var names []string
+	for _, c := range cmds[1:] {
+		names = append(names, c.name)
+	}
+	return strings.Join(names, ", ")
 }
 
 // run parses flags and positional arguments, then executes the command.

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/dustin/go-humanize"
 	"github.com/heapsift/heapsift/compare"
@@ -28,6 +27,7 @@ type diffFlags struct {
 	pointers    bool
 	symbolsOnly bool
 	oldExe      string
+	newExe      string
 	failOn      []string
 	groups      bool
 }
@@ -124,6 +124,10 @@ type diffReport struct {
 	LeftOutNew *uint64       `json:"left_out_new,omitempty"`
 	leftOutWhy string        // what was left out, for the text
 	Checks     []checkResult `json:"checks"`
+	// Reliable is false when rows cannot be matched by name across the
+	// dumps (ReliableReason says why); --fail-on-growth then exits 1.
+	Reliable       bool   `json:"reliable"`
+	ReliableReason string `json:"reliable_reason,omitempty"`
 }
 
 func diffCommand() *command {
@@ -145,13 +149,14 @@ func diffCommand() *command {
 			"# CI memory check: fail (exit 3) if the heap grew by over 10 MiB or main.Order by over 1000 objects\n" +
 			"heapsift diff --fail-on-growth 10MiB --fail-on-growth type:main.Order=1000 warm.core load.core",
 		flags: func(fs *pflag.FlagSet, o *options) {
-			fs.IntVar(&o.top, "top", 20, "show the N rows that grew most (0: all)")
+			fs.IntVar(&o.top, "top", 20, "show the N rows that grew most in each section: types, groups, named and other words (0: all)")
 			fs.StringArrayVar(&d.failOn, "fail-on-growth", nil, "exit with status 3 when growth exceeds [SCOPE=]LIMIT (repeatable; see above)")
 			fs.BoolVar(&d.words, "words", false, "compare words even when both dumps are Go or Python cores")
 			fs.BoolVar(&d.symbolsOnly, "symbols-only", false, "words: compare only words that are symbols")
 			fs.BoolVar(&d.pointers, "pointers", false, "words: compare pointers into the heap, stacks and anonymous memory by value\n(meaningful only for two dumps of one process; left out by default)")
 			fs.BoolVar(&o.skipZero, "skip-zero", false, "words: leave the word 0 out")
 			fs.StringVar(&d.oldExe, "old-exe", "", "the executable OLD came from, when it differs from NEW's (--exe)")
+			fs.StringVar(&d.newExe, "new-exe", "", "the executable NEW came from, when it differs from OLD's (--exe)")
 			fs.BoolVar(&d.groups, "groups", false, "Go cores: also compare the retention groups (heapsift retain) and list those that grew")
 			addCoreFlags(fs, o)
 		},
@@ -168,12 +173,16 @@ func runDiff(o *options, d *diffFlags, oldPath, newPath string, e *env) error {
 	if d.oldExe != "" {
 		oldOpts.exe = d.oldExe
 	}
+	newOpts := *o
+	if d.newExe != "" {
+		newOpts.exe = d.newExe
+	}
 	oldP, err := oldOpts.openDump(oldPath, e)
 	if err != nil {
 		return fmt.Errorf("OLD: %w", err)
 	}
 	defer oldP.Close()
-	newP, err := o.openDump(newPath, e)
+	newP, err := newOpts.openDump(newPath, e)
 	if err != nil {
 		return fmt.Errorf("NEW: %w", err)
 	}
@@ -205,6 +214,7 @@ func runDiff(o *options, d *diffFlags, oldPath, newPath string, e *env) error {
 	if err != nil {
 		return err
 	}
+	r.setReliable(kind, oldP, newP)
 	checks, err := compare.Check(limits, growth)
 	if err != nil {
 		return usagef("--fail-on-growth %v", err)
@@ -224,10 +234,7 @@ func runDiff(o *options, d *diffFlags, oldPath, newPath string, e *env) error {
 	if err != nil {
 		return err
 	}
-	if len(failed) > 0 {
-		return &exitCodeError{code: exitGrowth, msg: "growth over the limit: " + strings.Join(failed, "; ")}
-	}
-	return nil
+	return r.growthVerdict(len(limits), failed)
 }
 
 func summarize(p *dump.Process) dumpSummary {
@@ -358,12 +365,19 @@ func diffWords(r *diffReport, oldP, newP *dump.Process, o *options, d *diffFlags
 			r.leftOutWhy = "not symbols (--symbols-only)"
 		}
 	}
+	// --top applies to each section: the named words and the others.
 	rows := []wordDelta{}
+	var named, other int
 	for _, w := range wd.Rows {
-		if o.top != 0 && len(rows) >= o.top {
-			break
+		row := newWordDelta(w)
+		n := &other
+		if row.Symbol != "" {
+			n = &named
 		}
-		rows = append(rows, newWordDelta(w))
+		if o.top == 0 || *n < o.top {
+			*n++
+			rows = append(rows, row)
+		}
 	}
 	r.Rows, r.Words = len(wd.Rows), &rows
 	return wd.Growth(), nil
@@ -431,6 +445,9 @@ func (r *diffReport) writeText(w io.Writer) {
 			fmt.Fprintf(w, "  %s", s.d.GoVersion)
 		}
 		fmt.Fprintln(w)
+	}
+	if !r.Reliable {
+		fmt.Fprintf(w, "NOT RELIABLE  %s\n", termSafe(r.ReliableReason))
 	}
 	fmt.Fprintln(w)
 	t := r.Total

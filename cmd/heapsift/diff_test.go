@@ -180,10 +180,22 @@ func TestDiffGoService(t *testing.T) {
 		}
 	})
 
+	t.Run("exe-fallback", func(t *testing.T) { diffExeFallback(t, exe, n, newLeak) })
+	t.Run("unreliable", func(t *testing.T) { diffUnreliable(t, exe, n, newLeak) })
 	t.Run("words", func(t *testing.T) {
 		r, code, _ := diffRun(t, "--words", "--top", "5", oldLeak.Path, newLeak.Path)
-		if code != 0 || r.Compare != "words" || r.Words == nil || len(*r.Words) != 5 || r.Rows < 5 {
-			t.Errorf("--words: exit %d, compare %q, %d rows", code, r.Compare, r.Rows)
+		if code != 0 || r.Compare != "words" || r.Words == nil || r.Rows < 10 {
+			t.Fatalf("--words: exit %d, compare %q, %d rows", code, r.Compare, r.Rows)
+		}
+		// --top applies to each section: the named words and the others.
+		named := 0
+		for _, w := range *r.Words {
+			if w.Symbol != "" {
+				named++
+			}
+		}
+		if named != 5 || len(*r.Words)-named != 5 {
+			t.Errorf("--words --top 5: %d named and %d other rows, want 5 of each", named, len(*r.Words)-named)
 		}
 		// A type limit makes no sense on a word comparison.
 		if code, _, _ := runCLI(t, "diff", "--words", "--fail-on-growth", "type:main.Order=1", oldLeak.Path, newLeak.Path); code != exitUsage {
@@ -335,4 +347,50 @@ func TestDiffUsage(t *testing.T) {
 		t.Errorf("diff of empty files: exit %d, stderr %q; want 1 and one line about OLD", code, errs)
 	}
 	assertNoTrace(t, errs)
+}
+
+// diffExeFallback: --exe naming NEW's executable leaves OLD, built by
+// another toolchain, to fall back to its own, so that types are compared;
+// --old-exe and --new-exe name each side's.
+func diffExeFallback(t *testing.T, exe string, n int, newLeak *coretest.Core) {
+	oldExe := coretest.BuildGo(t, coretest.Testdata(t, "service"), coretest.GoBuild{Toolchain: "go1.22.12"})
+	old := coretest.MakeCore(t, oldExe, []string{"-requests", strconv.Itoa(n)}, nil)
+	// --exe names NEW's executable: OLD falls back to its own.
+	r, code, errs := diffRun(t, "--exe", exe, old.Path, newLeak.Path)
+	if code != 0 || r.Compare != "types" || !r.Reliable || !strings.Contains(errs, "does not match the core") {
+		t.Fatalf("diff --exe NEW's: exit %d, compare %q, reliable %v, stderr %q; want types with the fallback's warning", code, r.Compare, r.Reliable, errs)
+	}
+	if order := findType(t, r, "main.Order"); order.OldCount != old.Int(t, "orders") || order.NewCount != newLeak.Int(t, "orders") {
+		t.Errorf("main.Order %d -> %d; the programs retained %d and %d", order.OldCount, order.NewCount, old.Int(t, "orders"), newLeak.Int(t, "orders"))
+	}
+	_, code, errs = diffRun(t, "--old-exe", oldExe, "--new-exe", exe, old.Path, newLeak.Path)
+	if code != 0 || strings.Contains(errs, "does not match") {
+		t.Errorf("diff --old-exe --new-exe: exit %d, stderr %q; want no mismatch", code, errs)
+	}
+}
+
+// diffUnreliable: with OLD's executable gone, its names cannot be resolved
+// while NEW's can, so the diff is not reliable and --fail-on-growth exits
+// 1 whatever the growth.
+func diffUnreliable(t *testing.T, exe string, n int, newLeak *coretest.Core) {
+	// OLD's executable is gone: its names cannot be resolved, NEW's can.
+	gone := filepath.Join(t.TempDir(), filepath.Base(exe))
+	data, err := os.ReadFile(exe)
+	if err != nil || os.WriteFile(gone, data, 0o755) != nil {
+		t.Fatalf("copying %s: %v", exe, err)
+	}
+	old := coretest.MakeCore(t, gone, []string{"-requests", strconv.Itoa(n)}, nil)
+	os.Remove(gone)
+	code, out, errs := runCLI(t, "diff", "--json", "--fail-on-growth", "1GiB", old.Path, newLeak.Path)
+	var r diffJSON
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("bad JSON: %v\n%s", err, out)
+	}
+	if code != exitError || r.Reliable || !strings.Contains(r.ReliableReason, "OLD") || !strings.Contains(errs, "not reliable") {
+		t.Errorf("diff with OLD's names unresolved: exit %d, reliable %v (%q), stderr %q; want exit 1 and reliable false", code, r.Reliable, r.ReliableReason, errs)
+	}
+	code, out, _ = runCLI(t, "diff", old.Path, newLeak.Path)
+	if code != 0 || !strings.Contains(out, "NOT RELIABLE") {
+		t.Errorf("diff text: exit %d, no NOT RELIABLE line:\n%s", code, out)
+	}
 }

@@ -144,6 +144,7 @@ type goInfoReport struct {
 	Heap       goHeapReport    `json:"heap"`
 	MemStats   *goMemStats     `json:"memstats,omitempty"`
 	Goroutines int             `json:"goroutines"`
+	RuntimeGs  int             `json:"runtime_goroutines"`
 	Stacks     uint64          `json:"stack_bytes"`
 	Spans      int             `json:"spans"`
 	Unswept    int             `json:"unswept_spans"`
@@ -187,6 +188,9 @@ func newGoInfoReport(prog *gocore.Program) *goInfoReport {
 	}
 	for _, g := range gs {
 		r.byStatus[g.Status]++
+		if g.System {
+			r.RuntimeGs++
+		}
 	}
 	return r
 }
@@ -204,7 +208,7 @@ func (r *goInfoReport) writeText(w io.Writer) {
 	if m := r.MemStats; m != nil {
 		fmt.Fprintf(w, "memstats    HeapAlloc %s, HeapObjects %s (the runtime's own counters)\n", size(m.HeapAlloc), count(m.HeapObjects))
 	}
-	fmt.Fprintf(w, "goroutines  %d (%s), stacks %s\n", r.Goroutines, statusSummary(r.byStatus), size(r.Stacks))
+	fmt.Fprintf(w, "goroutines  %d (%s; %d the runtime's own), stacks %s\n", r.Goroutines, statusSummary(r.byStatus), r.RuntimeGs, size(r.Stacks))
 }
 
 func statusSummary(m map[string]int) string {

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -111,9 +113,28 @@ func TestGoCommandsOnOtherCores(t *testing.T) {
 
 	gocore := leakyCore(t, 500)
 	other := coretest.BuildGo(t, coretest.Testdata(t, "bigheap"), coretest.GoBuild{})
-	code, _, stderr = runCLI(t, "histogram", "--exe", other, gocore.Path)
+	code, out, stderr := runCLI(t, "histogram", "--exe", other, gocore.Path)
+	if code != 0 || !strings.Contains(stderr, "does not match the core") || !strings.Contains(stderr, "trying the path the core records") || !strings.Contains(out, "main.Timing") {
+		t.Errorf("histogram with the wrong executable, the right one at the recorded path: exit %d, %q; want the fallback with a warning", code, stderr)
+	}
+	assertNoTrace(t, stderr)
+
+	// The executable gone from the path the core records.
+	dir := t.TempDir()
+	exe = filepath.Join(dir, "leaky")
+	data, err := os.ReadFile(coretest.BuildGo(t, coretest.Testdata(t, "leaky"), coretest.GoBuild{}))
+	if err != nil || os.WriteFile(exe, data, 0o755) != nil {
+		t.Fatalf("copying leaky: %v", err)
+	}
+	gone := coretest.MakeCore(t, exe, []string{"-requests=10"}, nil)
+	os.Remove(exe)
+	code, _, stderr = runCLI(t, "histogram", gone.Path)
+	if code != 1 || !strings.Contains(stderr, exe) || !strings.Contains(stderr, "--exe") {
+		t.Errorf("histogram without the executable: exit %d, %q; want the recorded path and how to pass the file", code, stderr)
+	}
+	code, _, stderr = runCLI(t, "histogram", "--exe", other, gone.Path)
 	if code != 1 || !strings.Contains(stderr, "does not match") {
-		t.Errorf("histogram with the wrong executable: exit %d, %q", code, stderr)
+		t.Errorf("histogram with the wrong executable and none at the recorded path: exit %d, %q", code, stderr)
 	}
 	assertNoTrace(t, stderr)
 }

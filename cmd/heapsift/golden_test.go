@@ -80,7 +80,9 @@ func goldenCases(t *testing.T, c *goldenCores) []goldenCase {
 			drop: []string{"mapping"}},
 		{name: "histogram", args: []string{"histogram", "--top", "0", r}, keep: mainRE},
 		{name: "objects", args: []string{"objects", "--type", "main.Item", "--limit", "3", r}, keep: mainRE, trustTop: true},
-		{name: "goroutines", args: []string{"goroutines", r}, keep: mainRE},
+		{name: "goroutines", args: []string{"goroutines", r}, keep: mainRE,
+			// Wait times are runtime nanotimes, different in every run.
+			drop: []string{"wait_since_ns", "waited_ns"}},
 		{name: "retain", args: []string{"retain", "--top", "0", r}, keep: mainRE},
 		{name: "suspects", args: []string{"suspects", "--top", "1", r}, keep: mainRE},
 		{name: "why", args: []string{"why", r, why}, keep: mainRE, trustTop: true},

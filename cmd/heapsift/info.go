@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/heapsift/heapsift/dump"
 	"github.com/spf13/pflag"
@@ -42,9 +44,43 @@ type memoryReport struct {
 	Mapped    uint64 `json:"mapped"`
 	InCore    uint64 `json:"in_core"`
 	FromFiles uint64 `json:"from_files"`
-	Reserved  uint64 `json:"reserved"`
-	Missing   uint64 `json:"missing"`
+	gapsReport
 	Truncated uint64 `json:"truncated"`
+}
+
+// gapsReport says why bytes cannot be read, in the words of dump.Gaps;
+// info's totals and each row of mappings share it.
+type gapsReport struct {
+	Reserved uint64 `json:"reserved"`
+	LeftOut  uint64 `json:"left_out"`
+	NotELF   uint64 `json:"file_not_elf"`
+	Missing  uint64 `json:"missing"`
+}
+
+func newGapsReport(g dump.Gaps) gapsReport {
+	return gapsReport{Reserved: g.Reserved, LeftOut: g.LeftOut, NotELF: g.NotELF, Missing: g.Missing}
+}
+
+// text lists the gaps that are not empty, e.g. "2.0 GiB reserved (no
+// access), 1.2 MiB left out by coredump_filter"; with missing, says so
+// when nothing is missing.
+func (g gapsReport) text(missing bool) string {
+	var parts []string
+	for _, k := range []struct {
+		n    uint64
+		what string
+	}{
+		{g.Reserved, "reserved (no access)"}, {g.LeftOut, "left out by coredump_filter"},
+		{g.NotELF, "of files not ELF (not read)"}, {g.Missing, "missing"},
+	} {
+		if k.n > 0 {
+			parts = append(parts, size(k.n)+" "+k.what)
+		}
+	}
+	if missing && g.Missing == 0 {
+		parts = append(parts, "nothing missing")
+	}
+	return strings.Join(parts, ", ")
 }
 
 type moduleReport struct {
@@ -72,7 +108,7 @@ func newInfoReport(p *dump.Process) *infoReport {
 		Threads: len(p.Threads), Modules: len(p.Modules()),
 		Memory: memoryReport{
 			Mappings: len(p.Mappings()), Mapped: t.Mapped, InCore: t.InCore,
-			FromFiles: t.FromFiles, Reserved: t.Reserved, Missing: t.Missing, Truncated: t.Truncated,
+			FromFiles: t.FromFiles, gapsReport: newGapsReport(t.Gaps), Truncated: t.Truncated,
 		},
 	}
 	if p.Info != nil {
@@ -103,15 +139,15 @@ func (r *infoReport) writeText(w io.Writer) {
 		if s.Addr != "" {
 			line += " at " + s.Addr
 		}
-		if s.SenderPID != 0 {
+		if s.SenderPID != 0 && s.SenderPID != r.PID {
 			line += fmt.Sprintf(", sent by pid %d", s.SenderPID)
 		}
 		fmt.Fprintf(w, "signal      %s\n", line)
 	}
 	fmt.Fprintf(w, "threads     %d\n", r.Threads)
 	m := r.Memory
-	fmt.Fprintf(w, "memory      %s mapped in %d mappings: %s in the core, %s from files, %s reserved (no access), %s missing",
-		size(m.Mapped), m.Mappings, size(m.InCore), size(m.FromFiles), size(m.Reserved), size(m.Missing))
+	fmt.Fprintf(w, "memory      %s mapped in %d mappings: %s in the core, %s read from files, %s",
+		size(m.Mapped), m.Mappings, size(m.InCore), size(m.FromFiles), m.gapsReport.text(true))
 	if m.Truncated > 0 {
 		fmt.Fprintf(w, " (%s lost to truncation)", size(m.Truncated))
 	}
@@ -194,7 +230,7 @@ type mappingReport struct {
 	FileOffset uint64 `json:"file_offset"`
 	InCore     uint64 `json:"in_core"`
 	FromFile   uint64 `json:"from_file"`
-	Missing    uint64 `json:"missing"`
+	gapsReport
 }
 
 func mappingsCommand() *command {
@@ -212,13 +248,13 @@ func mappingsCommand() *command {
 					rows = append(rows, mappingReport{
 						Start: hexAddr(uint64(m.Start)), End: hexAddr(uint64(m.End)), Size: m.Size(),
 						Perm: m.Perm.String(), Name: m.Name, File: m.File, FileOffset: m.FileOffset,
-						InCore: uint64(len(m.CoreData())), FromFile: m.FromFile(), Missing: m.Missing(),
+						InCore: uint64(len(m.CoreData())), FromFile: m.FromFile(), gapsReport: newGapsReport(m.Gaps()),
 					})
 				}
 				if o.json {
 					return emitJSON(e, map[string]any{"mappings": rows})
 				}
-				t := newTable("START", "END", ">SIZE", "PERM", ">IN CORE", ">FROM FILE", ">MISSING", "NAME")
+				t := newTable("START", "END", ">SIZE", "PERM", ">IN CORE", ">FROM FILE", "NOT READ", "NAME")
 				for _, r := range rows {
 					name := r.Name
 					if name == "" {
@@ -226,7 +262,7 @@ func mappingsCommand() *command {
 					} else if r.File != "" {
 						name = fmt.Sprintf("%s +%#x", filepath.Base(r.File), r.FileOffset)
 					}
-					t.add(r.Start, r.End, size(r.Size), r.Perm, dash(r.InCore), dash(r.FromFile), dash(r.Missing), name)
+					t.add(r.Start, r.End, size(r.Size), r.Perm, dash(r.InCore), dash(r.FromFile), cmp.Or(r.gapsReport.text(false), "-"), name)
 				}
 				t.write(e.stdout)
 				return nil

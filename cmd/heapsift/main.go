@@ -97,8 +97,10 @@ func run(args []string, e *env) (code int) {
 			code = exitError
 		}
 	}()
-	cmd, rest := pickCommand(args)
-	err := cmd.run(rest, e)
+	cmd, rest, err := pickCommand(args)
+	if err == nil {
+		err = cmd.run(rest, e)
+	}
 	flushWarnings(e)
 	printSummaries(e)
 	switch {

@@ -75,6 +75,9 @@ func buildHeapModel(p *dump.Process, e *env) (*heapModel, error) {
 	warnAll(e, warnings)
 	switch {
 	case errors.Is(err, pycore.ErrNotPython):
+		if exe := p.Executable(); exe != nil && exe.FileData() == nil {
+			return nil, fmt.Errorf("%s: %w: the executable is not at the path the core records (%s), so heapsift cannot tell its language; pass it with --exe PATH, or --sysroot DIR / --lib-dir DIR (heapsift words reads the core without it)", programOf(p), errNoModel, exe.Path)
+		}
 		return buildNativeModel(p, sym, e)
 	case err != nil:
 		return nil, fmt.Errorf("reading the Python heap: %w", err)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/histogram"
 	"github.com/spf13/pflag"
 )
 
@@ -50,7 +51,7 @@ func addJSONFlag(fs *pflag.FlagSet, o *options) {
 }
 
 func addWordFlags(fs *pflag.FlagSet, o *options, defaultTop int) {
-	fs.IntVar(&o.top, "top", defaultTop, "show the N most frequent words")
+	fs.IntVar(&o.top, "top", defaultTop, fmt.Sprintf("show the N most frequent words (0: all, at most %d)", histogram.MaxTop))
 	fs.Uint64Var(&o.minCount, "min-count", 0, "leave out words seen fewer than N times")
 	fs.BoolVar(&o.skipZero, "skip-zero", false, "leave the word 0 out of the list")
 	fs.BoolVar(&o.all, "all", false, "count every aligned word of the file, headers and notes too (like hexdump)")

@@ -159,7 +159,7 @@ func stacksCommand() *command {
 		exec: func(o *options, args []string, e *env) error {
 			return o.withHeap(args[0], e, func(m *heapModel) error {
 				if m.goP != nil {
-					return emitGoroutines(o, e, m.goP)
+					return o.emit(e, newGoroutinesReport(m.goP.prog.Goroutines(), false, false))
 				}
 				threads := pyThreads(m.py, true)
 				if o.json {

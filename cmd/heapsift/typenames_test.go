@@ -56,7 +56,10 @@ func TestWarningBeforeFailureIsPrinted(t *testing.T) {
 	if err := os.WriteFile(other, data, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	code, _, errs := runCLI(t, "histogram", "--exe", other, core.Path)
+	// An empty --sysroot hides the executable at the path the core
+	// records, which a wrong --exe would fall back to.
+	nowhere := t.TempDir()
+	code, _, errs := runCLI(t, "histogram", "--exe", other, "--sysroot", nowhere, core.Path)
 	assertNoTrace(t, errs)
 	if code != exitError {
 		t.Fatalf("histogram with a wrong --exe: exit %d, want %d; stderr %q", code, exitError, errs)
@@ -77,7 +80,7 @@ func TestWarningBeforeFailureIsPrinted(t *testing.T) {
 			Source, Message string
 		} `json:"warning_details"`
 	}
-	runJSON(t, &info, "info", "--exe", other, core.Path)
+	runJSON(t, &info, "info", "--exe", other, "--sysroot", nowhere, core.Path)
 	if len(info.Warnings) == 0 || len(info.Details) != len(info.Warnings) || info.Details[0].Source != core.Path {
 		t.Errorf("info --json warnings %q, details %+v; want the build ID warning from %s", info.Warnings, info.Details, core.Path)
 	}

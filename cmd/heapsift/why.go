@@ -1,10 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
+	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/heap"
 	"github.com/heapsift/heapsift/retain"
 	"github.com/spf13/pflag"
@@ -79,13 +82,13 @@ func pathTo(a *retain.Analysis, obj int) (heldPath, bool) {
 // text is the path in Go's notation: "main.p.results[2]".
 func (h heldPath) text() string { return pathText(h.words) }
 
-// newWhyReport explains why the object at addr is alive; describe names
-// an address that is in no object, for the error.
-func newWhyReport(a *retain.Analysis, addr uint64, describe func(uint64) string) (*whyReport, error) {
+// newWhyReport explains why the object at addr is alive; notObject says
+// what an address that is in no object is instead, for the error.
+func newWhyReport(a *retain.Analysis, addr uint64, notObject func(uint64) string) (*whyReport, error) {
 	hp := a.Heap()
 	obj, off, ok := hp.ObjectAt(addr)
 	if !ok {
-		return nil, fmt.Errorf("%#x is not in a heap object (%s)", addr, describe(addr))
+		return nil, errors.New(notObject(addr))
 	}
 	r := &whyReport{
 		Addr: hexAddr(addr), Object: newObjectRef(a, obj), Offset: off, Field: hp.PathAt(obj, off).String(),
@@ -139,6 +142,30 @@ func (r *whyReport) writeText(w io.Writer) {
 	t.write(w)
 }
 
+// notObject says what addr is, since it is in no heap object: a variable,
+// a mapping that is not the heap, or no address of the process at all, and
+// how to find the address of an object.
+func (m *heapModel) notObject(addr uint64) string {
+	const hint = "; heapsift objects --type TYPE lists objects' addresses, heapsift symbol CORE ADDR names any address"
+	if d := m.describe(addr); d != fmt.Sprintf("%#x", addr) {
+		return fmt.Sprintf("%#x is not in a heap object: it is %s%s", addr, strings.TrimPrefix(d, fmt.Sprintf("%#x: ", addr)), hint)
+	}
+	mp := m.proc.FindMapping(dump.Address(addr))
+	if mp == nil {
+		return fmt.Sprintf("%#x is not in a heap object: it is in no mapping of the core, so not an address of the process%s", addr, hint)
+	}
+	if mp.File != "" {
+		return fmt.Sprintf("%#x is not in a heap object: it lies in the mapping of %s at %#x-%#x (%s), not in the heap%s",
+			addr, termSafe(filepath.Base(mp.File)), uint64(mp.Start), uint64(mp.End), mp.Perm, hint)
+	}
+	name := mp.Name
+	if name == "" {
+		name = "anonymous memory"
+	}
+	return fmt.Sprintf("%#x is not in a heap object: it lies in %s at %#x-%#x (%s) but in no live or garbage object: free heap memory, a stack, or the runtime's or allocator's own data%s",
+		addr, termSafe(name), uint64(mp.Start), uint64(mp.End), mp.Perm, hint)
+}
+
 func whyCommand() *command {
 	return &command{
 		name: "why", args: "CORE ADDR", minArgs: 2, maxArgs: 2,
@@ -160,7 +187,7 @@ func whyCommand() *command {
 				if err != nil {
 					return err
 				}
-				r, err := newWhyReport(a, v, m.describe)
+				r, err := newWhyReport(a, v, m.notObject)
 				if err != nil {
 					return err
 				}

@@ -62,8 +62,12 @@ func countWords(p *dump.Process, o *options, e *env) (*wordsReport, error) {
 	if o.top > histogram.MaxTop {
 		return nil, usagef("--top is at most %d for words", histogram.MaxTop)
 	}
+	top := o.top
+	if top == 0 {
+		top = histogram.MaxTop // all: as many as a count lists
+	}
 	regions, source := wordRegions(p, o.all)
-	res, err := histogram.Count(regions, histogram.Options{Top: o.top, MinCount: o.minCount, SkipZero: o.skipZero})
+	res, err := histogram.Count(regions, histogram.Options{Top: top, MinCount: o.minCount, SkipZero: o.skipZero})
 	if err != nil {
 		return nil, fmt.Errorf("counting words: %w", err)
 	}

@@ -33,6 +33,14 @@ type G struct {
 	Defer dump.Address
 	// Panic is the address of g._panic when it is set, else 0.
 	Panic dump.Address
+	// GoPC is the PC of the go statement that created it, StartPC its
+	// function's entry, ParentID the goroutine that ran the go statement
+	// (0 when unknown), all 0 when the version has no such field.
+	GoPC, StartPC uint64
+	ParentID      int64
+	// WaitSince is the runtime's nanotime when the goroutine started
+	// blocking, as the runtime records it (g.waitsince), or 0.
+	WaitSince int64
 }
 
 // gLayout holds the g fields goroutine enumeration needs.
@@ -41,6 +49,7 @@ type gLayout struct {
 	stackLo, stackHi                        FieldLoc
 	schedSP, schedPC, schedLR, schedCtxt    FieldLoc
 	syscallSP, syscallPC, m, deferp, panicp FieldLoc
+	gopc, startpc, parentGoid, waitsince    FieldLoc
 	size                                    int64
 }
 
@@ -62,6 +71,11 @@ func (r *Reader) readGLayout() (gLayout, error) {
 	l.m = b.need(g, "m")
 	l.deferp = b.need(g, "_defer")
 	l.panicp = b.need(g, "_panic")
+	// Optional: without them a goroutine has no "created by" or wait time.
+	l.gopc, _ = r.Locate(g, true, "gopc")
+	l.startpc, _ = r.Locate(g, true, "startpc")
+	l.parentGoid, _ = r.Locate(g, true, "parentGoid")
+	l.waitsince, _ = r.Locate(g, true, "waitsince")
 	if t, err := r.dw.TypeNamed(g); err == nil {
 		l.size = t.Size()
 	}
@@ -168,6 +182,18 @@ func decodeG(ga dump.Address, b []byte, l *gLayout, st *gStatus, status int64) G
 		SyscallPC: l.syscallPC.Read(b),
 		M:         l.m.Read(b),
 		Defer:     dump.Address(l.deferp.Read(b)),
+	}
+	if l.gopc.Present() {
+		g.GoPC = l.gopc.Read(b)
+	}
+	if l.startpc.Present() {
+		g.StartPC = l.startpc.Read(b)
+	}
+	if l.parentGoid.Present() {
+		g.ParentID = int64(l.parentGoid.Read(b))
+	}
+	if l.waitsince.Present() {
+		g.WaitSince = int64(l.waitsince.Read(b))
 	}
 	if g.Status == "" {
 		g.Status = fmt.Sprintf("status %d", status)

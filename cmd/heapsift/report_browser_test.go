@@ -201,12 +201,24 @@ func checkFlameZoom(t *testing.T, b *browserPage, name string) {
 		return [];
 	})()`, strconv.Quote(name))
 	b.run(t, "scrolling to the graph", chromedp.ScrollIntoView(chromedp.CSS("#flame-graph")))
-	pos := browse(t, b, "finding the frame", chromedp.Evaluate[[]float64](js))
-	if len(pos) != 2 {
-		t.Fatalf("no frame %q in the icicle graph", name)
+	// On a loaded machine the page may still be settling after the
+	// scroll, so the frame is found again, and the zoom awaited, a few
+	// times before the click counts as failed.
+	var zoom string
+	for attempt := 0; attempt < 3 && zoom != name; attempt++ {
+		pos := browse(t, b, "finding the frame", chromedp.Evaluate[[]float64](js))
+		if len(pos) != 2 {
+			t.Fatalf("no frame %q in the icicle graph", name)
+		}
+		b.run(t, "clicking the frame", chromedp.MouseClickXY(pos[0], pos[1]))
+		for wait := 0; wait < 20; wait++ {
+			zoom = browse(t, b, "reading the zoom", chromedp.AttributeValue(chromedp.CSS("#flame-graph"), "data-zoom")).Value
+			if zoom == name {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 	}
-	b.run(t, "clicking the frame", chromedp.MouseClickXY(pos[0], pos[1]))
-	zoom := browse(t, b, "reading the zoom", chromedp.AttributeValue(chromedp.CSS("#flame-graph"), "data-zoom")).Value
 	if zoom != name {
 		t.Errorf("after a click on %q the graph is zoomed to %q", name, zoom)
 	}

@@ -15,7 +15,8 @@ import (
 // of edges. Edges keep the order in which the source emitted them.
 //
 // Memory: 4(n+2) bytes for start plus 8 bytes per edge; the sizes slice is
-// the caller's and is not copied.
+// the caller's and is not copied, and FromHeap keeps none: it reads each
+// size from the model when it is needed (twice per object).
 
 // None stands for "no node": the immediate dominator and the shortest-path
 // parent of the super-root and of unreachable objects.
@@ -48,8 +49,10 @@ type EdgeSource func(emit func(from, to, label uint32))
 // between them and a super-root (node n) whose edges go to the roots.
 // It is immutable once built and safe for concurrent readers.
 type Graph struct {
-	n        int
-	sizes    []uint64
+	n     int
+	sizes []uint64
+	// sizeOf gives the sizes when sizes is nil.
+	sizeOf   func(obj int) uint64
 	start    []uint32
 	dst      []uint32
 	labels   []uint32
@@ -62,13 +65,19 @@ type Graph struct {
 // warning. It fails if n is out of range, sizes has the wrong length, there
 // are too many edges, or edges emits different edges on its two calls.
 func BuildGraph(n int, sizes []uint64, roots []Root, edges EdgeSource) (*Graph, error) {
-	if n < 0 || uint64(n) > MaxObjects {
-		return nil, fmt.Errorf("building object graph: %d objects is out of range (at most %d)", n, uint64(MaxObjects))
-	}
 	if len(sizes) != n {
 		return nil, fmt.Errorf("building object graph: %d sizes for %d objects", len(sizes), n)
 	}
-	g := &Graph{n: n, sizes: sizes, start: make([]uint32, n+2)}
+	return buildGraph(&Graph{n: n, sizes: sizes}, roots, edges)
+}
+
+// buildGraph builds g's rows and edges; g has its object count and sizes.
+func buildGraph(g *Graph, roots []Root, edges EdgeSource) (*Graph, error) {
+	n := g.n
+	if n < 0 || uint64(n) > MaxObjects {
+		return nil, fmt.Errorf("building object graph: %d objects is out of range (at most %d)", n, uint64(MaxObjects))
+	}
+	g.start = make([]uint32, n+2)
 	counted, err := g.countEdges(roots, edges)
 	if err != nil {
 		return nil, err
@@ -198,6 +207,9 @@ func (g *Graph) SuperRoot() uint32 { return uint32(g.n) }
 func (g *Graph) Size(v uint32) uint64 {
 	if int(v) >= g.n {
 		return 0
+	}
+	if g.sizes == nil {
+		return g.sizeOf(int(v))
 	}
 	return g.sizes[v]
 }

@@ -62,19 +62,20 @@ func Groups(d *Dominators, p *Paths, typeOf []uint32, collapse func(label uint32
 // according to that object's type (the index of an array of any length
 // to "[]", for instance).
 func GroupsBySource(d *Dominators, p *Paths, typeOf []uint32, collapse func(from, label uint32) uint32) ([]Group, error) {
-	return groupObjects(d, p, typeOf, collapse, nil)
+	if len(typeOf) != d.g.n {
+		return nil, fmt.Errorf("grouping objects: %d type ids for %d objects", len(typeOf), d.g.n)
+	}
+	return groupObjects(d, p, func(v int) uint32 { return typeOf[v] }, collapse, nil)
 }
 
-// groupObjects is GroupsBySource. If assigned is set it is called once
-// every object is in its group, when neither typeOf nor the graph's sizes
-// are read any more, so that a caller short of memory can release them.
-func groupObjects(d *Dominators, p *Paths, typeOf []uint32, collapse func(from, label uint32) uint32, assigned func()) ([]Group, error) {
+// groupObjects is GroupsBySource, with each object's type given by
+// typeOf. If assigned is set it is called once every object is in its
+// group, when neither the types nor the graph's sizes and labels are read
+// any more, so that a caller short of memory can release them.
+func groupObjects(d *Dominators, p *Paths, typeOf func(v int) uint32, collapse func(from, label uint32) uint32, assigned func()) ([]Group, error) {
 	g := d.g
 	if p.g != g {
 		return nil, fmt.Errorf("grouping objects: dominators and paths come from different graphs")
-	}
-	if len(typeOf) != g.n {
-		return nil, fmt.Errorf("grouping objects: %d type ids for %d objects", len(typeOf), g.n)
 	}
 	var work scratch
 	defer work.release()
@@ -132,7 +133,7 @@ func objectPaths(p *Paths, collapse func(from, label uint32) uint32, work *scrat
 
 // assignGroups replaces each reachable object's path id in groupOf with
 // its group number and counts members, bytes and the example per group.
-func assignGroups(g *Graph, groupOf, typeOf []uint32, d *Dominators) []groupStats {
+func assignGroups(g *Graph, groupOf []uint32, typeOf func(v int) uint32, d *Dominators) []groupStats {
 	var stats []groupStats
 	ids := newInternTable()
 	for v := 0; v < g.n; v++ {
@@ -140,17 +141,18 @@ func assignGroups(g *Graph, groupOf, typeOf []uint32, d *Dominators) []groupStat
 		if path == None {
 			continue
 		}
-		key := uint64(path)<<32 | uint64(typeOf[v])
+		typ := typeOf(v)
+		key := uint64(path)<<32 | uint64(typ)
 		id := ids.lookup(key)
 		if id == None {
 			id = uint32(len(stats))
 			ids.insert(key, id)
-			stats = append(stats, groupStats{path: path, typ: typeOf[v], example: uint32(v)})
+			stats = append(stats, groupStats{path: path, typ: typ, example: uint32(v)})
 		}
 		groupOf[v] = id
 		s := &stats[id]
 		s.count++
-		s.bytes += g.sizes[v]
+		s.bytes += g.Size(uint32(v))
 		if d.Retained[v] > d.Retained[s.example] {
 			s.example = uint32(v)
 		}

@@ -30,6 +30,8 @@ func analyzeRetention(h heap.Heap, e *env, groups bool) (*retain.Analysis, error
 		stop()
 		stop = func() {}
 		switch what {
+		case "naming roots":
+			debug.FreeOSMemory() // what building the model dropped: the dominators' arrays are mapped outside the Go heap
 		case "grouping objects":
 			runtime.GC() // the edge targets retain dropped make room for the type ids
 		case "ranking groups":

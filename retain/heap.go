@@ -58,8 +58,10 @@ type Stage struct {
 // edge; the edge targets dropped once the paths are found), the
 // dominators (12 per object, plus 20 of working arrays outside the Go
 // heap while they are computed) and the paths (8 per object). Sizes and
-// types are read from the model when needed, not copied. The peak is
-// while the dominators are computed: 24 bytes per object and 8 per edge.
+// types are read from the model when needed, not copied, and the labels
+// are added once the dominators and paths are found (deferred.go). The
+// peak is while the dominators are computed: 24 bytes per object and 4
+// per edge (8 with the non-tree predecessors' lists).
 func FromHeap(h heap.Heap, opts HeapOptions) (*Analysis, error) {
 	n := h.NumObjects()
 	if uint64(n) > MaxObjects {
@@ -73,7 +75,7 @@ func FromHeap(h heap.Heap, opts HeapOptions) (*Analysis, error) {
 	a.roots = newRootTable(h)
 
 	stage("building the object graph")
-	g, err := buildGraph(&Graph{n: n, sizeOf: h.Size}, a.roots.graphRoots, a.liveEdges)
+	g, err := buildGraph(&Graph{n: n, sizeOf: h.Size, deferLabels: true}, a.roots.graphRoots, a.liveEdges)
 	if err != nil {
 		return nil, fmt.Errorf("analysing retention: %w", err)
 	}
@@ -89,6 +91,9 @@ func FromHeap(h heap.Heap, opts HeapOptions) (*Analysis, error) {
 	a.paths = TieredPaths(g, func(label uint32) int { return a.roots.info(label).Tier() })
 	// Paths and groups need the edges' labels and rows, not their targets.
 	a.graph.dst = nil
+	if err := a.graph.fillLabels(a.roots.graphRoots, a.liveEdges); err != nil {
+		return nil, fmt.Errorf("analysing retention: %w", err)
+	}
 
 	if !opts.SkipGroups {
 		stage("grouping objects")
@@ -100,13 +105,17 @@ func FromHeap(h heap.Heap, opts HeapOptions) (*Analysis, error) {
 }
 
 // group computes the groups; assigned is called once every object has
-// its group. The graph has lost its edge targets by then: this is why the
-// Analysis does not hand out its graph.
+// its group, and the paths' visit order (4 bytes an object) is dropped
+// then. The graph has lost its edge targets by then: this is why the
+// Analysis does not hand out its graph or paths.
 func (a *Analysis) group(assigned func()) error {
 	a.labels = newLabelTable(a.h)
 	typeOf := func(v int) uint32 { return uint32(a.h.Type(v)) }
 	var err error
-	a.groups, err = groupObjects(a.dom, a.paths, typeOf, a.labels.collapse, assigned)
+	a.groups, err = groupObjects(a.dom, a.paths, typeOf, a.labels.collapse, func() {
+		a.paths.order = nil
+		assigned()
+	})
 	return err
 }
 

@@ -127,8 +127,11 @@ func (h *Heap) ObjectAt(addr uint64) (int, uint64, bool) {
 	if h.index == nil || h.n == 0 {
 		return 0, 0, false
 	}
-	i := h.index.below(addr + 1)
-	if i == 0 || addr == ^uint64(0) {
+	if addr|7 == ^uint64(0) {
+		return 0, 0, false
+	}
+	i := h.index.below(addr | 7 + 1) // the objects at or below addr's word
+	if i == 0 {
 		return 0, 0, false
 	}
 	o := i - 1

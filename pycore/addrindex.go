@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"sort"
 )
 
 // addrIndex is the set of object addresses found, kept as one bit an
@@ -12,13 +13,21 @@ import (
 // sealed, an object's number is the count of objects at lower addresses:
 // a rank, found in constant time from a count per 64-bit word (1/128 of
 // the heap more), so that numbering needs no sort and finding an object
-// by address no search over the objects.
+// by address no search over the objects. The index is also the only
+// record of the objects' addresses: object i's address is found by
+// selecting the set bit of rank i (a binary search over the mappings'
+// first ranks and over the counts, then a select within a word), and the
+// passes over every object walk the bitmaps in order. Keeping an array of
+// addresses instead would cost 8 bytes per object.
 type addrIndex struct {
 	v       *coreView
 	bits    [][]uint64 // per mapping, nil until an address in it is added
 	tracked [][]uint64 // likewise, the tracked objects
 	rank    [][]uint32 // per mapping and word, the objects before that word
-	n       int
+	// first[i] is the number of the first object in mapping i (after
+	// seal); first[len(ms)] is n.
+	first []uint32
+	n     int
 }
 
 func newAddrIndex(v *coreView) *addrIndex {
@@ -81,8 +90,10 @@ func (x *addrIndex) seal(fn func(obj int, a uint64, tracked bool)) error {
 		return fmt.Errorf("pycore: %d objects is more than heapsift can number", x.n)
 	}
 	x.rank = make([][]uint32, len(x.bits))
+	x.first = make([]uint32, len(x.bits)+1)
 	n := 0
 	for i, b := range x.bits {
+		x.first[i] = uint32(n)
 		if b == nil {
 			continue
 		}
@@ -99,8 +110,57 @@ func (x *addrIndex) seal(fn func(obj int, a uint64, tracked bool)) error {
 		}
 		x.rank[i] = r
 	}
+	x.first[len(x.bits)] = uint32(n)
 	x.tracked = nil
 	return nil
+}
+
+// each calls fn for every object in increasing address order, after
+// seal: one pass over the bitmaps.
+func (x *addrIndex) each(fn func(obj int, a uint64)) {
+	n := 0
+	for i, b := range x.bits {
+		start := uint64(x.v.ms[i].Start)
+		for k, word := range b {
+			for word != 0 {
+				j := bits.TrailingZeros64(word)
+				fn(n, start+uint64(k*64+j)*8)
+				word &= word - 1
+				n++
+			}
+		}
+	}
+}
+
+// addr returns the address of object obj, after seal: O(log n).
+func (x *addrIndex) addr(obj int) uint64 {
+	o := uint32(obj)
+	// The last mapping whose first object is at most obj, and within it
+	// the last word whose rank is at most obj: that word holds it.
+	i := sort.Search(len(x.bits), func(i int) bool { return x.first[i+1] > o })
+	r := x.rank[i]
+	k := sort.Search(len(r), func(k int) bool { return r[k] > o }) - 1
+	word := x.bits[i][k]
+	for skip := o - r[k]; skip > 0; skip-- {
+		word &= word - 1
+	}
+	j := bits.TrailingZeros64(word)
+	return uint64(x.v.ms[i].Start) + uint64(k*64+j)*8
+}
+
+// below returns the number of objects at addresses below a, after seal.
+func (x *addrIndex) below(a uint64) int {
+	ends := x.v.ends
+	i := sort.Search(len(ends), func(i int) bool { return ends[i] > a })
+	if i == len(ends) || a < uint64(x.v.ms[i].Start) || x.bits[i] == nil {
+		return int(x.first[i])
+	}
+	w := (a - uint64(x.v.ms[i].Start)) >> 3
+	b := x.bits[i]
+	if w>>6 >= uint64(len(b)) {
+		return int(x.first[i+1])
+	}
+	return int(x.rank[i][w>>6]) + bits.OnesCount64(b[w>>6]&(1<<(w&63)-1))
 }
 
 // find returns the number of the object at a, after seal.

@@ -75,9 +75,9 @@ func (h *Heap) build(sy symbols) error {
 	if err := h.number(d); err != nil {
 		return err
 	}
-	h.collectEdges(d.refs + d.refs/8 + 1024)
+	et := h.collectEdges(d.refs + 1024)
 	h.resolveRoots()
-	h.decideLiveness()
+	h.decideLiveness(et)
 	h.computeSizes()
 	return nil
 }
@@ -166,12 +166,11 @@ func (h *Heap) walkGCList(d *discovery, head uint64) {
 // and their types.
 func (h *Heap) number(d *discovery) error {
 	n := d.idx.n
-	h.addrs = make([]uint64, n)
+	h.n = n
 	h.tidx = make([]uint32, n)
 	h.tracked = newBitset(n)
 	var bad int
 	err := d.idx.seal(func(i int, a uint64, tracked bool) {
-		h.addrs[i] = a
 		if tracked {
 			h.tracked.set(i)
 		}
@@ -190,52 +189,60 @@ func (h *Heap) number(d *discovery) error {
 	return err
 }
 
+// edgeTable holds every object's references in CSR form while liveness
+// is decided, and is dropped then: object i's are to[start[i]:start[i+1]]
+// with their labels; 4 bytes an object and 8 a reference.
+type edgeTable struct {
+	start, to, label []uint32
+}
+
 // collectEdges computes every object's references into CSR arrays, after
-// deciding which dicts their owners absorb; estimate is how many the
-// discovery saw, so that the arrays seldom grow.
-func (h *Heap) collectEdges(estimate int) {
-	n := len(h.addrs)
+// deciding which dicts their owners absorb; bound is at least how many
+// there are (the discovery's count: folding a dict into its owner never
+// adds references), so that the arrays never grow.
+func (h *Heap) collectEdges(bound int) *edgeTable {
+	n := h.n
 	h.folded = newBitset(n)
-	for i, a := range h.addrs {
+	h.index.each(func(i int, a uint64) {
 		if d, ok := h.ownDict(a, h.ti(i)); ok {
-			if j, ok := h.Find(d); ok && h.foldable(j) {
+			if j, ok := h.Find(d); ok && h.foldable(j, d) {
 				h.folded.set(j)
 			}
 		}
-	}
-	h.edgeStart = make([]uint32, n+1)
-	h.edgeTo = make([]uint32, 0, estimate)
-	h.edgeLabel = make([]uint32, 0, estimate)
+	})
+	et := &edgeTable{start: make([]uint32, n+1), to: make([]uint32, 0, bound), label: make([]uint32, 0, bound)}
 	emit := func(t uint64, label uint32) {
 		if j, ok := h.Find(t); ok {
-			h.edgeTo = append(h.edgeTo, uint32(j))
-			h.edgeLabel = append(h.edgeLabel, label)
+			et.to = append(et.to, uint32(j))
+			et.label = append(et.label, label)
 		}
 	}
-	stop := n
-	for i, a := range h.addrs {
-		h.edgeStart[i] = uint32(len(h.edgeTo))
-		if len(h.edgeTo) >= math.MaxUint32-1<<20 {
+	h.refsStop = n
+	h.index.each(func(i int, a uint64) {
+		et.start[i] = uint32(len(et.to))
+		if i >= h.refsStop {
+			return
+		}
+		if len(et.to) >= math.MaxUint32-1<<20 {
 			h.warns.Addf("pycore", "more references than heapsift can hold; the objects from %#x on have none", a)
-			stop = i
-			break
+			h.refsStop = i
+			return
 		}
 		if !h.folded.has(i) {
 			h.refs(a, h.ti(i), true, emit)
 		}
-	}
-	for i := stop; i <= n; i++ {
-		h.edgeStart[i] = uint32(len(h.edgeTo))
-	}
+	})
+	et.start[n] = uint32(len(et.to))
+	return et
 }
 
-// foldable reports whether dict object j can be absorbed by its owner:
-// an exact dict that only its owner refers to.
-func (h *Heap) foldable(j int) bool {
+// foldable reports whether dict object j, at address a, can be absorbed
+// by its owner: an exact dict that only its owner refers to.
+func (h *Heap) foldable(j int, a uint64) bool {
 	if h.ti(j).addr != h.dictType() {
 		return false
 	}
-	rc, err := h.mem.i64(h.addrs[j] + uint64(h.l.ObRefcnt))
+	rc, err := h.mem.i64(a + uint64(h.l.ObRefcnt))
 	return err == nil && rc == 1
 }
 

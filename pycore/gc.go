@@ -14,19 +14,20 @@ import "github.com/heapsift/heapsift/heap"
 // object (3.12+ set it to 2**32-1 or 3<<30 and never change it).
 const immortalRefcnt = 1 << 30
 
-// decideLiveness computes the live set and adds RootOutside roots for
-// objects with references nothing seen explains.
-func (h *Heap) decideLiveness() {
-	n := len(h.addrs)
+// decideLiveness computes the live set from the references et holds and
+// adds RootOutside roots for objects with references nothing seen
+// explains.
+func (h *Heap) decideLiveness(et *edgeTable) {
+	n := h.n
 	fromAll := make([]int32, n)     // exact references from any object or counted root
 	fromTracked := make([]int32, n) // exact references from tracked objects
 	for i := 0; i < n; i++ {
 		tr := h.tracked.has(i)
-		for k := h.edgeStart[i]; k < h.edgeStart[i+1]; k++ {
-			if !exactLabel(h.edgeLabel[k]) {
+		for k := et.start[i]; k < et.start[i+1]; k++ {
+			if !exactLabel(et.label[k]) {
 				continue
 			}
-			t := h.edgeTo[k]
+			t := et.to[k]
 			fromAll[t]++
 			if tr {
 				fromTracked[t]++
@@ -40,10 +41,10 @@ func (h *Heap) decideLiveness() {
 		}
 	}
 	var seeds []int
-	for i := 0; i < n; i++ {
-		rc, err := h.mem.i64(h.addrs[i] + uint64(h.l.ObRefcnt))
+	h.index.each(func(i int, a uint64) {
+		rc, err := h.mem.i64(a + uint64(h.l.ObRefcnt))
 		if err != nil {
-			continue
+			return
 		}
 		immortal := h.l.Minor >= 12 && rc >= immortalRefcnt
 		if h.tracked.has(i) && (immortal || rc-int64(fromTracked[i]) > 0) {
@@ -55,18 +56,18 @@ func (h *Heap) decideLiveness() {
 				Unexplained: extra,
 			})
 		}
-	}
+	})
 	for _, r := range h.roots {
 		seeds = append(seeds, int(r.Object))
 	}
-	h.live = h.reach(seeds)
-	reached := h.reach(rootObjects(h.roots))
+	h.live = et.reach(seeds)
+	reached := et.reach(rootObjects(h.roots))
 	// A tracked object the collector keeps only for references from
 	// untracked garbage still needs a root for retain to reach it.
 	for _, i := range seeds {
 		if !reached.has(i) {
 			h.roots = append(h.roots, heap.Root{Kind: heap.RootOutside, Object: uint32(i), Name: "held outside Python"})
-			h.reachInto(reached, []int{i})
+			et.reachInto(reached, []int{i})
 		}
 	}
 }
@@ -80,14 +81,14 @@ func rootObjects(roots []heap.Root) []int {
 }
 
 // reach returns the objects reachable from seeds.
-func (h *Heap) reach(seeds []int) bitset {
-	seen := newBitset(len(h.addrs))
-	h.reachInto(seen, seeds)
+func (et *edgeTable) reach(seeds []int) bitset {
+	seen := newBitset(len(et.start) - 1)
+	et.reachInto(seen, seeds)
 	return seen
 }
 
 // reachInto adds to seen the objects reachable from seeds.
-func (h *Heap) reachInto(seen bitset, seeds []int) {
+func (et *edgeTable) reachInto(seen bitset, seeds []int) {
 	stack := make([]int, 0, len(seeds))
 	for _, s := range seeds {
 		if !seen.has(s) {
@@ -98,8 +99,8 @@ func (h *Heap) reachInto(seen bitset, seeds []int) {
 	for len(stack) > 0 {
 		i := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		for k := h.edgeStart[i]; k < h.edgeStart[i+1]; k++ {
-			if t := int(h.edgeTo[k]); !seen.has(t) {
+		for k := et.start[i]; k < et.start[i+1]; k++ {
+			if t := int(et.to[k]); !seen.has(t) {
 				seen.set(t)
 				stack = append(stack, t)
 			}

@@ -2,7 +2,6 @@ package pycore
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/heap"
@@ -31,18 +30,22 @@ type Heap struct {
 	names     []string // interned attribute and field names
 	nameIDs   map[string]uint32
 
-	// Objects, numbered by address.
-	addrs   []uint64
+	// Objects, numbered by address; their addresses are in the index.
+	// What the model keeps per object: 4 bytes of size, 4 of type, 3 bits
+	// (tracked, live, folded) and the index's bitmaps (1/64 and 1/128 of
+	// the heap's bytes), about 10 bytes an object.
+	n       int
 	sizes   []uint32   // sys.getsizeof, bigSize when it does not fit
 	tidx    []uint32   // each object's type, an index into types.all
-	index   *addrIndex // object numbers by address
+	index   *addrIndex // object numbers by address, and their addresses
 	tracked bitset     // found in the collector's lists
 	live    bitset
 	folded  bitset // dicts whose entries their owner holds
-	// Edges in CSR form: object i's are edgeTo[edgeStart[i]:edgeStart[i+1]].
-	edgeStart []uint32
-	edgeTo    []uint32
-	edgeLabel []uint32
+	// refsStop is the first object whose references are left out (more
+	// than a graph can number); n when none is. References are computed
+	// again from the core when asked for (refsource.go): keeping them
+	// would cost 4 bytes an object and 8 a reference.
+	refsStop int
 
 	roots     []heap.Root
 	rootAddrs []pendingRoot
@@ -75,17 +78,17 @@ func (h *Heap) Totals() Totals { return h.totals }
 func (h *Heap) Threads() []Thread { return h.threads }
 
 // NumObjects returns the number of objects, live and garbage.
-func (h *Heap) NumObjects() int { return len(h.addrs) }
+func (h *Heap) NumObjects() int { return h.n }
 
-// Addr returns the object's address (its PyObject header).
-func (h *Heap) Addr(obj int) uint64 { return h.addrs[obj] }
+// Addr returns the object's address (its PyObject header): O(log n).
+func (h *Heap) Addr(obj int) uint64 { return h.index.addr(obj) }
 
 // Size returns sys.getsizeof of the object.
 func (h *Heap) Size(obj int) uint64 {
 	if s := h.sizes[obj]; s != bigSize {
 		return uint64(s)
 	}
-	return h.getsizeof(h.addrs[obj], h.ti(obj))
+	return h.getsizeof(h.Addr(obj), h.ti(obj))
 }
 
 // Live reports whether CPython's collector would keep the object.
@@ -115,25 +118,25 @@ func (h *Heap) TypeName(t heap.TypeID) string {
 // names, so a type is its own family.
 func (h *Heap) TypeFamily(t heap.TypeID) string { return h.TypeName(t) }
 
-// Refs returns the object's references and their labels.
-func (h *Heap) Refs(obj int) (targets, labels []uint32) {
-	s, e := h.edgeStart[obj], h.edgeStart[obj+1]
-	return h.edgeTo[s:e:e], h.edgeLabel[s:e:e]
-}
-
 // Roots returns the references into the heap from outside it.
 func (h *Heap) Roots() []heap.Root { return h.roots }
 
 // ObjectAt returns the object holding addr: its PyObject header and what
 // follows, its size less the GC header and pre-header before it.
 func (h *Heap) ObjectAt(addr uint64) (int, uint64, bool) {
-	i := sort.Search(len(h.addrs), func(i int) bool { return h.addrs[i] > addr })
+	if h.index == nil || h.n == 0 {
+		return 0, 0, false
+	}
+	if addr|7 == ^uint64(0) {
+		return 0, 0, false
+	}
+	i := h.index.below(addr | 7 + 1) // the objects at or below addr's word
 	if i == 0 {
 		return 0, 0, false
 	}
 	o := i - 1
 	extent := int64(h.Size(o)) - h.preHeader(h.ti(o))
-	if off := addr - h.addrs[o]; int64(off) < max(extent, 16) {
+	if off := addr - h.Addr(o); int64(off) < max(extent, 16) {
 		return o, off, true
 	}
 	return 0, 0, false

@@ -50,7 +50,7 @@ func (h *Heap) RefClass(t heap.TypeID, label uint32) uint32 {
 // keyRepr shows the key of entry i of obj's dict (obj itself, or the dict
 // it owns) when it is a str or an int; "" otherwise.
 func (h *Heap) keyRepr(obj int, i int) string {
-	a, ti := h.addrs[obj], h.ti(obj)
+	a, ti := h.Addr(obj), h.ti(obj)
 	if ti.kind != kindDict {
 		d, ok := h.ownDict(a, ti)
 		if !ok {

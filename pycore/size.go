@@ -10,11 +10,11 @@ const bigSize = 1<<32 - 1
 
 // computeSizes fills every object's size and the totals.
 func (h *Heap) computeSizes() {
-	n := len(h.addrs)
+	n := h.n
 	h.sizes = make([]uint32, n)
 	t := &h.totals
 	t.Objects = n
-	for i, a := range h.addrs {
+	h.index.each(func(i int, a uint64) {
 		s := h.getsizeof(a, h.ti(i))
 		h.sizes[i] = uint32(min(s, bigSize))
 		t.Bytes += s
@@ -27,7 +27,7 @@ func (h *Heap) computeSizes() {
 		} else {
 			t.Garbage++
 		}
-	}
+	})
 }
 
 // getsizeof returns sys.getsizeof of the object at a.

@@ -26,7 +26,11 @@
 // rows and a fill pass that places each edge: nothing is appended or
 // reallocated. Cost: 4 bytes per node and 8 per edge, plus the caller's
 // sizes (8 bytes per object, kept, not copied). In-edges (Graph.Reverse)
-// are built on demand the same way, 8 more bytes per edge.
+// are built on demand the same way, 8 more bytes per edge. FromHeap keeps
+// no sizes (it reads them from the model) and builds the graph without
+// its labels, which a third pass fills once the dominators and paths are
+// found (deferred.go), so that the dominators' peak holds 4 bytes per
+// edge, not 8.
 //
 // # Dominators and retained sizes
 //

@@ -67,7 +67,7 @@ func ComputeDominators(g *Graph) *Dominators {
 	}
 	preWork.release()
 	ret := link
-	sumRetained(g.sizes, vertex, parent, ret)
+	sumRetained(g, vertex, parent, ret)
 	d := &Dominators{g: g, reachable: reached - 1}
 	d.Idom = idomByNode(vertex, parent, nodes)
 	parentWork.release()
@@ -97,10 +97,10 @@ func idomByNode(vertex, idom []uint32, nodes int) []uint32 {
 // (idom) by number. Every node comes after its immediate dominator in
 // preorder, so one backward pass adds each subtree to its root; it reads
 // sequentially but for the additions.
-func sumRetained(sizes []uint64, vertex, idom []uint32, ret []uint64) {
+func sumRetained(g *Graph, vertex, idom []uint32, ret []uint64) {
 	ret[0] = 0 // the super-root
 	for i, v := range vertex[1:] {
-		ret[i+1] = sizes[v]
+		ret[i+1] = g.Size(v)
 	}
 	for i := len(vertex) - 1; i >= 1; i-- {
 		ret[idom[i]] += ret[i]

@@ -15,7 +15,8 @@ import (
 // of edges. Edges keep the order in which the source emitted them.
 //
 // Memory: 4(n+2) bytes for start plus 8 bytes per edge; the sizes slice is
-// the caller's and is not copied.
+// the caller's and is not copied, and FromHeap keeps none: it reads each
+// size from the model when it is needed (twice per object).
 
 // None stands for "no node": the immediate dominator and the shortest-path
 // parent of the super-root and of unreachable objects.
@@ -48,12 +49,19 @@ type EdgeSource func(emit func(from, to, label uint32))
 // between them and a super-root (node n) whose edges go to the roots.
 // It is immutable once built and safe for concurrent readers.
 type Graph struct {
-	n        int
-	sizes    []uint64
+	n     int
+	sizes []uint64
+	// sizeOf gives the sizes when sizes is nil.
+	sizeOf   func(obj int) uint64
 	start    []uint32
 	dst      []uint32
 	labels   []uint32
 	warnings []string
+	// With deferLabels the build keeps only the super-root's labels, in
+	// rootLabels, and fillLabels adds the rest later (labels.go).
+	deferLabels bool
+	rootLabels  []uint32
+	tally       edgeTally // the counting pass's, for fillLabels to check
 }
 
 // BuildGraph builds the graph of n objects whose sizes are sizes[0..n-1]
@@ -62,24 +70,44 @@ type Graph struct {
 // warning. It fails if n is out of range, sizes has the wrong length, there
 // are too many edges, or edges emits different edges on its two calls.
 func BuildGraph(n int, sizes []uint64, roots []Root, edges EdgeSource) (*Graph, error) {
-	if n < 0 || uint64(n) > MaxObjects {
-		return nil, fmt.Errorf("building object graph: %d objects is out of range (at most %d)", n, uint64(MaxObjects))
-	}
 	if len(sizes) != n {
 		return nil, fmt.Errorf("building object graph: %d sizes for %d objects", len(sizes), n)
 	}
-	g := &Graph{n: n, sizes: sizes, start: make([]uint32, n+2)}
+	return buildGraph(&Graph{n: n, sizes: sizes}, roots, edges)
+}
+
+// buildGraph builds g's rows and edges; g has its object count and sizes.
+func buildGraph(g *Graph, roots []Root, edges EdgeSource) (*Graph, error) {
+	n := g.n
+	if n < 0 || uint64(n) > MaxObjects {
+		return nil, fmt.Errorf("building object graph: %d objects is out of range (at most %d)", n, uint64(MaxObjects))
+	}
+	g.start = make([]uint32, n+2)
 	counted, err := g.countEdges(roots, edges)
 	if err != nil {
 		return nil, err
 	}
+	g.tally = counted
 	g.dst = make([]uint32, counted.edges)
-	g.labels = make([]uint32, counted.edges)
+	if g.deferLabels {
+		rootEdges := g.start[n] // the counting pass left row ends
+		if n > 0 {
+			rootEdges -= g.start[n-1]
+		}
+		g.rootLabels = make([]uint32, rootEdges)
+	} else {
+		g.labels = make([]uint32, counted.edges)
+	}
 	filled := g.fillEdges(roots, edges)
 	if filled != counted {
 		return nil, fmt.Errorf("building object graph: the edge source emitted %d edges on the counting pass and %d on the fill pass, or different ones", counted.edges, filled.edges)
 	}
-	g.restoreEmissionOrder()
+	g.reverseRows(g.dst)
+	if g.labels != nil {
+		g.reverseRows(g.labels)
+	} else {
+		reverse(g.rootLabels)
+	}
 	if counted.dropped > 0 {
 		g.warnings = append(g.warnings, fmt.Sprintf("dropped %d edges and roots naming objects outside 0..%d", counted.dropped, n-1))
 	}
@@ -157,7 +185,12 @@ func (g *Graph) fillEdges(roots []Root, edges EdgeSource) edgeTally {
 		g.start[from]--
 		i := g.start[from]
 		g.dst[i] = to
-		g.labels[i] = label
+		switch {
+		case g.labels != nil:
+			g.labels[i] = label
+		case from == n:
+			g.rootLabels[i-(uint32(len(g.dst))-uint32(len(g.rootLabels)))] = label
+		}
 		t.add(from, to, label)
 	}
 	if edges != nil {
@@ -170,15 +203,17 @@ func (g *Graph) fillEdges(roots []Root, edges EdgeSource) edgeTally {
 	return t
 }
 
-// restoreEmissionOrder reverses each node's edges, which the fill pass
-// stored last first.
-func (g *Graph) restoreEmissionOrder() {
+// reverseRows reverses each node's run of a, an array parallel to the
+// edges, which the fill passes store last first.
+func (g *Graph) reverseRows(a []uint32) {
 	for v := 0; v <= g.n; v++ {
-		d, l := g.dst[g.start[v]:g.start[v+1]], g.labels[g.start[v]:g.start[v+1]]
-		for i, j := 0, len(d)-1; i < j; i, j = i+1, j-1 {
-			d[i], d[j] = d[j], d[i]
-			l[i], l[j] = l[j], l[i]
-		}
+		reverse(a[g.start[v]:g.start[v+1]])
+	}
+}
+
+func reverse(a []uint32) {
+	for i, j := 0, len(a)-1; i < j; i, j = i+1, j-1 {
+		a[i], a[j] = a[j], a[i]
 	}
 }
 
@@ -199,6 +234,9 @@ func (g *Graph) Size(v uint32) uint64 {
 	if int(v) >= g.n {
 		return 0
 	}
+	if g.sizes == nil {
+		return g.sizeOf(int(v))
+	}
 	return g.sizes[v]
 }
 
@@ -218,6 +256,15 @@ func (g *Graph) EdgeTarget(e uint32) uint32 { return g.dst[e] }
 
 // EdgeLabel returns the label of edge e.
 func (g *Graph) EdgeLabel(e uint32) uint32 { return g.labels[e] }
+
+// rootLabel returns the label of edge e, one of the super-root's, also
+// before fillLabels.
+func (g *Graph) rootLabel(e uint32) uint32 {
+	if g.labels == nil {
+		return g.rootLabels[e-g.start[g.n]]
+	}
+	return g.labels[e]
+}
 
 // EdgeSource returns the node edge e leaves from, by binary search over
 // the row starts: O(log n).

@@ -47,7 +47,7 @@ type groupStats struct {
 //
 // The label path of an object is interned as a (parent path, label) pair
 // along the breadth-first tree, so the cost is O(n) with one hash lookup
-// per object, plus the sort of the groups, and 16 bytes per node of
+// per object, plus the sort of the groups, and 12 bytes per node of
 // working memory (scratch) besides the path and group tables.
 func Groups(d *Dominators, p *Paths, typeOf []uint32, collapse func(label uint32) uint32) ([]Group, error) {
 	var bySource func(from, label uint32) uint32
@@ -62,29 +62,31 @@ func Groups(d *Dominators, p *Paths, typeOf []uint32, collapse func(label uint32
 // according to that object's type (the index of an array of any length
 // to "[]", for instance).
 func GroupsBySource(d *Dominators, p *Paths, typeOf []uint32, collapse func(from, label uint32) uint32) ([]Group, error) {
-	return groupObjects(d, p, typeOf, collapse, nil)
+	if len(typeOf) != d.g.n {
+		return nil, fmt.Errorf("grouping objects: %d type ids for %d objects", len(typeOf), d.g.n)
+	}
+	return groupObjects(d, p, func(v int) uint32 { return typeOf[v] }, collapse, nil)
 }
 
-// groupObjects is GroupsBySource. If assigned is set it is called once
-// every object is in its group, when neither typeOf nor the graph's sizes
-// are read any more, so that a caller short of memory can release them.
-func groupObjects(d *Dominators, p *Paths, typeOf []uint32, collapse func(from, label uint32) uint32, assigned func()) ([]Group, error) {
+// groupObjects is GroupsBySource, with each object's type given by
+// typeOf. If assigned is set it is called once every object is in its
+// group and the dominator tree is numbered, when neither the types, the
+// graph's sizes and labels nor the paths' order are read any more, so
+// that a caller short of memory can release them.
+func groupObjects(d *Dominators, p *Paths, typeOf func(v int) uint32, collapse func(from, label uint32) uint32, assigned func()) ([]Group, error) {
 	g := d.g
 	if p.g != g {
 		return nil, fmt.Errorf("grouping objects: dominators and paths come from different graphs")
-	}
-	if len(typeOf) != g.n {
-		return nil, fmt.Errorf("grouping objects: %d type ids for %d objects", len(typeOf), g.n)
 	}
 	var work scratch
 	defer work.release()
 	groupOf, paths := objectPaths(p, collapse, &work)
 	stats := assignGroups(g, groupOf, typeOf, d)
+	byPre, domEnd := dominatorIntervals(d, p.order, &work)
 	if assigned != nil {
 		assigned()
 	}
-	domPre, domEnd := dominatorIntervals(d, p.order, &work)
-	countTopMembers(d, groupOf, stats, domPre, domEnd, &work)
+	countTopMembers(d, groupOf, stats, byPre, domEnd)
 	return rankGroups(stats, paths), nil
 }
 
@@ -132,7 +134,7 @@ func objectPaths(p *Paths, collapse func(from, label uint32) uint32, work *scrat
 
 // assignGroups replaces each reachable object's path id in groupOf with
 // its group number and counts members, bytes and the example per group.
-func assignGroups(g *Graph, groupOf, typeOf []uint32, d *Dominators) []groupStats {
+func assignGroups(g *Graph, groupOf []uint32, typeOf func(v int) uint32, d *Dominators) []groupStats {
 	var stats []groupStats
 	ids := newInternTable()
 	for v := 0; v < g.n; v++ {
@@ -140,17 +142,18 @@ func assignGroups(g *Graph, groupOf, typeOf []uint32, d *Dominators) []groupStat
 		if path == None {
 			continue
 		}
-		key := uint64(path)<<32 | uint64(typeOf[v])
+		typ := typeOf(v)
+		key := uint64(path)<<32 | uint64(typ)
 		id := ids.lookup(key)
 		if id == None {
 			id = uint32(len(stats))
 			ids.insert(key, id)
-			stats = append(stats, groupStats{path: path, typ: typeOf[v], example: uint32(v)})
+			stats = append(stats, groupStats{path: path, typ: typ, example: uint32(v)})
 		}
 		groupOf[v] = id
 		s := &stats[id]
 		s.count++
-		s.bytes += g.sizes[v]
+		s.bytes += g.Size(uint32(v))
 		if d.Retained[v] > d.Retained[s.example] {
 			s.example = uint32(v)
 		}
@@ -159,16 +162,17 @@ func assignGroups(g *Graph, groupOf, typeOf []uint32, d *Dominators) []groupStat
 	return stats
 }
 
-// dominatorIntervals numbers the reachable nodes in a preorder of the
-// dominator tree: node v's dominator subtree is the numbers domPre[v] up
-// to domEnd[v]. order must list the reachable nodes with every node after
-// its immediate dominator (the breadth-first order does). Subtree node
+// dominatorIntervals lists the reachable nodes in a preorder of the
+// dominator tree (byPre, the super-root first): node v's dominator
+// subtree is the nodes at positions i up to domEnd[v], where byPre[i] is
+// v. order must list the reachable nodes with every node after its
+// immediate dominator (the breadth-first order does). Subtree node
 // counts are summed backwards over order; then, forwards, each node takes
-// the next free number inside its dominator's interval. domEnd serves as
-// the node count, then as the next free number, and ends as the interval
-// end.
-func dominatorIntervals(d *Dominators, order []uint32, work *scratch) (domPre, domEnd []uint32) {
-	domPre = work.uint32s(len(d.Idom))
+// the next free position inside its dominator's interval. domEnd serves
+// as the node count, then as the next free position, and ends as the
+// interval end: 8 bytes per node.
+func dominatorIntervals(d *Dominators, order []uint32, work *scratch) (byPre, domEnd []uint32) {
+	byPre = work.uint32s(len(order))
 	domEnd = work.uint32s(len(d.Idom))
 	for _, v := range order {
 		domEnd[v] = 1
@@ -178,30 +182,27 @@ func dominatorIntervals(d *Dominators, order []uint32, work *scratch) (domPre, d
 		domEnd[d.Idom[v]] += domEnd[v]
 	}
 	root := order[0]
-	domPre[root], domEnd[root] = 0, 1
+	byPre[0], domEnd[root] = root, 1
 	for _, v := range order[1:] {
 		u := d.Idom[v]
 		slot := domEnd[u]
 		domEnd[u] += domEnd[v]
-		domPre[v], domEnd[v] = slot, slot+1
+		byPre[slot], domEnd[v] = v, slot+1
 	}
-	return domPre, domEnd
+	return byPre, domEnd
 }
 
 // countTopMembers adds to each group the retained sizes of its members
 // that no other member dominates. Walking the dominator tree in preorder,
 // a member is dominated by another member of its group exactly when it
 // falls inside the interval of the last member counted for that group.
-func countTopMembers(d *Dominators, groupOf []uint32, stats []groupStats, domPre, domEnd []uint32, work *scratch) {
-	byPre := work.uint32s(d.reachable + 1)
-	for v, id := range d.Idom {
-		if id != None {
-			byPre[domPre[v]] = uint32(v)
+func countTopMembers(d *Dominators, groupOf []uint32, stats []groupStats, byPre, domEnd []uint32) {
+	for i, v := range byPre {
+		if i == 0 {
+			continue // the super-root
 		}
-	}
-	for _, v := range byPre[1:] {
 		s := &stats[groupOf[v]]
-		if domPre[v] >= s.coverEnd {
+		if uint32(i) >= s.coverEnd {
 			s.retained += d.Retained[v]
 			s.coverEnd = domEnd[v]
 		}

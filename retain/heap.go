@@ -54,10 +54,14 @@ type Stage struct {
 // objects, dominators and retained sizes, shortest paths from the roots
 // and the groups of objects held the same way.
 //
-// Memory beyond the model: 8 bytes per object for the sizes and 4 for
-// the type ids (dropped once grouped), the graph (4 bytes per object and
-// 8 per edge), the dominators (12 per object, plus working arrays outside
-// the Go heap while they are computed) and the paths (8 per object).
+// Memory beyond the model: the graph (4 bytes per object and 8 per
+// edge; the edge targets dropped once the paths are found), the
+// dominators (12 per object, plus 20 of working arrays outside the Go
+// heap while they are computed) and the paths (8 per object). Sizes and
+// types are read from the model when needed, not copied, and the labels
+// are added once the dominators and paths are found (deferred.go). The
+// peak is while the dominators are computed: 24 bytes per object and 4
+// per edge (8 with the non-tree predecessors' lists).
 func FromHeap(h heap.Heap, opts HeapOptions) (*Analysis, error) {
 	n := h.NumObjects()
 	if uint64(n) > MaxObjects {
@@ -69,10 +73,9 @@ func FromHeap(h heap.Heap, opts HeapOptions) (*Analysis, error) {
 
 	stage("naming roots")
 	a.roots = newRootTable(h)
-	sizes := objectSizes(h)
 
 	stage("building the object graph")
-	g, err := BuildGraph(n, sizes, a.roots.graphRoots, a.liveEdges)
+	g, err := buildGraph(&Graph{n: n, sizeOf: h.Size, deferLabels: true}, a.roots.graphRoots, a.liveEdges)
 	if err != nil {
 		return nil, fmt.Errorf("analysing retention: %w", err)
 	}
@@ -86,11 +89,13 @@ func FromHeap(h heap.Heap, opts HeapOptions) (*Analysis, error) {
 
 	stage("finding shortest paths")
 	a.paths = TieredPaths(g, func(label uint32) int { return a.roots.info(label).Tier() })
+	// Paths and groups need the edges' labels and rows, not their targets.
+	a.graph.dst = nil
+	if err := a.graph.fillLabels(a.roots.graphRoots, a.liveEdges); err != nil {
+		return nil, fmt.Errorf("analysing retention: %w", err)
+	}
 
 	if !opts.SkipGroups {
-		// The edge targets are not needed to group: the type ids take
-		// their place.
-		a.graph.dst = nil
 		stage("grouping objects")
 		if err := a.group(func() { stage("ranking groups") }); err != nil {
 			return nil, fmt.Errorf("analysing retention: %w", err)
@@ -99,17 +104,16 @@ func FromHeap(h heap.Heap, opts HeapOptions) (*Analysis, error) {
 	return a, nil
 }
 
-// group computes the groups. Memory is at its peak here: the type ids and
-// sizes are dropped once every object has its group (then assigned is
-// called). Those arrays are gone afterwards: this is why the Analysis
-// does not hand out its graph.
+// group computes the groups; assigned is called once every object has
+// its group, and the paths' visit order (4 bytes an object) is dropped
+// then. The graph has lost its edge targets by then: this is why the
+// Analysis does not hand out its graph or paths.
 func (a *Analysis) group(assigned func()) error {
-	typeOf := typeIDs(a.h)
-	a.labels = newLabelTable(a.h, typeOf)
+	a.labels = newLabelTable(a.h)
+	typeOf := func(v int) uint32 { return uint32(a.h.Type(v)) }
 	var err error
 	a.groups, err = groupObjects(a.dom, a.paths, typeOf, a.labels.collapse, func() {
-		typeOf, a.labels.typeOf = nil, nil
-		a.graph.sizes = nil
+		a.paths.order = nil
 		assigned()
 	})
 	return err
@@ -131,22 +135,12 @@ func (a *Analysis) stageTimer(report func(string)) func(string) {
 	}
 }
 
-// objectSizes returns every object's size.
-func objectSizes(h heap.Heap) []uint64 {
-	sizes := make([]uint64, h.NumObjects())
-	for i := range sizes {
-		sizes[i] = h.Size(i)
-	}
-	return sizes
-}
-
-// typeIDs returns every object's type.
-func typeIDs(h heap.Heap) []uint32 {
-	typeOf := make([]uint32, h.NumObjects())
-	for i := range typeOf {
-		typeOf[i] = uint32(h.Type(i))
-	}
-	return typeOf
+// liveRefsWalker is implemented by models that compute references on
+// demand rather than keep them (pycore): one pass over all live objects
+// is cheaper than finding each object again. The slices are valid only
+// during the call.
+type liveRefsWalker interface {
+	EachLiveRefs(fn func(obj int, targets, labels []uint32))
 }
 
 // liveEdges is the graph's EdgeSource: the model's references out of live
@@ -154,6 +148,14 @@ func typeIDs(h heap.Heap) []uint32 {
 // point to.)
 func (a *Analysis) liveEdges(emit func(from, to, label uint32)) {
 	h := a.h
+	if w, ok := h.(liveRefsWalker); ok {
+		w.EachLiveRefs(func(obj int, targets, labels []uint32) {
+			for k, t := range targets {
+				emit(uint32(obj), t, labels[k])
+			}
+		})
+		return
+	}
 	for i := 0; i < h.NumObjects(); i++ {
 		if !h.Live(i) {
 			continue

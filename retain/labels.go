@@ -16,7 +16,6 @@ import (
 // class once, not each reference.
 type labelTable struct {
 	h      heap.Heap
-	typeOf []uint32          // object -> type, as h.Type gives it (read once)
 	types  []typeLabels      // by type ID, grown as types are met
 	paths  []heap.Path       // label id -> collapsed path
 	source []string          // label id -> the family of the type the references are in
@@ -34,15 +33,15 @@ type typeLabels struct {
 // large offsets) go to the map.
 const maxDenseClass = 1 << 14
 
-func newLabelTable(h heap.Heap, typeOf []uint32) *labelTable {
-	return &labelTable{h: h, typeOf: typeOf, ids: map[string]uint32{}}
+func newLabelTable(h heap.Heap) *labelTable {
+	return &labelTable{h: h, ids: map[string]uint32{}}
 }
 
 // collapse is the collapse function of GroupsBySource: the label of the
 // reference labelled label out of object from.
 func (lt *labelTable) collapse(from, label uint32) uint32 {
 	obj := int(from)
-	t := heap.TypeID(lt.typeOf[from])
+	t := lt.h.Type(obj)
 	if int(t) >= len(lt.types) {
 		lt.types = append(lt.types, make([]typeLabels, int(t)+1-len(lt.types))...)
 	}

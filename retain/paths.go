@@ -56,7 +56,7 @@ func TieredPaths(g *Graph, tierOf func(label uint32) int) *Paths {
 	tiers := map[int]bool{}
 	if tierOf != nil {
 		for e := g.start[sr]; e < g.start[sr+1]; e++ {
-			tiers[tierOf(g.labels[e])] = true
+			tiers[tierOf(g.rootLabel(e))] = true
 		}
 	}
 	if len(tiers) <= 1 {
@@ -71,7 +71,7 @@ func TieredPaths(g *Graph, tierOf func(label uint32) int) *Paths {
 	for _, tier := range order {
 		head := len(p.order)
 		for e := g.start[sr]; e < g.start[sr+1]; e++ {
-			if t := g.dst[e]; tierOf(g.labels[e]) == tier && p.parentEdge[t] == None {
+			if t := g.dst[e]; tierOf(g.rootLabel(e)) == tier && p.parentEdge[t] == None {
 				p.parentEdge[t] = e
 				p.order = append(p.order, t)
 			}

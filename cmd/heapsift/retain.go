@@ -24,12 +24,23 @@ import (
 // progress line per stage, and prints its warnings. Between stages it
 // hands the memory retain dropped back to the system: the analysis of a
 // large heap runs close to the machine's memory.
+//
+// The analysis drops large arrays as it goes (edge targets, the paths'
+// order) and allocates others of the same size soon after: with the
+// collector's default pacing the heap would grow to twice its live size
+// first, so it runs with a GOGC of 10 (the arrays hold no pointers, so
+// each collection is quick), unless $GOGC says otherwise.
 func analyzeRetention(h heap.Heap, e *env, groups bool) (*retain.Analysis, error) {
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(10))
+	}
 	stop := func() {}
 	a, err := retain.FromHeap(h, retain.HeapOptions{SkipGroups: !groups, Stage: func(what string) {
 		stop()
 		stop = func() {}
 		switch what {
+		case "naming roots", "computing dominators":
+			debug.FreeOSMemory() // what building the model and the graph dropped: the dominators' arrays are mapped outside the Go heap
 		case "grouping objects":
 			runtime.GC() // the edge targets retain dropped make room for the type ids
 		case "ranking groups":

@@ -51,8 +51,12 @@ type EdgeSource func(emit func(from, to, label uint32))
 type Graph struct {
 	n     int
 	sizes []uint64
-	// sizeOf gives the sizes when sizes is nil.
-	sizeOf   func(obj int) uint64
+	// sizes32 holds the sizes in 4 bytes each when sizes is nil, with
+	// bigSize standing for the few of 4 GiB or more, kept in bigSizes: the
+	// dominators sum sizes in an order that would make reading them from
+	// the model a cache miss per object.
+	sizes32  []uint32
+	bigSizes map[uint32]uint64
 	start    []uint32
 	dst      []uint32
 	labels   []uint32
@@ -235,9 +239,35 @@ func (g *Graph) Size(v uint32) uint64 {
 		return 0
 	}
 	if g.sizes == nil {
-		return g.sizeOf(int(v))
+		if s := g.sizes32[v]; s != bigSize {
+			return uint64(s)
+		}
+		return g.bigSizes[v]
 	}
 	return g.sizes[v]
+}
+
+// bigSize marks, in Graph.sizes32, a size kept in Graph.bigSizes.
+const bigSize = ^uint32(0)
+
+// compactSizes reads every object's size from sizeOf, in object order,
+// into 4 bytes each (sizes of 4 GiB or more in a map).
+func compactSizes(n int, sizeOf func(obj int) uint64) ([]uint32, map[uint32]uint64) {
+	sizes := make([]uint32, n)
+	var big map[uint32]uint64
+	for i := range sizes {
+		s := sizeOf(i)
+		if s >= uint64(bigSize) {
+			if big == nil {
+				big = map[uint32]uint64{}
+			}
+			big[uint32(i)] = s
+			sizes[i] = bigSize
+			continue
+		}
+		sizes[i] = uint32(s)
+	}
+	return sizes, big
 }
 
 // Edges returns the targets and labels of v's out-edges, in emission order.

@@ -57,9 +57,10 @@ type Stage struct {
 // Memory beyond the model: the graph (4 bytes per object and 8 per
 // edge; the edge targets dropped once the paths are found), the
 // dominators (12 per object, plus 20 of working arrays outside the Go
-// heap while they are computed) and the paths (8 per object). Sizes and
-// types are read from the model when needed, not copied, and the labels
-// are added once the dominators and paths are found (deferred.go). The
+// heap while they are computed) and the paths (8 per object). Sizes are
+// read from the model once, into 4 bytes each; types when needed; the
+// labels are added once the dominators and paths are found (deferred.go).
+// The
 // peak is while the dominators are computed: 24 bytes per object and 4
 // per edge (8 with the non-tree predecessors' lists).
 func FromHeap(h heap.Heap, opts HeapOptions) (*Analysis, error) {
@@ -75,7 +76,8 @@ func FromHeap(h heap.Heap, opts HeapOptions) (*Analysis, error) {
 	a.roots = newRootTable(h)
 
 	stage("building the object graph")
-	g, err := buildGraph(&Graph{n: n, sizeOf: h.Size, deferLabels: true}, a.roots.graphRoots, a.liveEdges)
+	sizes, big := compactSizes(n, h.Size)
+	g, err := buildGraph(&Graph{n: n, sizes32: sizes, bigSizes: big, deferLabels: true}, a.roots.graphRoots, a.liveEdges)
 	if err != nil {
 		return nil, fmt.Errorf("analysing retention: %w", err)
 	}

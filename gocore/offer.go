@@ -109,8 +109,14 @@ func (pr *propagator) offer(r *region, at, a uint64, t TypeID, size uint64, kind
 		start, usable = h.hp.MallocHeader, s.elemsize-h.hp.MallocHeader
 	}
 	if off != start {
-		if !s.noscan || off < start || !p.interiorOK(kind, t, off-start) {
-			return // an interior pointer: it says nothing about the whole object
+		if off < start {
+			return
+		}
+		if !s.noscan || !p.interiorOK(kind, t, off-start) {
+			// An interior pointer: it says what is at off, not what
+			// the whole object is (interior.go).
+			pr.noteInterior(obj, t, off-start)
+			return
 		}
 		size = p.types.types[t].size
 	}

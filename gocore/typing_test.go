@@ -25,13 +25,19 @@ func TestTyping(t *testing.T) {
 			}
 			// Go 1.22's DWARF does not say where a closure keeps its
 			// captured variables: the main.Captured values only closures
-			// hold (about 3% of the bytes) stay untyped.
+			// hold (about 3% of the bytes) stay untyped. From Go 1.25 each
+			// P's GC worker keeps a 512-byte runtime.gcBgMarkWorkerNodePadded
+			// that only a stack slot DWARF does not describe points to
+			// (1.2% of this small heap with 2 Ps).
 			want := 0.99
-			if strings.HasPrefix(prog.Version(), "go1.22") {
+			switch {
+			case strings.HasPrefix(prog.Version(), "go1.22"):
 				want = 0.97
+			case prog.minor >= 25:
+				want = 0.985
 			}
 			if share < want {
-				t.Errorf("typed %.2f%% of the live bytes, want ≥ %.0f%%", 100*share, 100*want)
+				t.Errorf("typed %.2f%% of the live bytes, want ≥ %.1f%%", 100*share, 100*want)
 			}
 			logUntypedHistogram(t, prog)
 			hist := make(map[string]uint64)

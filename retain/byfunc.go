@@ -90,3 +90,46 @@ func (a *Analysis) GroupsByThread() []ThreadGroup {
 		return r.Key(), true
 	})
 }
+
+// RootsReaching returns the roots (collapsed, as groups show them) from
+// which object obj is reachable, in label order: the same roots reach the
+// object and each of its dominators, since every path to it passes them.
+// It walks the in-edges back from obj once (building them costs 8 bytes
+// per edge while it runs), so it is for one object at a time (why); nil
+// without the graph's edges (after grouping) or for unreachable objects.
+func (a *Analysis) RootsReaching(obj int) []heap.Root {
+	g := a.graph
+	if g == nil || g.dst == nil || !a.Reachable(obj) {
+		return nil
+	}
+	rev := g.Reverse()
+	sr := g.SuperRoot()
+	seen := make([]uint64, (g.NumNodes()+63)/64)
+	reached := make([]bool, len(a.roots.infos))
+	seen[obj/64] |= 1 << (obj % 64)
+	stack := []uint32{uint32(obj)}
+	for len(stack) > 0 {
+		v := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		from, edges := rev.Referrers(v)
+		for i, u := range from {
+			if u == sr {
+				if l := g.labels[edges[i]]; int(l) < len(reached) {
+					reached[l] = true
+				}
+				continue
+			}
+			if seen[u/64]&(1<<(u%64)) == 0 {
+				seen[u/64] |= 1 << (u % 64)
+				stack = append(stack, u)
+			}
+		}
+	}
+	var out []heap.Root
+	for l, ok := range reached {
+		if ok {
+			out = append(out, a.roots.infos[l])
+		}
+	}
+	return out
+}

@@ -44,4 +44,17 @@ func TestRetainByFunction(t *testing.T) {
 		}
 		seen[g.Root.Goroutine] = true
 	}
+
+	// The Shared object: one global and every goroutine of main.serve
+	// hold it (main's own frame may keep a copy too).
+	var why whyReport
+	runJSON(t, &why, "why", core.Path, core.Value(t, "shared"))
+	global := rootKindJSON{Kind: "global", Roots: 1, Example: "main.shared"}
+	if len(why.RootKinds) != 2 || why.RootKinds[0] != global || why.RootKinds[1].Kind != "stack" || why.RootKinds[1].Roots < int(n) {
+		t.Errorf("why %s: root kinds %+v, want %+v and ≥ %d stack roots", core.Value(t, "shared"), why.RootKinds, global, n)
+	}
+	code, out, _ = runCLI(t, "why", core.Path, core.Value(t, "shared"))
+	if line := "roots: global 1 (main.shared), stack "; code != 0 || !strings.Contains(out, line) {
+		t.Errorf("why (text): exit %d, want %q:\n%s", code, line, out)
+	}
 }

@@ -7,7 +7,8 @@ import (
 
 // TestTyping checks, on the core of testdata/gocore/typing, that values
 // whose type only the program's data says are typed: a sync.Pool's values,
-// closures stored in interfaces and what they capture, objects reached
+// closures stored in interfaces and what they capture, closures held only
+// as unsafe.Pointers (by their first word, their function), objects reached
 // only through interior pointers, a goroutine's local slice's backing
 // array and an inlined function's. Counts are the program's own.
 func TestTyping(t *testing.T) {
@@ -43,6 +44,9 @@ func TestTyping(t *testing.T) {
 			hist := make(map[string]uint64)
 			for _, st := range prog.Histogram() {
 				hist[st.Type] = st.Count
+			}
+			if got, want := hist["closure main.hide.func1"], c.Int(t, "hidden_closures"); got != want {
+				t.Errorf("closure main.hide.func1: %d live objects, the program made %d (held only as unsafe.Pointers)", got, want)
 			}
 			for key := range c.Truth {
 				typ, ok := strings.CutPrefix(key, "count.")

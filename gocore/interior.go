@@ -9,13 +9,21 @@ package gocore
 // type descriptor) has a value of the pointer's static type at that
 // offset, is allocated in the object's size class, and has the pointer
 // bitmap the runtime recorded for the object. Any other number of
-// candidates leaves the object untyped: nothing is guessed.
+// candidates leaves the object untyped. A pointer to the start of an
+// object too large for the pointer's type (a struct's first field, an
+// embedded header) is looked up the same way, at offset 0.
+//
+// Only struct types are candidates: an array of the pointer's type
+// allocated by make and held only through &s[i] (no slice of it left)
+// would fit as well where a struct has a value of that type at an offset
+// that is a multiple of its size, and would be named after that struct.
 //
 // Objects still untyped after that whose first word is the entry of a
 // closure function are closures, typed as in closures.go.
 
 import (
 	"debug/dwarf"
+	"slices"
 	"sort"
 	"strings"
 
@@ -43,10 +51,20 @@ type sizeClass struct {
 }
 
 // enclosingIndex holds the allocatable struct types by size class, built
-// once, the first time an interior pointer needs it.
+// once, the first time an interior pointer needs it, and which of them
+// have a value of a type at an offset, found once per (class, type,
+// offset): the objects of one type reached the same way ask the same.
 type enclosingIndex struct {
 	built   bool
 	byClass map[sizeClass][]enclosing
+	matches map[encloseKey][]int32
+}
+
+// encloseKey asks which structs of a size class hold a t at off.
+type encloseKey struct {
+	class sizeClass
+	t     TypeID
+	off   uint64
 }
 
 // maxInteriorRounds bounds the rounds of typing enclosing objects and
@@ -104,11 +122,12 @@ func (pr *propagator) enclosingType(offers []interiorOffer) TypeID {
 	if s.mem == nil || s.header || !s.noscan && s.heapBits == 0 {
 		return NoType // typed by its header, or its pointer words unknown
 	}
+	class := sizeClass{s.elemsize, s.noscan}
+	cands := pr.enclosingIndex().byClass[class]
 	var found *enclosing
-	cands := pr.enclosingIndex().byClass[sizeClass{s.elemsize, s.noscan}]
-	for k := range cands {
+	for _, k := range pr.enclosers(class, offers[0]) {
 		c := &cands[k]
-		if !pr.encloses(c, offers) || !s.noscan && !p.sameBitmap(obj, c.rt) {
+		if !pr.enclosesAll(class, k, offers[1:]) || !s.noscan && !p.sameBitmap(obj, c.rt) {
 			continue
 		}
 		if found != nil {
@@ -139,6 +158,7 @@ func (pr *propagator) enclosingIndex() *enclosingIndex {
 	}
 	ei.built = true
 	ei.byClass = make(map[sizeClass][]enclosing)
+	ei.matches = make(map[encloseKey][]int32)
 	p := pr.p
 	for _, e := range p.dw.AllocatableStructs() {
 		rt, err := p.rtypes.AtOffset(e.RType)
@@ -152,17 +172,34 @@ func (pr *propagator) enclosingIndex() *enclosingIndex {
 	return ei
 }
 
-// encloses reports whether struct c has, for each offer, a value of the
-// offer's type at its offset.
-func (pr *propagator) encloses(c *enclosing, offers []interiorOffer) bool {
-	p := pr.p
-	dt, err := p.dw.TypeAt(c.entry.Off)
-	if err != nil {
-		return false
+// enclosers returns the indices in the index's list for class of the
+// structs that have a value of o's type at o's offset.
+func (pr *propagator) enclosers(class sizeClass, o interiorOffer) []int32 {
+	ei := pr.enclosingIndex()
+	key := encloseKey{class, o.t, o.off}
+	if m, ok := ei.matches[key]; ok {
+		return m
 	}
+	p := pr.p
+	g := &p.types.types[o.t]
+	var m []int32
+	for k, c := range ei.byClass[class] {
+		if o.off+g.size > c.rt.Size {
+			continue
+		}
+		if dt, err := p.dw.TypeAt(c.entry.Off); err == nil && valueAt(dt, g.name, o.off, 0) {
+			m = append(m, int32(k))
+		}
+	}
+	ei.matches[key] = m
+	return m
+}
+
+// enclosesAll reports whether the struct at index k of class's list
+// encloses what every one of offers points to.
+func (pr *propagator) enclosesAll(class sizeClass, k int32, offers []interiorOffer) bool {
 	for _, o := range offers {
-		g := &p.types.types[o.t]
-		if o.off+g.size > c.rt.Size || !valueAt(dt, g.name, o.off, 0) {
+		if !slices.Contains(pr.enclosers(class, o), k) {
 			return false
 		}
 	}

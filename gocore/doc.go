@@ -22,7 +22,11 @@
 //   - each live object's Go type, from malloc headers and span.largeType
 //     first, then propagated from typed roots (globals, stack variables)
 //     along typed pointers, slices, strings, interfaces, maps, channels and
-//     closures;
+//     closures; an object only interior pointers reach takes the one struct
+//     type the program can allocate that has the pointers' static types at
+//     their offsets, its size class and its pointer bitmap (interior.go),
+//     and an object whose first word is a closure function's entry is
+//     that function's closure;
 //   - goroutines with their frames, and the roots that hold objects.
 //
 // Type names are DWARF's, with full import paths ("main.Node[int]",

@@ -37,6 +37,7 @@ const (
 	slotSwissDir                     // swiss map directory pointer
 	slotChanBuf                      // channel buffer pointer
 	slotCounted                      // pointer to as many targets as the word at auxOff says
+	slotBuckets                      // pre-1.24 map buckets: 1<<B targets, B the byte at auxOff
 )
 
 // slot is one typed slot of a layout.
@@ -167,6 +168,8 @@ func (p *Program) compileStruct(u *dwarf.StructType, base uint64, out []slot, de
 		return out
 	case name == "sync.Pool":
 		return p.compilePool(u, base, out, depth)
+	case isHmap(u):
+		return p.compileHmap(u, base, out, depth)
 	case strings.HasPrefix(name, "hchan<"):
 		out = p.compileFields(u, base, out, depth, "buf")
 		if s, ok := p.chanBufSlot(u, base); ok {

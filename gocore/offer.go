@@ -41,6 +41,8 @@ func (pr *propagator) apply(lay []slot, r *region, base uint64) {
 			pr.chanBuf(r, base, s)
 		case slotCounted:
 			pr.counted(r, base, s)
+		case slotBuckets:
+			pr.buckets(r, base, s)
 		}
 	}
 }
@@ -109,8 +111,14 @@ func (pr *propagator) offer(r *region, at, a uint64, t TypeID, size uint64, kind
 		start, usable = h.hp.MallocHeader, s.elemsize-h.hp.MallocHeader
 	}
 	if off != start {
-		if !s.noscan || off < start || !p.interiorOK(kind, t, off-start) {
-			return // an interior pointer: it says nothing about the whole object
+		if off < start {
+			return
+		}
+		if !s.noscan || !p.interiorOK(kind, t, off-start) {
+			// An interior pointer: it says what is at off, not what
+			// the whole object is (interior.go).
+			pr.noteInterior(obj, t, off-start)
+			return
 		}
 		size = p.types.types[t].size
 	}
@@ -118,7 +126,10 @@ func (pr *propagator) offer(r *region, at, a uint64, t TypeID, size uint64, kind
 		return // does not fit: not what it claims to point to
 	}
 	if kind == offerExact && p.allocSize(size, s.noscan) != s.elemsize {
-		return // not allocated as one t (an embedded header, an array element)
+		// Not allocated as one t: t is the first field of the
+		// object's type, or an array's first element (interior.go).
+		pr.noteInterior(obj, t, 0)
+		return
 	}
 	nt := p.types.fit(t, usable)
 	cur := p.objType[obj]

@@ -26,6 +26,11 @@ type propagator struct {
 	p     *Program
 	open  []uint64    // live objects whose type is not fixed
 	dirty *sweepQueue // objects to process
+	// interior records typed slots pointing into untyped objects, and
+	// enclosing the struct types that may enclose what they point to
+	// (interior.go).
+	interior  []interiorOffer
+	enclosing enclosingIndex
 }
 
 // region is memory holding typed values: an object, a global, a stack.
@@ -63,6 +68,12 @@ func (p *Program) propagateTypes(maxSweeps int) {
 	pr.globalRoots()
 	pr.stackRoots()
 	pr.dirty.run(pr.object)
+	for round := 0; round < maxInteriorRounds && pr.typeEnclosing() > 0; round++ {
+		pr.dirty.run(pr.object)
+	}
+	if pr.typeClosuresByEntry() > 0 {
+		pr.dirty.run(pr.object)
+	}
 }
 
 // retyped notes that object obj's type changed: it is to be processed if

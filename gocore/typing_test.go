@@ -7,7 +7,8 @@ import (
 
 // TestTyping checks, on the core of testdata/gocore/typing, that values
 // whose type only the program's data says are typed: a sync.Pool's values,
-// closures stored in interfaces and what they capture, objects reached
+// closures stored in interfaces and what they capture, closures held only
+// as unsafe.Pointers (by their first word, their function), objects reached
 // only through interior pointers, a goroutine's local slice's backing
 // array and an inlined function's. Counts are the program's own.
 func TestTyping(t *testing.T) {
@@ -23,21 +24,29 @@ func TestTyping(t *testing.T) {
 				t.Errorf("live %d objects / %d bytes, want MemStats' %d / %d",
 					tot.LiveObjects, tot.LiveBytes, c.Int(t, "HeapObjects"), c.Int(t, "HeapAlloc"))
 			}
-			// The target is 99% (97% on Go 1.22); what is left untyped
-			// here are the objects reached only through interior
-			// pointers (main.Holder, main.Rx: about 8% of the bytes),
-			// which nothing types yet.
-			want := 0.89
-			if strings.HasPrefix(prog.Version(), "go1.22") {
-				want = 0.86
+			// Go 1.22's DWARF does not say where a closure keeps its
+			// captured variables: the main.Captured values only closures
+			// hold (about 3% of the bytes) stay untyped. From Go 1.25 each
+			// P's GC worker keeps a 512-byte runtime.gcBgMarkWorkerNodePadded
+			// that only a stack slot DWARF does not describe points to
+			// (1.2% of this small heap with 2 Ps).
+			want := 0.99
+			switch {
+			case strings.HasPrefix(prog.Version(), "go1.22"):
+				want = 0.97
+			case prog.minor >= 25:
+				want = 0.985
 			}
 			if share < want {
-				t.Errorf("typed %.2f%% of the live bytes, want ≥ %.0f%%", 100*share, 100*want)
-				logUntypedHistogram(t, prog)
+				t.Errorf("typed %.2f%% of the live bytes, want ≥ %.1f%%", 100*share, 100*want)
 			}
+			logUntypedHistogram(t, prog)
 			hist := make(map[string]uint64)
 			for _, st := range prog.Histogram() {
 				hist[st.Type] = st.Count
+			}
+			if got, want := hist["closure main.hide.func1"], c.Int(t, "hidden_closures"); got != want {
+				t.Errorf("closure main.hide.func1: %d live objects, the program made %d (held only as unsafe.Pointers)", got, want)
 			}
 			for key := range c.Truth {
 				typ, ok := strings.CutPrefix(key, "count.")
@@ -61,8 +70,6 @@ func TestTyping(t *testing.T) {
 // of Go version v, or "" if they should be.
 func knownTypingGap(v, typ string) string {
 	switch {
-	case typ == "main.Holder" || typ == "main.Rx":
-		return "objects reached only through interior pointers are untyped"
 	case typ == "main.Captured" && strings.HasPrefix(v, "go1.22"):
 		return "Go 1.22's DWARF does not say where a closure keeps its captured variables"
 	}

@@ -91,8 +91,12 @@ func FromHeap(h heap.Heap, opts HeapOptions) (*Analysis, error) {
 
 	stage("finding shortest paths")
 	a.paths = TieredPaths(g, func(label uint32) int { return a.roots.info(label).Tier() })
-	// Paths and groups need the edges' labels and rows, not their targets.
-	a.graph.dst = nil
+	// Paths and groups need the edges' labels and rows, not their
+	// targets; without groups (why, dominators) the targets stay for
+	// RootsReaching, and memory is far from its peak.
+	if !opts.SkipGroups {
+		a.graph.dst = nil
+	}
 	if err := a.graph.fillLabels(a.roots.graphRoots, a.liveEdges); err != nil {
 		return nil, fmt.Errorf("analysing retention: %w", err)
 	}

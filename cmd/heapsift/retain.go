@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/dustin/go-humanize"
@@ -104,6 +105,9 @@ type groupJSON struct {
 	Path     []string `json:"path"`
 	PathText string   `json:"path_text"`
 	Example  string   `json:"example"`
+	// Threads is how many goroutines' (threads') stack roots the group
+	// merges (--by-function); absent for other roots.
+	Threads int `json:"threads,omitempty"`
 	// labels are the collapsed labels of the edges below the root, for
 	// the tree, the profile and the graph.
 	labels []heap.Path
@@ -130,6 +134,25 @@ type retainFilter struct {
 	// rawPaths shows the runtime's steps (a map's directory, tables and
 	// groups) instead of folding them into the Go step they implement.
 	rawPaths bool
+	// perThread keeps the groups of goroutines running the same function
+	// apart (--by-function=false); by default they are one group.
+	perThread bool
+}
+
+// groups returns the analysis's groups, merged over goroutines running
+// the same function unless f.perThread.
+func (f retainFilter) groups(a *retain.Analysis) []retain.ThreadGroup {
+	if !f.perThread {
+		return a.GroupsByThread()
+	}
+	out := make([]retain.ThreadGroup, len(a.Groups()))
+	for i, g := range a.Groups() {
+		out[i] = retain.ThreadGroup{Group: g}
+		if a.GroupRoot(g).Kind == heap.RootStack {
+			out[i].Threads = 1
+		}
+	}
+	return out
 }
 
 func (f retainFilter) match(a *retain.Analysis, gr retain.Group) bool {
@@ -142,15 +165,19 @@ func newRetainReport(a *retain.Analysis, m *heapModel, f retainFilter) *retainRe
 	r := &retainReport{
 		Language: m.lang, Version: m.version(),
 		ReachableObjects: a.NumReachable(), ReachableBytes: a.ReachableBytes(),
-		TotalGroups: len(a.Groups()), Groups: []groupJSON{},
+		Groups: []groupJSON{},
 	}
-	for _, gr := range a.Groups() {
-		if !f.match(a, gr) {
+	groups := f.groups(a)
+	r.TotalGroups = len(groups)
+	for _, gr := range groups {
+		if !f.match(a, gr.Group) {
 			continue
 		}
 		r.Matched++
 		if f.top == 0 || len(r.Groups) < f.top {
-			r.Groups = append(r.Groups, newGroupJSON(a, gr, f.rawPaths))
+			g := newGroupJSON(a, gr.Group, f.rawPaths)
+			g.setThreads(gr.Threads)
+			r.Groups = append(r.Groups, g)
 		}
 	}
 	return r
@@ -174,12 +201,42 @@ func newGroupJSON(a *retain.Analysis, gr retain.Group, raw bool) groupJSON {
 	return g
 }
 
+// setThreads records that the group merges n goroutines' (threads')
+// roots: its root reads "88 goroutines main.serve buf".
+func (g *groupJSON) setThreads(n int) {
+	g.Threads = n
+	if n > 1 && len(g.Path) > 0 {
+		g.Path[0] = mergedRootLabel(g.root, n)
+		g.PathText = pathText(g.Path)
+	}
+}
+
+// mergedRootLabel is the label of a stack root standing for n threads'.
+func mergedRootLabel(r heap.Root, n int) string {
+	label := r.ThreadLabel
+	if label == "" {
+		label = "thread"
+	}
+	one := label + " " + strconv.FormatInt(r.Thread, 10)
+	if r.ThreadName != "" {
+		one = label + " " + strconv.Quote(r.ThreadName)
+	}
+	full := r.Label()
+	if !strings.HasPrefix(full, one) {
+		return full
+	}
+	return fmt.Sprintf("%d %ss%s", n, label, full[len(one):])
+}
+
 // treePath is the path of a group as the lines of the tree: the root,
 // then one line per field within the root variable and per edge. An edge
 // wholly inside the runtime's implementation of a value (a map's
 // directory) shows its raw steps in parentheses.
 func (g *groupJSON) treePath() []string {
 	path := []string{rootLine(g.root)}
+	if g.Threads > 1 {
+		path[0] = mergedRootLabel(g.root, g.Threads) + " (" + g.root.Kind.String() + ")"
+	}
 	for _, s := range g.root.Path {
 		path = append(path, heap.Path{s}.String())
 	}
@@ -277,6 +334,7 @@ func (r *retainReport) writeText(w io.Writer) {
 type retainFlags struct {
 	filter      retainFilter
 	minRetained string
+	byFunction  bool
 	format      string
 	output      string
 }
@@ -303,6 +361,7 @@ func retainCommand() *command {
 			fs.IntVar(&rf.filter.top, "top", 20, "show the N groups that retain most (0: all)")
 			fs.StringVar(&rf.minRetained, "min-retained", "0", "leave out groups retaining less than this (e.g. 1MiB)")
 			fs.StringVar(&rf.filter.typ, "type", "", "only groups of this type (as the histogram names it)")
+			fs.BoolVar(&rf.byFunction, "by-function", true, "one group for the goroutines (threads) running the same function that hold the same way (\"88 goroutines main.serve buf\"); false: one per goroutine")
 			fs.BoolVar(&rf.filter.rawPaths, "raw-paths", false, "show the runtime's steps in paths (a map's .dirPtr, tables and groups) instead of Go's (main.sessions[…])")
 			fs.StringVar(&rf.format, "format", "text", "text, json, pprof (with -o) or dot")
 			fs.StringVarP(&rf.output, "output", "o", "", "write to this file instead of stdout (needed for pprof)")
@@ -319,6 +378,7 @@ func (rf *retainFlags) check(o *options) error {
 		return usagef("--min-retained: %q is not a size (e.g. 1MiB, 512KB, 1000000)", rf.minRetained)
 	}
 	rf.filter.minRetained = v
+	rf.filter.perThread = !rf.byFunction
 	if o.json {
 		if rf.format != "text" && rf.format != "json" {
 			return usagef("--json and --format %s do not go together", rf.format)

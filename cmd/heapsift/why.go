@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/heapsift/heapsift/dump"
@@ -49,7 +51,30 @@ type whyReport struct {
 	PathText   string          `json:"path_text"`
 	Steps      []stepJSON      `json:"steps"`
 	Dominators []objectRefJSON `json:"dominators"`
+	RootKinds  []rootKindJSON  `json:"root_kinds"`
 	root       heap.Root
+}
+
+// rootKindJSON counts the roots of one kind that reach an object (and so
+// its dominators).
+type rootKindJSON struct {
+	Kind    string `json:"kind"`
+	Roots   int    `json:"roots"`
+	Example string `json:"example"`
+}
+
+// rootKinds sums roots by kind, in the order of the kinds.
+func rootKinds(roots []heap.Root) []rootKindJSON {
+	slices.SortStableFunc(roots, func(a, b heap.Root) int { return cmp.Compare(a.Kind, b.Kind) })
+	out := []rootKindJSON{}
+	for _, r := range roots {
+		if n := len(out); n > 0 && out[n-1].Kind == r.Kind.String() {
+			out[n-1].Roots++
+			continue
+		}
+		out = append(out, rootKindJSON{Kind: r.Kind.String(), Roots: 1, Example: r.Label()})
+	}
+	return out
 }
 
 // heldPath is a shortest path to an object, as words and as steps.
@@ -92,7 +117,7 @@ func newWhyReport(a *retain.Analysis, addr uint64, notObject func(uint64) string
 	}
 	r := &whyReport{
 		Addr: hexAddr(addr), Object: newObjectRef(a, obj), Offset: off, Field: hp.PathAt(obj, off).String(),
-		Path: []string{}, Steps: []stepJSON{}, Dominators: []objectRefJSON{},
+		Path: []string{}, Steps: []stepJSON{}, Dominators: []objectRefJSON{}, RootKinds: []rootKindJSON{},
 	}
 	h, ok := pathTo(a, obj)
 	if !ok {
@@ -105,6 +130,7 @@ func newWhyReport(a *retain.Analysis, addr uint64, notObject func(uint64) string
 	for _, d := range a.DominatorsOf(obj) {
 		r.Dominators = append(r.Dominators, newObjectRef(a, d))
 	}
+	r.RootKinds = rootKinds(a.RootsReaching(obj))
 	return r, nil
 }
 
@@ -130,6 +156,19 @@ func (r *whyReport) writeText(w io.Writer) {
 		t.add(strings.Repeat(" ", min(i, 12))+"→ "+s.Field, s.Addr, s.Type, size(s.Size), size(s.Retained))
 	}
 	t.write(w)
+	if len(r.RootKinds) > 0 {
+		var kinds []string
+		total := 0
+		for _, k := range r.RootKinds {
+			total += k.Roots
+			kinds = append(kinds, fmt.Sprintf("%s %d (%s)", k.Kind, k.Roots, termSafe(k.Example)))
+		}
+		noun := "roots"
+		if total == 1 {
+			noun = "root"
+		}
+		fmt.Fprintf(w, "\nHeld by %d %s: %s\n", total, noun, strings.Join(kinds, ", "))
+	}
 	section(w, "Dominators (freeing any one of them frees it), outermost first")
 	if len(r.Dominators) == 0 {
 		fmt.Fprintln(w, "none: only the roots together hold it")

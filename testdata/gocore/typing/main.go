@@ -1,6 +1,6 @@
 // Command typing allocates objects whose types only the program's own data
 // says: values in a sync.Pool, closures stored in interfaces and the
-// variables they capture, objects reached only through interior pointers,
+// variables they capture, closures held only as unsafe.Pointers, objects reached only through interior pointers,
 // a goroutine's local slice's backing array and an inlined function's
 // local array. It runs a GC, prints the counts of each type as "truth
 // count.TYPE N" lines with the runtime's MemStats and kills itself with
@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
+	"unsafe"
 )
 
 // Pooled values are kept in a sync.Pool by pointer.
@@ -85,6 +86,7 @@ const (
 	nFrame   = 32 // 32 Frames of 32 bytes fill a 1024-byte size class
 	nCell    = 32
 	nWorkers = 2
+	nHidden  = 25
 )
 
 var (
@@ -94,6 +96,9 @@ var (
 	handlers []Handler
 	inners   []*Inner
 	runes    [][]rune
+	// hidden holds closures as unsafe.Pointers: only their first word,
+	// their function's entry, says what they are.
+	hidden []unsafe.Pointer
 
 	// cellCount is a variable so that hold's slice, of a size the
 	// compiler cannot see, is allocated on the heap.
@@ -130,6 +135,19 @@ func fill() {
 		re.Rune0[0] = rune('a' + i%26)
 		re.Rune = re.Rune0[:1]
 		runes = append(runes, re.Rune)
+	}
+}
+
+// hide stores closures as unsafe.Pointers. They capture an int, so that
+// Go 1.22, whose DWARF does not say where captured variables are, types
+// them as fully as later versions.
+//
+//go:noinline
+func hide() {
+	for i := 0; i < nHidden; i++ {
+		n := i
+		f := func() int { return n }
+		hidden = append(hidden, *(*unsafe.Pointer)(unsafe.Pointer(&f)))
 	}
 }
 
@@ -170,6 +188,7 @@ func main() {
 	os.Stdout.Write([]byte("typing: building\n")) // the first write may allocate
 	debug.SetGCPercent(-1)                        // no GC but ours: the pools keep their values
 	fill()
+	hide()
 	for i := 0; i < nWorkers; i++ {
 		go worker(nFrame)
 		<-ready
@@ -180,6 +199,7 @@ func main() {
 	truth("count.main.Pooled", nPool)
 	truth("count.main.PooledVal", nPoolVal)
 	truth("count.main.Captured", nAnyFunc+nHandler+1)
+	truth("hidden_closures", nHidden) // of type "closure main.hide.func1"
 	truth("count.main.Holder", nHolder)
 	truth("count.main.Rx", nRx)
 	truth("count.[32]main.Frame", nWorkers)

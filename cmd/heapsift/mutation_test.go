@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heapsift/heapsift/internal/coretest"
 	"github.com/heapsift/heapsift/internal/elfcore"
 	"github.com/heapsift/heapsift/internal/mutate"
 )
@@ -61,25 +62,63 @@ func syntheticBase() mutantBase {
 }
 
 // TestMutants runs the mutation suite on the synthetic core and, unless
-// -short, on a core of the demo service.
+// -short, on cores of a Go service, a CPython program and a C++ program.
 func TestMutants(t *testing.T) {
-	bases := []mutantBase{syntheticBase()}
-	if !testing.Short() {
-		core := leakyCore(t, 2000)
-		data, err := os.ReadFile(core.Path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bases = append(bases, mutantBase{name: "go", core: data, args: []string{"--exe", core.Exe}, rotate: true, brief: 30, maxCount: 20000,
-			commands: [][]string{{"info"}, {"histogram"}, {"goroutines"}, {"retain"}, {}, {"mappings"}, {"words"}}})
-	}
 	seed := int64(14)
 	if s, err := strconv.ParseInt(os.Getenv("HEAPSIFT_MUTANT_SEED"), 10, 64); err == nil {
 		seed = s
 	}
-	for _, b := range bases {
-		t.Run(b.name, func(t *testing.T) { runMutants(t, b, seed) })
+	bases := []struct {
+		name string
+		make func(*testing.T) mutantBase
+	}{
+		{"synthetic", func(*testing.T) mutantBase { return syntheticBase() }},
+		{"go", goBase}, {"python", pythonBase}, {"native", nativeBase},
 	}
+	for _, b := range bases {
+		t.Run(b.name, func(t *testing.T) {
+			if b.name != "synthetic" && testing.Short() {
+				t.Skip("a real core takes building and running a program")
+			}
+			runMutants(t, b.make(t), seed)
+		})
+	}
+}
+
+// heapCommands are the commands run in turn on the mutants of a core with
+// a heap model: each reads the heap its own way.
+var heapCommands = [][]string{{"histogram"}, {"retain"}, {"stacks"}, {}}
+
+// goBase is a core of the demo service (testdata/leaky).
+func goBase(t *testing.T) mutantBase {
+	core := leakyCore(t, 2000)
+	return mutantBase{name: "go", core: readCore(t, core), args: []string{"--exe", core.Exe}, rotate: true, brief: 30, maxCount: 20000,
+		commands: [][]string{{"info"}, {"histogram"}, {"goroutines"}, {"retain"}, {}, {"mappings"}, {"words"}}}
+}
+
+// pythonBase is a core of the seed's profiler (testdata/python/profiler.py)
+// under a CPython with a shared libpython.
+func pythonBase(t *testing.T) mutantBase {
+	python, _ := coretest.FindSharedPython(t)
+	core := coretest.MakeCore(t, python, []string{coretest.Testdata(t, "python", "profiler.py"), "2000"}, nil)
+	return mutantBase{name: "python", core: readCore(t, core), rotate: true, brief: 24, maxCount: 20000, commands: heapCommands}
+}
+
+// nativeBase is a core of testdata/native/leaks.cpp, read through the
+// glibc malloc model.
+func nativeBase(t *testing.T) mutantBase {
+	core := leaksCore(t, "300", "50", "10")
+	return mutantBase{name: "native", core: readCore(t, core), args: []string{"--exe", core.Exe}, rotate: true, brief: 24, maxCount: 20000,
+		commands: [][]string{{"histogram"}, {"retain"}, {"objects", "--leaked"}, {}}}
+}
+
+func readCore(t *testing.T, core *coretest.Core) []byte {
+	t.Helper()
+	data, err := os.ReadFile(core.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 // runMutants runs every mutant of b, two at a time.

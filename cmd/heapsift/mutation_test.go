@@ -141,6 +141,7 @@ func runMutants(t *testing.T, b mutantBase, seed int64) {
 	sem := make(chan struct{}, 2)
 	var mu sync.Mutex
 	var peakRatio float64
+	var worst string
 	i := -1
 	mutate.Each(b.core, mutate.Options{Seed: seed, N: n, MaxCount: b.maxCount}, func(m mutate.Mutant) {
 		i++
@@ -164,7 +165,9 @@ func runMutants(t *testing.T, b mutantBase, seed int64) {
 				}
 				mu.Lock()
 				defer mu.Unlock()
-				peakRatio = max(peakRatio, float64(r.peakRSS)/float64(baseline[ci]))
+				if ratio := float64(r.peakRSS) / float64(baseline[ci]); ratio > peakRatio {
+					peakRatio, worst = ratio, fmt.Sprintf("mutant %d, %s: %s, heapsift %v, %d MiB", i, m.Family, m.Name, cmd, r.peakRSS>>20)
+				}
 				if problem != "" {
 					t.Errorf("seed %d mutant %d (%s: %s), heapsift %v: %s\nstderr: %.500s", seed, i, m.Family, m.Name, cmd, problem, r.stderr)
 					keepMutant(t, m, seed, i)
@@ -174,7 +177,7 @@ func runMutants(t *testing.T, b mutantBase, seed int64) {
 		wg.Wait() // the mutant's file is removed after its runs
 		os.Remove(path)
 	})
-	t.Logf("%d mutants of %s; peak memory at most %.2fx the unmutated core's", n, b.name, peakRatio)
+	t.Logf("%d mutants of %s; peak memory at most %.2fx the unmutated core's (%s)", n, b.name, peakRatio, worst)
 }
 
 // argv is the command line running cmd on the core at path.

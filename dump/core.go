@@ -1,6 +1,7 @@
 package dump
 
 import (
+	"encoding/binary"
 	"fmt"
 	"path/filepath"
 )
@@ -59,11 +60,7 @@ func (p *Process) openCore(opts Options) error {
 	if len(p.mappings) == 0 {
 		p.warnf("the core has no memory segments")
 	}
-	var entries []fileEntry
-	if nr.files != nil {
-		entries = nr.files.entries
-	}
-	p.attachFiles(entries, opts)
+	p.attachFiles(nr.files, opts)
 	p.nameMappings()
 	return nil
 }
@@ -103,6 +100,12 @@ type noteReader struct {
 	extraFiles  int // NT_FILE notes after the first, ignored
 	overlapping int // PT_NOTE segments overlapping another, not read
 	malformed   warnLimiter
+	// tids are the threads read; a note repeating one is counted in
+	// repeated (the first such TID in firstRepeat) and dropped, with the
+	// notes that follow it for its thread (lastDropped).
+	tids                  map[int]bool
+	repeated, firstRepeat int
+	lastDropped           bool
 }
 
 // readNotes decodes a PT_NOTE segment.
@@ -130,6 +133,9 @@ func (p *Process) decodeNote(n note, nr *noteReader) error {
 	var err error
 	switch n.Type {
 	case ntPRStatus:
+		if nr.repeatedThread(n.Desc) {
+			return nil
+		}
 		var t *Thread
 		if t, err = parsePRStatus(n.Desc, p.Arch); err == nil {
 			p.Threads = append(p.Threads, t)
@@ -147,12 +153,36 @@ func (p *Process) decodeNote(n note, nr *noteReader) error {
 		}
 		nr.files, err = parseFileNote(n.Desc)
 	case ntARMTLS:
-		if len(n.Desc) >= 8 && len(p.Threads) > 0 {
+		if len(n.Desc) >= 8 && len(p.Threads) > 0 && !nr.lastDropped {
 			t := p.Threads[len(p.Threads)-1]
 			t.TLS = Address(leUint64(n.Desc))
 		}
 	}
 	return err
+}
+
+// repeatedThread reports whether an NT_PRSTATUS note names a thread
+// already read: the kernel writes one per thread, and a core repeating
+// one a million times must not cost a million threads.
+func (nr *noteReader) repeatedThread(desc []byte) bool {
+	nr.lastDropped = false
+	if len(desc) < prstatusPIDOff+4 {
+		return false // too short: parsePRStatus says so
+	}
+	tid := int(int32(binary.LittleEndian.Uint32(desc[prstatusPIDOff:])))
+	if nr.tids == nil {
+		nr.tids = map[int]bool{}
+	}
+	if !nr.tids[tid] {
+		nr.tids[tid] = true
+		return false
+	}
+	if nr.repeated == 0 {
+		nr.firstRepeat = tid
+	}
+	nr.repeated++
+	nr.lastDropped = true
+	return true
 }
 
 // finish says what reading the notes counted rather than said.
@@ -163,6 +193,9 @@ func (nr *noteReader) finish(p *Process) {
 	}
 	if nr.extraFiles > 0 {
 		p.warnf("ignored %d NT_FILE notes after the first", nr.extraFiles)
+	}
+	if nr.repeated > 0 {
+		p.warnf("ignored %d NT_PRSTATUS notes repeating a thread already read (the first: thread %d)", nr.repeated, nr.firstRepeat)
 	}
 	if f := nr.files; f != nil && f.dropped > 0 {
 		p.warnf("ignored %d malformed NT_FILE entries (the first: %s)", f.dropped, f.firstBad)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -179,5 +180,56 @@ func TestFIFORefused(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Open blocked on a FIFO")
+	}
+}
+
+// TestRepeatedThreads: 100,000 copies of one NT_PRSTATUS note are one
+// thread and one warning, not 100,000 threads (the mutation suite's
+// many-threads family once cost 100 bytes of heap per copy).
+func TestRepeatedThreads(t *testing.T) {
+	c := sampleCore()
+	first := c.Notes[0]
+	for range 100000 {
+		c.Notes = append(c.Notes, first)
+	}
+	p, err := newProcess("threads", c.Build(), Options{NoFiles: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Threads) != 2 || p.Threads[0].TID != 42 || p.Threads[1].TID != 43 {
+		t.Errorf("%d threads, want threads 42 and 43", len(p.Threads))
+	}
+	if got := warningsMatching(p.Warnings(), "ignored 100000 NT_PRSTATUS notes repeating a thread already read (the first: thread 42)"); len(got) != 1 {
+		t.Errorf("want one warning counting the repeats, got %q", warn.Messages(p.Warnings()))
+	}
+}
+
+// TestFileNoteEntriesCostNoHeap: the entries of an NT_FILE note that
+// cover no segment are walked from the note, not copied (they once cost
+// 48 bytes of heap each, and a million of them 3.4 times the core's size
+// at peak).
+func TestFileNoteEntriesCostNoHeap(t *testing.T) {
+	c := sampleCore()
+	const n = 200000
+	var entries []elfcore.FileEntry
+	for i := range n {
+		start := uint64(0x10000000 + 0x2000*i)
+		entries = append(entries, elfcore.FileEntry{Start: start, End: start + 0x1000, Path: fmt.Sprintf("/no/such/lib%d.so", i/1000)})
+	}
+	c.Notes = append(c.Notes, elfcore.Note{Name: "CORE", Type: elfcore.NTFile, Desc: elfcore.FileNote(entries)})
+	c.Notes[4].Type = 0x77 // the sample's own NT_FILE out of the way
+	core := c.Build()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	p, err := newProcess("files", core, Options{})
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if per := (after.TotalAlloc - before.TotalAlloc) / n; per > 8 {
+		t.Errorf("opening a core of %d NT_FILE entries allocates %d bytes per entry", n, per)
+	}
+	if got := warningsMatching(p.Warnings(), "ignored 200000 NT_FILE entries that cover no segment"); len(got) != 1 {
+		t.Errorf("want one warning counting the entries, got %q", warn.Messages(p.Warnings()))
 	}
 }

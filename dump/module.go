@@ -1,6 +1,7 @@
 package dump
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -61,8 +62,12 @@ func (p *Process) attachFiles(files *fileNote, opts Options) {
 		key   string
 		found bool
 	}
+	var raw []byte // the last entry's path, whose cleaned form is key
+	var key string
 	files.each(func(fe fileEntry) {
-		key := filepath.Clean(string(fe.path))
+		if raw == nil || !bytes.Equal(raw, fe.path) {
+			raw, key = fe.path, filepath.Clean(string(fe.path))
+		}
 		mod := byPath[key]
 		within := p.mappingsWithin(fe.Start, fe.End)
 		if mod == nil && len(within) == 0 && !p.holdsEntryPoint(fe) {

@@ -115,7 +115,9 @@ func (p *Process) readNotes(ph progHeader, nr *noteReader) {
 		nr.malformed.warnf(p, "%v", err)
 		return
 	}
+	done := 0
 	stop := walkNotes(b, func(n note) {
+		p.pages.behind(b, &done, int(n.Off))
 		if n.Name != "CORE" && n.Name != "LINUX" {
 			return
 		}
@@ -151,7 +153,7 @@ func (p *Process) decodeNote(n note, nr *noteReader) error {
 			nr.extraFiles++
 			return nil
 		}
-		nr.files, err = parseFileNote(n.Desc)
+		nr.files, err = parseFileNote(n.Desc, p.pages)
 	case ntARMTLS:
 		if len(n.Desc) >= 8 && len(p.Threads) > 0 && !nr.lastDropped {
 			t := p.Threads[len(p.Threads)-1]

@@ -42,7 +42,7 @@ func FuzzNotes(f *testing.F) {
 		parsePRPSInfo(desc)
 		parseAuxv(desc)
 		parseSigInfo(desc)
-		if fn, err := parseFileNote(desc); err == nil {
+		if fn, err := parseFileNote(desc, pageDropper{}); err == nil {
 			n := 0
 			fn.each(func(fileEntry) { n++ })
 			if uint64(n+fn.dropped) != fn.count {

@@ -269,6 +269,7 @@ type fileNote struct {
 	count, pageSize uint64
 	dropped         int
 	firstBad        string
+	pages           pageDropper // gives back the note's pages behind a walk
 }
 
 // NT_FILE page sizes heapsift accepts: the kernel writes PAGE_SIZE, a power
@@ -279,8 +280,8 @@ const (
 )
 
 // parseFileNote checks an NT_FILE note's header and counts its malformed
-// entries.
-func parseFileNote(desc []byte) (*fileNote, error) {
+// entries, giving back the pages it has read through pages.
+func parseFileNote(desc []byte, pages pageDropper) (*fileNote, error) {
 	le := binary.LittleEndian
 	if len(desc) < 16 {
 		return nil, fmt.Errorf("NT_FILE note is %d bytes, too short", len(desc))
@@ -292,7 +293,7 @@ func parseFileNote(desc []byte) (*fileNote, error) {
 	if pageSize < minFilePageSize || pageSize > maxFilePageSize || pageSize&(pageSize-1) != 0 {
 		return nil, fmt.Errorf("NT_FILE page size %d is not a page size (a power of two from 4096 to 65536); file offsets cannot be computed", pageSize)
 	}
-	fn := &fileNote{desc: desc, count: count, pageSize: pageSize}
+	fn := &fileNote{desc: desc, count: count, pageSize: pageSize, pages: pages}
 	fn.walk(func(fe fileEntry, ok bool) {
 		if !ok {
 			fn.dropped++
@@ -322,7 +323,12 @@ func (fn *fileNote) walk(f func(fe fileEntry, ok bool)) {
 	le := binary.LittleEndian
 	names := fn.desc[16+fn.count*24:]
 	var prevEnd Address
+	doneEntries, doneNames := 0, len(fn.desc)-len(names)
 	for i := range fn.count {
+		if i%(1<<14) == 0 {
+			fn.pages.behind(fn.desc, &doneEntries, int(16+i*24))
+			fn.pages.behind(fn.desc, &doneNames, len(fn.desc)-len(names))
+		}
 		e := fn.desc[16+i*24:]
 		fe := fileEntry{Start: Address(le.Uint64(e)), End: Address(le.Uint64(e[8:]))}
 		pgoff := le.Uint64(e[16:])

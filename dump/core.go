@@ -35,6 +35,9 @@ func (p *Process) openCore(opts Options) error {
 	if err != nil {
 		return fmt.Errorf("reading program headers: %w", err)
 	}
+	if len(progs) > 0 { // decoded: the table is not read again
+		p.pages.drop(p.data[h.PhOff : h.PhOff+uint64(len(progs))*uint64(h.PhEntSize)])
+	}
 	var want uint64
 	skip := noteSegmentsToSkip(progs, uint64(len(p.data)))
 	shared := p.sharedSegments(progs)
@@ -121,8 +124,8 @@ func (p *Process) readNotes(ph progHeader, nr *noteReader) {
 		if n.Name != "CORE" && n.Name != "LINUX" {
 			return
 		}
-		if err := p.decodeNote(n, nr); err != nil {
-			nr.malformed.warnf(p, "ignoring a malformed note at byte %#x: %v", ph.Off+n.Off, err)
+		if err := p.decodeNote(n, nr); err != nil && nr.malformed.say() {
+			p.warnf("ignoring a malformed note at byte %#x: %v", ph.Off+n.Off, err)
 		}
 	})
 	if stop >= 0 {

@@ -67,7 +67,7 @@ func walkNotes(b []byte, fn func(note)) int64 {
 			name = name[:i]
 		}
 		descAt := off + 12 + nameEnd
-		fn(note{Off: off, Name: string(name), Type: typ, Desc: b[descAt : descAt+descsz : descAt+descsz]})
+		fn(note{Off: off, Name: noteName(name), Type: typ, Desc: b[descAt : descAt+descsz : descAt+descsz]})
 		off = descAt + min(align4(descsz), rest-nameEnd)
 	}
 	if off < size {
@@ -77,6 +77,17 @@ func walkNotes(b []byte, fn func(note)) int64 {
 }
 
 func align4(n uint64) uint64 { return (n + 3) &^ 3 }
+
+// noteName returns a note's name as a string, the usual ones without
+// allocating: a core may hold millions of notes.
+func noteName(b []byte) string {
+	for _, s := range []string{"CORE", "LINUX", "GNU"} {
+		if string(b) == s {
+			return s
+		}
+	}
+	return string(b)
+}
 
 // Thread is one thread of the dumped process, from its NT_PRSTATUS note.
 type Thread struct {

@@ -123,6 +123,28 @@ func readCore(t *testing.T, core *coretest.Core) []byte {
 	return data
 }
 
+// baselines runs b's commands on the unmutated core at path and returns
+// each one's peak memory. The overview of a core whose heap cannot be
+// modelled is the words histogram, which reads every page of the core:
+// its baseline is the larger of the two.
+func (b mutantBase) baselines(t *testing.T, path string) map[int]uint64 {
+	peak := func(cmd []string) uint64 {
+		r := runChild(t, 4*mutantTimeout, b.argv(cmd, path)...)
+		if r.code != 0 {
+			t.Fatalf("%v on the unmutated core: exit %d: %s", cmd, r.code, r.stderr)
+		}
+		return r.peakRSS
+	}
+	out := map[int]uint64{}
+	for ci, cmd := range b.commands {
+		out[ci] = peak(cmd)
+		if len(cmd) == 0 {
+			out[ci] = max(out[ci], peak([]string{"words"}))
+		}
+	}
+	return out
+}
+
 // runMutants runs every mutant of b, two at a time.
 func runMutants(t *testing.T, b mutantBase, seed int64) {
 	dir := t.TempDir()
@@ -130,14 +152,7 @@ func runMutants(t *testing.T, b mutantBase, seed int64) {
 	if err := os.WriteFile(orig, b.core, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	baseline := map[int]uint64{}
-	for ci, cmd := range b.commands {
-		r := runChild(t, 4*mutantTimeout, b.argv(cmd, orig)...)
-		if r.code != 0 {
-			t.Fatalf("%v on the unmutated core: exit %d: %s", cmd, r.code, r.stderr)
-		}
-		baseline[ci] = r.peakRSS
-	}
+	baseline := b.baselines(t, orig)
 	n := mutantCountFor(b.brief)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 2)

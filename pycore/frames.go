@@ -66,7 +66,7 @@ func (h *Heap) readThreads() {
 		h.warns.Add(warn.At("pycore", ts, "reading the thread list: %v", err))
 	}
 	if budget <= 0 {
-		h.warns.Add(warn.New("pycore", "the threads' stacks hold over %d frames: the frame links are damaged; stacks cut there", maxFrames))
+		h.warns.Add(warn.New("pycore", "the threads' stacks hold over %d frames (a deep recursion, or damaged frame links): the stacks are cut there", maxFrames))
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 )
 
 // A Module is a file mapped into the process: the executable or a shared
@@ -167,6 +168,31 @@ func (p *Process) markMain() {
 				mod.Main = true
 				return
 			}
+		}
+	}
+	p.markMainByName()
+}
+
+// markMainByName finds the executable when no module holds the program
+// headers or the entry point (their NT_FILE entry was malformed and
+// dropped): the module of the path the program was started with
+// (AT_EXECFN, which may be relative), said in a warning.
+func (p *Process) markMainByName() {
+	v, ok := p.Aux(atExecFn)
+	if !ok {
+		return
+	}
+	name, err := p.CString(Address(v), 4096)
+	if err != nil || name == "" {
+		return
+	}
+	name = filepath.Clean(name)
+	for _, mod := range p.modules {
+		path := filepath.Clean(mod.Path)
+		if path == name || !filepath.IsAbs(name) && strings.HasSuffix(path, "/"+name) {
+			mod.Main = true
+			p.warnf("no NT_FILE entry holds the program's entry point; taking %s, the file it was started as (AT_EXECFN), for the executable", mod.Path)
+			return
 		}
 	}
 }

@@ -289,31 +289,35 @@ func TestNotePagesGivenBack(t *testing.T) {
 
 // TestExecutableByName: when the NT_FILE entry holding the entry point is
 // malformed (a page offset past any file) and dropped, the executable is
-// the module of the path the program was started as (AT_EXECFN), with a
+// the module of the path the program was started as (AT_EXECFN, or the
+// command line's first word when the auxiliary vector lacks it), with a
 // warning, and not lost: a Go core whose executable was lost was read as
 // a C program's malloc heap.
 func TestExecutableByName(t *testing.T) {
-	c := sampleCore()
-	stack := c.Segments[2].Data
-	copy(stack[0x100:], "./demo\x00")
 	const atExecFn = 31
-	c.Notes[3].Desc = elfcore.Auxv(elfcore.ATPhdr, 0x400040, elfcore.ATEntry, 0x400100, atExecFn, 0x7ffff100)
-	c.Notes[4].Desc = elfcore.FileNote([]elfcore.FileEntry{
-		{Start: 0x400000, End: 0x401000, Path: "/no/such/demo"},
-		{Start: 0x401000, End: 0x402000, Offset: 0x1000, Path: "/no/such/demo"},
-	})
-	binary.LittleEndian.PutUint64(c.Notes[4].Desc[16+16:], ^uint64(0)) // entry 0's page offset
-	c.Segments[0] = elfcore.Segment{Vaddr: 0x400000, Flags: c.Segments[0].Flags, Memsz: 0x1000}
-	c.Segments = append(c.Segments, elfcore.Segment{Vaddr: 0x401000, Flags: c.Segments[0].Flags, Memsz: 0x1000})
-	p, err := newProcess("execfn", c.Build(), Options{NoFiles: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	exe := p.Executable()
-	if exe == nil || exe.Path != "/no/such/demo" {
-		t.Fatalf("executable %+v, want /no/such/demo", exe)
-	}
-	if got := warningsMatching(p.Warnings(), "taking /no/such/demo, the file it was started as (AT_EXECFN)"); len(got) != 1 {
-		t.Errorf("want one warning naming AT_EXECFN, got %q", warn.Messages(p.Warnings()))
+	for from, auxv := range map[string][]byte{
+		"AT_EXECFN":        elfcore.Auxv(elfcore.ATPhdr, 0x400040, elfcore.ATEntry, 0x400100, atExecFn, 0x7ffff100),
+		"the command line": elfcore.Auxv(elfcore.ATPhdr, 0x400040, elfcore.ATEntry, 0x400100),
+	} {
+		c := sampleCore()
+		copy(c.Segments[2].Data[0x100:], "./demo\x00")
+		c.Notes[3].Desc = auxv
+		c.Notes[4].Desc = elfcore.FileNote([]elfcore.FileEntry{
+			{Start: 0x400000, End: 0x401000, Path: "/no/such/demo"},
+			{Start: 0x401000, End: 0x402000, Offset: 0x1000, Path: "/no/such/demo"},
+		})
+		binary.LittleEndian.PutUint64(c.Notes[4].Desc[16+16:], ^uint64(0)) // entry 0's page offset
+		c.Segments[0] = elfcore.Segment{Vaddr: 0x400000, Flags: c.Segments[0].Flags, Memsz: 0x1000}
+		c.Segments = append(c.Segments, elfcore.Segment{Vaddr: 0x401000, Flags: c.Segments[0].Flags, Memsz: 0x1000})
+		p, err := newProcess("execfn", c.Build(), Options{NoFiles: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if exe := p.Executable(); exe == nil || exe.Path != "/no/such/demo" {
+			t.Errorf("%s: executable %+v, want /no/such/demo", from, exe)
+		}
+		if got := warningsMatching(p.Warnings(), "taking /no/such/demo, the file it was started as ("+from+")"); len(got) != 1 {
+			t.Errorf("want one warning naming %s, got %q", from, warn.Messages(p.Warnings()))
+		}
 	}
 }

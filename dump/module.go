@@ -175,24 +175,30 @@ func (p *Process) markMain() {
 
 // markMainByName finds the executable when no module holds the program
 // headers or the entry point (their NT_FILE entry was malformed and
-// dropped): the module of the path the program was started with
-// (AT_EXECFN, which may be relative), said in a warning.
+// dropped, or the auxiliary vector is lost): the module of the path the
+// program was started as, from AT_EXECFN or else the command line's first
+// word (either may be relative), said in a warning.
 func (p *Process) markMainByName() {
-	v, ok := p.Aux(atExecFn)
-	if !ok {
-		return
+	var names, from []string
+	if v, ok := p.Aux(atExecFn); ok {
+		if name, err := p.CString(Address(v), 4096); err == nil && name != "" {
+			names, from = append(names, name), append(from, "AT_EXECFN")
+		}
 	}
-	name, err := p.CString(Address(v), 4096)
-	if err != nil || name == "" {
-		return
+	if p.Info != nil {
+		if arg0, _, _ := strings.Cut(p.Info.Args, " "); arg0 != "" {
+			names, from = append(names, arg0), append(from, "the command line")
+		}
 	}
-	name = filepath.Clean(name)
-	for _, mod := range p.modules {
-		path := filepath.Clean(mod.Path)
-		if path == name || !filepath.IsAbs(name) && strings.HasSuffix(path, "/"+name) {
-			mod.Main = true
-			p.warnf("no NT_FILE entry holds the program's entry point; taking %s, the file it was started as (AT_EXECFN), for the executable", mod.Path)
-			return
+	for i, name := range names {
+		name = filepath.Clean(name)
+		for _, mod := range p.modules {
+			path := filepath.Clean(mod.Path)
+			if path == name || !filepath.IsAbs(name) && strings.HasSuffix(path, "/"+name) {
+				mod.Main = true
+				p.warnf("no NT_FILE entry holds the program's entry point; taking %s, the file it was started as (%s), for the executable", mod.Path, from[i])
+				return
+			}
 		}
 	}
 }

@@ -23,10 +23,17 @@ type warnLimiter struct {
 
 // warnf records one problem, as a warning while few have been seen.
 func (l *warnLimiter) warnf(p *Process, format string, args ...any) {
-	l.n++
-	if l.n <= maxSameWarnings {
+	if l.say() {
 		p.warnf(format, args...)
 	}
+}
+
+// say counts one problem and reports whether it is to be said: a caller
+// of a million problems checks it before building the warning's
+// arguments.
+func (l *warnLimiter) say() bool {
+	l.n++
+	return l.n <= maxSameWarnings
 }
 
 // flush says how many problems were not said one by one.
@@ -103,8 +110,10 @@ func (p *Process) sharedSegments(progs []progHeader) []bool {
 	for _, i := range held {
 		ph := progs[i]
 		if last >= 0 && ph.Off < end {
-			shared.warnf(p, "segment %d at %#x uses bytes %#x-%#x of the core, which hold segment %d; ignoring it",
-				i, ph.Vaddr, ph.Off, min(addSat(ph.Off, ph.Filesz), size), last)
+			if shared.say() {
+				p.warnf("segment %d at %#x uses bytes %#x-%#x of the core, which hold segment %d; ignoring it",
+					i, ph.Vaddr, ph.Off, min(addSat(ph.Off, ph.Filesz), size), last)
+			}
 			skip[i] = true
 			continue
 		}

@@ -1,6 +1,7 @@
 package dump
 
 import (
+	"encoding/binary"
 	"fmt"
 	"path/filepath"
 )
@@ -34,6 +35,9 @@ func (p *Process) openCore(opts Options) error {
 	if err != nil {
 		return fmt.Errorf("reading program headers: %w", err)
 	}
+	if len(progs) > 0 { // decoded: the table is not read again
+		p.pages.drop(p.data[h.PhOff : h.PhOff+uint64(len(progs))*uint64(h.PhEntSize)])
+	}
 	var want uint64
 	skip := noteSegmentsToSkip(progs, uint64(len(p.data)))
 	shared := p.sharedSegments(progs)
@@ -59,11 +63,7 @@ func (p *Process) openCore(opts Options) error {
 	if len(p.mappings) == 0 {
 		p.warnf("the core has no memory segments")
 	}
-	var entries []fileEntry
-	if nr.files != nil {
-		entries = nr.files.entries
-	}
-	p.attachFiles(entries, opts)
+	p.attachFiles(nr.files, opts)
 	p.nameMappings()
 	return nil
 }
@@ -103,6 +103,12 @@ type noteReader struct {
 	extraFiles  int // NT_FILE notes after the first, ignored
 	overlapping int // PT_NOTE segments overlapping another, not read
 	malformed   warnLimiter
+	// tids are the threads read; a note repeating one is counted in
+	// repeated (the first such TID in firstRepeat) and dropped, with the
+	// notes that follow it for its thread (lastDropped).
+	tids                  map[int]bool
+	repeated, firstRepeat int
+	lastDropped           bool
 }
 
 // readNotes decodes a PT_NOTE segment.
@@ -112,12 +118,14 @@ func (p *Process) readNotes(ph progHeader, nr *noteReader) {
 		nr.malformed.warnf(p, "%v", err)
 		return
 	}
+	done := 0
 	stop := walkNotes(b, func(n note) {
+		p.pages.behind(b, &done, int(n.Off))
 		if n.Name != "CORE" && n.Name != "LINUX" {
 			return
 		}
-		if err := p.decodeNote(n, nr); err != nil {
-			nr.malformed.warnf(p, "ignoring a malformed note at byte %#x: %v", ph.Off+n.Off, err)
+		if err := p.decodeNote(n, nr); err != nil && nr.malformed.say() {
+			p.warnf("ignoring a malformed note at byte %#x: %v", ph.Off+n.Off, err)
 		}
 	})
 	if stop >= 0 {
@@ -130,6 +138,9 @@ func (p *Process) decodeNote(n note, nr *noteReader) error {
 	var err error
 	switch n.Type {
 	case ntPRStatus:
+		if nr.repeatedThread(n.Desc) {
+			return nil
+		}
 		var t *Thread
 		if t, err = parsePRStatus(n.Desc, p.Arch); err == nil {
 			p.Threads = append(p.Threads, t)
@@ -145,14 +156,38 @@ func (p *Process) decodeNote(n note, nr *noteReader) error {
 			nr.extraFiles++
 			return nil
 		}
-		nr.files, err = parseFileNote(n.Desc)
+		nr.files, err = parseFileNote(n.Desc, p.pages)
 	case ntARMTLS:
-		if len(n.Desc) >= 8 && len(p.Threads) > 0 {
+		if len(n.Desc) >= 8 && len(p.Threads) > 0 && !nr.lastDropped {
 			t := p.Threads[len(p.Threads)-1]
 			t.TLS = Address(leUint64(n.Desc))
 		}
 	}
 	return err
+}
+
+// repeatedThread reports whether an NT_PRSTATUS note names a thread
+// already read: the kernel writes one per thread, and a core repeating
+// one a million times must not cost a million threads.
+func (nr *noteReader) repeatedThread(desc []byte) bool {
+	nr.lastDropped = false
+	if len(desc) < prstatusPIDOff+4 {
+		return false // too short: parsePRStatus says so
+	}
+	tid := int(int32(binary.LittleEndian.Uint32(desc[prstatusPIDOff:])))
+	if nr.tids == nil {
+		nr.tids = map[int]bool{}
+	}
+	if !nr.tids[tid] {
+		nr.tids[tid] = true
+		return false
+	}
+	if nr.repeated == 0 {
+		nr.firstRepeat = tid
+	}
+	nr.repeated++
+	nr.lastDropped = true
+	return true
 }
 
 // finish says what reading the notes counted rather than said.
@@ -163,6 +198,9 @@ func (nr *noteReader) finish(p *Process) {
 	}
 	if nr.extraFiles > 0 {
 		p.warnf("ignored %d NT_FILE notes after the first", nr.extraFiles)
+	}
+	if nr.repeated > 0 {
+		p.warnf("ignored %d NT_PRSTATUS notes repeating a thread already read (the first: thread %d)", nr.repeated, nr.firstRepeat)
 	}
 	if f := nr.files; f != nil && f.dropped > 0 {
 		p.warnf("ignored %d malformed NT_FILE entries (the first: %s)", f.dropped, f.firstBad)

@@ -42,7 +42,13 @@ func FuzzNotes(f *testing.F) {
 		parsePRPSInfo(desc)
 		parseAuxv(desc)
 		parseSigInfo(desc)
-		parseFileNote(desc)
+		if fn, err := parseFileNote(desc, pageDropper{}); err == nil {
+			n := 0
+			fn.each(func(fileEntry) { n++ })
+			if uint64(n+fn.dropped) != fn.count {
+				t.Fatalf("%d entries given and %d dropped of %d", n, fn.dropped, fn.count)
+			}
+		}
 		buildIDFromImage(func(off, n uint64) []byte {
 			if off > uint64(len(desc)) || n > uint64(len(desc))-off {
 				return nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -179,5 +180,144 @@ func TestFIFORefused(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Open blocked on a FIFO")
+	}
+}
+
+// TestRepeatedThreads: 100,000 copies of one NT_PRSTATUS note are one
+// thread and one warning, not 100,000 threads (the mutation suite's
+// many-threads family once cost 100 bytes of heap per copy).
+func TestRepeatedThreads(t *testing.T) {
+	c := sampleCore()
+	first := c.Notes[0]
+	for range 100000 {
+		c.Notes = append(c.Notes, first)
+	}
+	p, err := newProcess("threads", c.Build(), Options{NoFiles: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Threads) != 2 || p.Threads[0].TID != 42 || p.Threads[1].TID != 43 {
+		t.Errorf("%d threads, want threads 42 and 43", len(p.Threads))
+	}
+	if got := warningsMatching(p.Warnings(), "ignored 100000 NT_PRSTATUS notes repeating a thread already read (the first: thread 42)"); len(got) != 1 {
+		t.Errorf("want one warning counting the repeats, got %q", warn.Messages(p.Warnings()))
+	}
+}
+
+// TestFileNoteEntriesCostNoHeap: the entries of an NT_FILE note that
+// cover no segment are walked from the note, not copied (they once cost
+// 48 bytes of heap each, and a million of them 3.4 times the core's size
+// at peak).
+func TestFileNoteEntriesCostNoHeap(t *testing.T) {
+	c := sampleCore()
+	const n = 200000
+	var entries []elfcore.FileEntry
+	for i := range n {
+		start := uint64(0x10000000 + 0x2000*i)
+		entries = append(entries, elfcore.FileEntry{Start: start, End: start + 0x1000, Path: fmt.Sprintf("/no/such/lib%d.so", i/1000)})
+	}
+	c.Notes = append(c.Notes, elfcore.Note{Name: "CORE", Type: elfcore.NTFile, Desc: elfcore.FileNote(entries)})
+	c.Notes[4].Type = 0x77 // the sample's own NT_FILE out of the way
+	core := c.Build()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	p, err := newProcess("files", core, Options{})
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if per := (after.TotalAlloc - before.TotalAlloc) / n; per > 8 {
+		t.Errorf("opening a core of %d NT_FILE entries allocates %d bytes per entry", n, per)
+	}
+	if got := warningsMatching(p.Warnings(), "ignored 200000 NT_FILE entries that cover no segment"); len(got) != 1 {
+		t.Errorf("want one warning counting the entries, got %q", warn.Messages(p.Warnings()))
+	}
+}
+
+// rssFile returns the process's resident pages of mapped files, in KiB.
+func rssFile(t *testing.T) int {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Skip("no /proc/self/status:", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "RssFile:"); ok {
+			var kb int
+			fmt.Sscanf(strings.TrimSpace(rest), "%d", &kb)
+			return kb
+		}
+	}
+	t.Skip("no RssFile in /proc/self/status")
+	return 0
+}
+
+// TestNotePagesGivenBack: the pages of a mapped core's notes are given
+// back behind the passes that read them, so that a core of 200,000 thread
+// notes and 200,000 NT_FILE entries (110 MiB) is not resident whole once
+// opened (the mutation suite's repetition families once peaked at the
+// mutant's size on top of the normal run).
+func TestNotePagesGivenBack(t *testing.T) {
+	c := sampleCore()
+	var entries []elfcore.FileEntry
+	for i := range 200000 {
+		start := uint64(0x10000000 + 0x2000*i)
+		entries = append(entries, elfcore.FileEntry{Start: start, End: start + 0x1000, Path: "/no/such/lib.so" + strings.Repeat("/", i%5)})
+	}
+	c.Notes[4].Type = 0x77
+	c.Notes = append(c.Notes, elfcore.Note{Name: "CORE", Type: elfcore.NTFile, Desc: elfcore.FileNote(entries)})
+	for i := range 200000 {
+		c.Notes = append(c.Notes, elfcore.Note{Name: "CORE", Type: elfcore.NTPRStatus, Desc: elfcore.PRStatusAMD64(1000+i, 0, 0, 0, 0)})
+	}
+	path := filepath.Join(t.TempDir(), "core")
+	core := c.Build()
+	if err := os.WriteFile(path, core, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := rssFile(t)
+	p, err := Open(path, Options{NoFiles: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if len(p.Threads) != 200002 {
+		t.Errorf("%d threads, want 200,002", len(p.Threads))
+	}
+	if grew, size := rssFile(t)-before, len(core)>>10; grew > size/8 {
+		t.Errorf("opening a core of %d KiB of notes left %d KiB of it resident", size, grew)
+	}
+}
+
+// TestExecutableByName: when the NT_FILE entry holding the entry point is
+// malformed (a page offset past any file) and dropped, the executable is
+// the module of the path the program was started as (AT_EXECFN, or the
+// command line's first word when the auxiliary vector lacks it), with a
+// warning, and not lost: a Go core whose executable was lost was read as
+// a C program's malloc heap.
+func TestExecutableByName(t *testing.T) {
+	const atExecFn = 31
+	for from, auxv := range map[string][]byte{
+		"AT_EXECFN":        elfcore.Auxv(elfcore.ATPhdr, 0x400040, elfcore.ATEntry, 0x400100, atExecFn, 0x7ffff100),
+		"the command line": elfcore.Auxv(elfcore.ATPhdr, 0x400040, elfcore.ATEntry, 0x400100),
+	} {
+		c := sampleCore()
+		copy(c.Segments[2].Data[0x100:], "./demo\x00")
+		c.Notes[3].Desc = auxv
+		c.Notes[4].Desc = elfcore.FileNote([]elfcore.FileEntry{
+			{Start: 0x400000, End: 0x401000, Path: "/no/such/demo"},
+			{Start: 0x401000, End: 0x402000, Offset: 0x1000, Path: "/no/such/demo"},
+		})
+		binary.LittleEndian.PutUint64(c.Notes[4].Desc[16+16:], ^uint64(0)) // entry 0's page offset
+		c.Segments[0] = elfcore.Segment{Vaddr: 0x400000, Flags: c.Segments[0].Flags, Memsz: 0x1000}
+		c.Segments = append(c.Segments, elfcore.Segment{Vaddr: 0x401000, Flags: c.Segments[0].Flags, Memsz: 0x1000})
+		p, err := newProcess("execfn", c.Build(), Options{NoFiles: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if exe := p.Executable(); exe == nil || exe.Path != "/no/such/demo" {
+			t.Errorf("%s: executable %+v, want /no/such/demo", from, exe)
+		}
+		if got := warningsMatching(p.Warnings(), "taking /no/such/demo, the file it was started as ("+from+")"); len(got) != 1 {
+			t.Errorf("want one warning naming %s, got %q", from, warn.Messages(p.Warnings()))
+		}
 	}
 }

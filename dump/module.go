@@ -1,10 +1,12 @@
 package dump
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 )
 
 // A Module is a file mapped into the process: the executable or a shared
@@ -54,15 +56,30 @@ func (m *Module) Base() Address {
 // it supply the bytes the kernel left out of the core. Entries naming one
 // file under different spellings of its path make one module, and each
 // local file is mapped once.
-func (p *Process) attachFiles(files []fileEntry, opts Options) {
+func (p *Process) attachFiles(files *fileNote, opts Options) {
 	byPath := map[string]*Module{}
 	skipped := 0
-	for _, fe := range files {
-		key := filepath.Clean(string(fe.path))
+	var last struct { // the file of the last entry that covered no segment
+		key   string
+		found bool
+	}
+	var raw []byte // the last entry's path, whose cleaned form is key
+	var key string
+	files.each(func(fe fileEntry) {
+		if raw == nil || !bytes.Equal(raw, fe.path) {
+			raw, key = fe.path, filepath.Clean(string(fe.path))
+		}
 		mod := byPath[key]
-		if mod == nil && len(p.mappingsWithin(fe.Start, fe.End)) == 0 && !p.entryMayMatter(fe, opts) {
-			skipped++
-			continue
+		within := p.mappingsWithin(fe.Start, fe.End)
+		if mod == nil && len(within) == 0 && !p.holdsEntryPoint(fe) {
+			// Consecutive entries of one file share its path: one look.
+			if last.key != key {
+				last.key, last.found = key, p.fileAtHand(fe, opts)
+			}
+			if !last.found {
+				skipped++
+				return
+			}
 		}
 		if mod == nil {
 			mod = &Module{Path: string(fe.path), Start: fe.Start, End: fe.End}
@@ -71,14 +88,14 @@ func (p *Process) attachFiles(files []fileEntry, opts Options) {
 		}
 		mod.Start = min(mod.Start, fe.Start)
 		mod.End = max(mod.End, fe.End)
-		for _, m := range p.mappingsWithin(fe.Start, fe.End) {
+		for _, m := range within {
 			if m.File == "" {
 				m.File = mod.Path
 				m.FileOffset = fe.Offset + uint64(m.Start-fe.Start)
 				mod.Mappings = append(mod.Mappings, m)
 			}
 		}
-	}
+	})
 	if skipped > 0 {
 		p.warnf("ignored %d NT_FILE entries that cover no segment of the core and name no file found here", skipped)
 	}
@@ -97,18 +114,24 @@ func (p *Process) attachFiles(files []fileEntry, opts Options) {
 	sort.SliceStable(p.modules, func(i, j int) bool { return p.modules[i].Main && !p.modules[j].Main })
 }
 
-// entryMayMatter reports whether an NT_FILE entry that covers no segment of
-// the core is still worth a module: it is the executable's (it holds
-// AT_PHDR or AT_ENTRY), or its file is at hand and may supply segments the
-// core left out (gdb's gcore omits some). A kernel-written core has a
-// segment for every entry, so this keeps a million bogus entries from
-// costing a module each.
-func (p *Process) entryMayMatter(fe fileEntry, opts Options) bool {
+// An NT_FILE entry that covers no segment of the core is still worth a
+// module when it is the executable's (it holds AT_PHDR or AT_ENTRY), or
+// when its file is at hand and may supply segments the core left out
+// (gdb's gcore omits some). A kernel-written core has a segment for every
+// entry, so this keeps a million bogus entries from costing a module each.
+
+// holdsEntryPoint reports whether fe holds AT_PHDR or AT_ENTRY.
+func (p *Process) holdsEntryPoint(fe fileEntry) bool {
 	for _, key := range []uint64{atPhdr, atEntry} {
 		if v, ok := p.Aux(key); ok && Address(v) >= fe.Start && Address(v) < fe.End {
 			return true
 		}
 	}
+	return false
+}
+
+// fileAtHand reports whether fe's file is on this machine.
+func (p *Process) fileAtHand(fe fileEntry, opts Options) bool {
 	if opts.NoFiles {
 		return false
 	}
@@ -143,6 +166,37 @@ func (p *Process) markMain() {
 		for _, mod := range p.modules {
 			if Address(v) >= mod.Start && Address(v) < mod.End {
 				mod.Main = true
+				return
+			}
+		}
+	}
+	p.markMainByName()
+}
+
+// markMainByName finds the executable when no module holds the program
+// headers or the entry point (their NT_FILE entry was malformed and
+// dropped, or the auxiliary vector is lost): the module of the path the
+// program was started as, from AT_EXECFN or else the command line's first
+// word (either may be relative), said in a warning.
+func (p *Process) markMainByName() {
+	var names, from []string
+	if v, ok := p.Aux(atExecFn); ok {
+		if name, err := p.CString(Address(v), 4096); err == nil && name != "" {
+			names, from = append(names, name), append(from, "AT_EXECFN")
+		}
+	}
+	if p.Info != nil {
+		if arg0, _, _ := strings.Cut(p.Info.Args, " "); arg0 != "" {
+			names, from = append(names, arg0), append(from, "the command line")
+		}
+	}
+	for i, name := range names {
+		name = filepath.Clean(name)
+		for _, mod := range p.modules {
+			path := filepath.Clean(mod.Path)
+			if path == name || !filepath.IsAbs(name) && strings.HasSuffix(path, "/"+name) {
+				mod.Main = true
+				p.warnf("no NT_FILE entry holds the program's entry point; taking %s, the file it was started as (%s), for the executable", mod.Path, from[i])
 				return
 			}
 		}

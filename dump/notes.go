@@ -67,7 +67,7 @@ func walkNotes(b []byte, fn func(note)) int64 {
 			name = name[:i]
 		}
 		descAt := off + 12 + nameEnd
-		fn(note{Off: off, Name: string(name), Type: typ, Desc: b[descAt : descAt+descsz : descAt+descsz]})
+		fn(note{Off: off, Name: noteName(name), Type: typ, Desc: b[descAt : descAt+descsz : descAt+descsz]})
 		off = descAt + min(align4(descsz), rest-nameEnd)
 	}
 	if off < size {
@@ -77,6 +77,17 @@ func walkNotes(b []byte, fn func(note)) int64 {
 }
 
 func align4(n uint64) uint64 { return (n + 3) &^ 3 }
+
+// noteName returns a note's name as a string, the usual ones without
+// allocating: a core may hold millions of notes.
+func noteName(b []byte) string {
+	for _, s := range []string{"CORE", "LINUX", "GNU"} {
+		if string(b) == s {
+			return s
+		}
+	}
+	return string(b)
+}
 
 // Thread is one thread of the dumped process, from its NT_PRSTATUS note.
 type Thread struct {
@@ -140,6 +151,10 @@ var arm64RegNames = []string{
 // Linux (siginfo header, cursig, sigpend, sighold, ids, four timevals).
 const prstatusRegOff = 112
 
+// prstatusPIDOff is the offset of pr_pid, the thread's id, in
+// struct elf_prstatus.
+const prstatusPIDOff = 32
+
 // parsePRStatus decodes an NT_PRSTATUS note.
 func parsePRStatus(desc []byte, arch Arch) (*Thread, error) {
 	le := binary.LittleEndian
@@ -152,7 +167,7 @@ func parsePRStatus(desc []byte, arch Arch) (*Thread, error) {
 	}
 	t := &Thread{
 		Signal: int(le.Uint16(desc[12:])),
-		TID:    int(int32(le.Uint32(desc[32:]))),
+		TID:    int(int32(le.Uint32(desc[prstatusPIDOff:]))),
 	}
 	t.regs = desc[prstatusRegOff : prstatusRegOff+nregs*8 : prstatusRegOff+nregs*8]
 	t.regNames = amd64RegNames
@@ -256,12 +271,16 @@ type fileEntry struct {
 	path []byte
 }
 
-// fileNote is a decoded NT_FILE note: its usable entries, and how many
-// entries were dropped as malformed, with the first such entry's problem.
+// fileNote is a checked NT_FILE note: how many entries it holds, how many
+// of them are malformed, with the first such entry's problem. It keeps no
+// entry: each walks the note again, so that a million entries cost no
+// memory of their own.
 type fileNote struct {
-	entries  []fileEntry
-	dropped  int
-	firstBad string
+	desc            []byte
+	count, pageSize uint64
+	dropped         int
+	firstBad        string
+	pages           pageDropper // gives back the note's pages behind a walk
 }
 
 // NT_FILE page sizes heapsift accepts: the kernel writes PAGE_SIZE, a power
@@ -271,11 +290,9 @@ const (
 	maxFilePageSize = 1 << 16
 )
 
-// parseFileNote decodes an NT_FILE note. The kernel lists the file-backed
-// mappings in address order, each non-empty and disjoint from the others;
-// an entry that breaks that order is dropped and counted, so that every
-// entry kept names a distinct range of the address space.
-func parseFileNote(desc []byte) (*fileNote, error) {
+// parseFileNote checks an NT_FILE note's header and counts its malformed
+// entries, giving back the pages it has read through pages.
+func parseFileNote(desc []byte, pages pageDropper) (*fileNote, error) {
 	le := binary.LittleEndian
 	if len(desc) < 16 {
 		return nil, fmt.Errorf("NT_FILE note is %d bytes, too short", len(desc))
@@ -287,15 +304,44 @@ func parseFileNote(desc []byte) (*fileNote, error) {
 	if pageSize < minFilePageSize || pageSize > maxFilePageSize || pageSize&(pageSize-1) != 0 {
 		return nil, fmt.Errorf("NT_FILE page size %d is not a page size (a power of two from 4096 to 65536); file offsets cannot be computed", pageSize)
 	}
-	names := desc[16+count*24:]
-	fn := &fileNote{entries: make([]fileEntry, 0, count)}
-	var prevEnd Address
-	for i := range count {
-		e := desc[16+i*24:]
-		fe := fileEntry{
-			Start: Address(le.Uint64(e)),
-			End:   Address(le.Uint64(e[8:])),
+	fn := &fileNote{desc: desc, count: count, pageSize: pageSize, pages: pages}
+	fn.walk(func(fe fileEntry, ok bool) {
+		if !ok {
+			fn.dropped++
 		}
+	})
+	return fn, nil
+}
+
+// each calls fn with every well-formed entry, in note order. The kernel
+// lists the file-backed mappings in address order, each non-empty and
+// disjoint from the others; an entry that breaks that order is left out,
+// so that every entry given names a distinct range of the address space.
+func (fn *fileNote) each(f func(fileEntry)) {
+	if fn == nil {
+		return
+	}
+	fn.walk(func(fe fileEntry, ok bool) {
+		if ok {
+			f(fe)
+		}
+	})
+}
+
+// walk calls f with every entry and whether it is well-formed, and says
+// the first malformed entry's problem in fn.firstBad.
+func (fn *fileNote) walk(f func(fe fileEntry, ok bool)) {
+	le := binary.LittleEndian
+	names := fn.desc[16+fn.count*24:]
+	var prevEnd Address
+	doneEntries, doneNames := 0, len(fn.desc)-len(names)
+	for i := range fn.count {
+		if i%(1<<14) == 0 {
+			fn.pages.behind(fn.desc, &doneEntries, int(16+i*24))
+			fn.pages.behind(fn.desc, &doneNames, len(fn.desc)-len(names))
+		}
+		e := fn.desc[16+i*24:]
+		fe := fileEntry{Start: Address(le.Uint64(e)), End: Address(le.Uint64(e[8:]))}
 		pgoff := le.Uint64(e[16:])
 		j := bytes.IndexByte(names, 0)
 		if j < 0 {
@@ -303,27 +349,55 @@ func parseFileNote(desc []byte) (*fileNote, error) {
 		}
 		fe.path = names[:j:j]
 		names = names[min(j+1, len(names)):]
-		var bad string
-		switch {
-		case fe.End <= fe.Start:
-			bad = fmt.Sprintf("entry %d (%#x-%#x) is empty", i, uint64(fe.Start), uint64(fe.End))
-		case fe.Start < prevEnd:
-			bad = fmt.Sprintf("entry %d (%#x-%#x) is out of order or overlaps the one before", i, uint64(fe.Start), uint64(fe.End))
-		case pgoff > (1<<63)/pageSize:
-			bad = fmt.Sprintf("entry %d has file offset %#x pages, past any file", i, pgoff)
-		case len(fe.path) == 0:
-			bad = fmt.Sprintf("entry %d (%#x-%#x) has no path", i, uint64(fe.Start), uint64(fe.End))
+		fault := checkEntry(fe, pgoff, prevEnd, fn.pageSize)
+		if fault == entryOK {
+			fe.Offset = pgoff * fn.pageSize
+			prevEnd = fe.End
+		} else if fn.firstBad == "" {
+			fn.firstBad = fault.describe(i, fe, pgoff)
 		}
-		if bad != "" {
-			if fn.dropped == 0 {
-				fn.firstBad = bad
-			}
-			fn.dropped++
-			continue
-		}
-		fe.Offset = pgoff * pageSize
-		prevEnd = fe.End
-		fn.entries = append(fn.entries, fe)
+		f(fe, fault == entryOK)
 	}
-	return fn, nil
+}
+
+// entryFault is what makes an NT_FILE entry malformed.
+type entryFault uint8
+
+const (
+	entryOK       entryFault = iota
+	entryEmpty               // end <= start
+	entryDisorder            // starts before the previous entry ends
+	entryOffset              // a file offset past any file
+	entryNoPath              // an empty path
+)
+
+// checkEntry checks an entry against the one before it (ending at
+// prevEnd).
+func checkEntry(fe fileEntry, pgoff uint64, prevEnd Address, pageSize uint64) entryFault {
+	switch {
+	case fe.End <= fe.Start:
+		return entryEmpty
+	case fe.Start < prevEnd:
+		return entryDisorder
+	case pgoff > (1<<63)/pageSize:
+		return entryOffset
+	case len(fe.path) == 0:
+		return entryNoPath
+	}
+	return entryOK
+}
+
+// describe says what is wrong with entry i.
+func (f entryFault) describe(i uint64, fe fileEntry, pgoff uint64) string {
+	switch f {
+	case entryEmpty:
+		return fmt.Sprintf("entry %d (%#x-%#x) is empty", i, uint64(fe.Start), uint64(fe.End))
+	case entryDisorder:
+		return fmt.Sprintf("entry %d (%#x-%#x) is out of order or overlaps the one before", i, uint64(fe.Start), uint64(fe.End))
+	case entryOffset:
+		return fmt.Sprintf("entry %d has file offset %#x pages, past any file", i, pgoff)
+	case entryNoPath:
+		return fmt.Sprintf("entry %d (%#x-%#x) has no path", i, uint64(fe.Start), uint64(fe.End))
+	}
+	return ""
 }

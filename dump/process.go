@@ -48,8 +48,9 @@ type Process struct {
 	mappings []*Mapping // sorted by Start, disjoint
 	modules  []*Module
 	warnings []warn.Warning
-	data     []byte   // the mmapped dump
-	mmaps    [][]byte // everything to unmap on Close
+	data     []byte      // the mmapped dump
+	mmaps    [][]byte    // everything to unmap on Close
+	pages    pageDropper // gives back pages of data a pass is done with
 }
 
 // Open opens a dump file read-only. The file is mmapped, not read; Close
@@ -60,7 +61,7 @@ func Open(path string, opts Options) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := newProcess(path, data, opts)
+	p, err := newMappedProcess(path, data, opts)
 	p.Source = src
 	p.prependNotes(notes)
 	if data != nil {
@@ -73,10 +74,21 @@ func Open(path string, opts Options) (*Process, error) {
 	return p, nil
 }
 
+// newMappedProcess decodes a dump that data maps from a file: the pages
+// of it a pass is done with can be given back.
+func newMappedProcess(path string, data []byte, opts Options) (*Process, error) {
+	return decodeProcess(&Process{Path: path, FileSize: int64(len(data)), data: data, pages: pageDropper{data}}, opts)
+}
+
 // newProcess decodes a dump held in data. It never returns a nil Process,
 // so that the caller can release what it mapped.
 func newProcess(path string, data []byte, opts Options) (*Process, error) {
-	p := &Process{Path: path, FileSize: int64(len(data)), data: data}
+	return decodeProcess(&Process{Path: path, FileSize: int64(len(data)), data: data}, opts)
+}
+
+// decodeProcess decodes the dump in p.data into p.
+func decodeProcess(p *Process, opts Options) (*Process, error) {
+	path, data := p.Path, p.data
 	if opts.Raw {
 		p.openRaw(opts.Base)
 		return p, nil

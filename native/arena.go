@@ -123,9 +123,11 @@ func (o *opener) ringOK(a uint64) bool {
 	return false
 }
 
-// arenaRing reads the arenas on main's next ring, main first.
+// arenaRing reads the arenas on main's next ring, main first, each once:
+// a damaged ring that loops back to another arena than main ends there.
 func (o *opener) arenaRing(main uint64) []arena {
 	var out []arena
+	seen := map[uint64]bool{}
 	cur := main
 	for i := 0; i < maxArenas; i++ {
 		top, ok := o.word(cur + uint64(o.l.StateTop))
@@ -133,9 +135,14 @@ func (o *opener) arenaRing(main uint64) []arena {
 			o.warns.Add(warnAt(cur, "arena is not in the core; its chunks are not counted"))
 			break
 		}
+		seen[cur] = true
 		out = append(out, arena{addr: cur, top: top, main: cur == main})
 		next, ok := o.word(cur + uint64(o.l.StateNext))
 		if !ok || next == main || next == 0 {
+			break
+		}
+		if seen[next] {
+			o.warns.Add(warnAt(cur, "arena's next link loops back to arena %#x, not to main_arena %#x: the ring is damaged", next, main))
 			break
 		}
 		cur = next

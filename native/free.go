@@ -61,19 +61,25 @@ func (o *opener) findTcaches(t *chunkTable, firsts []uint64) []int {
 }
 
 // tlsWords returns the words of every thread's static TLS block (the
-// page below its thread pointer), sorted.
+// page below its thread pointer), sorted. Blocks that overlap are read
+// once: a core may claim 100,000 threads with one thread pointer.
 func (o *opener) tlsWords() []uint64 {
-	var out []uint64
+	var tps []uint64
 	for _, th := range o.p.Threads {
-		tp := uint64(th.TLS)
-		if tp < pageSize {
-			continue
+		if tp := uint64(th.TLS); tp >= pageSize {
+			tps = append(tps, tp&^7)
 		}
-		for a := tp - pageSize; a < tp; a += 8 {
+	}
+	slices.Sort(tps)
+	var out []uint64
+	next := uint64(0) // words below next are read
+	for _, tp := range tps {
+		for a := max(tp-pageSize, next); a < tp; a += 8 {
 			if v, ok := o.word(a); ok && v != 0 {
 				out = append(out, v)
 			}
 		}
+		next = max(next, tp)
 	}
 	slices.Sort(out)
 	return out

@@ -293,6 +293,21 @@ func TestCorruptedChunk(t *testing.T) {
 	}
 }
 
+// TestDisjointRegions: heap regions named twice, or overlapping, as a
+// damaged arena ring or heap_info chain names them, are walked once.
+func TestDisjointRegions(t *testing.T) {
+	o := &opener{warns: &warn.List{}}
+	in := []region{{start: 0x1000, end: 0x3000}, {start: 0x1000, end: 0x3000}, {start: 0x2000, end: 0x4000}, {start: 0x3000, end: 0x5000}, {start: 0x1000_0000, end: 0x1000_1000}}
+	out := o.disjoint(in)
+	if len(out) != 3 || out[0].start != 0x1000 || out[1].start != 0x3000 || out[2].start != 0x1000_0000 {
+		t.Errorf("disjoint kept %+v", out)
+	}
+	msgs := warn.Messages(o.warns.Items())
+	if len(msgs) != 2 || !strings.Contains(msgs[0], "overlaps region 0x1000-0x3000") || !strings.Contains(msgs[1], "1 more heap regions") {
+		t.Errorf("warnings %q", msgs)
+	}
+}
+
 // FuzzWalkRegion walks arbitrary bytes as a heap region: every chunk it
 // reports lies inside the region, in order, and nothing panics.
 func FuzzWalkRegion(f *testing.F) {

@@ -229,10 +229,32 @@ func (o *opener) findRegions() ([]region, []arena, error) {
 	o.alloc.Mmapped = len(mm)
 	regions = append(regions, mm...)
 	sort.Slice(regions, func(i, j int) bool { return regions[i].start < regions[j].start })
+	regions = o.disjoint(regions)
 	if len(regions) == 0 {
 		return nil, nil, fmt.Errorf("native: %w", ErrNoHeap)
 	}
 	return regions, arenas, nil
+}
+
+// disjoint drops the regions (sorted by start) that overlap the one
+// before: a damaged arena ring or heap_info chain can name one heap many
+// times, and its chunks must be counted once.
+func (o *opener) disjoint(regions []region) []region {
+	out := regions[:0]
+	dropped := 0
+	for _, r := range regions {
+		if n := len(out); n > 0 && r.start < out[n-1].end {
+			if dropped++; dropped == 1 {
+				o.warns.Add(warnAt(r.start, "heap region %#x-%#x overlaps region %#x-%#x; its chunks are counted once", r.start, r.end, out[n-1].start, out[n-1].end))
+			}
+			continue
+		}
+		out = append(out, r)
+	}
+	if dropped > 1 {
+		o.warns.Add(warn.New("native", "%d more heap regions overlapping another were dropped", dropped-1))
+	}
+	return out
 }
 
 // attachData gives a region its bytes, or a warning.

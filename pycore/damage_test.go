@@ -5,6 +5,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/heapsift/heapsift/dump"
@@ -111,4 +112,43 @@ func openDamaged(t *testing.T, path, exe string, seed int64) {
 		_ = th.Frames
 	}
 	t.Logf("seed %d: %d objects, %d roots, %d warnings", seed, h.NumObjects(), len(h.Roots()), len(warns))
+}
+
+// TestFrameBudget: a stack deeper than maxFrames (as a damaged frame link
+// leading through memory makes one) is read up to the budget, the frames
+// of one function sharing its local names, and said to be cut, not cut
+// silently.
+func TestFrameBudget(t *testing.T) {
+	python, _ := coretest.FindSharedPython(t)
+	c := coretest.MakeCore(t, python, []string{coretest.Testdata(t, "python", "deep.py"), "25000"}, nil)
+	p, err := dump.Open(c.Path, dump.Options{Exe: python})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	s, _, err := symbolize.New(p, symbolize.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, warns, err := Open(p, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := 0
+	for _, th := range h.Threads() {
+		frames += len(th.Frames)
+	}
+	if frames == 0 || frames > maxFrames {
+		t.Errorf("%d frames read, want up to %d", frames, maxFrames)
+	}
+	if h.l.Minor >= 11 && frames < maxFrames-10 {
+		t.Errorf("%d frames read of a stack of 25,000, want %d", frames, maxFrames)
+	}
+	cut := false
+	for _, w := range warns {
+		cut = cut || strings.Contains(w.Message, "frames (a deep recursion, or damaged frame links): the stacks are cut")
+	}
+	if !cut {
+		t.Errorf("no warning that the stacks were cut: %v", warns)
+	}
 }

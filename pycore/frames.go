@@ -46,29 +46,36 @@ type Local struct {
 	Repr string
 }
 
-// maxFrames bounds a thread's stack, whatever the core claims.
-const maxFrames = 10000
+// maxFrames bounds the frames of all threads together, whatever the core
+// claims: a damaged frame link can lead through thousands of words that
+// each look like a frame.
+const maxFrames = 20000
 
 // readThreads reads the threads of the main interpreter.
 func (h *Heap) readThreads() {
 	s := &h.l.State
 	seen := map[uint64]bool{} // thread states and frames: a damaged list may loop
+	budget := maxFrames
 	ts, err := h.mem.u64(h.interps[0] + uint64(s.InterpThreads))
 	for n := 0; err == nil && ts != 0 && n < maxThreads && !seen[ts]; n++ {
 		seen[ts] = true
-		h.threads = append(h.threads, h.readThread(ts, seen))
+		h.threads = append(h.threads, h.readThread(ts, seen, &budget))
 		ts, err = h.mem.u64(ts + uint64(s.ThreadNext))
 	}
 	if err != nil {
 		h.warns.Add(warn.At("pycore", ts, "reading the thread list: %v", err))
+	}
+	if budget <= 0 {
+		h.warns.Add(warn.New("pycore", "the threads' stacks hold over %d frames (a deep recursion, or damaged frame links): the stacks are cut there", maxFrames))
 	}
 }
 
 // maxThreads bounds the thread list, whatever the core claims.
 const maxThreads = 4096
 
-// readThread reads one thread state and its frames, innermost first.
-func (h *Heap) readThread(ts uint64, seen map[uint64]bool) Thread {
+// readThread reads one thread state and its frames, innermost first,
+// taking each from budget.
+func (h *Heap) readThread(ts uint64, seen map[uint64]bool, budget *int) Thread {
 	s := &h.l.State
 	var t Thread
 	t.ID, _ = h.mem.u64(ts + uint64(s.ThreadID))
@@ -88,7 +95,7 @@ func (h *Heap) readThread(ts uint64, seen map[uint64]bool) Thread {
 	} else {
 		f, err = h.currentFrame(ts)
 	}
-	for n := 0; err == nil && f != 0 && n < maxFrames && !seen[f]; n++ {
+	for ; err == nil && f != 0 && *budget > 0 && !seen[f]; *budget-- {
 		seen[f] = true
 		if s.ThreadFrame != absent {
 			t.Frames = append(t.Frames, h.readFrameObject(f))
@@ -137,7 +144,7 @@ func (h *Heap) currentFrame(ts uint64) (uint64, error) {
 func (h *Heap) readFrameObject(f uint64) Frame {
 	fr := Frame{addr: f}
 	code, err := h.mem.u64(f + uint64(h.l.Frame.Code))
-	if err != nil {
+	if err != nil || !h.isCode(code) {
 		return fr
 	}
 	h.describeCode(code, &fr)
@@ -228,20 +235,37 @@ func (h *Heap) readLocals(fr *Frame, code, localsplus uint64) {
 	}
 }
 
-// localNames returns the names of a code object's localsplus slots.
+// localNames returns the names of a code object's localsplus slots, read
+// once per code object: every frame and generator of a function shares
+// them.
 func (h *Heap) localNames(code uint64) []string {
-	c := &h.l.Code
-	if c.LocalsPlusNames != absent {
-		return h.strTuple(code + uint64(c.LocalsPlusNames))
+	if names, ok := h.codeNames[code]; ok {
+		return names
 	}
+	c := &h.l.Code
 	var names []string
-	for _, off := range []int64{c.Varnames, c.Cellvars, c.Freevars} {
-		if off != absent {
-			names = append(names, h.strTuple(code+uint64(off))...)
+	if c.LocalsPlusNames != absent {
+		names = h.strTuple(code + uint64(c.LocalsPlusNames))
+	} else {
+		for _, off := range []int64{c.Varnames, c.Cellvars, c.Freevars} {
+			if off != absent {
+				names = append(names, h.strTuple(code+uint64(off))...)
+			}
 		}
 	}
+	if len(names) > maxLocals {
+		names = names[:maxLocals]
+	}
+	if h.codeNames == nil {
+		h.codeNames = map[uint64][]string{}
+	}
+	h.codeNames[code] = names
 	return names
 }
+
+// maxLocals bounds a code object's local variables (CPython's compiler
+// allows far fewer than this).
+const maxLocals = 1 << 16
 
 // strTuple reads the tuple of strs pointed to from at.
 func (h *Heap) strTuple(at uint64) []string {
@@ -250,7 +274,7 @@ func (h *Heap) strTuple(at uint64) []string {
 		return nil
 	}
 	n, err := h.mem.i64(t + uint64(h.l.ObSize))
-	if err != nil || n < 0 || n > 1<<16 {
+	if err != nil || n < 0 || n > maxLocals {
 		return nil
 	}
 	items, err := h.mem.words(t+uint64(h.l.Tuple.Item), n)

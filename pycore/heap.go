@@ -51,6 +51,7 @@ type Heap struct {
 	rootAddrs []pendingRoot
 	threads   []Thread
 	totals    Totals
+	codeNames map[uint64][]string // a code object's local names, see localNames
 }
 
 // Totals counts what the collector's view of the heap holds.

@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -259,5 +260,49 @@ func TestDamagedGoroutineList(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRepeatedGoroutines: a runtime.allgs whose every entry names the
+// same g lists that goroutine once, with a warning, instead of once per
+// entry (a damaged runtime list of one structure repeated is read once:
+// runtime.mheap_.allspans likewise).
+func TestRepeatedGoroutines(t *testing.T) {
+	core := leakyCore(t, 500)
+	data, err := os.ReadFile(core.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := allgsAddr(t, core.Exe)
+	h := make([]byte, 16)
+	if !mutate.ReadAt(data, at, h) {
+		t.Fatal("runtime.allgs is not in the core")
+	}
+	array, n := binary.LittleEndian.Uint64(h), binary.LittleEndian.Uint64(h[8:])
+	if n < 3 || n > 1<<20 {
+		t.Fatalf("runtime.allgs has %d goroutines", n)
+	}
+	entries := make([]byte, 8*n)
+	if !mutate.ReadAt(data, array, entries) {
+		t.Fatal("runtime.allgs's array is not in the core")
+	}
+	for i := uint64(1); i < n; i++ {
+		copy(entries[8*i:], entries[:8])
+	}
+	mutate.WriteAt(data, array, entries)
+	path := filepath.Join(t.TempDir(), "core")
+	if err := writeSparse(path, data); err != nil {
+		t.Fatal(err)
+	}
+	r := runChild(t, time.Minute, "goroutines", "--exe", core.Exe, path)
+	if p := r.problem(); p != "" {
+		t.Fatal(p)
+	}
+	want := fmt.Sprintf("runtime.allgs names %d goroutines more than once", n-1)
+	if !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr %q, want %q", r.stderr, want)
+	}
+	if gs := strings.Count("\n"+r.stdout, "\ngoroutine "); gs != 1 {
+		t.Errorf("%d goroutines listed for one g:\n%s", gs, r.stdout)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heapsift/heapsift/internal/coretest"
 	"github.com/heapsift/heapsift/internal/elfcore"
 	"github.com/heapsift/heapsift/internal/mutate"
 )
@@ -18,11 +19,13 @@ import (
 // core (internal/mutate), each run through heapsift's commands in a process
 // of its own. A run fails on a crash or internal error, on taking longer
 // than mutantTimeout, on a control character reaching the terminal, and on
-// peak memory above twice the unmutated core's for the same command plus
-// four times the mutant's size (a mutant of tiny structures repeated, such
-// as 65,534 program headers of 56 bytes, costs a mapping each). `make test` runs a few hundred; `make fuzz`
-// sets HEAPSIFT_MUTANTS for thousands. HEAPSIFT_MUTANT_SEED picks another
-// seed; HEAPSIFT_MUTANT_DIR keeps failing mutants there.
+// peak memory above twice the unmutated core's for the same command (issue
+// 14), even for a mutant that repeats a structure 100,000 times and is
+// that much bigger: heapsift gives back the pages of the core it has read
+// through (dump's pageDropper), and keeps nothing per repeated structure.
+// `make test` runs a few hundred; `make fuzz` sets HEAPSIFT_MUTANTS for
+// thousands. HEAPSIFT_MUTANT_SEED picks another seed; HEAPSIFT_MUTANT_DIR
+// keeps failing mutants there.
 
 // mutantTimeout bounds one run on a small core.
 const mutantTimeout = 10 * time.Second
@@ -61,25 +64,85 @@ func syntheticBase() mutantBase {
 }
 
 // TestMutants runs the mutation suite on the synthetic core and, unless
-// -short, on a core of the demo service.
+// -short, on cores of a Go service, a CPython program and a C++ program.
 func TestMutants(t *testing.T) {
-	bases := []mutantBase{syntheticBase()}
-	if !testing.Short() {
-		core := leakyCore(t, 2000)
-		data, err := os.ReadFile(core.Path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bases = append(bases, mutantBase{name: "go", core: data, args: []string{"--exe", core.Exe}, rotate: true, brief: 30, maxCount: 20000,
-			commands: [][]string{{"info"}, {"histogram"}, {"goroutines"}, {"retain"}, {}, {"mappings"}, {"words"}}})
-	}
 	seed := int64(14)
 	if s, err := strconv.ParseInt(os.Getenv("HEAPSIFT_MUTANT_SEED"), 10, 64); err == nil {
 		seed = s
 	}
-	for _, b := range bases {
-		t.Run(b.name, func(t *testing.T) { runMutants(t, b, seed) })
+	bases := []struct {
+		name string
+		make func(*testing.T) mutantBase
+	}{
+		{"synthetic", func(*testing.T) mutantBase { return syntheticBase() }},
+		{"go", goBase}, {"python", pythonBase}, {"native", nativeBase},
 	}
+	for _, b := range bases {
+		t.Run(b.name, func(t *testing.T) {
+			if b.name != "synthetic" && testing.Short() {
+				t.Skip("a real core takes building and running a program")
+			}
+			runMutants(t, b.make(t), seed)
+		})
+	}
+}
+
+// heapCommands are the commands run in turn on the mutants of a core with
+// a heap model: each reads the heap its own way.
+var heapCommands = [][]string{{"histogram"}, {"retain"}, {"stacks"}, {}}
+
+// goBase is a core of the demo service (testdata/leaky).
+func goBase(t *testing.T) mutantBase {
+	core := leakyCore(t, 2000)
+	return mutantBase{name: "go", core: readCore(t, core), args: []string{"--exe", core.Exe}, rotate: true, brief: 30, maxCount: 100000,
+		commands: [][]string{{"info"}, {"histogram"}, {"goroutines"}, {"retain"}, {}, {"mappings"}, {"words"}}}
+}
+
+// pythonBase is a core of the seed's profiler (testdata/python/profiler.py)
+// under a CPython with a shared libpython.
+func pythonBase(t *testing.T) mutantBase {
+	python, _ := coretest.FindSharedPython(t)
+	core := coretest.MakeCore(t, python, []string{coretest.Testdata(t, "python", "profiler.py"), "2000"}, nil)
+	return mutantBase{name: "python", core: readCore(t, core), rotate: true, brief: 24, maxCount: 100000, commands: heapCommands}
+}
+
+// nativeBase is a core of testdata/native/leaks.cpp, read through the
+// glibc malloc model.
+func nativeBase(t *testing.T) mutantBase {
+	core := leaksCore(t, "300", "50", "10")
+	return mutantBase{name: "native", core: readCore(t, core), args: []string{"--exe", core.Exe}, rotate: true, brief: 24, maxCount: 100000,
+		commands: [][]string{{"histogram"}, {"retain"}, {"objects", "--leaked"}, {}}}
+}
+
+func readCore(t *testing.T, core *coretest.Core) []byte {
+	t.Helper()
+	data, err := os.ReadFile(core.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// baselines runs b's commands on the unmutated core at path and returns
+// each one's peak memory. The overview of a core whose heap cannot be
+// modelled is the words histogram, which reads every page of the core:
+// its baseline is the larger of the two.
+func (b mutantBase) baselines(t *testing.T, path string) map[int]uint64 {
+	peak := func(cmd []string) uint64 {
+		r := runChild(t, 4*mutantTimeout, b.argv(cmd, path)...)
+		if r.code != 0 {
+			t.Fatalf("%v on the unmutated core: exit %d: %s", cmd, r.code, r.stderr)
+		}
+		return r.peakRSS
+	}
+	out := map[int]uint64{}
+	for ci, cmd := range b.commands {
+		out[ci] = peak(cmd)
+		if len(cmd) == 0 {
+			out[ci] = max(out[ci], peak([]string{"words"}))
+		}
+	}
+	return out
 }
 
 // runMutants runs every mutant of b, two at a time.
@@ -89,19 +152,13 @@ func runMutants(t *testing.T, b mutantBase, seed int64) {
 	if err := os.WriteFile(orig, b.core, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	baseline := map[int]uint64{}
-	for ci, cmd := range b.commands {
-		r := runChild(t, 4*mutantTimeout, b.argv(cmd, orig)...)
-		if r.code != 0 {
-			t.Fatalf("%v on the unmutated core: exit %d: %s", cmd, r.code, r.stderr)
-		}
-		baseline[ci] = r.peakRSS
-	}
+	baseline := b.baselines(t, orig)
 	n := mutantCountFor(b.brief)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 2)
 	var mu sync.Mutex
 	var peakRatio float64
+	var worst string
 	i := -1
 	mutate.Each(b.core, mutate.Options{Seed: seed, N: n, MaxCount: b.maxCount}, func(m mutate.Mutant) {
 		i++
@@ -118,14 +175,16 @@ func runMutants(t *testing.T, b mutantBase, seed int64) {
 			go func() {
 				defer func() { <-sem; wg.Done() }()
 				r := runChild(t, mutantTimeout, b.argv(cmd, path)...)
-				limit := 2*baseline[ci] + 4*uint64(len(m.Data))
+				limit := 2 * baseline[ci]
 				problem := r.problem()
 				if problem == "" && r.peakRSS > limit {
 					problem = fmt.Sprintf("peak memory %d MiB, over the limit of %d MiB", r.peakRSS>>20, limit>>20)
 				}
 				mu.Lock()
 				defer mu.Unlock()
-				peakRatio = max(peakRatio, float64(r.peakRSS)/float64(baseline[ci]))
+				if ratio := float64(r.peakRSS) / float64(baseline[ci]); ratio > peakRatio {
+					peakRatio, worst = ratio, fmt.Sprintf("mutant %d, %s: %s, heapsift %v, %d MiB", i, m.Family, m.Name, cmd, r.peakRSS>>20)
+				}
 				if problem != "" {
 					t.Errorf("seed %d mutant %d (%s: %s), heapsift %v: %s\nstderr: %.500s", seed, i, m.Family, m.Name, cmd, problem, r.stderr)
 					keepMutant(t, m, seed, i)
@@ -135,7 +194,7 @@ func runMutants(t *testing.T, b mutantBase, seed int64) {
 		wg.Wait() // the mutant's file is removed after its runs
 		os.Remove(path)
 	})
-	t.Logf("%d mutants of %s; peak memory at most %.2fx the unmutated core's", n, b.name, peakRatio)
+	t.Logf("%d mutants of %s; peak memory at most %.2fx the unmutated core's (%s)", n, b.name, peakRatio, worst)
 }
 
 // argv is the command line running cmd on the core at path.

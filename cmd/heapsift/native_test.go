@@ -78,6 +78,12 @@ func TestNativeCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Big") {
 		t.Errorf("dominators: exit %d, want the Bigs on top:\n%s%s", code, out, errs)
 	}
+	// stacks has no native model: an error naming the core, not a crash.
+	code, _, errs = runCLI(t, "stacks", c.Path)
+	assertNoTrace(t, errs)
+	if code != 1 || !strings.Contains(errs, c.Path+": stacks reads Go and Python programs") {
+		t.Errorf("stacks on a native core: exit %d, want 1 and an error naming the core:\n%s", code, errs)
+	}
 }
 
 // TestNativeDiff: diff of two cores names the class that grew, leaked

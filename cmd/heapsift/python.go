@@ -161,6 +161,10 @@ func stacksCommand() *command {
 				if m.goP != nil {
 					return o.emit(e, newGoroutinesReport(m.goP.prog.Goroutines(), false, false))
 				}
+				if m.py == nil {
+					return fmt.Errorf("%s: stacks reads Go and Python programs, and %s is neither (for its malloc heap, try heapsift retain or heapsift objects --leaked)",
+						args[0], programOf(m.proc))
+				}
 				threads := pyThreads(m.py, true)
 				if o.json {
 					return emitJSON(e, map[string]any{"language": m.lang, "version": m.version(), "threads": threads})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/warn"
 )
 
 // checkSliceLen checks the length n read from Go slice v against what the
@@ -57,4 +58,38 @@ func mappedFrom(proc *dump.Process, a dump.Address) uint64 {
 			return n
 		}
 	}
+}
+
+// repeats remembers the structures a runtime list has named, so that a
+// list damaged into naming one mspan or g a million times yields it once
+// (and counts it once in the heap's totals), with one warning.
+type repeats struct {
+	seen  map[dump.Address]bool
+	n     int
+	first dump.Address
+}
+
+// again reports whether a was named before, remembering it.
+func (r *repeats) again(a dump.Address) bool {
+	if r.seen == nil {
+		r.seen = map[dump.Address]bool{}
+	}
+	if !r.seen[a] {
+		r.seen[a] = true
+		return false
+	}
+	if r.n == 0 {
+		r.first = a
+	}
+	r.n++
+	return true
+}
+
+// warnings says how many repeats list (a name such as
+// "runtime.mheap_.allspans") held.
+func (r *repeats) warnings(list, what string) []warn.Warning {
+	if r.n == 0 {
+		return nil
+	}
+	return []warn.Warning{warn.New(source, "%s names %d %s more than once (the first at %#x); each is read once", list, r.n, what, uint64(r.first))}
 }

@@ -133,6 +133,7 @@ func (r *Reader) ReadGoroutines() ([]G, []warn.Warning, error) {
 	st, warns := r.readGStatus()
 	var gs []G
 	unreadable := 0
+	var rep repeats
 	for i := int64(0); i < n; i++ {
 		ga, err := allgs.SliceIndex(i).Ptr()
 		if err == nil && ga == 0 {
@@ -149,11 +150,12 @@ func (r *Reader) ReadGoroutines() ([]G, []warn.Warning, error) {
 			continue
 		}
 		status := int64(l.status.Read(b) &^ 0x1000) // without _Gscan
-		if status == st.dead || status == st.deadExtra {
+		if status == st.dead || status == st.deadExtra || rep.again(ga) {
 			continue
 		}
 		gs = append(gs, decodeG(ga, b, &l, &st, status))
 	}
+	warns = append(warns, rep.warnings("runtime.allgs", "goroutines")...)
 	if unreadable > maxGWarnings {
 		warns = append(warns, warn.New(source, "%d more goroutines of runtime.allgs could not be read", unreadable-maxGWarnings))
 	}

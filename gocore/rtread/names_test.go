@@ -21,3 +21,18 @@ func TestDisplayName(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDisplayName: type names come from the core's DWARF and type
+// descriptors; any bytes give a name back, in time, no longer than the
+// input plus what the rewrites add ("map<" to "map[", "hchan<" to "chan ").
+func FuzzDisplayName(f *testing.F) {
+	for _, s := range []string{"map<string,int>", "hash<main.K,map<string,int>>", "hchan<main.Msg>", "noalg.map.group[string]int",
+		"map<map<map<", "table<>,>", "bucket<a,b", "hchan<a,b>", "map<(,)>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got := DisplayName(s); len(got) > 2*len(s)+16 {
+			t.Errorf("DisplayName(%q) = %q, longer than its input allows", s, got)
+		}
+	})
+}

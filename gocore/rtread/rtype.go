@@ -129,6 +129,7 @@ type RTypes struct {
 	etypes dump.Address
 	cache  map[dump.Address]*RType
 	dwarf  map[dump.Address]dwarf.Type // DWARF-like types built from descriptors
+	mapped uint64                      // bytes the core maps: no object is larger
 }
 
 // NewRTypes returns a decoder of the type descriptors of the module whose
@@ -141,6 +142,9 @@ func NewRTypes(r *Reader, types, etypes dump.Address) (*RTypes, []warn.Warning, 
 	}
 	rt := &RTypes{r: r, l: l, types: types, etypes: etypes,
 		cache: make(map[dump.Address]*RType), dwarf: make(map[dump.Address]dwarf.Type)}
+	for _, m := range r.proc.Mappings() {
+		rt.mapped += m.Size()
+	}
 	return rt, warns, nil
 }
 
@@ -227,6 +231,11 @@ func (rt *RTypes) readName(a dump.Address) string {
 // mask returns t's pointer bitmap as 64-bit words.
 func (rt *RTypes) mask(t *RType, b []byte, rawKind uint8) ([]uint64, error) {
 	l := &rt.l
+	if t.PtrBytes > rt.mapped {
+		// An object of this type could not lie in the core: its mask
+		// would be an allocation of a claimed size.
+		return nil, fmt.Errorf("type %s at %#x claims %d bytes of pointers, more than the core maps", t.Name, uint64(t.Addr), t.PtrBytes)
+	}
 	words := t.PtrBytes / 8
 	out := make([]uint64, (words+63)/64)
 	gcdata := dump.Address(l.gcdata.Read(b))
@@ -240,7 +249,8 @@ func (rt *RTypes) mask(t *RType, b []byte, rawKind uint8) ([]uint64, error) {
 		}
 		// The runtime has not needed the mask yet: build it from the
 		// type's structure, as runtime.buildGCMask does.
-		return out, rt.buildMask(t.Addr, b, out, 0, 0)
+		work := maskWork{left: 4*words + 1<<16}
+		return out, rt.buildMask(t.Addr, b, out, 0, &work)
 	}
 	return out, rt.copyMask(out, 0, gcdata, words)
 }
@@ -262,12 +272,27 @@ func (rt *RTypes) copyMask(dst []uint64, off uint64, addr dump.Address, n uint64
 	return nil
 }
 
+// maskWork bounds building one pointer mask: the nesting of types, and
+// the descriptors visited, which for a real type are about as many as
+// the mask's words, but for a damaged one whose fields name the struct
+// itself would grow as its field count to the power of the nesting.
+type maskWork struct {
+	depth int
+	left  uint64
+}
+
 // buildMask writes the pointer bits of the type at addr (whose descriptor
 // bytes are b, if already read) into dst at word offset off.
-func (rt *RTypes) buildMask(addr dump.Address, b []byte, dst []uint64, off uint64, depth int) error {
-	if depth > 64 {
+func (rt *RTypes) buildMask(addr dump.Address, b []byte, dst []uint64, off uint64, w *maskWork) error {
+	if w.depth > 64 {
 		return errors.New("type nesting too deep building a pointer mask")
 	}
+	if w.left == 0 {
+		return fmt.Errorf("type at %#x: building its pointer mask visits too many descriptors", uint64(addr))
+	}
+	w.left--
+	w.depth++
+	defer func() { w.depth-- }()
 	l := &rt.l
 	var err error
 	if b == nil {
@@ -300,7 +325,7 @@ func (rt *RTypes) buildMask(addr dump.Address, b []byte, dst []uint64, off uint6
 			if esize == 0 || (off+i*esize/8)/64 >= uint64(len(dst)) {
 				break
 			}
-			if err := rt.buildMask(elem, eb, dst, off+i*esize/8, depth+1); err != nil {
+			if err := rt.buildMask(elem, eb, dst, off+i*esize/8, w); err != nil {
 				return err
 			}
 		}
@@ -322,7 +347,7 @@ func (rt *RTypes) buildMask(addr dump.Address, b []byte, dst []uint64, off uint6
 		for i := uint64(0); i < nf; i++ {
 			f := fb[i*uint64(l.fieldSize.Size):]
 			ft := dump.Address(l.fieldTyp.Read(f))
-			if err := rt.buildMask(ft, nil, dst, off+l.fieldOffset.Read(f)/8, depth+1); err != nil {
+			if err := rt.buildMask(ft, nil, dst, off+l.fieldOffset.Read(f)/8, w); err != nil {
 				return err
 			}
 		}

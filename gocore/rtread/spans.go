@@ -128,6 +128,7 @@ func (r *Reader) ReadInUseSpans(l SpanLayout, hp HeapParams) ([]MSpan, []warn.Wa
 	var warns []warn.Warning
 	spans := make([]MSpan, 0, min(n, 1<<20))
 	missing := 0
+	var rep repeats
 	for i := int64(0); i < n; i++ {
 		sa := dump.Address(binary.LittleEndian.Uint64(ptrs[i*8:]))
 		b, err := r.proc.Slice(sa, uint64(l.Size))
@@ -135,11 +136,12 @@ func (r *Reader) ReadInUseSpans(l SpanLayout, hp HeapParams) ([]MSpan, []warn.Wa
 			missing++
 			continue
 		}
-		if l.State.Read(b) != hp.InUse {
+		if l.State.Read(b) != hp.InUse || rep.again(sa) {
 			continue
 		}
 		spans = append(spans, decodeSpan(sa, b, &l, uint32(sweepgen)))
 	}
+	warns = append(warns, rep.warnings("runtime.mheap_.allspans", "mspans")...)
 	if missing > 0 {
 		warns = append(warns, warn.New(source, "%d of %d mspan structures are missing from the core", missing, n))
 	}

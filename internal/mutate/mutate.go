@@ -1,7 +1,8 @@
 // Package mutate makes damaged copies of core files for heapsift's
 // mutation tests: a seeded, reproducible generator of mutants in families
 // (ELF header fields, program headers, notes, NT_FILE, thread notes, memory
-// contents, truncation, structures repeated to huge counts), each mutant
+// contents, counts and pointers in memory, truncation, structures repeated
+// to huge counts), each mutant
 // named by what it changed so that a failure can be rebuilt from its seed.
 //
 // It is ordinary (non-test) code so that several packages' tests can share
@@ -37,7 +38,7 @@ type Options struct {
 // through them.
 func Families() []string {
 	return []string{"elf-header", "prog-header", "note-header", "nt-file", "memory", "truncate",
-		"many-notes", "many-threads", "many-phdrs", "file-spellings"}
+		"many-notes", "many-threads", "many-phdrs", "file-spellings", "counts", "pointers"}
 }
 
 // Generate returns opts.N mutants of core, taking the families in turn.
@@ -100,6 +101,10 @@ func (g *gen) mutate(fam string) (Mutant, bool) {
 		return g.manyPhdrs()
 	case "file-spellings":
 		return g.fileSpellings()
+	case "counts":
+		return g.counts()
+	case "pointers":
+		return g.pointers()
 	}
 	return Mutant{}, false
 }

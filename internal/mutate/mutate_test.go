@@ -12,7 +12,7 @@ func sample() []byte {
 	return (&elfcore.Core{
 		Segments: []elfcore.Segment{
 			{Vaddr: 0x400000, Flags: elf.PF_R | elf.PF_X, Memsz: 0x2000},
-			{Vaddr: 0x600000, Flags: elf.PF_R | elf.PF_W, Data: make([]byte, 8192)},
+			{Vaddr: 0x600000, Flags: elf.PF_R | elf.PF_W, Data: append(elfcore.Words(3, 0x600010, 0x600000, 100), make([]byte, 8192-32)...)},
 		},
 		Notes: []elfcore.Note{
 			{Name: "CORE", Type: elfcore.NTPRStatus, Desc: elfcore.PRStatusAMD64(1, 6, 0x401000, 0x600100, 0)},
@@ -22,7 +22,8 @@ func sample() []byte {
 }
 
 // TestGenerateReproducible: one seed gives the same mutants, every family
-// applies to a core with notes and memory, and the core is not changed.
+// applies to a core with notes and memory (counts and pointers in it), and
+// the core is not changed.
 func TestGenerateReproducible(t *testing.T) {
 	core := sample()
 	orig := bytes.Clone(core)

@@ -116,7 +116,7 @@ func openImage(path string, opts Options) (data []byte, src Source, notes []stri
 		return openPipe(path, opts)
 	case !mode.IsRegular():
 		// Devices and sockets never end (/dev/zero) or never answer.
-		return nil, src, nil, fmt.Errorf("%s %s; heapsift reads regular files, pipes and standard input ('-')", path, describeNonRegular(mode))
+		return nil, src, nil, fmt.Errorf("%s %s; heapsift reads regular files, pipes and standard input ('-')", path, DescribeFileMode(mode))
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -128,7 +128,7 @@ func openImage(path string, opts Options) (data []byte, src Source, notes []stri
 		return nil, src, nil, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, src, nil, fmt.Errorf("%s %s; heapsift reads regular files, pipes and standard input ('-')", path, describeNonRegular(st.Mode()))
+		return nil, src, nil, fmt.Errorf("%s %s; heapsift reads regular files, pipes and standard input ('-')", path, DescribeFileMode(st.Mode()))
 	}
 	head := make([]byte, 8)
 	n, _ := io.ReadFull(f, head)

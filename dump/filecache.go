@@ -34,7 +34,7 @@ func (c *fileCache) open(p *Process, path string) ([]byte, error) {
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s %s", path, describeNonRegular(st.Mode()))
+		return nil, fmt.Errorf("%s %s", path, DescribeFileMode(st.Mode()))
 	}
 	id, ok := idOf(st)
 	if ok {
@@ -64,9 +64,10 @@ func idOf(st os.FileInfo) (fileID, bool) {
 	return fileID{uint64(sys.Dev), uint64(sys.Ino)}, true
 }
 
-// describeNonRegular says what kind of file mode is, for a file that is
-// not a regular one: "is a FIFO", "is a directory".
-func describeNonRegular(mode os.FileMode) string {
+// DescribeFileMode says what kind of file mode is, for a file that is
+// not a regular one: "is a FIFO", "is a directory". Messages about any
+// file heapsift refuses use it.
+func DescribeFileMode(mode os.FileMode) string {
 	switch {
 	case mode.IsDir():
 		return "is a directory"

@@ -111,7 +111,7 @@ func mmapFile(path string) ([]byte, int64, error) {
 		return nil, 0, err
 	}
 	if !pre.Mode().IsRegular() {
-		return nil, 0, fmt.Errorf("%s %s; heapsift reads regular files only", path, describeNonRegular(pre.Mode()))
+		return nil, 0, fmt.Errorf("%s %s; heapsift reads regular files only", path, DescribeFileMode(pre.Mode()))
 	}
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
@@ -123,7 +123,7 @@ func mmapFile(path string) ([]byte, int64, error) {
 		return nil, 0, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, 0, fmt.Errorf("%s %s; heapsift reads regular files only", path, describeNonRegular(st.Mode()))
+		return nil, 0, fmt.Errorf("%s %s; heapsift reads regular files only", path, DescribeFileMode(st.Mode()))
 	}
 	size := st.Size()
 	if size == 0 {

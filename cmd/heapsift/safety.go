@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/heapsift/heapsift/dump"
 	"io"
 	"os"
 	"strings"
@@ -117,7 +118,7 @@ func checkOutput(out string, e *env) error {
 		return fmt.Errorf("-o %s: %w", termSafe(out), err)
 	}
 	if !ost.Mode().IsRegular() && ost.Mode()&os.ModeCharDevice == 0 {
-		return usagef("-o %s %s; give a regular file", termSafe(out), describeMode(ost.Mode()))
+		return usagef("-o %s %s; give a regular file", termSafe(out), dump.DescribeFileMode(ost.Mode()))
 	}
 	for _, in := range e.inputs {
 		if ist, err := os.Stat(in); err == nil && os.SameFile(ost, ist) {
@@ -125,21 +126,6 @@ func checkOutput(out string, e *env) error {
 		}
 	}
 	return nil
-}
-
-// describeMode names the kind of a file that is not regular.
-func describeMode(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "is a directory"
-	case m&os.ModeNamedPipe != 0:
-		return "is a FIFO"
-	case m&os.ModeSocket != 0:
-		return "is a socket"
-	case m&os.ModeDevice != 0:
-		return "is a device"
-	}
-	return "is not a regular file"
 }
 
 // faultError turns a memory fault recovered from a panic (a mapped file

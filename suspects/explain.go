@@ -7,15 +7,6 @@ import (
 	"github.com/dustin/go-humanize"
 )
 
-// containers are the type families, besides arrays, slices and maps,
-// whose references out are elements.
-var containers = map[string]bool{"list": true, "tuple": true, "dict": true, "set": true, "frozenset": true, "collections.deque": true}
-
-// isContainer reports whether a type family holds elements.
-func isContainer(family string) bool {
-	return strings.HasPrefix(family, "[") || strings.HasPrefix(family, "map[") || containers[family]
-}
-
 // explain says what the suspect is in one sentence: "`main.p.results` (a
 // `[]*main.Timing` of 200,000 elements) retains 15 MiB, 93% of the live
 // heap: 200,000 `main.Timing` accumulate there."
@@ -43,7 +34,7 @@ func explainGroup(s Suspect) string {
 // holderPhrase names the accumulation point's type: "a `[]*main.Timing`
 // of 200,000 elements", "a `main.Cache`".
 func holderPhrase(s Suspect) string {
-	if isContainer(s.AccFamily) {
+	if s.AccElements {
 		return fmt.Sprintf("a `%s` of %s elements", s.AccFamily, humanize.Comma(int64(s.AccRefs)))
 	}
 	return fmt.Sprintf("a `%s`", s.AccFamily)

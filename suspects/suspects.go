@@ -93,7 +93,11 @@ type Suspect struct {
 	AccFamily    string
 	AccRetained  uint64
 	AccRefs      int
-	Members      Members
+	// AccElements says the accumulation point is a container: its
+	// references are elements (indices, map or dict values, set members),
+	// not named fields.
+	AccElements bool
+	Members     Members
 	// Key matches the suspect across two heaps of one program: the
 	// root's kind and name (a stack root by function and variable), the
 	// collapsed path and the types.
@@ -163,8 +167,7 @@ func objectSuspect(a *retain.Analysis, obj int, total uint64) Suspect {
 		AccRetained: a.Retained(acc),
 		Members:     dominantMembers(a, acc),
 	}
-	targets, _ := h.Refs(acc)
-	s.AccRefs = len(targets)
+	s.AccRefs, s.AccElements = elements(h, acc)
 	s.Root, s.Path, s.Expr = pathTo(a, acc)
 	s.Key = keyOf(s.Root, collapsedPath(a, acc), s.AccFamily, s.Members.Type)
 	s.Explanation = explain(s, total)
@@ -191,8 +194,7 @@ func groupSuspect(a *retain.Analysis, g retain.Group, total uint64) Suspect {
 		acc := hops[len(hops)-2].Object
 		s.Accumulation, s.AccType, s.AccRetained = acc, heap.ObjectTypeName(h, acc), a.Retained(acc)
 		s.AccFamily = h.TypeFamily(h.Type(acc))
-		targets, _ := h.Refs(acc)
-		s.AccRefs = len(targets)
+		s.AccRefs, s.AccElements = elements(h, acc)
 	}
 	s.Key = keyOf(s.Root, s.Path[1:], "", s.Members.Type)
 	s.Explanation = explain(s, total)
@@ -300,4 +302,21 @@ func keyOf(root heap.Root, path []string, accType, memberType string) string {
 	}
 	parts := append([]string{root.Kind.String(), name}, path...)
 	return strings.Join(append(parts, accType, memberType), "\x00")
+}
+
+// elements counts obj's references and says whether the model names them
+// as elements of a container (the first one tells: a container's
+// references are all alike), whatever the language.
+func elements(h heap.Heap, obj int) (refs int, container bool) {
+	targets, labels := h.Refs(obj)
+	if len(targets) == 0 {
+		return 0, false
+	}
+	for _, step := range h.RefPath(obj, labels[0]) {
+		switch step.Kind {
+		case heap.StepIndex, heap.StepValue, heap.StepElem, heap.StepMapValue, heap.StepKey, heap.StepMapKey:
+			return len(targets), true
+		}
+	}
+	return len(targets), false
 }

@@ -152,14 +152,28 @@ func (m *Model) RefClass(t model.TypeID, off uint32) uint32 {
 }
 
 // Roots implements heap.Heap.
+//
+// The stack roots of the runtime's own goroutines (GC workers, the
+// finalizer goroutine when idle) are bookkeeping: searched after the
+// program's, as their traceback hides them.
 func (m *Model) Roots() []model.Root {
+	system := map[int64]bool{}
+	for _, g := range m.p.Goroutines() {
+		if g.System {
+			system[g.ID] = true
+		}
+	}
 	roots := m.p.Roots()
 	out := make([]model.Root, 0, len(roots))
 	for _, r := range roots {
 		if r.Object < 0 || r.Object >= m.p.NumObjects() {
 			continue
 		}
-		out = append(out, modelRoot(r))
+		mr := modelRoot(r)
+		if r.Kind == RootStack && system[r.Goroutine] {
+			mr.Bookkeeping = true
+		}
+		out = append(out, mr)
 	}
 	return out
 }

@@ -160,3 +160,40 @@ func TestShortenShapes(t *testing.T) {
 		}
 	}
 }
+
+// TestRuntimeGoroutineRootsAreBookkeeping: on a core of the retain test
+// program, every stack root of a goroutine the runtime counts as its own
+// is bookkeeping, and no other stack root is.
+func TestRuntimeGoroutineRootsAreBookkeeping(t *testing.T) {
+	exe := coretest.BuildGo(t, coretest.Testdata(t, "retain"), coretest.GoBuild{})
+	core := coretest.MakeCore(t, exe, []string{"-blobs=10"}, nil)
+	proc, err := dump.Open(core.Path, dump.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proc.Close()
+	prog, _, err := Open(proc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	system := map[int64]bool{}
+	for _, g := range prog.Goroutines() {
+		system[g.ID] = g.System
+	}
+	stacks, marked := 0, 0
+	for _, r := range prog.Model().Roots() {
+		if r.Kind != model.RootStack {
+			continue
+		}
+		stacks++
+		if r.Bookkeeping {
+			marked++
+		}
+		if r.Bookkeeping != system[r.Thread] {
+			t.Errorf("stack root of goroutine %d (%s): bookkeeping %v, the runtime's own %v", r.Thread, r.Func, r.Bookkeeping, system[r.Thread])
+		}
+	}
+	if stacks == 0 || marked == stacks {
+		t.Errorf("%d stack roots, %d of them bookkeeping: the test needs the program's own too", stacks, marked)
+	}
+}

@@ -58,10 +58,11 @@ type Root struct {
 	// Unexplained counts, for a RootOutside root, the references the
 	// object's count says it has beyond those the model found.
 	Unexplained int64
-	// Bookkeeping marks a global that belongs to the runtime or to a
+	// Bookkeeping marks a root that belongs to the runtime or to a
 	// library's caches rather than to the program (Go's sync.Pool caches,
-	// runtime timers): paths are searched from it last, so that what the
-	// program holds is shown held by the program.
+	// runtime timers, the stacks of the runtime's own goroutines): paths
+	// are searched from it last, so that what the program holds is shown
+	// held by the program.
 	Bookkeeping bool
 }
 

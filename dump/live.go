@@ -74,18 +74,7 @@ func OpenPID(ctx context.Context, pid int, opts Options, live LiveOptions) (*Pro
 	if err != nil {
 		return nil, err
 	}
-	path := fmt.Sprintf("pid %d", pid)
-	p, err := newProcess(path, data, opts)
-	p.Source = src
-	p.prependNotes(notes)
-	if data != nil {
-		p.mmaps = append(p.mmaps, data)
-	}
-	if err != nil {
-		p.Close()
-		return nil, err
-	}
-	return p, nil
+	return fromImage(fmt.Sprintf("pid %d", pid), data, src, notes, opts)
 }
 
 // pausedSnapshot stops the process, copies it and lets it go on, on one

@@ -61,6 +61,14 @@ func Open(path string, opts Options) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
+	return fromImage(path, data, src, notes, opts)
+}
+
+// fromImage decodes a dump mapped from a file (a core, or the temporary
+// file a live process or a compressed core was copied into), which the
+// Process then owns: src says where it came from, notes are warnings the
+// copy raised.
+func fromImage(path string, data []byte, src Source, notes []string, opts Options) (*Process, error) {
 	p, err := newMappedProcess(path, data, opts)
 	p.Source = src
 	p.prependNotes(notes)

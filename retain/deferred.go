@@ -19,28 +19,7 @@ func (g *Graph) fillLabels(roots []Root, edges EdgeSource) error {
 	n := uint32(g.n)
 	g.labels = make([]uint32, g.start[n+1])
 	copy(g.start[:n+1], g.start[1:n+2])
-	var t edgeTally
-	placingRoots := false
-	place := func(from, to, label uint32) {
-		if from > n || to >= n || (from == n && !placingRoots) {
-			t.dropped++
-			return
-		}
-		if g.start[from] == 0 {
-			t.edges = maxEdges + 1 // more edges than counted: force a mismatch
-			return
-		}
-		g.start[from]--
-		g.labels[g.start[from]] = label
-		t.add(from, to, label)
-	}
-	if edges != nil {
-		edges(place)
-	}
-	placingRoots = true
-	for _, r := range roots {
-		place(n, r.Object, r.Label)
-	}
+	t := g.fillEdges(roots, edges, true)
 	if t != g.tally {
 		g.labels = nil
 		return fmt.Errorf("labelling the object graph: the edge source emitted %d edges on the counting pass and %d on the labelling pass, or different ones", g.tally.edges, t.edges)

@@ -102,7 +102,7 @@ func buildGraph(g *Graph, roots []Root, edges EdgeSource) (*Graph, error) {
 	} else {
 		g.labels = make([]uint32, counted.edges)
 	}
-	filled := g.fillEdges(roots, edges)
+	filled := g.fillEdges(roots, edges, false)
 	if filled != counted {
 		return nil, fmt.Errorf("building object graph: the edge source emitted %d edges on the counting pass and %d on the fill pass, or different ones", counted.edges, filled.edges)
 	}
@@ -172,8 +172,9 @@ func (g *Graph) countEdges(roots []Root, edges EdgeSource) (edgeTally, error) {
 // fillEdges runs the fill pass. Each edge goes to the slot just below
 // start[from], which therefore ends at the first edge of from; the guard
 // keeps a misbehaving source from writing out of bounds, and the returned
-// tally lets the caller notice it.
-func (g *Graph) fillEdges(roots []Root, edges EdgeSource) edgeTally {
+// tally lets the caller notice it. With labelsOnly it stores only the
+// labels (fillLabels), leaving the targets alone.
+func (g *Graph) fillEdges(roots []Root, edges EdgeSource, labelsOnly bool) edgeTally {
 	var t edgeTally
 	n := uint32(g.n)
 	placingRoots := false
@@ -188,12 +189,16 @@ func (g *Graph) fillEdges(roots []Root, edges EdgeSource) edgeTally {
 		}
 		g.start[from]--
 		i := g.start[from]
-		g.dst[i] = to
 		switch {
-		case g.labels != nil:
+		case labelsOnly:
 			g.labels[i] = label
+		case g.labels != nil:
+			g.dst[i], g.labels[i] = to, label
 		case from == n:
+			g.dst[i] = to
 			g.rootLabels[i-(uint32(len(g.dst))-uint32(len(g.rootLabels)))] = label
+		default:
+			g.dst[i] = to
 		}
 		t.add(from, to, label)
 	}

@@ -28,8 +28,15 @@ var builds = []struct {
 // openCore builds the test program src with b, crashes it and opens the core.
 func openCore(t *testing.T, src string, b coretest.GoBuild) (*Program, *coretest.Core) {
 	t.Helper()
-	exe := coretest.BuildGo(t, coretest.Testdata(t, "gocore", src), b)
-	c := coretest.MakeCore(t, exe, nil, nil)
+	return openProgram(t, coretest.Testdata(t, "gocore", src), b, nil)
+}
+
+// openProgram builds the program in dir, runs it with args into a core
+// and opens the core's Go heap.
+func openProgram(t *testing.T, dir string, b coretest.GoBuild, args []string) (*Program, *coretest.Core) {
+	t.Helper()
+	exe := coretest.BuildGo(t, dir, b)
+	c := coretest.MakeCore(t, exe, args, nil)
 	p, err := dump.Open(c.Path, dump.Options{Exe: exe})
 	if err != nil {
 		t.Fatalf("dump.Open: %v", err)

@@ -34,17 +34,7 @@ func TestPointerPath(t *testing.T) {
 // program's hand-computed ones, and the group of the objects a goroutine
 // keeps in a local variable.
 func TestRetainOnModel(t *testing.T) {
-	exe := coretest.BuildGo(t, coretest.Testdata(t, "retain"), coretest.GoBuild{})
-	core := coretest.MakeCore(t, exe, []string{"-blobs=300"}, nil)
-	proc, err := dump.Open(core.Path, dump.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer proc.Close()
-	prog, _, err := Open(proc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	prog, core := openProgram(t, coretest.Testdata(t, "retain"), coretest.GoBuild{}, []string{"-blobs=300"})
 	a, err := retain.FromHeap(prog.Model(), retain.HeapOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -165,17 +155,7 @@ func TestShortenShapes(t *testing.T) {
 // program, every stack root of a goroutine the runtime counts as its own
 // is bookkeeping, and no other stack root is.
 func TestRuntimeGoroutineRootsAreBookkeeping(t *testing.T) {
-	exe := coretest.BuildGo(t, coretest.Testdata(t, "retain"), coretest.GoBuild{})
-	core := coretest.MakeCore(t, exe, []string{"-blobs=10"}, nil)
-	proc, err := dump.Open(core.Path, dump.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer proc.Close()
-	prog, _, err := Open(proc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	prog, _ := openProgram(t, coretest.Testdata(t, "retain"), coretest.GoBuild{}, []string{"-blobs=10"})
 	system := map[int64]bool{}
 	for _, g := range prog.Goroutines() {
 		system[g.ID] = g.System

@@ -165,8 +165,17 @@ func (p Path) Collapse() Path {
 	return out
 }
 
-// Append returns the path followed by q, in a new slice.
-func (p Path) Append(q ...Step) Path {
-	out := make(Path, 0, len(p)+len(q))
-	return append(append(out, p...), q...)
+// WordsText writes path words (Words, after a root's label) as source
+// code would: "main.p" + ["results", "[]"] is "main.p.results[]"; words
+// that open with "[", "{", "." or "+" (indices, keys, interface data,
+// offsets) follow without a dot.
+func WordsText(words []string) string {
+	var sb strings.Builder
+	for i, w := range words {
+		if i > 0 && !strings.HasPrefix(w, "[") && !strings.HasPrefix(w, "{") && !strings.HasPrefix(w, ".") && !strings.HasPrefix(w, "+") {
+			sb.WriteByte('.')
+		}
+		sb.WriteString(w)
+	}
+	return sb.String()
 }

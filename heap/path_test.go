@@ -72,3 +72,20 @@ func TestRootTier(t *testing.T) {
 		t.Errorf("a bookkeeping global's tier is %d, want the runtime's %d", pool.Tier(), RootRuntime)
 	}
 }
+
+func TestWordsText(t *testing.T) {
+	for _, c := range []struct {
+		words []string
+		want  string
+	}{
+		{[]string{"main.p", "results", "[]"}, "main.p.results[]"},
+		{[]string{"main.shapes", "[0]", ".(*main.Square)"}, "main.shapes[0].(*main.Square)"},
+		{[]string{"main.table", "{key}"}, "main.table{key}"},
+		{[]string{"x", "+16"}, "x+16"},
+		{nil, ""},
+	} {
+		if got := WordsText(c.words); got != c.want {
+			t.Errorf("WordsText(%q) = %q, want %q", c.words, got, c.want)
+		}
+	}
+}

@@ -48,26 +48,7 @@ func (d *Dominators) TopDominators(k int) []uint32 {
 // node by, largest retained size first (ties by object number): one level
 // of the dominator tree, for drilling down. It scans all nodes: O(n log k).
 func (d *Dominators) Dominated(by uint32, k int) []uint32 {
-	if k <= 0 || by == None {
-		return nil
-	}
-	top := &retainedHeap{d: d}
-	for v, id := range d.Idom {
-		if id != by {
-			continue
-		}
-		if len(top.objs) < k {
-			heap.Push(top, uint32(v))
-		} else if top.less(top.objs[0], uint32(v)) {
-			top.objs[0] = uint32(v)
-			heap.Fix(top, 0)
-		}
-	}
-	out := make([]uint32, len(top.objs))
-	for i := len(out) - 1; i >= 0; i-- {
-		out[i] = heap.Pop(top).(uint32)
-	}
-	return out
+	return d.DominatedOf([]uint32{by}, k)[0]
 }
 
 // retainedHeap is a min-heap of objects by retained size, the smallest on
@@ -105,9 +86,11 @@ func (d *Dominators) DominatedOf(parents []uint32, k int) [][]uint32 {
 	if k <= 0 || len(parents) == 0 {
 		return out
 	}
-	index := make(map[uint32]int, len(parents))
+	index := make(map[uint32]int, len(parents)) // a node's first place in parents
 	for i, p := range parents {
-		index[p] = i
+		if _, dup := index[p]; !dup && p != None {
+			index[p] = i
+		}
 	}
 	tops := make([]retainedHeap, len(parents))
 	for i := range tops {
@@ -130,6 +113,11 @@ func (d *Dominators) DominatedOf(parents []uint32, k int) [][]uint32 {
 		out[i] = make([]uint32, len(tops[i].objs))
 		for j := len(out[i]) - 1; j >= 0; j-- {
 			out[i][j] = heap.Pop(&tops[i]).(uint32)
+		}
+	}
+	for i, p := range parents {
+		if first, ok := index[p]; ok && first != i {
+			out[i] = out[first] // a node named twice
 		}
 	}
 	return out

@@ -56,3 +56,22 @@ func TestTieredPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestDominatedOf: one pass answers for many parents as Dominated does
+// for each; None and a parent named twice are handled.
+func TestDominatedOf(t *testing.T) {
+	tg := &testGraph{
+		n:     5,
+		sizes: []uint64{8, 16, 24, 32, 40},
+		roots: []Root{{Object: 0, Label: 0}},
+		edges: [][3]uint32{{0, 1, 10}, {1, 2, 11}, {2, 3, 12}, {2, 4, 12}},
+	}
+	d := ComputeDominators(tg.build(t, rand.New(rand.NewSource(1))))
+	got := d.DominatedOf([]uint32{2, None, 2, 0}, 5)
+	if !slices.Equal(got[0], []uint32{4, 3}) || len(got[1]) != 0 || !slices.Equal(got[2], got[0]) || !slices.Equal(got[3], []uint32{1}) {
+		t.Errorf("DominatedOf = %v; want [[4 3] [] [4 3] [1]]", got)
+	}
+	if !slices.Equal(d.Dominated(2, 1), []uint32{4}) || len(d.Dominated(None, 3)) != 0 {
+		t.Errorf("Dominated(2, 1) = %v, Dominated(None) = %v", d.Dominated(2, 1), d.Dominated(None, 3))
+	}
+}

@@ -189,7 +189,7 @@ func groupSuspect(a *retain.Analysis, g retain.Group, total uint64) Suspect {
 		// Without a holding object, the members accumulate under the root.
 		Accumulation: -1,
 	}
-	s.Expr = pathExpr(s.Path)
+	s.Expr = heap.WordsText(s.Path)
 	if _, hops, ok := a.PathTo(example); ok && len(hops) >= 2 {
 		acc := hops[len(hops)-2].Object
 		s.Accumulation, s.AccType, s.AccRetained = acc, heap.ObjectTypeName(h, acc), a.Retained(acc)
@@ -258,7 +258,7 @@ func pathTo(a *retain.Analysis, obj int) (heap.Root, []string, string) {
 	for _, hop := range hops {
 		words = append(words, hop.Path.Words()...)
 	}
-	return root, words, pathExpr(words)
+	return root, words, heap.WordsText(words)
 }
 
 // collapsedPath returns the words of the shortest path to obj below its
@@ -273,23 +273,6 @@ func collapsedPath(a *retain.Analysis, obj int) []string {
 		words = append(words, hop.Path.Collapse().Words()...)
 	}
 	return words
-}
-
-// pathExpr writes path words as source code would: the root's label, then
-// ".field", "[3]", "[]".
-func pathExpr(words []string) string {
-	if len(words) == 0 {
-		return ""
-	}
-	var sb strings.Builder
-	sb.WriteString(words[0])
-	for _, w := range words[1:] {
-		if !strings.HasPrefix(w, "[") && !strings.HasPrefix(w, "{") && !strings.HasPrefix(w, "+") {
-			sb.WriteByte('.')
-		}
-		sb.WriteString(w)
-	}
-	return sb.String()
 }
 
 // keyOf identifies a suspect across heaps of one program: a root by kind

@@ -3,7 +3,11 @@
 // as data beside their results; only cmd/heapsift prints them, once.
 package warn
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/dustin/go-humanize"
+)
 
 // Warning is one thing wrong with the input.
 type Warning struct {
@@ -91,6 +95,7 @@ func (l *List) Add(ws ...Warning) {
 		if l.seen[w] {
 			continue
 		}
+		l.seen[w] = true
 		sh := shapeOf(w)
 		l.similar[sh]++
 		if l.similar[sh] > MaxSimilar {
@@ -101,7 +106,6 @@ func (l *List) Add(ws ...Warning) {
 			}
 			continue
 		}
-		l.seen[w] = true
 		l.items = append(l.items, w)
 	}
 }
@@ -116,18 +120,9 @@ func (l *List) Summaries() []Warning {
 	var out []Warning
 	for _, sh := range l.order {
 		first := l.more[sh]
-		out = append(out, New(sh.source, "%s more warnings like %q", comma(l.similar[sh]-MaxSimilar), first.String()))
+		out = append(out, New(sh.source, "%s more warnings like %q", humanize.Comma(int64(l.similar[sh]-MaxSimilar)), first.String()))
 	}
 	return out
-}
-
-// comma writes n with thousands separators: 99,998.
-func comma(n int) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }
 
 // Addf appends a formatted warning from source.

@@ -77,15 +77,8 @@ func (r *diffReport) writeGroups(w io.Writer) {
 	for _, row := range *r.Groups {
 		t.add(count(row.OldCount), count(row.NewCount), signedCount(row.DeltaCount),
 			size(row.OldBytes), size(row.NewBytes), signedSize(row.DeltaBytes), row.change.text(),
-			row.Type+" ← "+pathText(row.Path))
+			row.Type+" ← "+heap.WordsText(row.Path))
 	}
 	t.write(w)
 }
 
-// pathText writes path words in Go's notation: "main.p.results[]".
-func pathText(words []string) string {
-	if len(words) == 0 {
-		return ""
-	}
-	return words[0] + joinFields(words[1:])
-}

@@ -99,16 +99,3 @@ func percent(part, whole uint64) string {
 func section(w io.Writer, title string) {
 	fmt.Fprintf(w, "\n%s\n", title)
 }
-
-// joinFields writes path words as a path: ["results", "[]"] is
-// ".results[]".
-func joinFields(words []string) string {
-	var sb strings.Builder
-	for _, w := range words {
-		if !strings.HasPrefix(w, "[") && !strings.HasPrefix(w, "{") && !strings.HasPrefix(w, ".") {
-			sb.WriteByte('.')
-		}
-		sb.WriteString(w)
-	}
-	return sb.String()
-}

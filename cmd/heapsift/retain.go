@@ -197,7 +197,7 @@ func newGroupJSON(a *retain.Analysis, gr retain.Group, raw bool) groupJSON {
 			g.Path = append(g.Path, l.RawWords()...)
 		}
 	}
-	g.PathText = pathText(g.Path)
+	g.PathText = heap.WordsText(g.Path)
 	return g
 }
 
@@ -207,7 +207,7 @@ func (g *groupJSON) setThreads(n int) {
 	g.Threads = n
 	if n > 1 && len(g.Path) > 0 {
 		g.Path[0] = mergedRootLabel(g.root, n)
-		g.PathText = pathText(g.Path)
+		g.PathText = heap.WordsText(g.Path)
 	}
 }
 

@@ -105,7 +105,7 @@ func pathTo(a *retain.Analysis, obj int) (heldPath, bool) {
 }
 
 // text is the path in Go's notation: "main.p.results[2]".
-func (h heldPath) text() string { return pathText(h.words) }
+func (h heldPath) text() string { return heap.WordsText(h.words) }
 
 // newWhyReport explains why the object at addr is alive; notObject says
 // what an address that is in no object is instead, for the error.

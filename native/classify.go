@@ -245,9 +245,3 @@ func (h *Heap) sizeType(n uint64) heap.TypeID {
 
 // sizeName names an unclassified size.
 func sizeName(n uint64) string { return fmt.Sprintf("<%d bytes>", n) }
-
-// IsSizeType reports whether t is an unclassified size's type.
-func (h *Heap) IsSizeType(t heap.TypeID) bool {
-	name := h.TypeName(t)
-	return strings.HasPrefix(name, "<") && strings.HasSuffix(name, " bytes>")
-}

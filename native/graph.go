@@ -53,15 +53,6 @@ func (h *Heap) refs(i int) (targets, labels []uint32) {
 	return s.to[a:b:b], s.label[a:b:b]
 }
 
-// NumRefs returns the number of references in the heap.
-func (h *Heap) NumRefs() int {
-	n := 0
-	for _, s := range h.shards {
-		n += len(s.to)
-	}
-	return n
-}
-
 // scanObject appends object i's references.
 func (h *Heap) scanObject(i int, to, label []uint32) ([]uint32, []uint32) {
 	b := h.bytesOf(i)

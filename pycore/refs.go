@@ -31,10 +31,9 @@ func mkLabel(kind int, payload int64) uint32 {
 	return uint32(kind)<<labelShift | uint32(payload)
 }
 
-func labelKind(l uint32) int              { return int(l >> labelShift) }
-func labelIndex(l uint32) int64           { return int64(l & labelPayload) }
-func exactLabel(l uint32) bool            { return labelKind(l) != labelOffset }
-func (h *Heap) fieldName(l uint32) string { return h.names[labelIndex(l)] }
+func labelKind(l uint32) int    { return int(l >> labelShift) }
+func labelIndex(l uint32) int64 { return int64(l & labelPayload) }
+func exactLabel(l uint32) bool  { return labelKind(l) != labelOffset }
 
 // emitFunc receives one reference: the target's address and its label.
 type emitFunc func(target uint64, label uint32)

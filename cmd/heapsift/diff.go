@@ -107,7 +107,8 @@ type checkResult struct {
 }
 
 // diffReport is the result of `heapsift diff` (JSON: see docs/json.md).
-// Types is set for two Go cores, Words otherwise.
+// Types is set for two cores of one language heapsift models, Words
+// otherwise.
 type diffReport struct {
 	Old     dumpSummary `json:"old"`
 	New     dumpSummary `json:"new"`
@@ -135,13 +136,14 @@ func diffCommand() *command {
 	return &command{
 		name: "diff", args: "OLD NEW", minArgs: 2, maxArgs: 2,
 		summary: "Show what grew between two dumps of the same service, such as two cores taken some time or load apart.\n" +
-			"Two Go cores are compared type by type (live objects and bytes, largest byte growth first). Other\n" +
-			"cores are compared word by word, by what each word means: a symbol (module + symbol + offset) or\n" +
+			"Two cores of one language (Go, CPython, or C/C++ with glibc malloc) are compared type by type\n" +
+			"(objects and bytes, largest byte growth first). Other pairs, or --words, are compared word by word,\n" +
+			"by what each word means: a symbol (module + symbol + offset) or\n" +
 			"a pointer into a module matches across runs whatever the load addresses; other words by value.\n" +
 			"--fail-on-growth [SCOPE=]LIMIT (repeatable) exits with status 3 when growth exceeds LIMIT:\n" +
 			"  LIMIT  10MiB, 512KB (bytes); 5% (of OLD's value); 1000 (objects, or word occurrences)\n" +
 			"  SCOPE  total (the default: the whole heap, or all memory the core holds), each (any one type\n" +
-			"         or word), type:NAME (one Go or Python type), word:NAME (one word, by the name shown)",
+			"         or word), type:NAME (one type or class), word:NAME (one word, by the name shown)",
 		example: "heapsift diff core.before core.after\n" +
 			"heapsift diff --top 0 --json old.core new.core | jq '.types[] | select(.delta_count > 0)'\n" +
 			"heapsift diff --groups py-1.core py-2.core   # Python types and the holders that grew\n" +
@@ -151,13 +153,13 @@ func diffCommand() *command {
 		flags: func(fs *pflag.FlagSet, o *options) {
 			fs.IntVar(&o.top, "top", 20, "show the N rows that grew most in each section: types, groups, named and other words (0: all)")
 			fs.StringArrayVar(&d.failOn, "fail-on-growth", nil, "exit with status 3 when growth exceeds [SCOPE=]LIMIT (repeatable; see above)")
-			fs.BoolVar(&d.words, "words", false, "compare words even when both dumps are Go or Python cores")
+			fs.BoolVar(&d.words, "words", false, "compare words even when both dumps are of one language heapsift models")
 			fs.BoolVar(&d.symbolsOnly, "symbols-only", false, "words: compare only words that are symbols")
 			fs.BoolVar(&d.pointers, "pointers", false, "words: compare pointers into the heap, stacks and anonymous memory by value\n(meaningful only for two dumps of one process; left out by default)")
 			fs.BoolVar(&o.skipZero, "skip-zero", false, "words: leave the word 0 out")
 			fs.StringVar(&d.oldExe, "old-exe", "", "the executable OLD came from, when it differs from NEW's (--exe)")
 			fs.StringVar(&d.newExe, "new-exe", "", "the executable NEW came from, when it differs from OLD's (--exe)")
-			fs.BoolVar(&d.groups, "groups", false, "Go cores: also compare the retention groups (heapsift retain) and list those that grew")
+			fs.BoolVar(&d.groups, "groups", false, "types: also compare the retention groups (heapsift retain) and list those that grew")
 			addCoreFlags(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error { return runDiff(o, d, args[0], args[1], e) },

@@ -81,4 +81,3 @@ func (r *diffReport) writeGroups(w io.Writer) {
 	}
 	t.write(w)
 }
-

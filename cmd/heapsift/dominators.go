@@ -89,7 +89,7 @@ func dominatorsCommand() *command {
 	df := dominatorsFlags{}
 	return &command{
 		name: "dominators", args: "CORE", minArgs: 1, maxArgs: 1,
-		summary: "Go and Python cores: the top of the dominator tree — the objects that retain most, with their paths.\n" +
+		summary: "Go, Python and C/C++ (glibc malloc) cores: the top of the dominator tree — the objects that retain most, with their paths.\n" +
 			"These are the objects no other single object holds, largest retained size first (the bytes\n" +
 			"freeing the object would free), each with a shortest path from a root. --depth shows, under\n" +
 			"each, the largest objects it dominates.",

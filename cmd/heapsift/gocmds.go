@@ -100,7 +100,7 @@ func histogramCommand() *command {
 	var sortBy string
 	return &command{
 		name: "histogram", args: "CORE", minArgs: 1, maxArgs: 1,
-		summary: "Go and Python cores: live heap objects by type, with counts and bytes.\n" +
+		summary: "Go, Python and C/C++ (glibc malloc) cores: live heap objects by type, with counts and bytes.\n" +
 			"For each type: count, object size, total bytes and share of the live heap. Go bytes are counted\n" +
 			"as runtime.MemStats.HeapAlloc counts them, untyped objects listed by size class, never guessed;\n" +
 			"Python bytes as sys.getsizeof reports them, types named as Python does (__main__.Profiler, tuple).",
@@ -135,7 +135,7 @@ func objectsCommand() *command {
 	var garbage, leaked bool
 	return &command{
 		name: "objects", args: "CORE", minArgs: 1, maxArgs: 1,
-		summary: "Go and Python cores: list heap objects (address, type, size), by default the live objects of one type.",
+		summary: "Go, Python and C/C++ (glibc malloc) cores: list heap objects (address, type, size), by default the live objects of one type.",
 		example: "heapsift objects --type main.Session core\nheapsift objects --type '[]*main.Timing' --limit 5 core\nheapsift objects --json --type main.Session core | jq -r '.objects[].addr'\n" +
 			"heapsift objects --type __main__.Profiler python.core",
 		flags: func(fs *pflag.FlagSet, o *options) {

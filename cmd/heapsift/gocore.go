@@ -35,37 +35,6 @@ func (g *goProgram) heap() heap.Heap {
 
 func (g *goProgram) Close() { g.proc.Close() }
 
-// openGo opens a core and builds its Go heap model; a core of a program
-// that is not Go is an error.
-func (o *options) openGo(path string, e *env) (*goProgram, error) {
-	p, err := o.openDump(path, e)
-	if err != nil {
-		return nil, err
-	}
-	prog, err := buildGoModel(p, e)
-	if err != nil {
-		if o.exe != "" && p.Executable() == nil {
-			err = fmt.Errorf("%w: it lists no mapped files (NT_FILE), so --exe %s cannot be placed in its memory", err, o.exe)
-		}
-		p.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return &goProgram{proc: p, prog: prog}, nil
-}
-
-// withGo opens the Go core at path, runs fn on its heap model and closes it.
-func (o *options) withGo(path string, e *env, fn func(g *goProgram) error) error {
-	g, err := o.openGo(path, e)
-	if err != nil {
-		return err
-	}
-	defer g.Close()
-	if err := fn(g); err != nil {
-		return err
-	}
-	return damageError(path, g.prog)
-}
-
 // damageError is the failure to report after a command's output when the
 // core's runtime structures failed their own checks in ways its totals
 // depend on: the output was shown, with warnings, but the exit is not 0.

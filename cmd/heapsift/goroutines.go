@@ -67,7 +67,11 @@ func goroutinesCommand() *command {
 			addCoreFlags(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error {
-			return o.withGo(args[0], e, func(g *goProgram) error {
+			return o.withHeap(args[0], e, func(m *heapModel) error {
+				g, err := m.goOnly("goroutines")
+				if err != nil {
+					return err
+				}
 				r := newGoroutinesReport(g.prog.Goroutines(), o.all, group)
 				return o.emit(e, r)
 			})

@@ -101,8 +101,11 @@ func (o *options) openHeap(path string, e *env) (*heapModel, error) {
 	}
 	m, err := buildHeapModel(p, e)
 	if err != nil {
+		if o.exe != "" && p.Executable() == nil {
+			err = fmt.Errorf("%w: it lists no mapped files (NT_FILE), so --exe %s cannot be placed in its memory", err, o.exe)
+		}
 		p.Close()
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return m, nil
 }
@@ -149,7 +152,7 @@ func maybeHeap(p *dump.Process, e *env) *heapModel {
 // for Go cores.
 func (m *heapModel) goOnly(command string) (*goProgram, error) {
 	if m.goP == nil {
-		return nil, fmt.Errorf("%s is for Go cores; this is a %s core (heapsift stacks shows its threads)", command, m.lang)
+		return nil, fmt.Errorf("%s is for Go cores, and %s is not a Go program but a %s process (heapsift stacks shows its threads)", command, programOf(m.proc), m.lang)
 	}
 	return m.goP, nil
 }

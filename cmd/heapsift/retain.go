@@ -343,7 +343,7 @@ func retainCommand() *command {
 	rf := &retainFlags{}
 	return &command{
 		name: "retain", args: "CORE", minArgs: 1, maxArgs: 1,
-		summary: "Go and Python cores: who keeps the heap alive — objects grouped by root, path and type, by retained\n" +
+		summary: "Go, Python and C/C++ (glibc malloc) cores: who keeps the heap alive — objects grouped by root, path and type, by retained\n" +
 			"size. A group is the reachable objects of one type held through the same root (a package- or\n" +
 			"module-level variable, a goroutine's or thread's local variable, ...) and the same path from it,\n" +
 			"indices collapsed (results[] is every element; __main__.Profiler.results[] on a Python core).\n" +

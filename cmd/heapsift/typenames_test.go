@@ -42,6 +42,15 @@ func TestEveryTypeNameAccepted(t *testing.T) {
 	if untyped == 0 {
 		t.Error("the histogram shows no untyped size class; the test needs one")
 	}
+	// The names select what the program made, not only what the
+	// histogram says: retainCore makes 20 items and local_count blobs.
+	for typ, want := range map[string]uint64{"main.Item": 20, "main.Blob": core.Int(t, "local_count")} {
+		var objs objectsReport
+		runJSON(t, &objs, "objects", "--type", typ, "--limit", "1", core.Path)
+		if uint64(objs.Count) != want {
+			t.Errorf("objects --type %s: %d, the program made %d", typ, objs.Count, want)
+		}
+	}
 }
 
 // TestWarningBeforeFailureIsPrinted: a command that fails still prints the

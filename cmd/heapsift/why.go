@@ -208,7 +208,7 @@ func (m *heapModel) notObject(addr uint64) string {
 func whyCommand() *command {
 	return &command{
 		name: "why", args: "CORE ADDR", minArgs: 2, maxArgs: 2,
-		summary: "Go and Python cores: why the heap object at ADDR is alive — a path from a root and its dominators.\n" +
+		summary: "Go, Python and C/C++ (glibc malloc) cores: why the heap object at ADDR is alive — a path from a root and its dominators.\n" +
 			"The path is a shortest one from a root (a global, a goroutine's variable, ...), each pointer\n" +
 			"named by its field; the dominators are the objects freeing any one of which would free it.",
 		example: "heapsift why core 0xc000123450\nheapsift why --json core 0xc000123450 | jq -r '.path | join(\" \")'\n" +

@@ -176,6 +176,13 @@ func mangledName(s string) bool {
 	return true
 }
 
+// pyTypeNameOffset is where PyTypeObject's tp_name sits: right after
+// PyObject_VAR_HEAD (ob_refcnt, ob_type, ob_size), whose three words are
+// fixed by CPython's stable ABI on 64-bit release builds. The native model
+// names a word this way without reading libpython's DWARF; pycore reads
+// the offset from DWARF when it models the Python heap itself.
+const pyTypeNameOffset = 3 * 8
+
 // pyTypeName names a CPython type object at w: a libpython or
 // interpreter symbol ending in "Type", whose tp_name (after the
 // PyVarObject header) is the type's name.
@@ -187,7 +194,7 @@ func (c *classifier) pyTypeName(w uint64) string {
 	if !ok || n.Offset != 0 || !strings.HasSuffix(n.Symbol, "Type") || !strings.Contains(strings.ToLower(baseName(n.Module)), "python") {
 		return ""
 	}
-	tpName, err := c.h.p.Uint64(dump.Address(w + 24))
+	tpName, err := c.h.p.Uint64(dump.Address(w + pyTypeNameOffset))
 	if err != nil {
 		return ""
 	}

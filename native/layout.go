@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	"github.com/heapsift/heapsift/internal/dwarfx"
 )
 
 // Layout is where glibc keeps what the model reads in its malloc
@@ -134,11 +136,9 @@ func layoutFromStructs(s map[string]*dwarf.StructType) (*Layout, error) {
 			errs = append(errs, "no struct "+st)
 			return nil
 		}
-		for _, f := range t.Field {
-			if f.Name == member {
-				*dst = int(f.ByteOffset)
-				return f
-			}
+		if f, ok := dwarfx.Field(t, member); ok {
+			*dst = int(f.ByteOffset)
+			return f
 		}
 		errs = append(errs, fmt.Sprintf("struct %s has no member %s", st, member))
 		return nil
@@ -146,7 +146,7 @@ func layoutFromStructs(s map[string]*dwarf.StructType) (*Layout, error) {
 	field("malloc_chunk", "mchunk_size", &l.ChunkSize)
 	field("malloc_chunk", "fd", &l.ChunkFd)
 	if f := field("malloc_state", "fastbinsY", &l.StateFastbins); f != nil {
-		l.StateNFastbins = arrayLen(f.Type)
+		l.StateNFastbins = dwarfx.ArrayLen(f.Type)
 	}
 	field("malloc_state", "top", &l.StateTop)
 	field("malloc_state", "next", &l.StateNext)
@@ -163,8 +163,8 @@ func layoutFromStructs(s map[string]*dwarf.StructType) (*Layout, error) {
 	if t := s["tcache_perthread_struct"]; t != nil {
 		l.TcacheSize = int(t.ByteSize)
 		if f := field("tcache_perthread_struct", "counts", &l.TcacheCounts); f != nil {
-			l.TcacheBins = arrayLen(f.Type)
-			if at, ok := f.Type.(*dwarf.ArrayType); ok {
+			l.TcacheBins = dwarfx.ArrayLen(f.Type)
+			if at, ok := dwarfx.Strip(f.Type).(*dwarf.ArrayType); ok {
 				l.TcacheCountSize = int(at.Type.Size())
 			}
 		}
@@ -174,14 +174,6 @@ func layoutFromStructs(s map[string]*dwarf.StructType) (*Layout, error) {
 		return nil, fmt.Errorf("malloc's DWARF: %s", strings.Join(errs, "; "))
 	}
 	return l, l.check()
-}
-
-// arrayLen is the element count of an array type, 0 for anything else.
-func arrayLen(t dwarf.Type) int {
-	if at, ok := t.(*dwarf.ArrayType); ok && at.Count > 0 {
-		return int(at.Count)
-	}
-	return 0
 }
 
 // check rejects layouts the model cannot read safely with.

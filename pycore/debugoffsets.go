@@ -81,7 +81,7 @@ func (f *filler) fillDebugOffsets(l *Layout) {
 			if l.debugOffsets == nil {
 				l.debugOffsets = map[string]int64{}
 			}
-			l.debugOffsets[p] = m.off
+			l.debugOffsets[p] = m.Offset
 		}
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"debug/elf"
 	"fmt"
 	"strings"
+
+	"github.com/heapsift/heapsift/internal/dwarfx"
 )
 
 // dwarfIndex names libpython's type entries and static variables.
@@ -145,80 +147,26 @@ func (ix *dwarfIndex) lookup(name string) (dwarf.Type, bool) {
 	return nil, false
 }
 
+// member is a struct member found by path (see dwarfx.Member).
+type member = dwarfx.Member
+
 // strip removes typedefs and qualifiers.
-func strip(t dwarf.Type) dwarf.Type {
-	for {
-		switch tt := t.(type) {
-		case *dwarf.TypedefType:
-			t = tt.Type
-		case *dwarf.QualType:
-			t = tt.Type
-		default:
-			return t
-		}
-	}
-}
+func strip(t dwarf.Type) dwarf.Type { return dwarfx.Strip(t) }
 
-// member is a struct member found by path: its offset from the start of
-// the outermost struct, its size and its type.
-type member struct {
-	off  int64
-	size int64
-	typ  dwarf.Type
-	// bitOff and bitSize describe a bit field (bitSize > 0): the bit
-	// offset from off, counted from the least significant bit.
-	bitOff, bitSize int64
-}
-
-// field finds a member by a dotted path ("interpreters.head"), looking
-// through anonymous members on the way.
+// field finds a member of a named struct by a dotted path
+// ("interpreters.head"), looking through anonymous members on the way.
 func (ix *dwarfIndex) field(structName, path string) (member, bool) {
 	t, ok := ix.lookup(structName)
 	if !ok {
 		return member{}, false
 	}
-	m := member{typ: t, size: t.Size()}
-	for _, name := range strings.Split(path, ".") {
-		var found bool
-		m, found = findMember(m, name)
-		if !found {
-			return member{}, false
-		}
-	}
-	return m, true
+	return dwarfx.MemberPath(t, path)
 }
 
 // findMember finds name among the members of the struct or union m,
 // recursing into anonymous members.
 func findMember(m member, name string) (member, bool) {
-	st, ok := strip(m.typ).(*dwarf.StructType)
-	if !ok {
-		return member{}, false
-	}
-	for _, f := range st.Field {
-		sub := member{off: m.off + f.ByteOffset, size: f.Type.Size(), typ: f.Type}
-		if f.BitSize > 0 {
-			sub.bitSize = f.BitSize
-			if f.DataBitOffset != 0 || f.BitOffset == 0 {
-				sub.bitOff = f.DataBitOffset - 8*f.ByteOffset
-			} else {
-				// DWARF 2/3 bit offsets count from the most significant bit.
-				sub.bitOff = 8*f.ByteSize - f.BitOffset - f.BitSize
-			}
-			if f.ByteSize > 0 {
-				sub.size = f.ByteSize
-			}
-		}
-		if f.Name == name {
-			return sub, true
-		}
-		if f.Name == "" {
-			if r, ok := findMember(sub, name); ok {
-				return r, true
-			}
-		}
-	}
-	return member{}, false
+	return dwarfx.FindMember(m, name, 0)
 }
 
 // size returns the byte size of the named type.

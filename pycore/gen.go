@@ -25,10 +25,10 @@ func (f *filler) fillGens(l *Layout) {
 	for _, g := range genStructs {
 		fr := f.opt(g.cstruct, g.prefix+"_iframe")
 		st, ok := f.ix.field(g.cstruct, g.prefix+"_frame_state")
-		if fr == absent || !ok || st.size != 1 {
+		if fr == absent || !ok || st.Size != 1 {
 			continue
 		}
-		l.gens[g.cstruct] = genLayout{Frame: fr, State: st.off}
+		l.gens[g.cstruct] = genLayout{Frame: fr, State: st.Offset}
 	}
 }
 

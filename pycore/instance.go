@@ -27,6 +27,11 @@ func (h *Heap) ownDict(a uint64, ti *typeInfo) (uint64, bool) {
 // instanceStorage returns an instance's dict, or the values it keeps
 // without one (with the keys naming them), or neither.
 func (h *Heap) instanceStorage(a uint64, ti *typeInfo) (dict, values uint64) {
+	// The pre-header's words before the object are CPython's ABI, not
+	// members of a struct DWARF describes: 3.11's managed dict at -3
+	// words and its values at -4 (_PyObject_ManagedDictPointer,
+	// _PyObject_ValuesPointer); 3.12's dict-or-values and 3.13's
+	// managed dict pointer at -3 (MANAGED_DICT_OFFSET).
 	const word = 8
 	if ti.flags&flagManagedDict != 0 && h.l.Minor >= 11 {
 		v, err := h.mem.u64(a - 3*word)
@@ -56,7 +61,10 @@ func (h *Heap) instanceStorage(a uint64, ti *typeInfo) (dict, values uint64) {
 				return 0, 0
 			}
 			vals := a + uint64(ti.basicsize)
-			valid, err := h.mem.u8(vals + 3)
+			if h.l.Dict.ValuesValid == absent {
+				return 0, 0
+			}
+			valid, err := h.mem.u8(vals + uint64(h.l.Dict.ValuesValid))
 			if err != nil || valid == 0 {
 				return 0, 0
 			}

@@ -18,9 +18,10 @@ const absent = -1
 type Layout struct {
 	Minor int // 3.Minor
 
-	// PyObject, PyVarObject, PyGC_Head.
-	ObRefcnt, ObType, ObSize int64
-	GCHeadSize, GCNext       int64
+	// PyObject, PyVarObject, PyGC_Head; ObjectSize is sizeof(PyObject),
+	// where an object's own members begin.
+	ObRefcnt, ObType, ObSize, ObjectSize int64
+	GCHeadSize, GCNext                   int64
 
 	Type   typeLayout
 	Member memberLayout
@@ -73,8 +74,9 @@ type dictLayout struct {
 	EntrySize, EntryKey, EntryValue                                  int64
 	UEntrySize, UEntryKey, UEntryValue                               int64
 	// ValuesArray is the offset of the values array in the split values
-	// (0 before 3.13, after the header in 3.13).
-	ValuesArray int64
+	// (0 before 3.13, after the header in 3.13); ValuesValid is the
+	// offset of 3.13's valid flag of inline values (absent before).
+	ValuesArray, ValuesValid int64
 }
 
 type setLayout struct {
@@ -143,7 +145,7 @@ type filler struct {
 // req returns a member's offset, noting it missing if the DWARF lacks it.
 func (f *filler) req(st, path string) int64 {
 	if m, ok := f.ix.field(st, path); ok {
-		return m.off
+		return m.Offset
 	}
 	f.missing = append(f.missing, st+"."+path)
 	return absent
@@ -153,7 +155,7 @@ func (f *filler) req(st, path string) int64 {
 func (f *filler) opt(st string, paths ...string) int64 {
 	for _, p := range paths {
 		if m, ok := f.ix.field(st, p); ok {
-			return m.off
+			return m.Offset
 		}
 	}
 	return absent
@@ -187,6 +189,7 @@ func layoutFromDWARF(ix *dwarfIndex, minor int) (*Layout, error) {
 	l.ObRefcnt = f.req("PyObject", "ob_refcnt")
 	l.ObType = f.req("PyObject", "ob_type")
 	l.ObSize = f.req("PyVarObject", "ob_size")
+	l.ObjectSize = f.sizeof("PyObject")
 	l.GCHeadSize = f.sizeof("PyGC_Head")
 	l.GCNext = f.opt("PyGC_Head", "_gc_next", "gc.gc_next")
 	f.fillType(l)
@@ -210,8 +213,8 @@ func layoutFromDWARF(ix *dwarfIndex, minor int) (*Layout, error) {
 		if refs, ok := ix.objectFields(k.cstruct); ok {
 			l.structRefs[k.cstruct] = refs
 		}
-		if m, ok := ix.field(k.cstruct, "ob_base"); ok && m.off == 0 {
-			if td, ok := m.typ.(*dwarf.TypedefType); ok && td.Name == "PyVarObject" {
+		if m, ok := ix.field(k.cstruct, "ob_base"); ok && m.Offset == 0 {
+			if td, ok := m.Type.(*dwarf.TypedefType); ok && td.Name == "PyVarObject" {
 				l.varStructs[k.cstruct] = true
 			}
 		}
@@ -275,6 +278,7 @@ func (f *filler) fillContainers(l *Layout) {
 	if off := f.opt("struct _dictvalues", "values"); off != absent {
 		d.ValuesArray = off
 	}
+	d.ValuesValid = f.opt("struct _dictvalues", "valid")
 	if d.DkSize == absent && (d.DkLog2Size == absent || d.DkKind == absent || d.UEntrySize == absent) {
 		f.missing = append(f.missing, "PyDictKeysObject.dk_size or dk_log2_size")
 	}
@@ -300,8 +304,8 @@ func (f *filler) fillScalars(l *Layout) {
 		name string
 		dst  *int64
 	}{{"kind", &s.KindBit}, {"compact", &s.CompactBit}, {"ascii", &s.ASCIIBit}} {
-		if m, ok := f.ix.field("PyASCIIObject", "state."+b.name); ok && m.bitSize > 0 {
-			*b.dst = 8*(m.off-s.State) + m.bitOff
+		if m, ok := f.ix.field("PyASCIIObject", "state."+b.name); ok && m.BitSize > 0 {
+			*b.dst = 8*(m.Offset-s.State) + m.BitOffset
 		} else {
 			f.missing = append(f.missing, "PyASCIIObject.state."+b.name)
 		}
@@ -414,18 +418,18 @@ func (f *filler) fillStaticTypes(s *stateLayout) {
 		if !ok1 || !ok2 {
 			continue
 		}
-		at, ok := strip(arr.typ).(*dwarf.ArrayType)
+		at, ok := strip(arr.Type).(*dwarf.ArrayType)
 		if !ok || at.Count <= 0 {
 			continue
 		}
-		elem := member{typ: at.Type, size: at.Type.Size()}
+		elem := member{Type: at.Type, Size: at.Type.Size()}
 		d, ok1 := findMember(elem, "tp_dict")
 		sub, ok2 := findMember(elem, "tp_subclasses")
 		if !ok1 || !ok2 {
 			continue
 		}
-		s.StaticTypes, s.StaticTypesCount, s.StaticTypeSize = arr.off, cnt.off, elem.size
-		s.StaticTypeMax, s.StaticTypeDict, s.StaticTypeSubclasses = at.Count, d.off, sub.off
+		s.StaticTypes, s.StaticTypesCount, s.StaticTypeSize = arr.Offset, cnt.Offset, elem.Size
+		s.StaticTypeMax, s.StaticTypeDict, s.StaticTypeSubclasses = at.Count, d.Offset, sub.Offset
 		return
 	}
 }
@@ -439,24 +443,24 @@ func (f *filler) fillDeque(l *Layout) {
 	if !ok {
 		return
 	}
-	pt, ok := strip(lb.typ).(*dwarf.PtrType)
+	pt, ok := strip(lb.Type).(*dwarf.PtrType)
 	if !ok {
 		return
 	}
-	blk := member{typ: pt.Type, size: pt.Type.Size()}
+	blk := member{Type: pt.Type, Size: pt.Type.Size()}
 	data, ok1 := findMember(blk, "data")
 	right, ok2 := findMember(blk, "rightlink")
 	if !ok1 || !ok2 {
 		return
 	}
-	at, ok := strip(data.typ).(*dwarf.ArrayType)
+	at, ok := strip(data.Type).(*dwarf.ArrayType)
 	if !ok || at.Count <= 0 {
 		return
 	}
-	d.LeftBlock = lb.off
+	d.LeftBlock = lb.Offset
 	d.RightBlock = f.opt("dequeobject", "rightblock")
 	d.LeftIndex = f.opt("dequeobject", "leftindex")
 	d.RightIdx = f.opt("dequeobject", "rightindex")
-	d.BlockData, d.BlockRight, d.BlockLen, d.BlockSize = data.off, right.off, at.Count, blk.size
+	d.BlockData, d.BlockRight, d.BlockLen, d.BlockSize = data.Offset, right.Offset, at.Count, blk.Size
 	d.Present = d.RightBlock != absent && d.LeftIndex != absent && d.RightIdx != absent
 }

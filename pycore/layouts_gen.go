@@ -27,6 +27,7 @@ var layoutTable = []tableLayout{
 			ObRefcnt:   0,
 			ObType:     8,
 			ObSize:     16,
+			ObjectSize: 16,
 			GCHeadSize: 32,
 			GCNext:     0,
 			Type: typeLayout{
@@ -87,6 +88,7 @@ var layoutTable = []tableLayout{
 				UEntryKey:        absent,
 				UEntryValue:      absent,
 				ValuesArray:      0,
+				ValuesValid:      absent,
 			},
 			Set: setLayout{
 				Size:       200,
@@ -601,6 +603,7 @@ var layoutTable = []tableLayout{
 			ObRefcnt:   0,
 			ObType:     8,
 			ObSize:     16,
+			ObjectSize: 16,
 			GCHeadSize: 32,
 			GCNext:     0,
 			Type: typeLayout{
@@ -661,6 +664,7 @@ var layoutTable = []tableLayout{
 				UEntryKey:        absent,
 				UEntryValue:      absent,
 				ValuesArray:      0,
+				ValuesValid:      absent,
 			},
 			Set: setLayout{
 				Size:       200,
@@ -1203,6 +1207,7 @@ var layoutTable = []tableLayout{
 			ObRefcnt:   0,
 			ObType:     8,
 			ObSize:     16,
+			ObjectSize: 16,
 			GCHeadSize: 16,
 			GCNext:     0,
 			Type: typeLayout{
@@ -1263,6 +1268,7 @@ var layoutTable = []tableLayout{
 				UEntryKey:        absent,
 				UEntryValue:      absent,
 				ValuesArray:      0,
+				ValuesValid:      absent,
 			},
 			Set: setLayout{
 				Size:       200,
@@ -1805,6 +1811,7 @@ var layoutTable = []tableLayout{
 			ObRefcnt:   0,
 			ObType:     8,
 			ObSize:     16,
+			ObjectSize: 16,
 			GCHeadSize: 16,
 			GCNext:     0,
 			Type: typeLayout{
@@ -1865,6 +1872,7 @@ var layoutTable = []tableLayout{
 				UEntryKey:        absent,
 				UEntryValue:      absent,
 				ValuesArray:      0,
+				ValuesValid:      absent,
 			},
 			Set: setLayout{
 				Size:       200,
@@ -2403,6 +2411,7 @@ var layoutTable = []tableLayout{
 			ObRefcnt:   0,
 			ObType:     8,
 			ObSize:     16,
+			ObjectSize: 16,
 			GCHeadSize: 16,
 			GCNext:     0,
 			Type: typeLayout{
@@ -2463,6 +2472,7 @@ var layoutTable = []tableLayout{
 				UEntryKey:        absent,
 				UEntryValue:      absent,
 				ValuesArray:      0,
+				ValuesValid:      absent,
 			},
 			Set: setLayout{
 				Size:       200,
@@ -3010,6 +3020,7 @@ var layoutTable = []tableLayout{
 			ObRefcnt:   0,
 			ObType:     8,
 			ObSize:     16,
+			ObjectSize: 16,
 			GCHeadSize: 16,
 			GCNext:     0,
 			Type: typeLayout{
@@ -3070,6 +3081,7 @@ var layoutTable = []tableLayout{
 				UEntryKey:        0,
 				UEntryValue:      8,
 				ValuesArray:      0,
+				ValuesValid:      absent,
 			},
 			Set: setLayout{
 				Size:       200,
@@ -3589,6 +3601,7 @@ var layoutTable = []tableLayout{
 			ObRefcnt:   0,
 			ObType:     8,
 			ObSize:     16,
+			ObjectSize: 16,
 			GCHeadSize: 16,
 			GCNext:     0,
 			Type: typeLayout{
@@ -3649,6 +3662,7 @@ var layoutTable = []tableLayout{
 				UEntryKey:        0,
 				UEntryValue:      8,
 				ValuesArray:      0,
+				ValuesValid:      absent,
 			},
 			Set: setLayout{
 				Size:       200,
@@ -4160,6 +4174,7 @@ var layoutTable = []tableLayout{
 			ObRefcnt:   0,
 			ObType:     8,
 			ObSize:     16,
+			ObjectSize: 16,
 			GCHeadSize: 16,
 			GCNext:     0,
 			Type: typeLayout{
@@ -4220,6 +4235,7 @@ var layoutTable = []tableLayout{
 				UEntryKey:        0,
 				UEntryValue:      8,
 				ValuesArray:      8,
+				ValuesValid:      3,
 			},
 			Set: setLayout{
 				Size:       200,

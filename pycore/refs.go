@@ -187,7 +187,8 @@ func (h *Heap) structRefs(a uint64, cstruct string, emit emitFunc) {
 // references, within its C type's basic size.
 func (h *Heap) scanRefs(a uint64, ti *typeInfo, emit emitFunc) {
 	size := ti.scanSize
-	if size <= 16 {
+	hdr := h.l.ObjectSize
+	if size <= hdr {
 		return
 	}
 	// An instance dict is known exactly: a static type's here
@@ -199,14 +200,14 @@ func (h *Heap) scanRefs(a uint64, ti *typeInfo, emit emitFunc) {
 			emit(d, mkLabel(labelField, int64(h.intern("__dict__"))))
 		}
 	}
-	n := (size - 16) / 8
-	words, err := h.mem.wordBytes(a+16, n)
+	n := (size - hdr) / 8
+	words, err := h.mem.wordBytes(a+uint64(hdr), n)
 	if err != nil {
 		return
 	}
 	for i := int64(0); i < n; i++ {
 		w := le64(words[8*i:])
-		if off := 16 + 8*i; off != dictOff && h.mem.heapAddr(w) {
+		if off := hdr + 8*i; off != dictOff && h.mem.heapAddr(w) {
 			emit(w, mkLabel(labelOffset, off))
 		}
 	}

@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/heapsift/heapsift/internal/dwarfx"
 )
 
 // Go-specific DWARF attributes (cmd/internal/dwarf).
@@ -233,19 +235,7 @@ func (ix *Index) FuncAt(pc uint64) (dwarf.Offset, bool) {
 }
 
 // StripTypedefs returns t with typedefs and qualifiers removed.
-func StripTypedefs(t dwarf.Type) dwarf.Type {
-	for i := 0; i < 100; i++ {
-		switch u := t.(type) {
-		case *dwarf.TypedefType:
-			t = u.Type
-		case *dwarf.QualType:
-			t = u.Type
-		default:
-			return t
-		}
-	}
-	return t
-}
+func StripTypedefs(t dwarf.Type) dwarf.Type { return dwarfx.Strip(t) }
 
 // TypeName returns a Go type's name as DWARF spells it.
 func TypeName(t dwarf.Type) string {
@@ -277,14 +267,11 @@ func TypeName(t dwarf.Type) string {
 
 // Field returns the field of struct type t called name.
 func Field(t dwarf.Type, name string) (*dwarf.StructField, error) {
-	st, ok := StripTypedefs(t).(*dwarf.StructType)
-	if !ok {
+	if _, ok := StripTypedefs(t).(*dwarf.StructType); !ok {
 		return nil, fmt.Errorf("%s is not a struct (looking for field %s)", TypeName(t), name)
 	}
-	for _, f := range st.Field {
-		if f.Name == name {
-			return f, nil
-		}
+	if f, ok := dwarfx.Field(t, name); ok {
+		return f, nil
 	}
 	return nil, fmt.Errorf("%s has no field %s", TypeName(t), name)
 }

@@ -53,8 +53,9 @@ func (h *Heap) classify(o *opener) {
 	for i := range h.addrs {
 		h.types[i] = c.typeOf(i)
 	}
-	h.classType = make([]bool, len(h.typeNames))
-	for t, name := range h.typeNames {
+	h.classType = make([]bool, h.typeNames.Len())
+	for t := range h.classType {
+		name := h.typeNames.Name(heap.TypeID(t))
 		h.classType[t] = !(strings.HasPrefix(name, "<") && strings.HasSuffix(name, ">"))
 	}
 }
@@ -88,7 +89,7 @@ func (c *classifier) typeOf(i int) heap.TypeID {
 		}
 	}
 	if isText(b) {
-		return h.typeID(textType)
+		return h.typeNames.ID(textType)
 	}
 	return h.sizeType(h.sizes[i])
 }
@@ -101,7 +102,7 @@ func (c *classifier) cached(cache *[classCacheSize]classEntry, w uint64, resolve
 	}
 	*e = classEntry{word: w, used: true}
 	if name := resolve(w); name != "" {
-		e.id, e.ok = c.h.typeID(name), true
+		e.id, e.ok = c.h.typeNames.ID(name), true
 	}
 	return e.id, e.ok
 }
@@ -219,17 +220,6 @@ func isText(b []byte) bool {
 	return false
 }
 
-// typeID interns a type name.
-func (h *Heap) typeID(name string) heap.TypeID {
-	if id, ok := h.typeIDs[name]; ok {
-		return id
-	}
-	id := heap.TypeID(len(h.typeNames))
-	h.typeNames = append(h.typeNames, name)
-	h.typeIDs[name] = id
-	return id
-}
-
 // smallSizeTypes is how many usable sizes get a dense slot for their
 // "<N bytes>" type.
 const smallSizeTypes = 8192
@@ -243,11 +233,11 @@ func (h *Heap) sizeType(n uint64) heap.TypeID {
 		if id := h.sizeTypes[n/8]; id != 0 {
 			return id - 1
 		}
-		id := h.typeID(sizeName(n))
+		id := h.typeNames.ID(sizeName(n))
 		h.sizeTypes[n/8] = id + 1
 		return id
 	}
-	return h.typeID(sizeName(n))
+	return h.typeNames.ID(sizeName(n))
 }
 
 // sizeName names an unclassified size.

@@ -3,6 +3,8 @@ package native
 import (
 	"runtime"
 	"sync"
+
+	"github.com/heapsift/heapsift/internal/bitset"
 )
 
 // References are found conservatively: every aligned word of an
@@ -74,11 +76,11 @@ func (h *Heap) scanObject(i int, to, label []uint32) ([]uint32, []uint32) {
 // rest, the leaked ones no other leaked object points to.
 func (h *Heap) mark() {
 	n := len(h.addrs)
-	h.live = newBitset(n)
+	h.live = bitset.New(n)
 	var queue []uint32
 	for _, r := range h.roots {
-		if !h.live.has(int(r.Object)) {
-			h.live.set(int(r.Object))
+		if !h.live.Has(int(r.Object)) {
+			h.live.Add(int(r.Object))
 			queue = append(queue, r.Object)
 		}
 	}
@@ -87,15 +89,15 @@ func (h *Heap) mark() {
 		queue = queue[:len(queue)-1]
 		targets, _ := h.Refs(int(i))
 		for _, j := range targets {
-			if !h.live.has(int(j)) {
-				h.live.set(int(j))
+			if !h.live.Has(int(j)) {
+				h.live.Add(int(j))
 				queue = append(queue, j)
 			}
 		}
 	}
-	pointedTo := newBitset(n)
+	pointedTo := bitset.New(n)
 	for i := 0; i < n; i++ {
-		if h.live.has(i) {
+		if h.live.Has(i) {
 			h.stats.LiveObjects++
 			h.stats.LiveBytes += h.sizes[i]
 			continue
@@ -104,13 +106,13 @@ func (h *Heap) mark() {
 		h.stats.LeakedBytes += h.sizes[i]
 		targets, _ := h.Refs(i)
 		for _, j := range targets {
-			pointedTo.set(int(j))
+			pointedTo.Add(int(j))
 		}
 	}
-	h.leakRoot = newBitset(n)
+	h.leakRoot = bitset.New(n)
 	for i := 0; i < n; i++ {
-		if !h.live.has(i) && !pointedTo.has(i) {
-			h.leakRoot.set(i)
+		if !h.live.Has(i) && !pointedTo.Has(i) {
+			h.leakRoot.Add(i)
 			h.stats.LeakRoots++
 		}
 	}

@@ -1,12 +1,13 @@
 package native
 
 import (
-	"fmt"
 	"sort"
 
 	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/heap"
 	"github.com/heapsift/heapsift/symbolize"
+
+	"github.com/heapsift/heapsift/internal/bitset"
 )
 
 // Heap is the glibc malloc heap of one core: every chunk in use is an
@@ -22,8 +23,7 @@ type Heap struct {
 	types []heap.TypeID
 	index objIndex
 
-	typeNames []string
-	typeIDs   map[string]heap.TypeID
+	typeNames heap.TypeNames
 	sizeTypes []heap.TypeID // "<N bytes>" by N/8 for small N, 0 unset
 	classType []bool        // by TypeID: a class, not a size or "<text>"
 
@@ -33,8 +33,8 @@ type Heap struct {
 	mainArena, arenaSize uint64 // main_arena's malloc_state, not a root
 
 	roots    []heap.Root
-	live     bitset
-	leakRoot bitset
+	live     bitset.Set
+	leakRoot bitset.Set
 	stats    Stats
 }
 
@@ -52,7 +52,7 @@ var _ heap.Heap = (*Heap)(nil)
 
 // newHeap makes the objects of the chunks in use and counts the free ones.
 func newHeap(o *opener, t *chunkTable, regions []region) *Heap {
-	h := &Heap{p: o.p, sym: o.sym, alloc: o.alloc, typeIDs: map[string]heap.TypeID{},
+	h := &Heap{p: o.p, sym: o.sym, alloc: o.alloc,
 		mainArena: o.mainArena, arenaSize: uint64(o.l.StateSize)}
 	n := 0
 	for _, f := range t.flags {
@@ -105,25 +105,22 @@ func (h *Heap) Size(obj int) uint64 { return h.sizes[obj] }
 
 // Live reports whether the allocation is reachable from a root; the rest
 // is leaked.
-func (h *Heap) Live(obj int) bool { return h.live.has(obj) }
+func (h *Heap) Live(obj int) bool { return h.live.Has(obj) }
 
 // LeakRoot reports whether obj is leaked and no other leaked allocation
 // points to it: the head of a leaked structure.
-func (h *Heap) LeakRoot(obj int) bool { return h.leakRoot.has(obj) }
+func (h *Heap) LeakRoot(obj int) bool { return h.leakRoot.Has(obj) }
 
 // Type returns the allocation's class.
 func (h *Heap) Type(obj int) heap.TypeID { return h.types[obj] }
 
 // NumTypes returns the number of type IDs.
-func (h *Heap) NumTypes() int { return len(h.typeNames) }
+func (h *Heap) NumTypes() int { return h.typeNames.Len() }
 
 // TypeName returns a type's name: a C++ class ("shapes::Circle"), a
 // CPython type, "<text>", or "<48 bytes>" for an unclassified size.
 func (h *Heap) TypeName(t heap.TypeID) string {
-	if int(t) >= len(h.typeNames) {
-		return fmt.Sprintf("<bad type %d>", t)
-	}
-	return h.typeNames[t]
+	return h.typeNames.Name(t)
 }
 
 // TypeFamily returns the type's name: native types have no lengths.
@@ -257,13 +254,6 @@ func (h *Heap) bytesOf(i int) []byte {
 	}
 	return ix.data[r][off : off+n]
 }
-
-// bitset is a dense set of object numbers.
-type bitset []uint64
-
-func newBitset(n int) bitset    { return make(bitset, (n+63)/64) }
-func (b bitset) has(i int) bool { return i>>6 < len(b) && b[i>>6]&(1<<(uint(i)&63)) != 0 }
-func (b bitset) set(i int)      { b[i>>6] |= 1 << (uint(i) & 63) }
 
 // Untyped implements heap.UntypedReporter: sizes and "<text>" are not
 // classes.

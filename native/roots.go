@@ -5,6 +5,8 @@ import (
 
 	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/heap"
+
+	"github.com/heapsift/heapsift/internal/bitset"
 )
 
 // Roots: every aligned word of the modules' writable data and bss, of
@@ -19,10 +21,10 @@ const tlsWindow = 64 << 10
 
 // findRoots fills h.roots.
 func (h *Heap) findRoots(o *opener) {
-	rooted := newBitset(len(h.addrs))
+	rooted := bitset.New(len(h.addrs))
 	add := func(r heap.Root) {
-		if !rooted.has(int(r.Object)) {
-			rooted.set(int(r.Object))
+		if !rooted.Has(int(r.Object)) {
+			rooted.Add(int(r.Object))
 			h.roots = append(h.roots, r)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"github.com/heapsift/heapsift/warn"
+
+	"github.com/heapsift/heapsift/internal/bitset"
 )
 
 // Building the graph. The collector's generation lists give every tracked
@@ -168,11 +170,11 @@ func (h *Heap) number(d *discovery) error {
 	n := d.idx.n
 	h.n = n
 	h.tidx = make([]uint32, n)
-	h.tracked = newBitset(n)
+	h.tracked = bitset.New(n)
 	var bad int
 	err := d.idx.seal(func(i int, a uint64, tracked bool) {
 		if tracked {
-			h.tracked.set(i)
+			h.tracked.Add(i)
 		}
 		t, err := h.mem.u64(a + uint64(h.l.ObType))
 		ti, err2 := h.typeOf(t)
@@ -202,11 +204,11 @@ type edgeTable struct {
 // adds references), so that the arrays never grow.
 func (h *Heap) collectEdges(bound int) *edgeTable {
 	n := h.n
-	h.folded = newBitset(n)
+	h.folded = bitset.New(n)
 	h.index.each(func(i int, a uint64) {
 		if d, ok := h.ownDict(a, h.ti(i)); ok {
 			if j, ok := h.Find(d); ok && h.foldable(j, d) {
-				h.folded.set(j)
+				h.folded.Add(j)
 			}
 		}
 	})
@@ -228,7 +230,7 @@ func (h *Heap) collectEdges(bound int) *edgeTable {
 			h.refsStop = i
 			return
 		}
-		if !h.folded.has(i) {
+		if !h.folded.Has(i) {
 			h.refs(a, h.ti(i), true, emit)
 		}
 	})

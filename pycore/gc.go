@@ -1,6 +1,10 @@
 package pycore
 
-import "github.com/heapsift/heapsift/heap"
+import (
+	"github.com/heapsift/heapsift/heap"
+
+	"github.com/heapsift/heapsift/internal/bitset"
+)
 
 // Live and garbage, as CPython's collector decides: for each tracked
 // object, gc_refs is its refcount minus the references from other tracked
@@ -22,7 +26,7 @@ func (h *Heap) decideLiveness(et *edgeTable) {
 	fromAll := make([]int32, n)     // exact references from any object or counted root
 	fromTracked := make([]int32, n) // exact references from tracked objects
 	for i := 0; i < n; i++ {
-		tr := h.tracked.has(i)
+		tr := h.tracked.Has(i)
 		for k := et.start[i]; k < et.start[i+1]; k++ {
 			if !exactLabel(et.label[k]) {
 				continue
@@ -47,7 +51,7 @@ func (h *Heap) decideLiveness(et *edgeTable) {
 			return
 		}
 		immortal := h.l.Minor >= 12 && rc >= immortalRefcnt
-		if h.tracked.has(i) && (immortal || rc-int64(fromTracked[i]) > 0) {
+		if h.tracked.Has(i) && (immortal || rc-int64(fromTracked[i]) > 0) {
 			seeds = append(seeds, i)
 		}
 		if extra := rc - int64(fromAll[i]); !immortal && extra > 0 {
@@ -65,7 +69,7 @@ func (h *Heap) decideLiveness(et *edgeTable) {
 	// A tracked object the collector keeps only for references from
 	// untracked garbage still needs a root for retain to reach it.
 	for _, i := range seeds {
-		if !reached.has(i) {
+		if !reached.Has(i) {
 			h.roots = append(h.roots, heap.Root{Kind: heap.RootOutside, Object: uint32(i), Name: "held outside Python"})
 			et.reachInto(reached, []int{i})
 		}
@@ -81,18 +85,18 @@ func rootObjects(roots []heap.Root) []int {
 }
 
 // reach returns the objects reachable from seeds.
-func (et *edgeTable) reach(seeds []int) bitset {
-	seen := newBitset(len(et.start) - 1)
+func (et *edgeTable) reach(seeds []int) bitset.Set {
+	seen := bitset.New(len(et.start) - 1)
 	et.reachInto(seen, seeds)
 	return seen
 }
 
 // reachInto adds to seen the objects reachable from seeds.
-func (et *edgeTable) reachInto(seen bitset, seeds []int) {
+func (et *edgeTable) reachInto(seen bitset.Set, seeds []int) {
 	stack := make([]int, 0, len(seeds))
 	for _, s := range seeds {
-		if !seen.has(s) {
-			seen.set(s)
+		if !seen.Has(s) {
+			seen.Add(s)
 			stack = append(stack, s)
 		}
 	}
@@ -100,8 +104,8 @@ func (et *edgeTable) reachInto(seen bitset, seeds []int) {
 		i := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		for k := et.start[i]; k < et.start[i+1]; k++ {
-			if t := int(et.to[k]); !seen.has(t) {
-				seen.set(t)
+			if t := int(et.to[k]); !seen.Has(t) {
+				seen.Add(t)
 				stack = append(stack, t)
 			}
 		}

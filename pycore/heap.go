@@ -1,11 +1,11 @@
 package pycore
 
 import (
-	"fmt"
-
 	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/heap"
 	"github.com/heapsift/heapsift/warn"
+
+	"github.com/heapsift/heapsift/internal/bitset"
 )
 
 // Heap is the CPython object graph of one core. It implements heap.Heap.
@@ -25,8 +25,7 @@ type Heap struct {
 	interps                         []uint64 // interpreters, the main one first
 
 	types     types
-	typeNames []string
-	typeIDs   map[string]heap.TypeID
+	typeNames heap.TypeNames
 	names     []string // interned attribute and field names
 	nameIDs   map[string]uint32
 
@@ -38,9 +37,9 @@ type Heap struct {
 	sizes   []uint32   // sys.getsizeof, bigSize when it does not fit
 	tidx    []uint32   // each object's type, an index into types.all
 	index   *addrIndex // object numbers by address, and their addresses
-	tracked bitset     // found in the collector's lists
-	live    bitset
-	folded  bitset // dicts whose entries their owner holds
+	tracked bitset.Set // found in the collector's lists
+	live    bitset.Set
+	folded  bitset.Set // dicts whose entries their owner holds
 	// refsStop is the first object whose references are left out (more
 	// than a graph can number); n when none is. References are computed
 	// again from the core when asked for (refsource.go): keeping them
@@ -93,10 +92,10 @@ func (h *Heap) Size(obj int) uint64 {
 }
 
 // Live reports whether CPython's collector would keep the object.
-func (h *Heap) Live(obj int) bool { return h.live.has(obj) }
+func (h *Heap) Live(obj int) bool { return h.live.Has(obj) }
 
 // Tracked reports whether the object is in the collector's lists.
-func (h *Heap) Tracked(obj int) bool { return h.tracked.has(obj) }
+func (h *Heap) Tracked(obj int) bool { return h.tracked.Has(obj) }
 
 // Type returns the object's type.
 func (h *Heap) Type(obj int) heap.TypeID { return h.ti(obj).id }
@@ -105,14 +104,11 @@ func (h *Heap) Type(obj int) heap.TypeID { return h.ti(obj).id }
 func (h *Heap) ti(obj int) *typeInfo { return h.types.all[h.tidx[obj]] }
 
 // NumTypes returns the number of type IDs.
-func (h *Heap) NumTypes() int { return len(h.typeNames) }
+func (h *Heap) NumTypes() int { return h.typeNames.Len() }
 
 // TypeName returns a type's display name: "tuple", "__main__.Profiler".
 func (h *Heap) TypeName(t heap.TypeID) string {
-	if int(t) >= len(h.typeNames) {
-		return fmt.Sprintf("<bad type %d>", t)
-	}
-	return h.typeNames[t]
+	return h.typeNames.Name(t)
 }
 
 // TypeFamily implements heap.Heap: Python types have no length in their
@@ -150,13 +146,6 @@ func (h *Heap) Find(a uint64) (int, bool) {
 	}
 	return h.index.find(a)
 }
-
-// bitset is a dense set of object numbers.
-type bitset []uint64
-
-func newBitset(n int) bitset    { return make(bitset, (n+63)/64) }
-func (b bitset) has(i int) bool { return i>>6 < len(b) && b[i>>6]&(1<<(uint(i)&63)) != 0 }
-func (b bitset) set(i int)      { b[i>>6] |= 1 << (uint(i) & 63) }
 
 // Library returns the path of the file holding the interpreter, as the
 // core names it: libpython, or a statically linked executable.

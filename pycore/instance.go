@@ -159,7 +159,7 @@ func (h *Heap) dictOrAttrs(d uint64, fold bool, emit emitFunc) {
 		return
 	}
 	j, ok := h.Find(d)
-	if !ok || !h.folded.has(j) {
+	if !ok || !h.folded.Has(j) {
 		return
 	}
 	di, err := h.readDict(d)

@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/heapsift/heapsift/dump"
-	"github.com/heapsift/heapsift/heap"
 	"github.com/heapsift/heapsift/symbolize"
 	"github.com/heapsift/heapsift/warn"
 )
@@ -82,7 +81,7 @@ func newHeap(p *dump.Process, mod *dump.Module, l *Layout) *Heap {
 	return &Heap{
 		p: p, mem: memory{p}, l: l, lib: mod.Path,
 		version: "3." + strconv.Itoa(l.Minor),
-		typeIDs: map[string]heap.TypeID{}, nameIDs: map[string]uint32{},
+		nameIDs: map[string]uint32{},
 	}
 }
 

@@ -30,7 +30,7 @@ func (h *Heap) EachLiveRefs(fn func(obj int, targets, labels []uint32)) {
 	defer h.quiet()()
 	var targets, labels []uint32
 	h.index.each(func(i int, a uint64) {
-		if !h.live.has(i) {
+		if !h.live.Has(i) {
 			return
 		}
 		targets, labels = h.appendRefs(i, a, targets[:0], labels[:0])
@@ -41,7 +41,7 @@ func (h *Heap) EachLiveRefs(fn func(obj int, targets, labels []uint32)) {
 // appendRefs appends the references of object obj, at address a, to
 // targets and labels.
 func (h *Heap) appendRefs(obj int, a uint64, targets, labels []uint32) ([]uint32, []uint32) {
-	if obj >= h.refsStop || h.folded.has(obj) {
+	if obj >= h.refsStop || h.folded.Has(obj) {
 		return targets, labels
 	}
 	h.refs(a, h.ti(obj), true, func(t uint64, label uint32) {

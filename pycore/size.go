@@ -18,10 +18,10 @@ func (h *Heap) computeSizes() {
 		s := h.getsizeof(a, h.ti(i))
 		h.sizes[i] = uint32(min(s, bigSize))
 		t.Bytes += s
-		if h.tracked.has(i) {
+		if h.tracked.Has(i) {
 			t.Tracked++
 		}
-		if h.live.has(i) {
+		if h.live.Has(i) {
 			t.Live++
 			t.LiveBytes += s
 		} else {

@@ -226,7 +226,7 @@ func (h *Heap) readType(a uint64, depth int) (*typeInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	ti.id = h.internType(ti.name)
+	ti.id = h.typeNames.ID(ti.name)
 	if !ti.heapType {
 		ti.kind, ti.cstruct = h.staticKind(ti.name)
 		ti.scanSize = ti.basicsize
@@ -352,17 +352,6 @@ func (h *Heap) readSlots(a uint64) []slot {
 		}
 	}
 	return out
-}
-
-// internType returns the TypeID of a display name.
-func (h *Heap) internType(name string) heap.TypeID {
-	if id, ok := h.typeIDs[name]; ok {
-		return id
-	}
-	id := heap.TypeID(len(h.typeNames))
-	h.typeNames = append(h.typeNames, name)
-	h.typeIDs[name] = id
-	return id
 }
 
 // intern returns the number of an attribute or field name.

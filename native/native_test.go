@@ -78,27 +78,11 @@ func requireLibcDebug(t *testing.T) {
 	t.Skip("libc's debug file is not installed (apt-get install libc6-dbg)")
 }
 
-// typeTotals counts a heap's objects by type name.
-type typeTotals struct{ count, bytes, leaked, leakedBytes, leakRoots uint64 }
-
-func totals(h *Heap) map[string]*typeTotals {
-	out := map[string]*typeTotals{}
-	for i := 0; i < h.NumObjects(); i++ {
-		name := heap.ObjectTypeName(h, i)
-		tt := out[name]
-		if tt == nil {
-			tt = &typeTotals{}
-			out[name] = tt
-		}
-		tt.count++
-		tt.bytes += h.Size(i)
-		if !h.Live(i) {
-			tt.leaked++
-			tt.leakedBytes += h.Size(i)
-		}
-		if h.LeakRoot(i) {
-			tt.leakRoots++
-		}
+// totals is the heap's classes by name.
+func totals(h *Heap) map[string]*ClassStats {
+	out := map[string]*ClassStats{}
+	for _, c := range h.Classes() {
+		out[c.Name] = &c
 	}
 	return out
 }
@@ -107,32 +91,32 @@ func totals(h *Heap) map[string]*typeTotals {
 func checkLeaks(t *testing.T, h *Heap, c *coretest.Core, symbols bool) {
 	t.Helper()
 	tot := totals(h)
-	get := func(name string) *typeTotals {
+	get := func(name string) *ClassStats {
 		if tt := tot[name]; tt != nil {
 			return tt
 		}
-		return &typeTotals{}
+		return &ClassStats{}
 	}
 	for _, cls := range []string{"Kept", "Big", "ThreadThing"} {
 		tt := get(cls)
-		if tt.count != c.Int(t, "count:"+cls) || tt.bytes != c.Int(t, "bytes:"+cls) {
-			t.Errorf("%s: %d objects of %d bytes, want %d of %d", cls, tt.count, tt.bytes, c.Int(t, "count:"+cls), c.Int(t, "bytes:"+cls))
+		if tt.Count != c.Int(t, "count:"+cls) || tt.Bytes != c.Int(t, "bytes:"+cls) {
+			t.Errorf("%s: %d objects of %d bytes, want %d of %d", cls, tt.Count, tt.Bytes, c.Int(t, "count:"+cls), c.Int(t, "bytes:"+cls))
 		}
-		if tt.leaked != 0 {
-			t.Errorf("%s: %d leaked, want none", cls, tt.leaked)
+		if tt.Leaked != 0 {
+			t.Errorf("%s: %d leaked, want none", cls, tt.Leaked)
 		}
 	}
 	for _, cls := range []string{"app::Leaked", "ListNode"} {
 		tt := get(cls)
-		if tt.count != c.Int(t, "leaked:"+cls) || tt.leaked != tt.count || tt.leakedBytes != c.Int(t, "leakedbytes:"+cls) {
+		if tt.Count != c.Int(t, "leaked:"+cls) || tt.Leaked != tt.Count || tt.LeakedBytes != c.Int(t, "leakedbytes:"+cls) {
 			t.Errorf("%s: %d objects, %d leaked of %d bytes; want %d leaked of %d bytes",
-				cls, tt.count, tt.leaked, tt.leakedBytes, c.Int(t, "leaked:"+cls), c.Int(t, "leakedbytes:"+cls))
+				cls, tt.Count, tt.Leaked, tt.LeakedBytes, c.Int(t, "leaked:"+cls), c.Int(t, "leakedbytes:"+cls))
 		}
 	}
-	if got, want := get("app::Leaked").leakRoots, c.Int(t, "leaked:app::Leaked"); got != want {
+	if got, want := get("app::Leaked").LeakRoots, c.Int(t, "leaked:app::Leaked"); got != want {
 		t.Errorf("app::Leaked: %d leak roots, want %d (each is dropped alone)", got, want)
 	}
-	if got := get("ListNode").leakRoots; got != 1 {
+	if got := get("ListNode").LeakRoots; got != 1 {
 		t.Errorf("ListNode: %d leak roots, want 1 (the list's head)", got)
 	}
 	if obj, off, ok := h.ObjectAt(c.Hex(t, "list_head")); !ok || off != 0 || !h.LeakRoot(obj) {
@@ -143,10 +127,10 @@ func checkLeaks(t *testing.T, h *Heap, c *coretest.Core, symbols bool) {
 			t.Errorf("%s %#x is an object (%s), but it was freed", key, c.Hex(t, key), heap.ObjectTypeName(h, obj))
 		}
 	}
-	if tt := get("Freed"); tt.count != 0 {
-		t.Errorf("%d Freed objects, want none", tt.count)
+	if tt := get("Freed"); tt.Count != 0 {
+		t.Errorf("%d Freed objects, want none", tt.Count)
 	}
-	if get("<text>").count == 0 {
+	if get("<text>").Count == 0 {
 		t.Errorf("no <text> allocation, want the strdup'd string")
 	}
 	global := ""
@@ -285,7 +269,7 @@ func TestCorruptedChunk(t *testing.T) {
 	if !found {
 		t.Errorf("no warning about the corrupted chunk at %#x: %v", sizeWord-sizeSz, warns)
 	}
-	if got, want := totals(d)["Kept"].count, c.Int(t, "count:Kept"); got != want {
+	if got, want := totals(d)["Kept"].Count, c.Int(t, "count:Kept"); got != want {
 		t.Errorf("%d Kept after the damage, want all %d", got, want)
 	}
 	if _, _, ok := d.ObjectAt(c.Hex(t, "addr_GlobalOnly")); ok {

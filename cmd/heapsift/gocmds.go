@@ -147,10 +147,11 @@ func objectsCommand() *command {
 		},
 		exec: func(o *options, args []string, e *env) error {
 			return o.withHeap(args[0], e, func(m *heapModel) error {
-				r, err := listObjects(m.h, typ, limit, garbage)
-				if leaked {
-					r, err = listLeaked(m, typ, limit)
+				sel, err := selectObjects(m, garbage, leaked)
+				if err != nil {
+					return err
 				}
+				r, err := listObjects(m.h, typ, limit, sel)
 				if err != nil {
 					return err
 				}
@@ -164,32 +165,56 @@ func objectsCommand() *command {
 type objectsReport struct {
 	Count   int          `json:"count"`
 	Objects []objectJSON `json:"objects"`
+	// deadState names an object that is not live in the text table:
+	// garbage, or leaked on a native core.
+	deadState string
 }
 
-// listObjects lists the objects of type typ (all types if ""), live ones
-// or also garbage, at most limit of them (0: all).
-func listObjects(h heap.Heap, typ string, limit int, garbage bool) (*objectsReport, error) {
+// objectSelection is which objects `objects` lists.
+type objectSelection struct {
+	keep      func(i int) bool
+	what      string // one selected object, for messages
+	deadState string
+}
+
+// selectObjects picks live objects, live and garbage ones (--garbage),
+// or a native core's leaked allocations (--leaked).
+func selectObjects(m *heapModel, garbage, leaked bool) (objectSelection, error) {
+	h := m.h
+	dead := "garbage"
+	if m.nat != nil {
+		dead = "leaked"
+	}
+	switch {
+	case leaked && m.nat == nil:
+		return objectSelection{}, fmt.Errorf("--leaked is for native (C, C++) cores; this is a %s core (use --garbage)", m.lang)
+	case leaked:
+		return objectSelection{func(i int) bool { return !h.Live(i) }, "leaked allocation", dead}, nil
+	case garbage:
+		return objectSelection{func(int) bool { return true }, "object", dead}, nil
+	}
+	return objectSelection{h.Live, "live object", dead}, nil
+}
+
+// listObjects lists the selected objects of type typ (all types if ""),
+// at most limit of them (0: all).
+func listObjects(h heap.Heap, typ string, limit int, sel objectSelection) (*objectsReport, error) {
 	want, ok := heap.TypeID(0), true
 	if typ != "" {
 		want, ok = heap.TypeByName(h, typ)
 	}
-	r := &objectsReport{Objects: []objectJSON{}}
+	r := &objectsReport{Objects: []objectJSON{}, deadState: sel.deadState}
 	for i := 0; ok && i < h.NumObjects(); i++ {
-		live := h.Live(i)
-		if !live && !garbage || typ != "" && h.Type(i) != want {
+		if !sel.keep(i) || typ != "" && h.Type(i) != want {
 			continue
 		}
 		r.Count++
 		if limit == 0 || len(r.Objects) < limit {
-			r.Objects = append(r.Objects, objectJSON{Addr: hexAddr(h.Addr(i)), Type: heap.ObjectTypeName(h, i), Size: h.Size(i), Live: live})
+			r.Objects = append(r.Objects, objectJSON{Addr: hexAddr(h.Addr(i)), Type: heap.ObjectTypeName(h, i), Size: h.Size(i), Live: h.Live(i)})
 		}
 	}
 	if typ != "" && r.Count == 0 {
-		what := "live object"
-		if garbage {
-			what = "object"
-		}
-		return nil, fmt.Errorf("no %s has type %q (see heapsift histogram for the type names)", what, typ)
+		return nil, fmt.Errorf("no %s has type %q (see heapsift histogram for the type names)", sel.what, typ)
 	}
 	return r, nil
 }
@@ -199,7 +224,7 @@ func (r *objectsReport) writeText(w io.Writer) {
 	for _, o := range r.Objects {
 		state := "live"
 		if !o.Live {
-			state = "garbage"
+			state = r.deadState
 		}
 		t.add(o.Addr, size(o.Size), o.Type, state)
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/heapsift/heapsift/compare"
 	"github.com/heapsift/heapsift/dump"
-	"github.com/heapsift/heapsift/heap"
 	"github.com/heapsift/heapsift/native"
 	"github.com/heapsift/heapsift/symbolize"
 )
@@ -106,30 +105,14 @@ func newNativeInfoReport(h *native.Heap) *nativeInfoReport {
 	return r
 }
 
-// nativeTypes sums every allocation by class, by name.
+// nativeTypes is every class's allocations, by name.
 func nativeTypes(h *native.Heap) []nativeTypeJSON {
-	out := make([]nativeTypeJSON, h.NumTypes())
-	for i := 0; i < h.NumObjects(); i++ {
-		t := &out[h.Type(i)]
-		t.Count++
-		t.Bytes += h.Size(i)
-		if !h.Live(i) {
-			t.Leaked++
-			t.LeakedBytes += h.Size(i)
-		}
-		if h.LeakRoot(i) {
-			t.LeakRoots++
-		}
+	classes := h.Classes()
+	out := make([]nativeTypeJSON, len(classes))
+	for i, c := range classes {
+		out[i] = nativeTypeJSON{Type: c.Name, Count: c.Count, Bytes: c.Bytes, Leaked: c.Leaked, LeakedBytes: c.LeakedBytes, LeakRoots: c.LeakRoots}
 	}
-	kept := out[:0]
-	for id, t := range out {
-		if t.Count > 0 {
-			t.Type = h.TypeName(heap.TypeID(id))
-			kept = append(kept, t)
-		}
-	}
-	sort.SliceStable(kept, func(i, j int) bool { return kept[i].Type < kept[j].Type })
-	return kept
+	return out
 }
 
 func (r *nativeInfoReport) writeText(w io.Writer) {
@@ -156,32 +139,6 @@ func orUnknown(s string) string {
 		return "(version unknown)"
 	}
 	return s
-}
-
-// listLeaked is `heapsift objects --leaked`: the leaked allocations, of
-// type typ if it is not "".
-func listLeaked(m *heapModel, typ string, limit int) (*objectsReport, error) {
-	if m.nat == nil {
-		return nil, fmt.Errorf("--leaked is for native (C, C++) cores; this is a %s core (use --garbage)", m.lang)
-	}
-	h := m.nat
-	want, ok := heap.TypeID(0), true
-	if typ != "" {
-		if want, ok = heap.TypeByName(h, typ); !ok {
-			return nil, fmt.Errorf("no allocation has type %q (see heapsift histogram for the type names)", typ)
-		}
-	}
-	r := &objectsReport{Objects: []objectJSON{}}
-	for i := 0; i < h.NumObjects(); i++ {
-		if h.Live(i) || typ != "" && h.Type(i) != want {
-			continue
-		}
-		r.Count++
-		if limit == 0 || len(r.Objects) < limit {
-			r.Objects = append(r.Objects, objectJSON{Addr: hexAddr(h.Addr(i)), Type: heap.ObjectTypeName(h, i), Size: h.Size(i)})
-		}
-	}
-	return r, nil
 }
 
 // nativeTallies is a native heap's classes as compare's input: every

@@ -4,18 +4,14 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/heapsift/heapsift/internal/coretest"
 	"github.com/heapsift/heapsift/internal/elfcore"
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
-	"github.com/pierrec/lz4/v4"
-	"github.com/ulikunitz/xz"
 )
 
 // bigSampleCore is sampleCore with an 8 MiB heap segment, every other
@@ -31,35 +27,6 @@ func bigSampleCore() []byte {
 	}
 	c.Segments = append(c.Segments, elfcore.Segment{Vaddr: 0x10000000, Flags: elf.PF_R | elf.PF_W, Data: heap})
 	return c.Build()
-}
-
-// compressWith compresses b in format name with the library heapsift
-// decompresses it with.
-func compressWith(t *testing.T, name string, b []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	var w io.WriteCloser
-	var err error
-	switch name {
-	case "zstd":
-		w, err = zstd.NewWriter(&buf)
-	case "lz4":
-		w = lz4.NewWriter(&buf)
-	case "xz":
-		w, err = xz.NewWriter(&buf)
-	case "gzip":
-		w = gzip.NewWriter(&buf)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }
 
 // sameImage checks that two processes hold the same mappings and bytes.
@@ -108,7 +75,7 @@ func TestCompressedCores(t *testing.T) {
 	for _, format := range []string{"zstd", "lz4", "xz", "gzip"} {
 		t.Run(format, func(t *testing.T) {
 			tmp := t.TempDir()
-			z := compressWith(t, format, raw)
+			z := coretest.Compress(t, format, raw)
 			path := filepath.Join(t.TempDir(), "core.any") // detected by content, not name
 			if err := os.WriteFile(path, z, 0o600); err != nil {
 				t.Fatal(err)

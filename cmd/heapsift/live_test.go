@@ -20,7 +20,7 @@ import (
 // through main (see TestMain), to kill it or feed it standard input.
 func heapsiftCmd(args ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "HEAPSIFT_RUN_MAIN=1")
+	cmd.Env = append(os.Environ(), childEnv+"=main")
 	return cmd
 }
 
@@ -207,7 +207,7 @@ func TestLiveErrors(t *testing.T) {
 	bin := filepath.Join(dir, "heapsift")
 	copyFile(t, os.Args[0], bin)
 	cmd := exec.Command(bin, "words", "--pid", strconv.Itoa(l.PID))
-	cmd.Env = []string{"HEAPSIFT_RUN_MAIN=1", "TMPDIR=/tmp"}
+	cmd.Env = []string{childEnv + "=main", "TMPDIR=/tmp"}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -254,7 +254,7 @@ func TestCompressedCoresCLI(t *testing.T) {
 	}
 	for _, format := range []string{"zstd", "lz4", "xz", "gzip"} {
 		path := filepath.Join(t.TempDir(), "core."+format)
-		if err := os.WriteFile(path, compressCore(t, format, raw), 0o600); err != nil {
+		if err := os.WriteFile(path, coretest.Compress(t, format, raw), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		for _, c := range commands {
@@ -270,7 +270,7 @@ func TestCompressedCoresCLI(t *testing.T) {
 			t.Errorf("%s: source %+v", format, info.Source)
 		}
 	}
-	zst := compressCore(t, "zstd", raw)
+	zst := coretest.Compress(t, "zstd", raw)
 	// Cut short: a warning and the analysis of what there is (words); the
 	// Go heap needs runtime data that may be lost, and then fails in one
 	// line, as on a truncated core.
@@ -300,24 +300,6 @@ func TestCompressedCoresCLI(t *testing.T) {
 	if ents, _ := os.ReadDir(tmp); len(ents) != 0 {
 		t.Errorf("temporary files left in $TMPDIR: %v", ents)
 	}
-}
-
-// compressCore compresses b with the library heapsift reads the format
-// with.
-func compressCore(t *testing.T, format string, b []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	w, err := newCompressor(format, &buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }
 
 // checkSameHistogram: the Python heap read live is the one its core

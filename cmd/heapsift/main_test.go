@@ -7,7 +7,9 @@ import (
 
 // childEnv, set in the environment, makes the test binary run as heapsift
 // itself, so that tests can run heapsift in a process of its own (to
-// measure its peak memory, or to survive a crash) without building it.
+// measure its peak memory, or to survive a crash) without building it:
+// "1" runs the commands, "main" runs main itself, signal handling
+// included, for the live-process tests that interrupt it.
 const childEnv = "HEAPSIFT_TEST_AS_MAIN"
 
 // peakEnv names a file where the child writes its /proc/self/status at the
@@ -15,16 +17,12 @@ const childEnv = "HEAPSIFT_TEST_AS_MAIN"
 // large test process reports the parent's size.
 const peakEnv = "HEAPSIFT_TEST_STATUS_FILE"
 
-// runMainEnv, set to 1, makes the test binary run heapsift's main itself
-// (signal handling included), for the live-process tests that interrupt it.
-const runMainEnv = "HEAPSIFT_RUN_MAIN"
-
 func TestMain(m *testing.M) {
-	if os.Getenv(runMainEnv) == "1" {
+	switch os.Getenv(childEnv) {
+	case "main":
 		main()
 		return
-	}
-	if os.Getenv(childEnv) == "1" {
+	case "1":
 		code := run(os.Args[1:], &env{stdout: os.Stdout, stderr: os.Stderr})
 		if path := os.Getenv(peakEnv); path != "" {
 			if status, err := os.ReadFile("/proc/self/status"); err == nil {

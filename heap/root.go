@@ -92,29 +92,54 @@ func (r Root) Label() string {
 			return r.Var
 		}
 	case RootStack:
-		label := r.ThreadLabel
-		if label == "" {
-			label = "thread"
-		}
-		s := label + " " + strconv.FormatInt(r.Thread, 10)
-		if r.ThreadName != "" {
-			s = label + " " + strconv.Quote(r.ThreadName)
-		}
-		if r.Func != "" {
-			s += " " + r.Func
-		}
-		switch {
-		case r.Var != "":
-			s += " " + r.Var
-		case r.Name != "" && r.Name != r.Func:
-			s += " " + r.Name
-		}
-		return s
+		return r.threadPrefix() + r.frameWords()
 	}
 	if r.Name != "" {
 		return r.Name
 	}
 	return r.Var
+}
+
+// MergedLabel is the label of n stack roots that differ only by thread
+// ("88 goroutines main.serve buf"); other roots keep their Label.
+func (r Root) MergedLabel(n int) string {
+	if r.Kind != RootStack {
+		return r.Label()
+	}
+	return strconv.Itoa(n) + " " + r.threadWord() + "s" + r.frameWords()
+}
+
+// threadWord is what the language calls a thread ("goroutine").
+func (r Root) threadWord() string {
+	if r.ThreadLabel == "" {
+		return "thread"
+	}
+	return r.ThreadLabel
+}
+
+// threadPrefix names a stack root's thread: "goroutine 17", or
+// `thread "worker"` where threads have names.
+func (r Root) threadPrefix() string {
+	if r.ThreadName != "" {
+		return r.threadWord() + " " + strconv.Quote(r.ThreadName)
+	}
+	return r.threadWord() + " " + strconv.FormatInt(r.Thread, 10)
+}
+
+// frameWords are a stack root's function and variable, each after a
+// space.
+func (r Root) frameWords() string {
+	s := ""
+	if r.Func != "" {
+		s += " " + r.Func
+	}
+	switch {
+	case r.Var != "":
+		s += " " + r.Var
+	case r.Name != "" && r.Name != r.Func:
+		s += " " + r.Name
+	}
+	return s
 }
 
 // Key identifies the root for grouping: two roots with one key are the

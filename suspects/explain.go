@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/dustin/go-humanize"
+
+	"github.com/heapsift/heapsift/heap"
 )
 
 // explain says what the suspect is in one sentence: "`main.p.results` (a
@@ -27,8 +29,34 @@ func explain(s Suspect, total uint64) string {
 // retain 3 MiB together, 40% of the live heap; no single object holds
 // them."
 func explainGroup(s Suspect) string {
+	if s.Threads > 1 {
+		return explainThreads(s)
+	}
 	return fmt.Sprintf("%s `%s` held through `%s` retain %s together, %s of the live heap; no single object holds them all.",
 		humanize.Comma(int64(s.Members.Count)), s.Members.Type, s.Expr, humanize.IBytes(s.Retained), sharePercent(s.Share))
+}
+
+// explainThreads: "88 goroutines running `main.proxy` hold 88 `[]uint8`
+// through `buf`, about 1.0 MiB each: 88 MiB together, 93% of the live
+// heap."
+func explainThreads(s Suspect) string {
+	word := s.Root.ThreadLabel
+	if word == "" {
+		word = "thread"
+	}
+	through := heap.WordsText(s.Path[1:])
+	if s.Root.Var != "" {
+		through = heap.WordsText(append([]string{s.Root.Var}, s.Path[1:]...))
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%s %ss running `%s` hold %s `%s`", humanize.Comma(int64(s.Threads)), word, s.Root.Func,
+		humanize.Comma(int64(s.Members.Count)), s.Members.Type)
+	if through != "" {
+		fmt.Fprintf(&sb, " through `%s`", through)
+	}
+	fmt.Fprintf(&sb, ", about %s each: %s together, %s of the live heap.",
+		humanize.IBytes(s.Retained/uint64(s.Threads)), humanize.IBytes(s.Retained), sharePercent(s.Share))
+	return sb.String()
 }
 
 // holderPhrase names the accumulation point's type: "a `[]*main.Timing`

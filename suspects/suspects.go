@@ -98,6 +98,10 @@ type Suspect struct {
 	// not named fields.
 	AccElements bool
 	Members     Members
+	// Threads is how many threads' (goroutines') stack roots a group
+	// suspect merges, each holding its share the same way: 0 for a group
+	// of one thread and for other suspects.
+	Threads int
 	// Key matches the suspect across two heaps of one program: the
 	// root's kind and name (a stack root by function and variable), the
 	// collapsed path and the types.
@@ -125,7 +129,9 @@ func Find(a *retain.Analysis, opts Options) []Suspect {
 		}
 		out = append(out, objectSuspect(a, obj, total))
 	}
-	for _, g := range a.Groups() {
+	// Goroutines or threads running one function that each hold a little
+	// are one suspect together (88 in-flight requests of 1 MB each).
+	for _, g := range a.GroupsByThread() {
 		if g.Retained <= limit {
 			break
 		}
@@ -177,17 +183,21 @@ func objectSuspect(a *retain.Analysis, obj int, total uint64) Suspect {
 // groupSuspect describes a group that retains more than the threshold
 // with no single object holding it: it accumulates in the object that
 // refers to its largest member.
-func groupSuspect(a *retain.Analysis, g retain.Group, total uint64) Suspect {
+func groupSuspect(a *retain.Analysis, g retain.ThreadGroup, total uint64) Suspect {
 	h := a.Heap()
 	example := int(g.Example)
 	s := Suspect{
-		Kind: KindGroup, Object: example, Retained: g.Retained,
+		Kind:    KindGroup, Object: example, Retained: g.Retained,
 		Share:   float64(g.Retained) / float64(total),
-		Root:    a.GroupRoot(g),
-		Path:    a.GroupPath(g),
+		Root:    a.GroupRoot(g.Group),
+		Path:    a.GroupPath(g.Group),
 		Members: Members{Type: a.TypeName(g.Type), Count: g.Count, Bytes: g.Bytes, Retained: g.Retained, Example: example},
 		// Without a holding object, the members accumulate under the root.
 		Accumulation: -1,
+	}
+	if g.Threads > 1 {
+		s.Threads = g.Threads
+		s.Path[0] = s.Root.MergedLabel(g.Threads)
 	}
 	s.Expr = heap.WordsText(s.Path)
 	if _, hops, ok := a.PathTo(example); ok && len(hops) >= 2 {

@@ -58,3 +58,33 @@ func TestRetainByFunction(t *testing.T) {
 		t.Errorf("why (text): exit %d, want %q:\n%s", code, line, out)
 	}
 }
+
+// TestSuspectsByFunction: goroutines running one function, each holding
+// a buffer too small to be a suspect alone, are one suspect together.
+func TestSuspectsByFunction(t *testing.T) {
+	exe := coretest.BuildGo(t, coretest.Testdata(t, "byfunc"), coretest.GoBuild{})
+	core := coretest.MakeCore(t, exe, []string{"-workers=40", "-size=32768"}, nil)
+	n, typ := core.Int(t, "workers"), core.Value(t, "type")
+
+	var r suspectsReport
+	runJSON(t, &r, "suspects", core.Path)
+	var found *suspectJSON
+	for i, s := range r.Suspects {
+		if s.Members.Type == typ {
+			found = &r.Suspects[i]
+		}
+	}
+	if found == nil {
+		t.Fatalf("no suspect of %s among %d: %+v", typ, len(r.Suspects), r.Suspects)
+	}
+	s := found
+	if s.Kind != "group" || uint64(s.Threads) != n || uint64(s.Members.Count) != n || s.Members.Bytes != core.Int(t, "bytes") ||
+		s.Root.Func != core.Value(t, "func") {
+		t.Errorf("suspect: kind %s, %d threads, %d members of %d bytes, root %+v; want group, %d, %d of %d, func %s",
+			s.Kind, s.Threads, s.Members.Count, s.Members.Bytes, s.Root, n, n, core.Int(t, "bytes"), core.Value(t, "func"))
+	}
+	want := fmt.Sprintf("%d goroutines running `%s` hold %d `%s` through `%s`", n, core.Value(t, "func"), n, typ, core.Value(t, "var"))
+	if !strings.HasPrefix(s.Explanation, want) {
+		t.Errorf("explanation %q, want it to start %q", s.Explanation, want)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"strings"
 
 	"github.com/dustin/go-humanize"
@@ -206,26 +205,9 @@ func newGroupJSON(a *retain.Analysis, gr retain.Group, raw bool) groupJSON {
 func (g *groupJSON) setThreads(n int) {
 	g.Threads = n
 	if n > 1 && len(g.Path) > 0 {
-		g.Path[0] = mergedRootLabel(g.root, n)
+		g.Path[0] = g.root.MergedLabel(n)
 		g.PathText = heap.WordsText(g.Path)
 	}
-}
-
-// mergedRootLabel is the label of a stack root standing for n threads'.
-func mergedRootLabel(r heap.Root, n int) string {
-	label := r.ThreadLabel
-	if label == "" {
-		label = "thread"
-	}
-	one := label + " " + strconv.FormatInt(r.Thread, 10)
-	if r.ThreadName != "" {
-		one = label + " " + strconv.Quote(r.ThreadName)
-	}
-	full := r.Label()
-	if !strings.HasPrefix(full, one) {
-		return full
-	}
-	return fmt.Sprintf("%d %ss%s", n, label, full[len(one):])
 }
 
 // treePath is the path of a group as the lines of the tree: the root,
@@ -235,7 +217,7 @@ func mergedRootLabel(r heap.Root, n int) string {
 func (g *groupJSON) treePath() []string {
 	path := []string{rootLine(g.root)}
 	if g.Threads > 1 {
-		path[0] = mergedRootLabel(g.root, g.Threads) + " (" + g.root.Kind.String() + ")"
+		path[0] = g.root.MergedLabel(g.Threads) + " (" + g.root.Kind.String() + ")"
 	}
 	for _, s := range g.root.Path {
 		path = append(path, heap.Path{s}.String())

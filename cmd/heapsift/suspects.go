@@ -46,6 +46,7 @@ type suspectJSON struct {
 	Accumulation *accumulationJSON `json:"accumulation"`
 	Members      membersJSON       `json:"members"`
 	Example      string            `json:"example"`
+	Threads      int               `json:"threads,omitempty"`
 	Explanation  string            `json:"explanation"`
 	// Growth, for two cores (JSON: docs/json.md).
 	*SuspectGrowth
@@ -81,7 +82,7 @@ func newSuspectJSON(a *retain.Analysis, s suspects.Suspect) suspectJSON {
 		Root: newRootJSON(s.Root, s.Kind == suspects.KindObject), Path: s.Path, Expr: s.Expr,
 		Members:     membersJSON{Type: s.Members.Type, Count: s.Members.Count, Bytes: s.Members.Bytes, Retained: s.Members.Retained},
 		Example:     hexAddr(h.Addr(s.Members.Example)),
-		Explanation: s.Explanation, root: s.Root,
+		Explanation: s.Explanation, root: s.Root, Threads: s.Threads,
 	}
 	if j.Path == nil {
 		j.Path = []string{}

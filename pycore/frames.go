@@ -34,7 +34,10 @@ type Frame struct {
 	// Locals are its local variables (cells and free variables too)
 	// that have a value.
 	Locals []Local
-	addr   uint64 // the frame (PyFrameObject or _PyInterpreterFrame)
+	// Stack are the values on its evaluation stack (Name ""), known
+	// for a 3.11+ frame that called a Python function.
+	Stack []Local
+	addr  uint64 // the frame (PyFrameObject or _PyInterpreterFrame)
 }
 
 // Local is a local variable of a frame.
@@ -189,6 +192,12 @@ func (h *Heap) readInterpFrame(f uint64) (Frame, bool) {
 		}
 	}
 	h.readLocals(&fr, code, f+uint64(fl.ILocalsPlus))
+	base, vals := h.interpStack(f, code, f+uint64(fl.ILocalsPlus))
+	for i, v := range vals {
+		if v != 0 {
+			fr.Stack = append(fr.Stack, Local{Addr: v, Slot: base + uint64(8*i)})
+		}
+	}
 	return fr, true
 }
 

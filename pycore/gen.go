@@ -66,4 +66,10 @@ func (h *Heap) genFrameRefs(a uint64, gl genLayout, emit emitFunc) {
 			emit(w, mkLabel(labelLocal, int64(h.intern(names[i]))))
 		}
 	}
+	_, stack := h.interpStack(fr, code, fr+uint64(fl.ILocalsPlus))
+	for _, w := range stack {
+		if w != 0 {
+			emit(w, mkLabel(labelField, int64(h.intern("gi_frame.stack"))))
+		}
+	}
 }

@@ -104,14 +104,21 @@ type codeLayout struct {
 	Nlocalsplus, Nlocals, Name, Qualname          int64
 	Filename, Firstlineno, Lnotab, Linetable      int64
 	Code, CodeAdaptive                            int64
+	Stacksize                                     int64
 }
 
 type frameLayout struct {
 	// PyFrameObject.
 	Back, Code, Lasti, Lineno, LocalsPlus, FFrame int64
+	// Its value stack (3.6-3.10): f_valuestack, and its depth as
+	// f_stacktop (3.6-3.9) or f_stackdepth (3.10).
+	ValueStack, Stacktop, StackDepth int64
 	// _PyInterpreterFrame (3.11+).
 	IExec, IPrevious, IInstr, ILocalsPlus, IOwner int64
 	IFuncobj, ILocals, IFrameObj                  int64
+	// IStacktop is the saved top of the evaluation stack, counted in
+	// localsplus slots.
+	IStacktop int64
 }
 
 type stateLayout struct {
@@ -342,6 +349,7 @@ func (f *filler) fillCode(l *Layout) {
 	c.Linetable = f.opt("PyCodeObject", "co_linetable")
 	c.Code = f.opt("PyCodeObject", "co_code")
 	c.CodeAdaptive = f.opt("PyCodeObject", "co_code_adaptive")
+	c.Stacksize = f.req("PyCodeObject", "co_stacksize")
 	if c.Varnames == absent && c.LocalsPlusNames == absent {
 		f.missing = append(f.missing, "PyCodeObject.co_varnames or co_localsplusnames")
 	}
@@ -355,6 +363,9 @@ func (f *filler) fillFrame(l *Layout) {
 	fr.Lineno = f.opt("PyFrameObject", "f_lineno")
 	fr.LocalsPlus = f.opt("PyFrameObject", "f_localsplus")
 	fr.FFrame = f.opt("PyFrameObject", "f_frame")
+	fr.ValueStack = f.opt("PyFrameObject", "f_valuestack")
+	fr.Stacktop = f.opt("PyFrameObject", "f_stacktop")
+	fr.StackDepth = f.opt("PyFrameObject", "f_stackdepth")
 	const ifr = "struct _PyInterpreterFrame"
 	fr.IExec = f.opt(ifr, "f_code", "f_executable")
 	fr.IPrevious = f.opt(ifr, "previous")
@@ -364,6 +375,7 @@ func (f *filler) fillFrame(l *Layout) {
 	fr.IFuncobj = f.opt(ifr, "f_funcobj", "f_func")
 	fr.ILocals = f.opt(ifr, "f_locals")
 	fr.IFrameObj = f.opt(ifr, "frame_obj")
+	fr.IStacktop = f.opt(ifr, "stacktop")
 	if fr.Code == absent && fr.IExec == absent {
 		f.missing = append(f.missing, "PyFrameObject.f_code or _PyInterpreterFrame.f_code")
 	}

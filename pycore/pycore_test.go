@@ -59,6 +59,7 @@ func TestHeapModel(t *testing.T) {
 			checkSizes(t, h, c)
 			checkProfilerPath(t, h, c)
 			checkLocalRoot(t, h, c)
+			checkEvalStacks(t, h, c)
 			checkClosure(t, h, c)
 			checkRootsReachLive(t, h)
 			checkNamedPaths(t, h, c)
@@ -212,6 +213,56 @@ func checkLocalRoot(t *testing.T, h *Heap, c *coretest.Core) {
 	t.Errorf("no stack root %s in %s", c.Value(t, "local_var"), c.Value(t, "local_func"))
 }
 
+// checkEvalStacks checks that what only evaluation stacks hold is held
+// by them: the suspended generator's for-loop iterator (every version)
+// and, from 3.11, the list on main's stack.
+func checkEvalStacks(t *testing.T, h *Heap, c *coretest.Core) {
+	t.Helper()
+	drain, ok := h.Find(c.Hex(t, "drain_generator"))
+	if !ok {
+		t.Fatalf("no generator at %s", c.Truth["drain_generator"])
+	}
+	const genHeld = "__main__.GenStackHeld"
+	if got, want := countReachable(h, drain, genHeld), int(c.Int(t, "count_"+genHeld)); got != want {
+		t.Errorf("the generator DRAIN reaches %d %s, want %d", got, genHeld, want)
+	}
+	if h.l.Minor < 11 {
+		return // a running frame's stack depth is not recorded
+	}
+	const stackHeld = "__main__.StackHeld"
+	for _, r := range h.Roots() {
+		if r.Kind == heap.RootStack && r.Name == evalStackName && r.Func == c.Value(t, "stack_func") &&
+			heap.ObjectTypeName(h, int(r.Object)) == "list" {
+			if got, want := countReachable(h, int(r.Object), stackHeld), int(c.Int(t, "count_"+stackHeld)); got != want {
+				t.Errorf("the list on %s's stack reaches %d %s, want %d", r.Func, got, stackHeld, want)
+			}
+			return
+		}
+	}
+	t.Errorf("no root on %s's evaluation stack holds a list", c.Value(t, "stack_func"))
+}
+
+// countReachable counts the objects of type name reachable from obj.
+func countReachable(h *Heap, obj int, name string) int {
+	seen := map[int]bool{obj: true}
+	queue, n := []int{obj}, 0
+	for len(queue) > 0 {
+		cur := queue[0]
+		queue = queue[1:]
+		if heap.ObjectTypeName(h, cur) == name {
+			n++
+		}
+		targets, _ := h.Refs(cur)
+		for _, tg := range targets {
+			if !seen[int(tg)] {
+				seen[int(tg)] = true
+				queue = append(queue, int(tg))
+			}
+		}
+	}
+	return n
+}
+
 // checkClosure checks that the object only a closure holds is live and
 // held by a cell's contents.
 func checkClosure(t *testing.T, h *Heap, c *coretest.Core) {
@@ -356,7 +407,7 @@ func checkStacks(t *testing.T, h *Heap, c *coretest.Core) {
 		repr   string
 	}{
 		"worker": {c.Value(t, "thread_name"), lineOf("stop.wait()"), "count", "50"},
-		"main":   {"MainThread", lineOf("os.abort()"), "junk_pairs", "40"},
+		"main":   {"MainThread", lineOf("keep([StackHeld() for _ in range(STACK_HELD)], finish(truth))"), "junk_pairs", "40"},
 	}
 	native := c.Int(t, "local_native_thread") // 0 before 3.8
 	for _, th := range h.Threads() {

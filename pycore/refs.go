@@ -232,6 +232,11 @@ func (h *Heap) frameObjectRefs(a uint64, emit emitFunc) {
 			emit(w, mkLabel(labelAttr, int64(h.intern(names[i]))))
 		}
 	}
+	for _, w := range h.frameObjectStack(a, code) {
+		if w != 0 {
+			emit(w, mkLabel(labelField, int64(h.intern("f_valuestack"))))
+		}
+	}
 }
 
 // dequeRefs emits a deque's items, from leftblock[leftindex] through its

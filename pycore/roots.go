@@ -125,6 +125,16 @@ func (h *Heap) stackRoots(ti int) {
 				counted: h.l.Minor >= 11, // before 3.11 the frame object holds them
 			})
 		}
+		for _, v := range fr.Stack {
+			h.rootAddrs = append(h.rootAddrs, pendingRoot{
+				root: heap.Root{
+					Kind: heap.RootStack, Name: evalStackName, Func: fr.Func, File: fr.File, Line: fr.Line,
+					Thread: int64(t.ID), ThreadName: t.Name, ThreadLabel: "thread", Addr: v.Slot,
+				},
+				addr:    v.Addr,
+				counted: true,
+			})
+		}
 	}
 }
 

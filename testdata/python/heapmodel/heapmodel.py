@@ -13,6 +13,12 @@ lines, and aborts so the kernel writes a core file:
 - one GenHeld object held only by the local `held` of the suspended
   generator GEN;
 - QueueItem objects in the module-level deque QUEUE, appended at both ends;
+- StackHeld objects in a list only main()'s evaluation stack holds: it is
+  the first argument of a call whose second argument, being evaluated,
+  prints the truth and aborts;
+- GenStackHeld objects in a list only the list iterator of the suspended
+  generator DRAIN's for loop holds (on its evaluation stack), but the one
+  its local `item` holds;
 - Junk objects in two-object cycles, made unreachable with the collector
   disabled: garbage that gc.collect() would free (one of them weakly
   referenced from the module-level list WEAK).
@@ -74,6 +80,14 @@ class GenHeld:
     pass
 
 
+class StackHeld:
+    pass
+
+
+class GenStackHeld:
+    pass
+
+
 REGISTRY = {}
 WEAK = []
 QUEUE = collections.deque()
@@ -99,6 +113,29 @@ def generator():
 
 GEN = generator()
 next(GEN)
+
+GEN_STACK_HELD = 30
+
+
+def drain():
+    for item in [GenStackHeld() for _ in range(GEN_STACK_HELD)]:
+        yield item
+
+
+DRAIN = drain()
+next(DRAIN)
+STACK_HELD = 25
+
+
+def keep(items, _):
+    return items
+
+
+def finish(truth):
+    for k, v in truth.items():
+        print("truth %s %s" % (k, v))
+    sys.stdout.flush()
+    os.abort()
 
 
 def worker(count, ready, stop):
@@ -161,6 +198,10 @@ def main():
         "count___main__.Profiler": 1,
         "count___main__.QueueItem": queued,
         "count___main__.GenHeld": 1,
+        "count___main__.StackHeld": STACK_HELD,
+        "count___main__.GenStackHeld": GEN_STACK_HELD,
+        "stack_func": "main",
+        "drain_generator": "%#x" % id(DRAIN),
         "garbage___main__.Junk": 2 * junk_pairs,
         "local_var": "mine",
         "local_func": "worker",
@@ -184,10 +225,8 @@ def main():
         tally[name] = tally.get(name, 0) + 1
     for name in ("tuple", "list", "dict", "function", "WithDict", "WithSlots", "Junk"):
         truth["gc_objects_" + name] = tally.get(name, 0)
-    for k, v in truth.items():
-        print("truth %s %s" % (k, v))
-    sys.stdout.flush()
-    os.abort()
+    # The list is on main's evaluation stack while finish runs.
+    keep([StackHeld() for _ in range(STACK_HELD)], finish(truth))
 
 
 if __name__ == "__main__":

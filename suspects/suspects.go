@@ -187,7 +187,7 @@ func groupSuspect(a *retain.Analysis, g retain.ThreadGroup, total uint64) Suspec
 	h := a.Heap()
 	example := int(g.Example)
 	s := Suspect{
-		Kind:    KindGroup, Object: example, Retained: g.Retained,
+		Kind: KindGroup, Object: example, Retained: g.Retained,
 		Share:   float64(g.Retained) / float64(total),
 		Root:    a.GroupRoot(g.Group),
 		Path:    a.GroupPath(g.Group),

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -86,5 +89,24 @@ func TestSuspectsByFunction(t *testing.T) {
 	want := fmt.Sprintf("%d goroutines running `%s` hold %d `%s` through `%s`", n, core.Value(t, "func"), n, typ, core.Value(t, "var"))
 	if !strings.HasPrefix(s.Explanation, want) {
 		t.Errorf("explanation %q, want it to start %q", s.Explanation, want)
+	}
+}
+
+// TestReportGroupsGoroutines: the HTML report lists goroutines with
+// identical stacks once, with their count, as `goroutines --group` does.
+func TestReportGroupsGoroutines(t *testing.T) {
+	exe := coretest.BuildGo(t, coretest.Testdata(t, "byfunc"), coretest.GoBuild{})
+	core := coretest.MakeCore(t, exe, []string{"-workers=9"}, nil)
+	out := filepath.Join(t.TempDir(), "report.html")
+	if code, _, stderr := runCLI(t, "report", "-o", out, core.Path); code != 0 {
+		t.Fatalf("report: exit %d: %s", code, stderr)
+	}
+	html, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%d goroutines [", core.Int(t, "workers"))
+	if !bytes.Contains(html, []byte(want)) || !bytes.Contains(html, []byte(core.Value(t, "func"))) {
+		t.Errorf("the report has no %q group of %s goroutines", want, core.Value(t, "func"))
 	}
 }

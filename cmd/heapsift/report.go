@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/heapsift/heapsift/compare"
+	"github.com/heapsift/heapsift/gocore"
 	"github.com/heapsift/heapsift/report"
 	"github.com/heapsift/heapsift/retain"
 	"github.com/heapsift/heapsift/suspects"
@@ -168,17 +169,13 @@ func reportThreadsOf(m *heapModel) (string, []report.Thread) {
 	var out []report.Thread
 	switch {
 	case m.goP != nil:
-		for _, g := range m.goP.prog.Goroutines() {
-			if len(out) >= reportThreads {
-				break
-			}
-			state := g.Status
-			if g.WaitReason != "" {
-				state += ", " + g.WaitReason
-			}
-			t := report.Thread{Title: fmt.Sprintf("goroutine %d [%s]", g.ID, state)}
-			for _, f := range g.Frames[:min(len(g.Frames), reportMaxFrames)] {
-				t.Frames = append(t.Frames, fmt.Sprintf("%s %s:%d", f.Func, f.File, f.Line))
+		// As `heapsift goroutines --group` shows them: identical stacks
+		// once with their count, the runtime's own goroutines left out.
+		r := newGoroutinesReport(m.goP.prog.Goroutines(), false, true)
+		for _, gr := range r.Groups[:min(len(r.Groups), reportThreads)] {
+			t := report.Thread{Title: fmt.Sprintf("%s goroutines [%s]: %s", count(uint64(gr.Count)), statesText(gr.States), idsText(gr.IDs))}
+			for _, f := range gr.Frames[:min(len(gr.Frames), reportMaxFrames)] {
+				t.Frames = append(t.Frames, fmt.Sprintf("%s %s:%d", gocore.TracebackName(f.Func), f.File, f.Line))
 			}
 			out = append(out, t)
 		}

@@ -18,6 +18,9 @@ DEMO_ARGS    ?=
 # Arguments for the leaky demo program, e.g. LEAKY_ARGS=-requests=500000.
 LEAKY_ARGS   ?=
 DEMO_DIR     := $(BUILD_DIR)/demo
+# The interpreter and request count of the demo's CPython part.
+DEMO_PYTHON  ?= python3
+DEMO_REQUESTS ?= 100000
 
 .PHONY: all build test fmt-check vet unit fuzz-short fuzz demo bench clean
 
@@ -80,6 +83,16 @@ demo: build
 	echo "core: $(DEMO_DIR)/$$core ($$(du -h $(DEMO_DIR)/$$core | cut -f1) on disk)"; \
 	echo "+ $(BIN) $(DEMO_ARGS) $(DEMO_DIR)/$$core"; \
 	"$(abspath $(BIN))" $(DEMO_ARGS) $(DEMO_DIR)/$$core
+	@echo; echo "== The seed's story: a CPython service whose profiler keeps a tuple per request in a class-level list"
+	@mkdir -p $(DEMO_DIR)/python && cd $(DEMO_DIR)/python && rm -f core* && \
+	( ulimit -c unlimited 2>/dev/null || ulimit -c "$$(ulimit -H -c)"; \
+		$(DEMO_PYTHON) $(abspath testdata/python/profiler.py) $(DEMO_REQUESTS) >truth.txt 2>crash.txt; \
+		echo "$(DEMO_PYTHON) profiler.py $(DEMO_REQUESTS) exited with status $$? (expected 134: os.abort()); its truth lines:" ); \
+	cat truth.txt
+	@core=$$(ls $(DEMO_DIR)/python | grep '^core' | head -n 1); \
+	if [ -z "$$core" ]; then echo "no core file in $(DEMO_DIR)/python; tail of its stderr:"; tail -n 20 $(DEMO_DIR)/python/crash.txt; exit 1; fi; \
+	echo "+ $(BIN) $(DEMO_DIR)/python/$$core"; \
+	"$(abspath $(BIN))" $(DEMO_DIR)/python/$$core
 
 bench:
 	@if [ -f scripts/bench.sh ]; then bash scripts/bench.sh; \

@@ -304,9 +304,9 @@ func (r *retainReport) writeText(w io.Writer) {
 		walk(c, 0)
 	}
 	t.write(w)
-	fmt.Fprintf(w, "\n%d of %d groups shown", len(r.Groups), r.Matched)
+	fmt.Fprintf(w, "\n%s of %s groups shown", count(uint64(len(r.Groups))), count(uint64(r.Matched)))
 	if r.Matched != r.TotalGroups {
-		fmt.Fprintf(w, " (%d in all)", r.TotalGroups)
+		fmt.Fprintf(w, " (%s in all)", count(uint64(r.TotalGroups)))
 	}
 	fmt.Fprintf(w, "; %s reachable objects, %s. RETAINED: what freeing every object of the group would free.\n",
 		count(uint64(r.ReachableObjects)), size(r.ReachableBytes))

@@ -176,14 +176,25 @@ func TestSenderShownWhenAnotherProcess(t *testing.T) {
 	if err := victim.Start(); err != nil {
 		t.Fatalf("starting sleep: %v", err)
 	}
-	time.Sleep(200 * time.Millisecond) // until sh has become sleep
+	// Signal it once sh has raised its core limit and become sleep.
+	comm := fmt.Sprintf("/proc/%d/comm", victim.Process.Pid)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if b, _ := os.ReadFile(comm); strings.TrimSpace(string(b)) == "sleep" {
+			break
+		}
+		if time.Now().After(deadline) {
+			victim.Process.Kill()
+			t.Fatalf("%s never became sleep", comm)
+		}
+	}
 	if err := victim.Process.Signal(syscall.SIGABRT); err != nil {
 		t.Fatalf("kill -ABRT: %v", err)
 	}
 	victim.Wait()
 	cores, _ := filepath.Glob(filepath.Join(dir, "core*"))
 	if len(cores) != 1 {
-		t.Skipf("no core file in %s (core_pattern sends cores elsewhere?): %v", dir, cores)
+		pattern, _ := os.ReadFile("/proc/sys/kernel/core_pattern")
+		t.Fatalf("no core file in %s (core_pattern %q must be a plain name such as core): %v", dir, strings.TrimSpace(string(pattern)), cores)
 	}
 	code, out, errs := runCLI(t, "info", cores[0])
 	want := fmt.Sprintf("signal      SIGABRT (6), sent by pid %d\n", os.Getpid())

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/heapsift/heapsift/internal/coretest"
 )
 
 // collectFields adds the name of every object key in the JSON document out,
@@ -99,4 +101,57 @@ func TestDocumentedNames(t *testing.T) {
 			t.Errorf("%s counted as documented", not)
 		}
 	}
+}
+
+// TestJSONDocumentedPythonNative checks that docs/json.md documents every
+// JSON field the commands print for a CPython core and a native (C++)
+// core, whose documents carry fields of their own (python, native,
+// threads, leaked) that the Go golden cases never print.
+func TestJSONDocumentedPythonNative(t *testing.T) {
+	python := coretest.PyenvPython(t, suspectPython)
+	py := coretest.MakeCore(t, python, []string{coretest.Testdata(t, "python", "profiler.py"), "2000"}, nil)
+	cxx := leaksCore(t)
+	fields := map[string]string{}
+	for _, c := range []struct {
+		name, core, addr string
+	}{
+		{"python", py.Path, py.Value(t, "first_tuple")},
+		{"native", cxx.Path, ""},
+	} {
+		addr := c.addr
+		if addr == "" {
+			var objs objectsReport
+			runJSON(t, &objs, "objects", "--limit", "1", c.core)
+			if len(objs.Objects) == 0 {
+				t.Fatalf("%s: objects lists nothing", c.name)
+			}
+			addr = objs.Objects[0].Addr
+		}
+		for _, args := range [][]string{
+			{}, {"info"}, {"histogram"}, {"objects", "--garbage"}, {"retain"}, {"why"}, {"dominators"},
+			{"suspects"}, {"stacks"}, {"words"}, {"mappings"}, {"symbol"}, {"diff"},
+		} {
+			if c.name == "native" && len(args) > 0 && args[0] == "stacks" {
+				continue // Go and Python only
+			}
+			argv := append(append([]string(nil), args...), "--json", c.core)
+			switch {
+			case len(args) == 0:
+			case args[0] == "why" || args[0] == "symbol":
+				argv = append(argv, addr)
+			case args[0] == "diff":
+				argv = append(argv, c.core)
+			}
+			code, out, errs := runCLI(t, argv...)
+			assertNoTrace(t, errs)
+			if code != exitOK {
+				t.Errorf("%s: heapsift %s: exit %d: %s", c.name, strings.Join(argv, " "), code, errs)
+				continue
+			}
+			if err := collectFields(out, c.name+" "+strings.Join(args, " "), fields); err != nil {
+				t.Errorf("%s: heapsift %s: %v", c.name, strings.Join(argv, " "), err)
+			}
+		}
+	}
+	checkJSONDocumented(t, fields)
 }

@@ -72,6 +72,11 @@ func checkSeedRetain(t *testing.T, core *coretest.Core, n uint64) {
 	if len(why.Dominators) == 0 || why.Dominators[0].Addr != core.Value(t, "results_list") {
 		t.Errorf("why first tuple: dominators %+v, want the results list %s first", why.Dominators, core.Value(t, "results_list"))
 	}
+	// Every module global reaches the tuple through its module; the one
+	// named is the holder.
+	if len(why.RootKinds) == 0 || why.RootKinds[0].Kind != "global" || why.RootKinds[0].Example != "__main__.Profiler" {
+		t.Errorf("why first tuple: root kinds %+v, want global first with the example __main__.Profiler", why.RootKinds)
+	}
 }
 
 // checkSeedHistogram: at least the script's tuples, floats and strs, and

@@ -63,16 +63,29 @@ type rootKindJSON struct {
 	Example string `json:"example"`
 }
 
-// rootKinds sums roots by kind, in the order of the kinds.
-func rootKinds(roots []heap.Root) []rootKindJSON {
+// rootKinds sums roots by kind, in the order of the kinds. Each kind's
+// example is the root of the path shown when it is of that kind, else the
+// first of the program's own roots (not runtime or library bookkeeping).
+func rootKinds(roots []heap.Root, shown heap.Root) []rootKindJSON {
 	slices.SortStableFunc(roots, func(a, b heap.Root) int { return cmp.Compare(a.Kind, b.Kind) })
 	out := []rootKindJSON{}
+	var exampleBookkeeping bool
 	for _, r := range roots {
-		if n := len(out); n > 0 && out[n-1].Kind == r.Kind.String() {
-			out[n-1].Roots++
+		n := len(out)
+		if n == 0 || out[n-1].Kind != r.Kind.String() {
+			out = append(out, rootKindJSON{Kind: r.Kind.String(), Roots: 1, Example: r.Label()})
+			exampleBookkeeping = r.Bookkeeping
 			continue
 		}
-		out = append(out, rootKindJSON{Kind: r.Kind.String(), Roots: 1, Example: r.Label()})
+		out[n-1].Roots++
+		if exampleBookkeeping && !r.Bookkeeping {
+			out[n-1].Example, exampleBookkeeping = r.Label(), false
+		}
+	}
+	for i := range out {
+		if out[i].Kind == shown.Kind.String() {
+			out[i].Example = shown.Label()
+		}
 	}
 	return out
 }
@@ -130,7 +143,7 @@ func newWhyReport(a *retain.Analysis, addr uint64, notObject func(uint64) string
 	for _, d := range a.DominatorsOf(obj) {
 		r.Dominators = append(r.Dominators, newObjectRef(a, d))
 	}
-	r.RootKinds = rootKinds(a.RootsReaching(obj))
+	r.RootKinds = rootKinds(a.RootsReaching(obj), h.root)
 	return r, nil
 }
 
@@ -161,13 +174,13 @@ func (r *whyReport) writeText(w io.Writer) {
 		total := 0
 		for _, k := range r.RootKinds {
 			total += k.Roots
-			kinds = append(kinds, fmt.Sprintf("%s %d (%s)", k.Kind, k.Roots, termSafe(k.Example)))
+			kinds = append(kinds, fmt.Sprintf("%s %s (%s)", k.Kind, count(uint64(k.Roots)), termSafe(k.Example)))
 		}
 		noun := "roots"
 		if total == 1 {
 			noun = "root"
 		}
-		fmt.Fprintf(w, "\nHeld by %d %s: %s\n", total, noun, strings.Join(kinds, ", "))
+		fmt.Fprintf(w, "\nHeld by %s %s: %s\n", count(uint64(total)), noun, strings.Join(kinds, ", "))
 	}
 	section(w, "Dominators (freeing any one of them frees it), outermost first")
 	if len(r.Dominators) == 0 {

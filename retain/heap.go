@@ -25,6 +25,12 @@ type HeapOptions struct {
 	// Memory no longer needed is dropped before each stage starts, so a
 	// caller short of memory may collect garbage there.
 	Stage func(what string)
+	// ScratchDir, if set, is a directory where the analysis's large
+	// arrays live as files, mapped, instead of in anonymous memory: the
+	// kernel may then write them out and drop them, so a graph larger
+	// than memory is analysed, slower. The files are unlinked as soon as
+	// they are made. Linux only.
+	ScratchDir string
 }
 
 // Analysis is the retention analysis of a heap: its object graph (nodes
@@ -42,6 +48,9 @@ type Analysis struct {
 	labels   *labelTable
 	stages   []Stage
 	warnings []warn.Warning
+	// mem holds the large arrays of the graph, dominators and paths
+	// (Close releases them).
+	mem *scratch
 }
 
 // Stage is the time one stage of FromHeap took.
@@ -52,23 +61,41 @@ type Stage struct {
 
 // FromHeap computes the retention analysis of h: the graph of its live
 // objects, dominators and retained sizes, shortest paths from the roots
-// and the groups of objects held the same way.
+// and the groups of objects held the same way. Close releases its memory.
 //
-// Memory beyond the model: the graph (4 bytes per object and 8 per
-// edge; the edge targets dropped once the paths are found), the
-// dominators (12 per object, plus 20 of working arrays outside the Go
-// heap while they are computed) and the paths (8 per object). Sizes are
-// read from the model once, into 4 bytes each; types when needed; the
-// labels are added once the dominators and paths are found (deferred.go).
-// The
-// peak is while the dominators are computed: 24 bytes per object and 4
-// per edge (8 with the non-tree predecessors' lists).
+// Memory beyond the model, per object (the graph's edges on top): the
+// graph (4 bytes and 4 per edge; without the groups it stays, else it is
+// dropped once the paths are found), the dominators (8, plus 20 and 4 per
+// non-tree edge of working arrays while they are computed) and the paths
+// (12, the visit order dropped while grouping: each object's parent and
+// the label of its parent edge stay). The grouping takes 12 more while it
+// runs. Sizes and types are read from the model when needed, in object
+// order; the graph holds no labels but the roots' (labels.go). The peak is
+// while the dominators are computed (28 bytes and 8 per edge) or while
+// the objects are grouped (32 bytes).
 func FromHeap(h heap.Heap, opts HeapOptions) (*Analysis, error) {
 	n := h.NumObjects()
 	if uint64(n) > MaxObjects {
 		return nil, fmt.Errorf("analysing retention: %d objects is more than the %d a graph can hold", n, uint64(MaxObjects))
 	}
-	a := &Analysis{h: h}
+	mem, err := newScratch(opts.ScratchDir)
+	if err != nil {
+		return nil, fmt.Errorf("analysing retention: %w", err)
+	}
+	a := &Analysis{h: h, mem: mem}
+	if err := a.analyse(opts); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("analysing retention: %w", err)
+	}
+	if err := mem.err(); err != nil {
+		a.warnings = append(a.warnings, warn.New("retain", "some arrays are in memory, not in the scratch directory: %v", err))
+	}
+	return a, nil
+}
+
+// analyse runs the stages of FromHeap.
+func (a *Analysis) analyse(opts HeapOptions) error {
+	h := a.h
 	stage := a.stageTimer(opts.Stage)
 	defer stage("")
 
@@ -76,10 +103,9 @@ func FromHeap(h heap.Heap, opts HeapOptions) (*Analysis, error) {
 	a.roots = newRootTable(h)
 
 	stage("building the object graph")
-	sizes, big := compactSizes(n, h.Size)
-	g, err := buildGraph(&Graph{n: n, sizes32: sizes, bigSizes: big, deferLabels: true}, a.roots.graphRoots, a.liveEdges)
+	g, err := buildGraph(&Graph{n: h.NumObjects(), sizeOf: h.Size, mem: a.mem, deferLabels: true}, a.roots.graphRoots, a.liveEdges)
 	if err != nil {
-		return nil, fmt.Errorf("analysing retention: %w", err)
+		return err
 	}
 	a.graph = g
 	for _, w := range g.Warnings() {
@@ -87,27 +113,36 @@ func FromHeap(h heap.Heap, opts HeapOptions) (*Analysis, error) {
 	}
 
 	stage("computing dominators")
-	a.dom = ComputeDominators(g)
+	a.dom = computeDominators(g, a.mem)
 
 	stage("finding shortest paths")
-	a.paths = TieredPaths(g, func(label uint32) int { return a.roots.info(label).Tier() })
-	// Paths and groups need the edges' labels and rows, not their
-	// targets; without groups (why, dominators) the targets stay for
-	// RootsReaching, and memory is far from its peak.
+	a.paths = tieredPaths(g, func(label uint32) int { return a.roots.info(label).Tier() }, a.mem)
+	// The groups need neither the graph's rows nor its targets; without
+	// groups (why, dominators) they stay for RootsReaching, and memory is
+	// far from its peak.
 	if !opts.SkipGroups {
-		a.graph.dst = nil
+		g.dropEdges()
 	}
-	if err := a.graph.fillLabels(a.roots.graphRoots, a.liveEdges); err != nil {
-		return nil, fmt.Errorf("analysing retention: %w", err)
+	if err := a.paths.labelParents(a.roots.graphRoots, a.liveEdges); err != nil {
+		return err
 	}
 
 	if !opts.SkipGroups {
 		stage("grouping objects")
 		if err := a.group(func() { stage("ranking groups") }); err != nil {
-			return nil, fmt.Errorf("analysing retention: %w", err)
+			return err
 		}
 	}
-	return a, nil
+	return nil
+}
+
+// Close releases the analysis's large arrays; nothing may be asked of it
+// afterwards but its groups. Without Close they are released when the
+// process ends.
+func (a *Analysis) Close() {
+	if a != nil {
+		a.mem.release()
+	}
 }
 
 // group computes the groups; assigned is called once every object has
@@ -119,9 +154,10 @@ func (a *Analysis) group(assigned func()) error {
 	typeOf := func(v int) uint32 { return uint32(a.h.Type(v)) }
 	var err error
 	a.groups, err = groupObjects(a.dom, a.paths, typeOf, a.labels.collapse, func() {
+		a.mem.free(a.paths.order)
 		a.paths.order = nil
 		assigned()
-	})
+	}, a.mem)
 	return err
 }
 
@@ -192,7 +228,7 @@ func (a *Analysis) Retained(obj int) uint64 {
 	if obj < 0 || obj >= a.graph.NumObjects() {
 		return 0
 	}
-	return a.dom.Retained[obj]
+	return a.dom.Retained(uint32(obj))
 }
 
 // NumReachable returns the number of objects reachable from the roots.

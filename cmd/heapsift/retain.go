@@ -31,14 +31,15 @@ import (
 // collector's default pacing the heap would grow to twice its live size
 // first, so it runs with a GOGC of 10 (the arrays hold no pointers, so
 // each collection is quick), unless $GOGC says otherwise.
-func analyzeRetention(h heap.Heap, e *env, groups bool) (*retain.Analysis, error) {
+func analyzeRetention(h heap.Heap, scratch string, e *env, groups bool) (*retain.Analysis, error) {
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(10))
 	}
 	stop := func() {}
-	a, err := retain.FromHeap(h, retain.HeapOptions{SkipGroups: !groups, Stage: func(what string) {
+	a, err := retain.FromHeap(h, retain.HeapOptions{SkipGroups: !groups, ScratchDir: scratch, Stage: func(what string) {
 		stop()
 		stop = func() {}
+		e.memTrace.mark(what)
 		switch what {
 		case "naming roots", "computing dominators":
 			debug.FreeOSMemory() // what building the model and the graph dropped: the dominators' arrays are mapped outside the Go heap
@@ -366,6 +367,7 @@ func retainCommand() *command {
 			fs.StringVar(&rf.format, "format", "text", "text, json, pprof (with -o) or dot")
 			fs.StringVarP(&rf.output, "output", "o", "", "write to this file instead of stdout (needed for pprof)")
 			addCoreFlags(fs, o)
+			addScratchFlag(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error { return runRetain(o, rf, args[0], e) },
 	}
@@ -410,10 +412,11 @@ func runRetain(o *options, rf *retainFlags, path string, e *env) error {
 		return err
 	}
 	defer m.Close()
-	a, err := analyzeRetention(m.h, e, true)
+	a, err := analyzeRetention(m.h, o.scratch, e, true)
 	if err != nil {
 		return err
 	}
+	defer a.Close()
 	if rf.filter.typ != "" && !hasGroupOfType(a, rf.filter.typ) {
 		return fmt.Errorf("no reachable object has type %q (see heapsift histogram for the type names)", rf.filter.typ)
 	}

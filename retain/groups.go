@@ -65,46 +65,70 @@ func GroupsBySource(d *Dominators, p *Paths, typeOf []uint32, collapse func(from
 	if len(typeOf) != d.g.n {
 		return nil, fmt.Errorf("grouping objects: %d type ids for %d objects", len(typeOf), d.g.n)
 	}
-	return groupObjects(d, p, func(v int) uint32 { return typeOf[v] }, collapse, nil, nil)
+	return groupObjects(d, p, func(v int) uint32 { return typeOf[v] }, collapse, groupOptions{})
+}
+
+// groupOptions tune groupObjects for FromHeap.
+type groupOptions struct {
+	// assigned, if set, is called once every object is in its group and
+	// the dominator tree is numbered, when neither the types, the sizes
+	// nor the paths' order are read any more, so that a caller short of
+	// memory can release them.
+	assigned func()
+	// mem gives the working arrays (nil: the Go heap).
+	mem *scratch
+	// consumeLabels turns the paths' parent labels into the objects' path
+	// ids in place (4 bytes an object less); the paths have no labels
+	// afterwards.
+	consumeLabels bool
 }
 
 // groupObjects is GroupsBySource, with each object's type given by
-// typeOf and its working arrays from mem (nil: the Go heap). If assigned
-// is set it is called once every object is in its group and the
-// dominator tree is numbered, when neither the types, the sizes nor the
-// paths' order are read any more, so that a caller short of memory can
-// release them.
-func groupObjects(d *Dominators, p *Paths, typeOf func(v int) uint32, collapse func(from, label uint32) uint32, assigned func(), mem *scratch) ([]Group, error) {
+// typeOf.
+func groupObjects(d *Dominators, p *Paths, typeOf func(v int) uint32, collapse func(from, label uint32) uint32, opts groupOptions) ([]Group, error) {
 	g := d.g
 	if p.g != g {
 		return nil, fmt.Errorf("grouping objects: dominators and paths come from different graphs")
 	}
-	work := mem.sub()
+	work := opts.mem.sub()
 	defer work.release()
-	groupOf, paths := objectPaths(p, collapse, work)
+	pathOf := p.parentLabel
+	if opts.consumeLabels {
+		p.parentLabel = nil
+		defer opts.mem.free(pathOf)
+	} else {
+		pathOf = work.uint32s(g.NumNodes())
+	}
+	groupOf, paths := objectPaths(p, pathOf, collapse)
 	stats := assignGroups(g, groupOf, typeOf, d)
 	byPre, domEnd := dominatorIntervals(d, p.order, work)
-	if assigned != nil {
-		assigned()
+	if opts.assigned != nil {
+		opts.assigned()
 	}
 	countTopMembers(d, groupOf, stats, byPre, domEnd)
 	return rankGroups(stats, paths), nil
 }
 
-// objectPaths returns each node's path id (None for unreachable objects)
-// and the table of paths. The breadth-first order lists every node after
-// its parent, so a node's path is known before its children's.
-func objectPaths(p *Paths, collapse func(from, label uint32) uint32, work *scratch) ([]uint32, *pathTable) {
+// objectPaths sets each node's path id in pathOf (None for unreachable
+// objects), which may be p.parentLabel itself, and returns it and the
+// table of paths. The breadth-first order lists every node after its
+// parent, so a node's path is known before its children's, and its label
+// is read before its path is written.
+func objectPaths(p *Paths, pathOf []uint32, collapse func(from, label uint32) uint32) ([]uint32, *pathTable) {
 	g := p.g
-	pathOf := work.uint32s(g.NumNodes())
-	for v := range pathOf {
-		pathOf[v] = None
-	}
 	paths := newPathTable()
 	sr := g.SuperRoot()
+	for v, parent := range p.parent {
+		if parent == None {
+			pathOf[v] = None // unreachable, or the super-root
+		}
+	}
 	pathOf[sr] = 0
 	for _, t := range p.order[1:] {
-		v, label := p.parent[t], p.parentLabel[t]
+		v, label := p.parent[t], pathOf[t]
+		if p.parentLabel != nil {
+			label = p.parentLabel[t]
+		}
 		if v == sr {
 			// A root's object: with tiered roots (TieredPaths) the
 			// super-root's children come in more than one block.

@@ -117,23 +117,21 @@ func (a *Analysis) analyse(opts HeapOptions) error {
 
 	stage("finding shortest paths")
 	a.paths = tieredPaths(g, func(label uint32) int { return a.roots.info(label).Tier() }, a.mem)
-	// The groups need neither the graph's rows nor its targets; without
-	// groups (why, dominators) they stay for RootsReaching, and memory is
-	// far from its peak.
-	if !opts.SkipGroups {
-		g.dropEdges()
+	if opts.SkipGroups {
+		// Without groups (why, dominators) the graph stays for
+		// RootsReaching, and PathTo finds the few labels it needs again
+		// (parentLabel).
+		a.paths.dropOrderAndLabels(a.mem)
+		return nil
 	}
+	// The groups need neither the graph's rows nor its targets, but the
+	// label of every object's parent edge.
+	g.dropEdges()
 	if err := a.paths.labelParents(a.roots.graphRoots, a.liveEdges); err != nil {
 		return err
 	}
-
-	if !opts.SkipGroups {
-		stage("grouping objects")
-		if err := a.group(func() { stage("ranking groups") }); err != nil {
-			return err
-		}
-	}
-	return nil
+	stage("grouping objects")
+	return a.group(func() { stage("ranking groups") })
 }
 
 // Close releases the analysis's large arrays; nothing may be asked of it
@@ -153,11 +151,15 @@ func (a *Analysis) group(assigned func()) error {
 	a.labels = newLabelTable(a.h)
 	typeOf := func(v int) uint32 { return uint32(a.h.Type(v)) }
 	var err error
-	a.groups, err = groupObjects(a.dom, a.paths, typeOf, a.labels.collapse, func() {
-		a.mem.free(a.paths.order)
-		a.paths.order = nil
-		assigned()
-	}, a.mem)
+	a.groups, err = groupObjects(a.dom, a.paths, typeOf, a.labels.collapse, groupOptions{
+		assigned: func() {
+			a.mem.free(a.paths.order)
+			a.paths.order = nil
+			assigned()
+		},
+		mem:           a.mem,
+		consumeLabels: true,
+	})
 	return err
 }
 
@@ -299,19 +301,50 @@ func (a *Analysis) PathTo(obj int) (root heap.Root, hops []Hop, ok bool) {
 	if !a.Reachable(obj) {
 		return heap.Root{}, nil, false
 	}
-	steps := a.paths.PathTo(uint32(obj))
+	steps := a.paths.chain(uint32(obj))
 	if len(steps) == 0 {
 		return heap.Root{}, nil, false
 	}
 	first := steps[0]
-	root = a.roots.exact(first.Label, first.Object)
+	root = a.roots.exact(a.parentLabel(a.graph.SuperRoot(), first), first)
 	hops = make([]Hop, len(steps))
-	hops[0] = Hop{Object: int(first.Object)}
+	hops[0] = Hop{Object: int(first)}
 	for i := 1; i < len(steps); i++ {
-		from := int(steps[i-1].Object)
-		hops[i] = Hop{Object: int(steps[i].Object), Path: a.h.RefPath(from, steps[i].Label)}
+		from := steps[i-1]
+		path := heap.Path{{Kind: heap.StepUnknown}}
+		if l := a.parentLabel(from, steps[i]); l != None {
+			path = a.h.RefPath(int(from), l)
+		}
+		hops[i] = Hop{Object: int(steps[i]), Path: path}
 	}
 	return root, hops, true
+}
+
+// parentLabel returns the label of the edge by which the paths reached
+// obj from parent. FromHeap keeps no labels once the objects are grouped
+// (nor, without groups, ever): the edge is then found again as the
+// search took it, the first of the parent's references to obj in the
+// model's order, or for a root's object its first root in search order
+// (tier, then the order given). None if the model no longer has it.
+func (a *Analysis) parentLabel(parent, obj uint32) uint32 {
+	if a.paths.parentLabel != nil {
+		return a.paths.parentLabel[obj]
+	}
+	if parent == a.graph.SuperRoot() {
+		for _, r := range a.roots.graphRoots {
+			if r.Object == obj {
+				return r.Label
+			}
+		}
+		return None
+	}
+	targets, labels := a.h.Refs(int(parent))
+	for k, t := range targets {
+		if t == obj {
+			return labels[k]
+		}
+	}
+	return None
 }
 
 // DominatorsOf returns the objects that dominate obj, outermost first,

@@ -1,6 +1,9 @@
 package retain
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // Paths is the breadth-first tree of the graph from the super-root: each
 // reachable object's parent edge on one shortest path from a root.
@@ -150,6 +153,29 @@ func (p *Paths) Graph() *Graph { return p.g }
 // label of that edge; None for the super-root and unreachable objects.
 func (p *Paths) Parent(v uint32) (node, label uint32) { return p.parent[v], p.parentLabel[v] }
 
+// chain returns the objects on the path to obj, from a root's object to
+// obj; nil for unreachable objects and the super-root.
+func (p *Paths) chain(obj uint32) []uint32 {
+	sr := p.g.SuperRoot()
+	if obj >= sr || p.parent[obj] == None {
+		return nil
+	}
+	var nodes []uint32
+	for x := obj; x != sr; x = p.parent[x] {
+		nodes = append(nodes, x)
+	}
+	slices.Reverse(nodes)
+	return nodes
+}
+
+// dropOrderAndLabels frees the visit order and the parent labels, which
+// FromHeap keeps only for grouping.
+func (p *Paths) dropOrderAndLabels(mem *scratch) {
+	mem.free(p.order)
+	mem.free(p.parentLabel)
+	p.order, p.parentLabel = nil, nil
+}
+
 // PathTo returns a shortest chain of edges from the roots to obj: the
 // first step is the root edge (its Label a root label), the last reaches
 // obj. It is nil for unreachable objects and the super-root.
@@ -159,12 +185,10 @@ func (p *Paths) PathTo(obj uint32) []Step {
 	if obj >= sr || p.parent[obj] == None {
 		return nil
 	}
-	var steps []Step
-	for x := obj; x != sr; x = p.parent[x] {
-		steps = append(steps, Step{Object: x, Label: p.parentLabel[x]})
-	}
-	for i, j := 0, len(steps)-1; i < j; i, j = i+1, j-1 {
-		steps[i], steps[j] = steps[j], steps[i]
+	nodes := p.chain(obj)
+	steps := make([]Step, len(nodes))
+	for i, x := range nodes {
+		steps[i] = Step{Object: x, Label: p.parentLabel[x]}
 	}
 	return steps
 }

@@ -117,7 +117,7 @@ func (s *scratch) free(a []uint32) {
 // mapBytes maps size zeroed bytes, or returns nil for small sizes and on
 // systems or errors that leave it to the Go heap.
 func (s *scratch) mapBytes(size int) []byte {
-	if s == nil || size < minMappedSize {
+	if s == nil || size < minMappedSize && (s.dir == "" || size < minFileSize) {
 		return nil
 	}
 	var b []byte
@@ -135,5 +135,10 @@ func (s *scratch) mapBytes(size int) []byte {
 	return b
 }
 
-// minMappedSize is the smallest array worth a mapping of its own.
-const minMappedSize = 4 << 20
+// minMappedSize is the smallest array worth an anonymous mapping of its
+// own, minFileSize the smallest put in a file of the scratch directory
+// (one page: a small heap's arrays go there too, as a large one's do).
+const (
+	minMappedSize = 4 << 20
+	minFileSize   = 4 << 10
+)

@@ -26,11 +26,14 @@ import (
 // hands the memory retain dropped back to the system: the analysis of a
 // large heap runs close to the machine's memory.
 //
-// The analysis drops large arrays as it goes (edge targets, the paths'
-// order) and allocates others of the same size soon after: with the
-// collector's default pacing the heap would grow to twice its live size
-// first, so it runs with a GOGC of 10 (the arrays hold no pointers, so
-// each collection is quick), unless $GOGC says otherwise.
+// The analysis's large arrays are mapped outside the Go heap (files in
+// the --scratch directory, if one is given) and unmapped as it goes; what
+// it allocates on the Go heap beside the model is small but comes and
+// goes while the model's heap is large, so that with the collector's
+// default pacing the heap would grow by the model's size first: it runs
+// with a GOGC of 10 (the model's arrays hold no pointers, so each
+// collection is quick), unless $GOGC says otherwise. The caller closes
+// the analysis (Close) when done.
 func analyzeRetention(h heap.Heap, scratch string, e *env, groups bool) (*retain.Analysis, error) {
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(10))
@@ -44,9 +47,9 @@ func analyzeRetention(h heap.Heap, scratch string, e *env, groups bool) (*retain
 		case "naming roots", "computing dominators":
 			debug.FreeOSMemory() // what building the model and the graph dropped: the dominators' arrays are mapped outside the Go heap
 		case "grouping objects":
-			runtime.GC() // the edge targets retain dropped make room for the type ids
+			runtime.GC() // the third pass over the model's references left garbage
 		case "ranking groups":
-			debug.FreeOSMemory() // the type ids and sizes are gone
+			debug.FreeOSMemory() // and so did the grouping's label names
 		}
 		if what != "" {
 			stop = startProgress(e, what)

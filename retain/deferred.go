@@ -14,11 +14,11 @@ import "fmt"
 // rows and labels.
 
 // labelParents fills p.parentLabel from a third pass over the roots and
-// edge source of p's graph, which must emit the same edges as the first two, each
-// node's in the same order. The parent edge of an object is the first
-// edge from its parent to it, in emission order, as the search took it;
-// the super-root's edges were labelled by the search. found marks the
-// objects whose label is known (n/8 bytes).
+// edge source of p's graph, which must emit the same edges as the first
+// two, each node's in the same order. The parent edge of an object is
+// the first edge from its parent to it, in emission order, as the search
+// took it; the super-root's edges were labelled by the search. found
+// marks the objects whose label is known (n/8 bytes).
 func (p *Paths) labelParents(roots []Root, edges EdgeSource) error {
 	g := p.g
 	n := uint32(g.n)

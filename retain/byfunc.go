@@ -114,7 +114,7 @@ func (a *Analysis) RootsReaching(obj int) []heap.Root {
 		from, edges := rev.Referrers(v)
 		for i, u := range from {
 			if u == sr {
-				if l := g.labels[edges[i]]; int(l) < len(reached) {
+				if l := g.rootLabel(edges[i]); int(l) < len(reached) {
 					reached[l] = true
 				}
 				continue

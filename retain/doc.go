@@ -26,11 +26,18 @@
 // rows and a fill pass that places each edge: nothing is appended or
 // reallocated. Cost: 4 bytes per node and 8 per edge, plus the caller's
 // sizes (8 bytes per object, kept, not copied). In-edges (Graph.Reverse)
-// are built on demand the same way, 8 more bytes per edge. FromHeap keeps
-// no sizes (it reads them from the model) and builds the graph without
-// its labels, which a third pass fills once the dominators and paths are
-// found (deferred.go), so that the dominators' peak holds 4 bytes per
-// edge, not 8.
+// are built on demand the same way, 8 more bytes per edge.
+//
+// FromHeap keeps no sizes (it reads them from the model, in object
+// order, when it needs them) and builds the graph without its labels but
+// the roots': the dominators never read labels, and the paths need only
+// the label of each object's parent edge, which a third pass over the
+// edge source finds once the graph's rows and targets are dropped
+// (deferred.go). Its large arrays all come from one scratch (scratch.go):
+// anonymous mappings outside the Go heap, or with HeapOptions.ScratchDir
+// files in a directory, mapped shared and unlinked at once, so that the
+// kernel may write them out and a graph larger than memory is analysed
+// rather than killed. Analysis.Close unmaps them.
 //
 // # Dominators and retained sizes
 //
@@ -49,7 +56,8 @@
 // and change roles from pass to pass rather than being reallocated. They
 // are mapped outside the Go heap on Linux, with huge pages, and unmapped
 // as soon as each is done, so no dead array waits for the collector. The
-// results, Idom and Retained, take 12 bytes per node. The DFS and the
+// results, Idom and the retained sizes, take 8 bytes per node (a retained
+// size of 4 GiB or more goes to a map). The DFS and the
 // semidominator pass are chains of dependent cache misses; the latter
 // prefetches three predecessors ahead (a small assembly stub on amd64 and
 // arm64). Time is O(E log N) for the semidominators and, in theory, up to
@@ -67,11 +75,15 @@
 // # Paths
 //
 // ShortestPaths runs a breadth-first search from the super-root, keeping
-// each object's parent edge and the visit order (8 bytes per node),
-// prefetching along the queue (1.5 s on the heap above). It only reads the
-// graph and may run concurrently with ComputeDominators, on another core.
-// Paths.PathTo gives the chain root → … → object with the edge labels,
-// Dominators.DominatorsOf the chain of dominators.
+// each object's parent, the label of its parent edge and the visit order
+// (12 bytes per node), prefetching along the queue (1.5 s on the heap
+// above). It only reads the graph and may run concurrently with
+// ComputeDominators, on another core. Paths.PathTo gives the chain root →
+// … → object with the edge labels, Dominators.DominatorsOf the chain of
+// dominators. FromHeap's grouping turns the parent labels into the
+// objects' path ids in place, and its PathTo then finds a hop's label
+// again from the model: the parent's first reference to the child, as
+// the search took it.
 //
 // # Groups
 //
@@ -84,5 +96,6 @@
 // otherwise make one path per object. A group's retained size counts only
 // the members no other member of the group dominates, found in one pass
 // over a preorder numbering of the dominator tree, so no byte is counted
-// twice.
+// twice. The grouping's working arrays take 8 bytes per node beyond the
+// path ids.
 package retain

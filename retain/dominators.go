@@ -20,9 +20,14 @@ package retain
 //
 // that is 20 bytes per node plus 4 per listed predecessor, arrays taking
 // on new roles from pass to pass instead of being reallocated. The
-// results, Idom and Retained, take 12 more bytes per node; they are
-// allocated once preds, pre and then parent are gone, so the peak is
-// during the semidominator pass.
+// results, Idom and the retained sizes, take 8 more bytes per node (a
+// retained size of 4 GiB or more goes to a map: only the few nodes near
+// the top of a large heap's dominator tree have one); they are allocated
+// once preds, pre and then parent are gone, so the peak is during the
+// semidominator pass.
+// The sizes are read from the graph in object order (one pass, as a
+// model reads them fastest) into the retained sizes' working array while
+// the preorder numbers are still there to place them.
 
 // Dominators holds the immediate dominator and retained size of every
 // node of a Graph.
@@ -32,10 +37,10 @@ type Dominators struct {
 	// objects no single object dominates, None for the super-root itself
 	// and for unreachable objects. Read only.
 	Idom []uint32
-	// Retained[v] is the size of v's dominator subtree: the bytes freed if
-	// v were freed. 0 for unreachable objects; the super-root's is the
-	// total size of the reachable objects. Read only.
-	Retained []uint64
+	// retained[v] is the size of v's dominator subtree (Retained), or
+	// bigRetained for one of 4 GiB or more, kept in big.
+	retained []uint32
+	big      map[uint32]uint64
 	// reachable is the number of reachable objects.
 	reachable int
 }
@@ -43,8 +48,13 @@ type Dominators struct {
 // ComputeDominators computes the dominator tree of g rooted at the
 // super-root and the retained size of every node. Time O(E log N) in the
 // worst case and close to linear on heap graphs.
-func ComputeDominators(g *Graph) *Dominators {
-	var preWork, parentWork, linkWork, rowWork, predWork scratch
+func ComputeDominators(g *Graph) *Dominators { return computeDominators(g, nil) }
+
+// computeDominators is ComputeDominators with its results from mem and
+// its working arrays mapped where mem maps (nil: the results from the Go
+// heap, the working arrays in anonymous mappings).
+func computeDominators(g *Graph, mem *scratch) *Dominators {
+	preWork, parentWork, linkWork, rowWork, predWork := mem.sub(), mem.sub(), mem.sub(), mem.sub(), mem.sub()
 	defer preWork.release()
 	defer parentWork.release()
 	defer linkWork.release()
@@ -55,34 +65,58 @@ func ComputeDominators(g *Graph) *Dominators {
 	link := linkWork.uint64s(nodes)
 	rows := rowWork.uint32s(nodes + 1)
 	reached := g.depthFirst(pre, parent, link, rows)
-	preds := g.predecessors(pre, parent, rows, reached, &predWork)
+	preds := g.predecessors(pre, parent, rows, reached, predWork)
 	semidominators(parent, rows, preds, link, reached)
 	predWork.release()
 	immediateDominators(parent, rows, reached)
-	vertex := rows[:reached]
+	vertex, ret := rows[:reached], link
 	for v, i := range pre {
 		if i != None {
 			vertex[i] = uint32(v)
+			ret[i] = g.Size(uint32(v))
 		}
 	}
 	preWork.release()
-	ret := link
-	sumRetained(g, vertex, parent, ret)
+	sumRetained(vertex, parent, ret)
 	d := &Dominators{g: g, reachable: reached - 1}
-	d.Idom = idomByNode(vertex, parent, nodes)
+	d.Idom = idomByNode(vertex, parent, nodes, mem)
 	parentWork.release()
-	d.Retained = make([]uint64, nodes)
+	d.retained = mem.uint32s(nodes)
 	for i, v := range vertex {
-		d.Retained[v] = ret[i]
+		d.setRetained(v, ret[i])
 	}
 	return d
+}
+
+// bigRetained marks, in Dominators.retained, a size kept in the map.
+const bigRetained = ^uint32(0)
+
+func (d *Dominators) setRetained(v uint32, size uint64) {
+	if size >= uint64(bigRetained) {
+		if d.big == nil {
+			d.big = map[uint32]uint64{}
+		}
+		d.big[v] = size
+		size = uint64(bigRetained)
+	}
+	d.retained[v] = uint32(size)
+}
+
+// Retained returns the size of node v's dominator subtree: the bytes
+// freed if v were freed. 0 for unreachable objects; the super-root's is
+// the total size of the reachable objects.
+func (d *Dominators) Retained(v uint32) uint64 {
+	if r := d.retained[v]; r != bigRetained {
+		return uint64(r)
+	}
+	return d.big[v]
 }
 
 // idomByNode turns immediate dominators by preorder number into
 // immediate dominators by node, None for unreachable nodes and the
 // super-root.
-func idomByNode(vertex, idom []uint32, nodes int) []uint32 {
-	byNode := make([]uint32, nodes)
+func idomByNode(vertex, idom []uint32, nodes int, mem *scratch) []uint32 {
+	byNode := mem.uint32s(nodes)
 	for v := range byNode {
 		byNode[v] = None
 	}
@@ -92,16 +126,13 @@ func idomByNode(vertex, idom []uint32, nodes int) []uint32 {
 	return byNode
 }
 
-// sumRetained sums the retained sizes of the reachable nodes into ret, in
-// preorder numbers, given each node (vertex) and immediate dominator
-// (idom) by number. Every node comes after its immediate dominator in
-// preorder, so one backward pass adds each subtree to its root; it reads
-// sequentially but for the additions.
-func sumRetained(g *Graph, vertex, idom []uint32, ret []uint64) {
+// sumRetained sums the retained sizes of the reachable nodes in ret, in
+// preorder numbers, given each node's size in ret and immediate
+// dominator (idom) by number. Every node comes after its immediate
+// dominator in preorder, so one backward pass adds each subtree to its
+// root; it reads sequentially but for the additions.
+func sumRetained(vertex, idom []uint32, ret []uint64) {
 	ret[0] = 0 // the super-root
-	for i, v := range vertex[1:] {
-		ret[i+1] = g.Size(v)
-	}
 	for i := len(vertex) - 1; i >= 1; i-- {
 		ret[idom[i]] += ret[i]
 	}

@@ -16,7 +16,7 @@ func (d *Dominators) NumReachable() int { return d.reachable }
 
 // ReachableBytes returns the total size of the objects reachable from the
 // roots: the super-root's retained size.
-func (d *Dominators) ReachableBytes() uint64 { return d.Retained[d.g.SuperRoot()] }
+func (d *Dominators) ReachableBytes() uint64 { return d.Retained(d.g.SuperRoot()) }
 
 // DominatorsOf returns the objects that dominate obj, outermost first
 // (a child of the super-root) down to obj's immediate dominator; obj and
@@ -61,7 +61,7 @@ type retainedHeap struct {
 // less orders by retained size, then larger object number first, so that
 // among equals the smaller numbers are kept.
 func (h *retainedHeap) less(a, b uint32) bool {
-	ra, rb := h.d.Retained[a], h.d.Retained[b]
+	ra, rb := h.d.Retained(a), h.d.Retained(b)
 	if ra != rb {
 		return ra < rb
 	}

@@ -27,7 +27,7 @@ func Example() {
 	}
 	d := retain.ComputeDominators(g)
 	for _, obj := range d.TopDominators(3) {
-		fmt.Printf("object %d retains %d bytes\n", obj, d.Retained[obj])
+		fmt.Printf("object %d retains %d bytes\n", obj, d.Retained(obj))
 	}
 	for _, step := range retain.ShortestPaths(g).PathTo(4) {
 		fmt.Printf("-> %s: object %d\n", names[step.Label], step.Object)

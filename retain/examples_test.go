@@ -22,8 +22,8 @@ func TestDiamond(t *testing.T) {
 	if want := []uint32{root, A, A, A, None}; !slices.Equal(d.Idom, want) {
 		t.Errorf("Idom = %v, want %v", d.Idom, want)
 	}
-	if want := []uint64{100, 20, 30, 40, 100}; !slices.Equal(d.Retained, want) {
-		t.Errorf("Retained = %v, want %v", d.Retained, want)
+	if want := []uint64{100, 20, 30, 40, 100}; !slices.Equal(retainedAll(d), want) {
+		t.Errorf("Retained = %v, want %v", retainedAll(d), want)
 	}
 	if got := d.DominatorsOf(D); !slices.Equal(got, []uint32{A}) {
 		t.Errorf("DominatorsOf(D) = %v, want [A]", got)
@@ -39,8 +39,8 @@ func TestCycle(t *testing.T) {
 	if want := []uint32{root, A, B, C, None, None}; !slices.Equal(d.Idom, want) {
 		t.Errorf("Idom = %v, want %v", d.Idom, want)
 	}
-	if want := []uint64{15, 14, 12, 8, 0, 15}; !slices.Equal(d.Retained, want) {
-		t.Errorf("Retained = %v, want %v", d.Retained, want)
+	if want := []uint64{15, 14, 12, 8, 0, 15}; !slices.Equal(retainedAll(d), want) {
+		t.Errorf("Retained = %v, want %v", retainedAll(d), want)
 	}
 	if got := d.DominatorsOf(D); !slices.Equal(got, []uint32{A, B, C}) {
 		t.Errorf("DominatorsOf(D) = %v, want [A B C]", got)
@@ -67,8 +67,8 @@ func TestSharedByRoots(t *testing.T) {
 	if want := []uint32{root, root, root, root, root, None}; !slices.Equal(d.Idom, want) {
 		t.Errorf("Idom = %v, want %v", d.Idom, want)
 	}
-	if want := []uint64{1, 2, 4, 8, 16, 31}; !slices.Equal(d.Retained, want) {
-		t.Errorf("Retained = %v, want %v", d.Retained, want)
+	if want := []uint64{1, 2, 4, 8, 16, 31}; !slices.Equal(retainedAll(d), want) {
+		t.Errorf("Retained = %v, want %v", retainedAll(d), want)
 	}
 	if got, want := d.TopDominators(3), []uint32{S, A, Z}; !slices.Equal(got, want) {
 		t.Errorf("TopDominators(3) = %v, want %v", got, want)
@@ -101,8 +101,8 @@ func TestEmptyGraph(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := ComputeDominators(g)
-	if !slices.Equal(d.Idom, []uint32{None}) || d.Retained[0] != 0 || len(d.TopDominators(5)) != 0 {
-		t.Errorf("empty graph: Idom %v Retained %v", d.Idom, d.Retained)
+	if !slices.Equal(d.Idom, []uint32{None}) || d.Retained(0) != 0 || len(d.TopDominators(5)) != 0 {
+		t.Errorf("empty graph: Idom %v Retained %v", d.Idom, d.Retained(0))
 	}
 	groups, err := Groups(d, ShortestPaths(g), nil, nil)
 	if err != nil || len(groups) != 0 {
@@ -174,4 +174,38 @@ func TestEdgeOrder(t *testing.T) {
 	if g.EdgeStart(1) != 1 || g.EdgeSource(3) != 1 || g.EdgeSource(0) != 0 {
 		t.Errorf("edge start %d, sources %d %d", g.EdgeStart(1), g.EdgeSource(3), g.EdgeSource(0))
 	}
+}
+
+// TestRetainedOver4GiB: retained sizes of 4 GiB and more, which do not
+// fit the 4 bytes most take, come out whole.
+func TestRetainedOver4GiB(t *testing.T) {
+	const gib = 1 << 30
+	// root -> A -> B -> C, and C is 3 GiB: A and B retain over 4 GiB.
+	sizes := []uint64{3 * gib, 2 * gib, 3*gib + 5, 7}
+	g, err := BuildGraph(4, sizes, []Root{{Object: 0}}, func(emit func(from, to, label uint32)) {
+		emit(0, 1, 0)
+		emit(1, 2, 0)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := ComputeDominators(g)
+	want := []uint64{8*gib + 5, 5*gib + 5, 3*gib + 5, 0, 8*gib + 5}
+	for v, w := range want {
+		if got := d.Retained(uint32(v)); got != w {
+			t.Errorf("Retained(%d) = %d, want %d", v, got, w)
+		}
+	}
+	if got := d.ReachableBytes(); got != 8*gib+5 {
+		t.Errorf("ReachableBytes = %d", got)
+	}
+}
+
+// retainedAll returns the retained size of every node.
+func retainedAll(d *Dominators) []uint64 {
+	out := make([]uint64, len(d.Idom))
+	for v := range out {
+		out[v] = d.Retained(uint32(v))
+	}
+	return out
 }

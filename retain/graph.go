@@ -16,7 +16,9 @@ import (
 //
 // Memory: 4(n+2) bytes for start plus 8 bytes per edge; the sizes slice is
 // the caller's and is not copied, and FromHeap keeps none: it reads each
-// size from the model when it is needed (twice per object).
+// size from the model, in object order, when it is needed (twice per
+// object). FromHeap also builds the graph without its labels but the
+// super-root's (labels.go).
 
 // None stands for "no node": the immediate dominator and the shortest-path
 // parent of the super-root and of unreachable objects.
@@ -51,21 +53,22 @@ type EdgeSource func(emit func(from, to, label uint32))
 type Graph struct {
 	n     int
 	sizes []uint64
-	// sizes32 holds the sizes in 4 bytes each when sizes is nil, with
-	// bigSize standing for the few of 4 GiB or more, kept in bigSizes: the
-	// dominators sum sizes in an order that would make reading them from
-	// the model a cache miss per object.
-	sizes32  []uint32
-	bigSizes map[uint32]uint64
+	// sizeOf gives the sizes when sizes is nil (FromHeap): read in
+	// object order, it is read once per object for the dominators and
+	// once for the groups.
+	sizeOf   func(obj int) uint64
 	start    []uint32
 	dst      []uint32
 	labels   []uint32
 	warnings []string
+	// mem holds the rows, targets and labels, nil for the Go heap.
+	mem *scratch
 	// With deferLabels the build keeps only the super-root's labels, in
-	// rootLabels, and fillLabels adds the rest later (labels.go).
+	// rootLabels: the paths then ask the edge source for the labels of
+	// their own edges (labels.go).
 	deferLabels bool
 	rootLabels  []uint32
-	tally       edgeTally // the counting pass's, for fillLabels to check
+	tally       edgeTally // the counting pass's, for the labelling pass to check
 }
 
 // BuildGraph builds the graph of n objects whose sizes are sizes[0..n-1]
@@ -86,13 +89,13 @@ func buildGraph(g *Graph, roots []Root, edges EdgeSource) (*Graph, error) {
 	if n < 0 || uint64(n) > MaxObjects {
 		return nil, fmt.Errorf("building object graph: %d objects is out of range (at most %d)", n, uint64(MaxObjects))
 	}
-	g.start = make([]uint32, n+2)
+	g.start = g.mem.uint32s(n + 2)
 	counted, err := g.countEdges(roots, edges)
 	if err != nil {
 		return nil, err
 	}
 	g.tally = counted
-	g.dst = make([]uint32, counted.edges)
+	g.dst = g.mem.uint32s(int(counted.edges))
 	if g.deferLabels {
 		rootEdges := g.start[n] // the counting pass left row ends
 		if n > 0 {
@@ -100,9 +103,9 @@ func buildGraph(g *Graph, roots []Root, edges EdgeSource) (*Graph, error) {
 		}
 		g.rootLabels = make([]uint32, rootEdges)
 	} else {
-		g.labels = make([]uint32, counted.edges)
+		g.labels = g.mem.uint32s(int(counted.edges))
 	}
-	filled := g.fillEdges(roots, edges, false)
+	filled := g.fillEdges(roots, edges)
 	if filled != counted {
 		return nil, fmt.Errorf("building object graph: the edge source emitted %d edges on the counting pass and %d on the fill pass, or different ones", counted.edges, filled.edges)
 	}
@@ -172,9 +175,8 @@ func (g *Graph) countEdges(roots []Root, edges EdgeSource) (edgeTally, error) {
 // fillEdges runs the fill pass. Each edge goes to the slot just below
 // start[from], which therefore ends at the first edge of from; the guard
 // keeps a misbehaving source from writing out of bounds, and the returned
-// tally lets the caller notice it. With labelsOnly it stores only the
-// labels (fillLabels), leaving the targets alone.
-func (g *Graph) fillEdges(roots []Root, edges EdgeSource, labelsOnly bool) edgeTally {
+// tally lets the caller notice it.
+func (g *Graph) fillEdges(roots []Root, edges EdgeSource) edgeTally {
 	var t edgeTally
 	n := uint32(g.n)
 	placingRoots := false
@@ -190,8 +192,6 @@ func (g *Graph) fillEdges(roots []Root, edges EdgeSource, labelsOnly bool) edgeT
 		g.start[from]--
 		i := g.start[from]
 		switch {
-		case labelsOnly:
-			g.labels[i] = label
 		case g.labels != nil:
 			g.dst[i], g.labels[i] = to, label
 		case from == n:
@@ -244,35 +244,18 @@ func (g *Graph) Size(v uint32) uint64 {
 		return 0
 	}
 	if g.sizes == nil {
-		if s := g.sizes32[v]; s != bigSize {
-			return uint64(s)
-		}
-		return g.bigSizes[v]
+		return g.sizeOf(int(v))
 	}
 	return g.sizes[v]
 }
 
-// bigSize marks, in Graph.sizes32, a size kept in Graph.bigSizes.
-const bigSize = ^uint32(0)
-
-// compactSizes reads every object's size from sizeOf, in object order,
-// into 4 bytes each (sizes of 4 GiB or more in a map).
-func compactSizes(n int, sizeOf func(obj int) uint64) ([]uint32, map[uint32]uint64) {
-	sizes := make([]uint32, n)
-	var big map[uint32]uint64
-	for i := range sizes {
-		s := sizeOf(i)
-		if s >= uint64(bigSize) {
-			if big == nil {
-				big = map[uint32]uint64{}
-			}
-			big[uint32(i)] = s
-			sizes[i] = bigSize
-			continue
-		}
-		sizes[i] = uint32(s)
-	}
-	return sizes, big
+// dropEdges frees the rows and targets of a graph built with deferLabels
+// once the dominators and paths are found: the groups need neither. Only
+// the super-root's labels remain.
+func (g *Graph) dropEdges() {
+	g.mem.free(g.dst)
+	g.mem.free(g.start)
+	g.dst, g.start = nil, nil
 }
 
 // Edges returns the targets and labels of v's out-edges, in emission order.
@@ -280,6 +263,9 @@ func compactSizes(n int, sizeOf func(obj int) uint64) ([]uint32, map[uint32]uint
 // edge of v has index EdgeStart(v).
 func (g *Graph) Edges(v uint32) (targets, labels []uint32) {
 	a, b := g.start[v], g.start[v+1]
+	if g.labels == nil {
+		return g.dst[a:b:b], nil
+	}
 	return g.dst[a:b:b], g.labels[a:b:b]
 }
 
@@ -293,7 +279,7 @@ func (g *Graph) EdgeTarget(e uint32) uint32 { return g.dst[e] }
 func (g *Graph) EdgeLabel(e uint32) uint32 { return g.labels[e] }
 
 // rootLabel returns the label of edge e, one of the super-root's, also
-// before fillLabels.
+// in a graph built with deferLabels.
 func (g *Graph) rootLabel(e uint32) uint32 {
 	if g.labels == nil {
 		return g.rootLabels[e-g.start[g.n]]

@@ -65,69 +65,80 @@ func GroupsBySource(d *Dominators, p *Paths, typeOf []uint32, collapse func(from
 	if len(typeOf) != d.g.n {
 		return nil, fmt.Errorf("grouping objects: %d type ids for %d objects", len(typeOf), d.g.n)
 	}
-	return groupObjects(d, p, func(v int) uint32 { return typeOf[v] }, collapse, nil)
+	return groupObjects(d, p, func(v int) uint32 { return typeOf[v] }, collapse, groupOptions{})
+}
+
+// groupOptions tune groupObjects for FromHeap.
+type groupOptions struct {
+	// assigned, if set, is called once every object is in its group and
+	// the dominator tree is numbered, when neither the types, the sizes
+	// nor the paths' order are read any more, so that a caller short of
+	// memory can release them.
+	assigned func()
+	// mem gives the working arrays (nil: the Go heap).
+	mem *scratch
+	// consumeLabels turns the paths' parent labels into the objects' path
+	// ids in place (4 bytes an object less); the paths have no labels
+	// afterwards.
+	consumeLabels bool
 }
 
 // groupObjects is GroupsBySource, with each object's type given by
-// typeOf. If assigned is set it is called once every object is in its
-// group and the dominator tree is numbered, when neither the types, the
-// graph's sizes and labels nor the paths' order are read any more, so
-// that a caller short of memory can release them.
-func groupObjects(d *Dominators, p *Paths, typeOf func(v int) uint32, collapse func(from, label uint32) uint32, assigned func()) ([]Group, error) {
+// typeOf.
+func groupObjects(d *Dominators, p *Paths, typeOf func(v int) uint32, collapse func(from, label uint32) uint32, opts groupOptions) ([]Group, error) {
 	g := d.g
 	if p.g != g {
 		return nil, fmt.Errorf("grouping objects: dominators and paths come from different graphs")
 	}
-	var work scratch
+	work := opts.mem.sub()
 	defer work.release()
-	groupOf, paths := objectPaths(p, collapse, &work)
+	pathOf := p.parentLabel
+	if opts.consumeLabels {
+		p.parentLabel = nil
+		defer opts.mem.free(pathOf)
+	} else {
+		pathOf = work.uint32s(g.NumNodes())
+	}
+	groupOf, paths := objectPaths(p, pathOf, collapse)
 	stats := assignGroups(g, groupOf, typeOf, d)
-	byPre, domEnd := dominatorIntervals(d, p.order, &work)
-	if assigned != nil {
-		assigned()
+	byPre, domEnd := dominatorIntervals(d, p.order, work)
+	if opts.assigned != nil {
+		opts.assigned()
 	}
 	countTopMembers(d, groupOf, stats, byPre, domEnd)
 	return rankGroups(stats, paths), nil
 }
 
-// objectPaths returns each node's path id (None for unreachable objects)
-// and the table of paths. It relies on the shape of the breadth-first
-// order: the children of the node at position h come as one block, the
-// nodes whose parent edge lies in that node's row, right after the
-// children of the node at h-1. So one pass over the order finds every
-// node's parent without looking at the edges, and a node's path is known
-// before its children's.
-func objectPaths(p *Paths, collapse func(from, label uint32) uint32, work *scratch) ([]uint32, *pathTable) {
+// objectPaths sets each node's path id in pathOf (None for unreachable
+// objects), which may be p.parentLabel itself, and returns it and the
+// table of paths. The breadth-first order lists every node after its
+// parent, so a node's path is known before its children's, and its label
+// is read before its path is written.
+func objectPaths(p *Paths, pathOf []uint32, collapse func(from, label uint32) uint32) ([]uint32, *pathTable) {
 	g := p.g
-	pathOf := work.uint32s(g.NumNodes())
-	for v := range pathOf {
-		pathOf[v] = None
-	}
 	paths := newPathTable()
 	sr := g.SuperRoot()
-	pathOf[sr] = 0
-	rootEdges, rootEnd := g.start[sr], g.start[sr+1]
-	next := 1
-	for _, v := range p.order {
-		first, end := g.start[v], g.start[v+1]
-		for ; next < len(p.order); next++ {
-			t := p.order[next]
-			e := p.parentEdge[t]
-			if e >= rootEdges && e < rootEnd {
-				// A root's object: with tiered roots (TieredPaths) the
-				// super-root's children come in more than one block.
-				pathOf[t] = paths.step(0, g.labels[e], nil)
-				continue
-			}
-			if e < first || e >= end {
-				break
-			}
-			label := g.labels[e]
-			if collapse != nil {
-				label = collapse(v, label)
-			}
-			pathOf[t] = paths.step(pathOf[v], label, nil)
+	for v, parent := range p.parent {
+		if parent == None {
+			pathOf[v] = None // unreachable, or the super-root
 		}
+	}
+	pathOf[sr] = 0
+	for _, t := range p.order[1:] {
+		v, label := p.parent[t], pathOf[t]
+		if p.parentLabel != nil {
+			label = p.parentLabel[t]
+		}
+		if v == sr {
+			// A root's object: with tiered roots (TieredPaths) the
+			// super-root's children come in more than one block.
+			pathOf[t] = paths.step(0, label, nil)
+			continue
+		}
+		if collapse != nil {
+			label = collapse(v, label)
+		}
+		pathOf[t] = paths.step(pathOf[v], label, nil)
 	}
 	return pathOf, paths
 }
@@ -154,7 +165,7 @@ func assignGroups(g *Graph, groupOf []uint32, typeOf func(v int) uint32, d *Domi
 		s := &stats[id]
 		s.count++
 		s.bytes += g.Size(uint32(v))
-		if d.Retained[v] > d.Retained[s.example] {
+		if d.Retained(uint32(v)) > d.Retained(s.example) {
 			s.example = uint32(v)
 		}
 	}
@@ -203,7 +214,7 @@ func countTopMembers(d *Dominators, groupOf []uint32, stats []groupStats, byPre,
 		}
 		s := &stats[groupOf[v]]
 		if uint32(i) >= s.coverEnd {
-			s.retained += d.Retained[v]
+			s.retained += d.Retained(v)
 			s.coverEnd = domEnd[v]
 		}
 	}

@@ -25,6 +25,12 @@ type HeapOptions struct {
 	// Memory no longer needed is dropped before each stage starts, so a
 	// caller short of memory may collect garbage there.
 	Stage func(what string)
+	// ScratchDir, if set, is a directory where the analysis's large
+	// arrays live as files, mapped, instead of in anonymous memory: the
+	// kernel may then write them out and drop them, so a graph larger
+	// than memory is analysed, slower. The files are unlinked as soon as
+	// they are made. Linux only.
+	ScratchDir string
 }
 
 // Analysis is the retention analysis of a heap: its object graph (nodes
@@ -42,6 +48,9 @@ type Analysis struct {
 	labels   *labelTable
 	stages   []Stage
 	warnings []warn.Warning
+	// mem holds the large arrays of the graph, dominators and paths
+	// (Close releases them).
+	mem *scratch
 }
 
 // Stage is the time one stage of FromHeap took.
@@ -52,23 +61,41 @@ type Stage struct {
 
 // FromHeap computes the retention analysis of h: the graph of its live
 // objects, dominators and retained sizes, shortest paths from the roots
-// and the groups of objects held the same way.
+// and the groups of objects held the same way. Close releases its memory.
 //
-// Memory beyond the model: the graph (4 bytes per object and 8 per
-// edge; the edge targets dropped once the paths are found), the
-// dominators (12 per object, plus 20 of working arrays outside the Go
-// heap while they are computed) and the paths (8 per object). Sizes are
-// read from the model once, into 4 bytes each; types when needed; the
-// labels are added once the dominators and paths are found (deferred.go).
-// The
-// peak is while the dominators are computed: 24 bytes per object and 4
-// per edge (8 with the non-tree predecessors' lists).
+// Memory beyond the model, per object (the graph's edges on top): the
+// graph (4 bytes and 4 per edge; without the groups it stays, else it is
+// dropped once the paths are found), the dominators (8, plus 20 and 4 per
+// non-tree edge of working arrays while they are computed) and the paths
+// (12, the visit order dropped while grouping: each object's parent and
+// the label of its parent edge stay). The grouping takes 12 more while it
+// runs. Sizes and types are read from the model when needed, in object
+// order; the graph holds no labels but the roots' (labels.go). The peak is
+// while the dominators are computed (28 bytes and 8 per edge) or while
+// the objects are grouped (32 bytes).
 func FromHeap(h heap.Heap, opts HeapOptions) (*Analysis, error) {
 	n := h.NumObjects()
 	if uint64(n) > MaxObjects {
 		return nil, fmt.Errorf("analysing retention: %d objects is more than the %d a graph can hold", n, uint64(MaxObjects))
 	}
-	a := &Analysis{h: h}
+	mem, err := newScratch(opts.ScratchDir)
+	if err != nil {
+		return nil, fmt.Errorf("analysing retention: %w", err)
+	}
+	a := &Analysis{h: h, mem: mem}
+	if err := a.analyse(opts); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("analysing retention: %w", err)
+	}
+	if err := mem.err(); err != nil {
+		a.warnings = append(a.warnings, warn.New("retain", "some arrays are in memory, not in the scratch directory: %v", err))
+	}
+	return a, nil
+}
+
+// analyse runs the stages of FromHeap.
+func (a *Analysis) analyse(opts HeapOptions) error {
+	h := a.h
 	stage := a.stageTimer(opts.Stage)
 	defer stage("")
 
@@ -76,10 +103,9 @@ func FromHeap(h heap.Heap, opts HeapOptions) (*Analysis, error) {
 	a.roots = newRootTable(h)
 
 	stage("building the object graph")
-	sizes, big := compactSizes(n, h.Size)
-	g, err := buildGraph(&Graph{n: n, sizes32: sizes, bigSizes: big, deferLabels: true}, a.roots.graphRoots, a.liveEdges)
+	g, err := buildGraph(&Graph{n: h.NumObjects(), sizeOf: h.Size, mem: a.mem, deferLabels: true}, a.roots.graphRoots, a.liveEdges)
 	if err != nil {
-		return nil, fmt.Errorf("analysing retention: %w", err)
+		return err
 	}
 	a.graph = g
 	for _, w := range g.Warnings() {
@@ -87,27 +113,34 @@ func FromHeap(h heap.Heap, opts HeapOptions) (*Analysis, error) {
 	}
 
 	stage("computing dominators")
-	a.dom = ComputeDominators(g)
+	a.dom = computeDominators(g, a.mem)
 
 	stage("finding shortest paths")
-	a.paths = TieredPaths(g, func(label uint32) int { return a.roots.info(label).Tier() })
-	// Paths and groups need the edges' labels and rows, not their
-	// targets; without groups (why, dominators) the targets stay for
-	// RootsReaching, and memory is far from its peak.
-	if !opts.SkipGroups {
-		a.graph.dst = nil
+	a.paths = tieredPaths(g, func(label uint32) int { return a.roots.info(label).Tier() }, a.mem)
+	if opts.SkipGroups {
+		// Without groups (why, dominators) the graph stays for
+		// RootsReaching, and PathTo finds the few labels it needs again
+		// (parentLabel).
+		a.paths.dropOrderAndLabels(a.mem)
+		return nil
 	}
-	if err := a.graph.fillLabels(a.roots.graphRoots, a.liveEdges); err != nil {
-		return nil, fmt.Errorf("analysing retention: %w", err)
+	// The groups need neither the graph's rows nor its targets, but the
+	// label of every object's parent edge.
+	g.dropEdges()
+	if err := a.paths.labelParents(a.roots.graphRoots, a.liveEdges); err != nil {
+		return err
 	}
+	stage("grouping objects")
+	return a.group(func() { stage("ranking groups") })
+}
 
-	if !opts.SkipGroups {
-		stage("grouping objects")
-		if err := a.group(func() { stage("ranking groups") }); err != nil {
-			return nil, fmt.Errorf("analysing retention: %w", err)
-		}
+// Close releases the analysis's large arrays; nothing may be asked of it
+// afterwards but its groups. Without Close they are released when the
+// process ends.
+func (a *Analysis) Close() {
+	if a != nil {
+		a.mem.release()
 	}
-	return a, nil
 }
 
 // group computes the groups; assigned is called once every object has
@@ -118,9 +151,14 @@ func (a *Analysis) group(assigned func()) error {
 	a.labels = newLabelTable(a.h)
 	typeOf := func(v int) uint32 { return uint32(a.h.Type(v)) }
 	var err error
-	a.groups, err = groupObjects(a.dom, a.paths, typeOf, a.labels.collapse, func() {
-		a.paths.order = nil
-		assigned()
+	a.groups, err = groupObjects(a.dom, a.paths, typeOf, a.labels.collapse, groupOptions{
+		assigned: func() {
+			a.mem.free(a.paths.order)
+			a.paths.order = nil
+			assigned()
+		},
+		mem:           a.mem,
+		consumeLabels: true,
 	})
 	return err
 }
@@ -192,7 +230,7 @@ func (a *Analysis) Retained(obj int) uint64 {
 	if obj < 0 || obj >= a.graph.NumObjects() {
 		return 0
 	}
-	return a.dom.Retained[obj]
+	return a.dom.Retained(uint32(obj))
 }
 
 // NumReachable returns the number of objects reachable from the roots.
@@ -263,19 +301,50 @@ func (a *Analysis) PathTo(obj int) (root heap.Root, hops []Hop, ok bool) {
 	if !a.Reachable(obj) {
 		return heap.Root{}, nil, false
 	}
-	steps := a.paths.PathTo(uint32(obj))
+	steps := a.paths.chain(uint32(obj))
 	if len(steps) == 0 {
 		return heap.Root{}, nil, false
 	}
 	first := steps[0]
-	root = a.roots.exact(first.Label, first.Object)
+	root = a.roots.exact(a.parentLabel(a.graph.SuperRoot(), first), first)
 	hops = make([]Hop, len(steps))
-	hops[0] = Hop{Object: int(first.Object)}
+	hops[0] = Hop{Object: int(first)}
 	for i := 1; i < len(steps); i++ {
-		from := int(steps[i-1].Object)
-		hops[i] = Hop{Object: int(steps[i].Object), Path: a.h.RefPath(from, steps[i].Label)}
+		from := steps[i-1]
+		path := heap.Path{{Kind: heap.StepUnknown}}
+		if l := a.parentLabel(from, steps[i]); l != None {
+			path = a.h.RefPath(int(from), l)
+		}
+		hops[i] = Hop{Object: int(steps[i]), Path: path}
 	}
 	return root, hops, true
+}
+
+// parentLabel returns the label of the edge by which the paths reached
+// obj from parent. FromHeap keeps no labels once the objects are grouped
+// (nor, without groups, ever): the edge is then found again as the
+// search took it, the first of the parent's references to obj in the
+// model's order, or for a root's object its first root in search order
+// (tier, then the order given). None if the model no longer has it.
+func (a *Analysis) parentLabel(parent, obj uint32) uint32 {
+	if a.paths.parentLabel != nil {
+		return a.paths.parentLabel[obj]
+	}
+	if parent == a.graph.SuperRoot() {
+		for _, r := range a.roots.graphRoots {
+			if r.Object == obj {
+				return r.Label
+			}
+		}
+		return None
+	}
+	targets, labels := a.h.Refs(int(parent))
+	for k, t := range targets {
+		if t == obj {
+			return labels[k]
+		}
+	}
+	return None
 }
 
 // DominatorsOf returns the objects that dominate obj, outermost first,

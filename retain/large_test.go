@@ -134,8 +134,8 @@ func TestDominatorsLarge(t *testing.T) {
 		}
 	}
 	for v := range sum {
-		if d.Retained[v] != sum[v] {
-			t.Fatalf("Retained[%d] = %d, want %d", v, d.Retained[v], sum[v])
+		if d.Retained(uint32(v)) != sum[v] {
+			t.Fatalf("Retained[%d] = %d, want %d", v, d.Retained(uint32(v)), sum[v])
 		}
 	}
 	// Groups: every reachable object in one group, each group retaining

@@ -1,6 +1,9 @@
 package retain
 
 import (
+	"errors"
+	"fmt"
+	"os"
 	"syscall"
 	"unsafe"
 )
@@ -14,6 +17,34 @@ func mapBytes(size int) []byte {
 	}
 	_ = syscall.Madvise(b, madvHugePage) // a hint: ignored if refused
 	return b
+}
+
+// mapFile maps size zeroed bytes of a new file in dir, shared, so that the
+// kernel may write its pages out and drop them. The file is unlinked as
+// soon as it is made and its blocks reserved up front, so that a full
+// disk is an error here rather than a fault when a page is first written.
+func mapFile(dir string, size int) ([]byte, error) {
+	f, err := os.CreateTemp(dir, "heapsift-scratch-*")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if err := os.Remove(f.Name()); err != nil {
+		return nil, err
+	}
+	if err := syscall.Fallocate(int(f.Fd()), 0, 0, int64(size)); err != nil {
+		if !errors.Is(err, syscall.EOPNOTSUPP) {
+			return nil, fmt.Errorf("reserving %d MiB: %w", size>>20, err)
+		}
+		if err := f.Truncate(int64(size)); err != nil {
+			return nil, err
+		}
+	}
+	b, err := syscall.Mmap(int(f.Fd()), 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("mapping %d MiB: %w", size>>20, err)
+	}
+	return b, nil
 }
 
 // madvHugePage is MADV_HUGEPAGE, which package syscall does not name.

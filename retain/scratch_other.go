@@ -2,9 +2,15 @@
 
 package retain
 
+import "errors"
+
 // Outside Linux scratch arrays come from the Go heap.
 
 func mapBytes(size int) []byte { return nil }
+
+func mapFile(dir string, size int) ([]byte, error) {
+	return nil, errors.New("scratch files are supported on Linux only")
+}
 
 func unmapBytes(b []byte) {}
 

@@ -161,6 +161,7 @@ func diffCommand() *command {
 			fs.StringVar(&d.newExe, "new-exe", "", "the executable NEW came from, when it differs from OLD's (--exe)")
 			fs.BoolVar(&d.groups, "groups", false, "types: also compare the retention groups (heapsift retain) and list those that grew")
 			addCoreFlags(fs, o)
+			addScratchFlag(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error { return runDiff(o, d, args[0], args[1], e) },
 	}
@@ -209,7 +210,7 @@ func runDiff(o *options, d *diffFlags, oldPath, newPath string, e *env) error {
 	noteAll(ws)
 	var growth compare.Growth
 	if kind == compare.ByType {
-		growth, err = diffTypes(r, oldM, newM, o.top, d.groups, e)
+		growth, err = diffTypes(r, oldM, newM, o.top, d.groups, o.scratch, e)
 	} else {
 		growth, err = diffWords(r, oldP, newP, o, d, note)
 	}
@@ -311,7 +312,7 @@ func typeTallies(h heap.Heap) []compare.Tally {
 }
 
 // diffTypes compares two heaps of one language type by type and fills r.
-func diffTypes(r *diffReport, oldM, newM *heapModel, top int, groups bool, e *env) (compare.Growth, error) {
+func diffTypes(r *diffReport, oldM, newM *heapModel, top int, groups bool, scratch string, e *env) (compare.Growth, error) {
 	td := compare.DiffTypes(typeTallies(oldM.h), typeTallies(newM.h))
 	r.Compare = string(compare.ByType)
 	for _, side := range []struct {
@@ -334,7 +335,7 @@ func diffTypes(r *diffReport, oldM, newM *heapModel, top int, groups bool, e *en
 	}
 	r.Rows, r.Types = len(td.Rows), &rows
 	if groups {
-		grown, err := diffGroups(oldM.h, newM.h, top, e)
+		grown, err := diffGroups(oldM.h, newM.h, top, scratch, e)
 		if err != nil {
 			return compare.Growth{}, err
 		}

@@ -26,12 +26,12 @@ type groupDelta struct {
 // diffGroups compares the retention groups of two heaps and returns
 // the rows that grew, at most top of them (0: all). The analyses are made
 // one after the other and dropped, so that only one is in memory at once.
-func diffGroups(oldH, newH heap.Heap, top int, e *env) ([]groupDelta, error) {
-	older, err := retentionGroups(oldH, "OLD", e)
+func diffGroups(oldH, newH heap.Heap, top int, scratch string, e *env) ([]groupDelta, error) {
+	older, err := retentionGroups(oldH, "OLD", scratch, e)
 	if err != nil {
 		return nil, err
 	}
-	newer, err := retentionGroups(newH, "NEW", e)
+	newer, err := retentionGroups(newH, "NEW", scratch, e)
 	if err != nil {
 		return nil, err
 	}
@@ -48,8 +48,8 @@ func diffGroups(oldH, newH heap.Heap, top int, e *env) ([]groupDelta, error) {
 
 // retentionGroups runs heapsift retain on one core and returns its groups
 // as compare's input.
-func retentionGroups(h heap.Heap, which string, e *env) ([]compare.GroupTally, error) {
-	a, err := analyzeRetention(h, e, true)
+func retentionGroups(h heap.Heap, which, scratch string, e *env) ([]compare.GroupTally, error) {
+	a, err := analyzeRetention(h, scratch, e, true)
 	if err != nil {
 		return nil, fmt.Errorf("%s: analysing retention: %w", which, err)
 	}
@@ -63,6 +63,7 @@ func retentionGroups(h heap.Heap, which string, e *env) ([]compare.GroupTally, e
 		}
 		groups = append(groups, t)
 	}
+	a.Close()
 	runtime.GC() // the analysis is garbage now; the next one reuses its memory
 	return groups, nil
 }

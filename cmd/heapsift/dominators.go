@@ -99,16 +99,18 @@ func dominatorsCommand() *command {
 			fs.IntVar(&df.depth, "depth", 1, "levels of the dominator tree to show")
 			fs.IntVar(&df.children, "children", 5, "with --depth above 1: the objects shown under each")
 			addCoreFlags(fs, o)
+			addScratchFlag(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error {
 			if df.depth < 1 || df.children < 1 {
 				return usagef("--depth and --children must be at least 1")
 			}
 			return o.withHeap(args[0], e, func(m *heapModel) error {
-				a, err := analyzeRetention(m.h, e, false)
+				a, err := analyzeRetention(m.h, o.scratch, e, false)
 				if err != nil {
 					return err
 				}
+				defer a.Close()
 				return o.emit(e, newDominatorsReport(a, o.top, df))
 			})
 		},

@@ -57,6 +57,7 @@ type env struct {
 	inputs         []string                // files the command reads (safety.go)
 	warnings       warn.List               // said so far (warnings.go)
 	late           []func() []warn.Warning // sources of warnings found lazily
+	memTrace       *memTrace               // stage memory for developers (memtrace.go), or nil
 }
 
 func main() {
@@ -71,7 +72,7 @@ func main() {
 			os.Exit(code)
 		}
 	}
-	os.Exit(run(os.Args[1:], &env{stdout: os.Stdout, stderr: os.Stderr}))
+	os.Exit(run(os.Args[1:], &env{stdout: os.Stdout, stderr: os.Stderr, memTrace: newMemTrace(os.Stderr)}))
 }
 
 // run executes one command line and returns the exit code. A panic inside

@@ -22,6 +22,9 @@ type options struct {
 	baseStr string
 	base    dump.Address
 	live    liveFlags // --pid, --no-pause (live.go)
+	// scratch is where the retention analysis keeps its large arrays
+	// (--scratch), "" for memory.
+	scratch string
 	// output
 	json bool
 	// words
@@ -44,6 +47,14 @@ func addCoreFlags(fs *pflag.FlagSet, o *options) {
 	addDumpFlags(fs, o)
 	addLiveFlags(fs, o)
 	addJSONFlag(fs, o)
+}
+
+// addScratchFlag adds --scratch, for the commands that run the retention
+// analysis.
+func addScratchFlag(fs *pflag.FlagSet, o *options) {
+	fs.StringVar(&o.scratch, "scratch", "", "keep the retention analysis's large arrays (object graph, dominators, paths) in files in this\n"+
+		"directory, mapped, instead of in memory: slower, but a heap whose graph exceeds memory is analysed\n"+
+		"instead of killed (Linux; each file is deleted as soon as it is made)")
 }
 
 func addJSONFlag(fs *pflag.FlagSet, o *options) {

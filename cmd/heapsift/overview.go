@@ -21,6 +21,7 @@ func overviewCommand() *command {
 		flags: func(fs *pflag.FlagSet, o *options) {
 			addWordFlags(fs, o, 20)
 			addCoreFlags(fs, o)
+			addScratchFlag(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error {
 			return o.withDump(args[0], e, func(p *dump.Process) error {
@@ -61,9 +62,10 @@ func heapOverview(info *infoReport, m *heapModel, o *options, e *env) error {
 	hist := newHistogramReport(m, "bytes", o.top)
 	var groups *retainReport
 	var top []suspectJSON // the top leak suspect, if any
-	if a, err := analyzeRetention(m.h, e, true); err != nil {
+	if a, err := analyzeRetention(m.h, o.scratch, e, true); err != nil {
 		warnAll(e, []warn.Warning{warn.New("retain", "cannot analyse retention: %v", err)})
 	} else {
+		defer a.Close()
 		groups = newRetainReport(a, m, retainFilter{top: overviewGroups})
 		top = findSuspects(a, m, suspects.DefaultThreshold, 1).Suspects
 	}

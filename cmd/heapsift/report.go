@@ -51,6 +51,7 @@ func reportCommand() *command {
 			fs.StringVar(&rf.suspects.thresholdStr, "threshold", "10%", "a suspect retains more than this share of the live heap (with two cores: of its growth)")
 			fs.StringVarP(&rf.output, "output", "o", "", "write the HTML to this file instead of stdout")
 			addDumpFlags(fs, o)
+			addScratchFlag(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error { return runReport(o, rf, args, e) },
 	}
@@ -74,10 +75,11 @@ func runReport(o *options, rf *reportFlags, args []string, e *env) error {
 	path := args[len(args)-1]
 	var r *report.Report
 	err := o.withHeap(path, e, func(m *heapModel) error {
-		a, err := analyzeRetention(m.h, e, true)
+		a, err := analyzeRetention(m.h, o.scratch, e, true)
 		if err != nil {
 			return err
 		}
+		defer a.Close()
 		r = buildReport(m, a, rf.suspects.threshold, old, args)
 		return nil
 	})
@@ -106,10 +108,11 @@ type oldSide struct {
 func readOldSide(o *options, path string, e *env) (*oldSide, error) {
 	old := &oldSide{}
 	err := o.withHeap(path, e, func(m *heapModel) error {
-		a, err := analyzeRetention(m.h, e, true)
+		a, err := analyzeRetention(m.h, o.scratch, e, true)
 		if err != nil {
 			return fmt.Errorf("OLD: analysing retention: %w", err)
 		}
+		defer a.Close()
 		old.types = typeTallies(m.h)
 		old.candidates = suspects.Find(a, suspects.Options{Threshold: suspects.CandidateThreshold})
 		old.total = a.ReachableBytes()

@@ -25,26 +25,30 @@ import (
 // hands the memory retain dropped back to the system: the analysis of a
 // large heap runs close to the machine's memory.
 //
-// The analysis drops large arrays as it goes (edge targets, the paths'
-// order) and allocates others of the same size soon after: with the
-// collector's default pacing the heap would grow to twice its live size
-// first, so it runs with a GOGC of 10 (the arrays hold no pointers, so
-// each collection is quick), unless $GOGC says otherwise.
-func analyzeRetention(h heap.Heap, e *env, groups bool) (*retain.Analysis, error) {
+// The analysis's large arrays are mapped outside the Go heap (files in
+// the --scratch directory, if one is given) and unmapped as it goes; what
+// it allocates on the Go heap beside the model is small but comes and
+// goes while the model's heap is large, so that with the collector's
+// default pacing the heap would grow by the model's size first: it runs
+// with a GOGC of 10 (the model's arrays hold no pointers, so each
+// collection is quick), unless $GOGC says otherwise. The caller closes
+// the analysis (Close) when done.
+func analyzeRetention(h heap.Heap, scratch string, e *env, groups bool) (*retain.Analysis, error) {
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(10))
 	}
 	stop := func() {}
-	a, err := retain.FromHeap(h, retain.HeapOptions{SkipGroups: !groups, Stage: func(what string) {
+	a, err := retain.FromHeap(h, retain.HeapOptions{SkipGroups: !groups, ScratchDir: scratch, Stage: func(what string) {
 		stop()
 		stop = func() {}
+		e.memTrace.mark(what)
 		switch what {
 		case "naming roots", "computing dominators":
 			debug.FreeOSMemory() // what building the model and the graph dropped: the dominators' arrays are mapped outside the Go heap
 		case "grouping objects":
-			runtime.GC() // the edge targets retain dropped make room for the type ids
+			runtime.GC() // the third pass over the model's references left garbage
 		case "ranking groups":
-			debug.FreeOSMemory() // the type ids and sizes are gone
+			debug.FreeOSMemory() // and so did the grouping's label names
 		}
 		if what != "" {
 			stop = startProgress(e, what)
@@ -348,6 +352,7 @@ func retainCommand() *command {
 			fs.StringVar(&rf.format, "format", "text", "text, json, pprof (with -o) or dot")
 			fs.StringVarP(&rf.output, "output", "o", "", "write to this file instead of stdout (needed for pprof)")
 			addCoreFlags(fs, o)
+			addScratchFlag(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error { return runRetain(o, rf, args[0], e) },
 	}
@@ -392,10 +397,11 @@ func runRetain(o *options, rf *retainFlags, path string, e *env) error {
 		return err
 	}
 	defer m.Close()
-	a, err := analyzeRetention(m.h, e, true)
+	a, err := analyzeRetention(m.h, o.scratch, e, true)
 	if err != nil {
 		return err
 	}
+	defer a.Close()
 	if rf.filter.typ != "" && !hasGroupOfType(a, rf.filter.typ) {
 		return fmt.Errorf("no reachable object has type %q (see heapsift histogram for the type names)", rf.filter.typ)
 	}

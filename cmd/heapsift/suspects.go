@@ -108,10 +108,11 @@ func growthSuspects(o *options, sf *suspectsFlags, oldPath, newPath string, e *e
 	var older []suspects.Suspect
 	var oldTotal uint64
 	err := o.withHeap(oldPath, e, func(m *heapModel) error {
-		a, err := analyzeRetention(m.h, e, true)
+		a, err := analyzeRetention(m.h, o.scratch, e, true)
 		if err != nil {
 			return fmt.Errorf("OLD: analysing retention: %w", err)
 		}
+		defer a.Close()
 		older, oldTotal = suspects.Find(a, suspects.Options{Threshold: suspects.CandidateThreshold}), a.ReachableBytes()
 		return nil
 	})
@@ -120,10 +121,11 @@ func growthSuspects(o *options, sf *suspectsFlags, oldPath, newPath string, e *e
 	}
 	var r *suspectsReport
 	err = o.withHeap(newPath, e, func(m *heapModel) error {
-		a, err := analyzeRetention(m.h, e, true)
+		a, err := analyzeRetention(m.h, o.scratch, e, true)
 		if err != nil {
 			return fmt.Errorf("NEW: analysing retention: %w", err)
 		}
+		defer a.Close()
 		newer := suspects.Find(a, suspects.Options{Threshold: suspects.CandidateThreshold})
 		r = &suspectsReport{Language: m.lang, Version: m.version(), Threshold: sf.threshold, ReachableBytes: a.ReachableBytes(),
 			OldFile: filepath.Base(oldPath), OldBytes: &oldTotal, Suspects: []suspectJSON{}}
@@ -216,6 +218,7 @@ func suspectsCommand() *command {
 		flags: func(fs *pflag.FlagSet, o *options) {
 			addSuspectsFlags(fs, sf)
 			addCoreFlags(fs, o)
+			addScratchFlag(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error { return runSuspects(o, sf, args, e) },
 	}
@@ -234,10 +237,11 @@ func runSuspects(o *options, sf *suspectsFlags, args []string, e *env) error {
 		}
 	} else {
 		err = o.withHeap(args[0], e, func(m *heapModel) error {
-			a, err := analyzeRetention(m.h, e, true)
+			a, err := analyzeRetention(m.h, o.scratch, e, true)
 			if err != nil {
 				return err
 			}
+			defer a.Close()
 			r = findSuspects(a, m, sf.threshold, sf.top)
 			return nil
 		})

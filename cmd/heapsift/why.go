@@ -228,6 +228,7 @@ func whyCommand() *command {
 			"heapsift why python.core 0x7f608fbee540   # a tuple: __main__.Profiler → results → [0]",
 		flags: func(fs *pflag.FlagSet, o *options) {
 			addCoreFlags(fs, o)
+			addScratchFlag(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error {
 			v, err := parseAddress(args[1])
@@ -235,10 +236,11 @@ func whyCommand() *command {
 				return usagef("ADDR: %v", err)
 			}
 			return o.withHeap(args[0], e, func(m *heapModel) error {
-				a, err := analyzeRetention(m.h, e, false)
+				a, err := analyzeRetention(m.h, o.scratch, e, false)
 				if err != nil {
 					return err
 				}
+				defer a.Close()
 				r, err := newWhyReport(a, v, m.notObject)
 				if err != nil {
 					return err

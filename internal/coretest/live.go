@@ -2,6 +2,7 @@ package coretest
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -81,7 +82,25 @@ func StartLive(t testing.TB, exe string, args []string, env []string) *Live {
 	if l.Truth, err = parseTruth(truth.String()); err != nil {
 		t.Fatalf("coretest: %s: %v", exe, err)
 	}
+	l.waitAsleep()
 	return l
+}
+
+// waitAsleep waits, for a few seconds at most, until the program's main
+// thread sleeps: on a loaded machine it may still be running the few
+// statements between printing "ready" and waiting, which change its heap.
+func (l *Live) waitAsleep() {
+	stat := fmt.Sprintf("/proc/%d/stat", l.PID)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		b, err := os.ReadFile(stat)
+		if err != nil {
+			return
+		}
+		// The state follows the command name's closing parenthesis.
+		if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) && b[i+2] == 'S' {
+			return
+		}
+	}
 }
 
 // AssertFree fails the test unless the program is neither stopped nor

@@ -27,14 +27,16 @@ def main():
     print(f"truth floats {2 * n}")
     print(f"truth strings {n}")
     print(f"truth pid {os.getpid()}")
-    print("truth ready 1")
-    sys.stdout.flush()
 
     def alive(signum, frame):
         sys.stdout.write("alive\n")
         sys.stdout.flush()
 
+    # The handler first, so that nothing the script does after "ready"
+    # (but sleeping) changes its heap while heapsift reads it.
     signal.signal(signal.SIGUSR1, alive)
+    print("truth ready 1")
+    sys.stdout.flush()
     while True:
         signal.pause()
 

@@ -118,6 +118,7 @@ func (p *Process) readNotes(ph progHeader, nr *noteReader) {
 		nr.malformed.warnf(p, "%v", err)
 		return
 	}
+	p.pages.smallPages(b)
 	done := 0
 	stop := walkNotes(b, func(n note) {
 		p.pages.behind(b, &done, int(n.Off))

@@ -70,8 +70,9 @@ func TestFilePageSizeZero(t *testing.T) {
 }
 
 // TestManySpellingsOfOneFile: 70,000 NT_FILE entries naming one file under
-// different spellings make one module, map the file once, and take well
-// under a second.
+// different spellings make one module, map the file once, take well under
+// a second, and allocate next to nothing each (each spelling was once
+// cleaned into a string of its own: megabytes of garbage).
 func TestManySpellingsOfOneFile(t *testing.T) {
 	exe, err := os.Executable()
 	if err != nil {
@@ -86,14 +87,22 @@ func TestManySpellingsOfOneFile(t *testing.T) {
 	}
 	c := sampleCore()
 	c.Notes[4].Desc = elfcore.FileNote(entries)
+	core := c.Build()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
 	start := time.Now()
-	p, err := newProcess("spellings", c.Build(), Options{})
+	p, err := newProcess("spellings", core, Options{})
+	d := time.Since(start)
+	runtime.ReadMemStats(&after)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	if d := time.Since(start); d > 5*time.Second {
+	if d > 5*time.Second {
 		t.Errorf("opening took %v", d)
+	}
+	if per := (after.TotalAlloc - before.TotalAlloc) / n; per > 8 {
+		t.Errorf("opening a core of %d spellings of one file allocates %d bytes per entry", n, per)
 	}
 	if len(p.Modules()) != 1 {
 		t.Errorf("%d modules, want 1", len(p.Modules()))
@@ -231,6 +240,38 @@ func TestFileNoteEntriesCostNoHeap(t *testing.T) {
 	}
 	if got := warningsMatching(p.Warnings(), "ignored 200000 NT_FILE entries that cover no segment"); len(got) != 1 {
 		t.Errorf("want one warning counting the entries, got %q", warn.Messages(p.Warnings()))
+	}
+}
+
+// TestAbsentFilesLookedForBounded: of a million NT_FILE entries covering
+// no segment, each naming a distinct file that exists nowhere, only the
+// first maxFileLooks files are looked for on this machine, and one
+// warning counts the rest (a lookup each cost a second and 5 MiB of
+// garbage per million).
+func TestAbsentFilesLookedForBounded(t *testing.T) {
+	const n = 100000
+	var entries []elfcore.FileEntry
+	for i := range n {
+		start := uint64(0x10000000 + 0x2000*i)
+		entries = append(entries, elfcore.FileEntry{Start: start, End: start + 0x1000, Path: fmt.Sprintf("/no/such/lib%d.so", i)})
+	}
+	c := sampleCore()
+	c.Notes[4].Desc = elfcore.FileNote(entries)
+	core := c.Build()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	p, err := newProcess("absent", core, Options{})
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if per := (after.TotalAlloc - before.TotalAlloc) / n; per > 16 {
+		t.Errorf("opening a core of %d absent files' entries allocates %d bytes per entry", n, per)
+	}
+	want := fmt.Sprintf("ignored %d NT_FILE entries that cover no segment of the core: %d name no file found here, and %d were not looked for (more than %d distinct files)",
+		n, maxFileLooks, n-maxFileLooks, maxFileLooks)
+	if got := warningsMatching(p.Warnings(), want); len(got) != 1 {
+		t.Errorf("want %q, got %q", want, warn.Messages(p.Warnings()))
 	}
 }
 

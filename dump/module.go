@@ -58,32 +58,18 @@ func (m *Module) Base() Address {
 // local file is mapped once.
 func (p *Process) attachFiles(files *fileNote, opts Options) {
 	byPath := map[string]*Module{}
-	skipped := 0
-	var last struct { // the file of the last entry that covered no segment
-		key   string
-		found bool
-	}
-	var raw []byte // the last entry's path, whose cleaned form is key
-	var key string
+	look := fileLooker{opts: opts}
+	var key []byte // the entry's cleaned path
 	files.each(func(fe fileEntry) {
-		if raw == nil || !bytes.Equal(raw, fe.path) {
-			raw, key = fe.path, filepath.Clean(string(fe.path))
-		}
-		mod := byPath[key]
+		key = appendClean(key[:0], fe.path)
+		mod := byPath[string(key)] // looked up without a string made
 		within := p.mappingsWithin(fe.Start, fe.End)
-		if mod == nil && len(within) == 0 && !p.holdsEntryPoint(fe) {
-			// Consecutive entries of one file share its path: one look.
-			if last.key != key {
-				last.key, last.found = key, p.fileAtHand(fe, opts)
-			}
-			if !last.found {
-				skipped++
-				return
-			}
+		if mod == nil && len(within) == 0 && !p.holdsEntryPoint(fe) && !look.atHand(key, fe.path) {
+			return
 		}
 		if mod == nil {
 			mod = &Module{Path: string(fe.path), Start: fe.Start, End: fe.End}
-			byPath[key] = mod
+			byPath[string(key)] = mod
 			p.modules = append(p.modules, mod)
 		}
 		mod.Start = min(mod.Start, fe.Start)
@@ -96,9 +82,7 @@ func (p *Process) attachFiles(files *fileNote, opts Options) {
 			}
 		}
 	})
-	if skipped > 0 {
-		p.warnf("ignored %d NT_FILE entries that cover no segment of the core and name no file found here", skipped)
-	}
+	look.warn(p)
 	p.markMain()
 	if opts.Exe != "" && p.Executable() == nil {
 		p.warnf("--exe %s is not used: the core does not say which of its mappings is the executable (no NT_FILE entry holds AT_PHDR or AT_ENTRY)", opts.Exe)
@@ -130,13 +114,61 @@ func (p *Process) holdsEntryPoint(fe fileEntry) bool {
 	return false
 }
 
-// fileAtHand reports whether fe's file is on this machine.
-func (p *Process) fileAtHand(fe fileEntry, opts Options) bool {
-	if opts.NoFiles {
-		return false
+// maxFileLooks bounds how many distinct files are looked for on this
+// machine for NT_FILE entries that cover no segment: a process maps a few
+// thousand files at most, and a core naming a million absent ones must
+// not cost a million lookups (and their garbage).
+const maxFileLooks = 4096
+
+// fileLooker looks for the files of NT_FILE entries that cover no segment,
+// and counts those it leaves out.
+type fileLooker struct {
+	opts         Options
+	last         []byte // the cleaned path last looked for
+	asked, found bool   // whether it was looked for, and found
+	looks        int    // distinct files looked for
+	skipped      int    // entries left out, their file not found
+	unasked      int    // entries left out past maxFileLooks
+}
+
+// atHand reports whether the file of an entry, at path (cleaned: key), is
+// on this machine. Consecutive entries of one file share its path: one
+// look.
+func (l *fileLooker) atHand(key, path []byte) bool {
+	if l.last == nil || !bytes.Equal(l.last, key) {
+		l.last = append(l.last[:0], key...)
+		l.asked, l.found = false, false
+		if !l.opts.NoFiles && l.looks < maxFileLooks {
+			l.looks++
+			l.asked, l.found = true, fileAtHand(string(path), l.opts)
+		}
 	}
-	for _, path := range localCandidates(&Module{Path: string(fe.path)}, opts) {
-		if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
+	switch {
+	case l.found:
+		return true
+	case l.asked || l.opts.NoFiles:
+		l.skipped++
+	default:
+		l.unasked++
+	}
+	return false
+}
+
+// warn says how many entries were left out.
+func (l *fileLooker) warn(p *Process) {
+	switch {
+	case l.unasked > 0:
+		p.warnf("ignored %d NT_FILE entries that cover no segment of the core: %d name no file found here, and %d were not looked for (more than %d distinct files)",
+			l.skipped+l.unasked, l.skipped, l.unasked, maxFileLooks)
+	case l.skipped > 0:
+		p.warnf("ignored %d NT_FILE entries that cover no segment of the core and name no file found here", l.skipped)
+	}
+}
+
+// fileAtHand reports whether the file at path is on this machine.
+func fileAtHand(path string, opts Options) bool {
+	for _, c := range localCandidates(&Module{Path: path}, opts) {
+		if st, err := os.Stat(c); err == nil && st.Mode().IsRegular() {
 			return true
 		}
 	}

@@ -21,7 +21,9 @@ const (
 	ptNote = 4
 
 	ntPRStatus = 1
-	ntFile     = 0x46494c45
+	// prstatusPIDOff is pr_pid's offset in NT_PRSTATUS.
+	prstatusPIDOff = 32
+	ntFile         = 0x46494c45
 )
 
 // phdr is one program header and where it lies in the core.

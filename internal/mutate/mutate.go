@@ -2,7 +2,8 @@
 // mutation tests: a seeded, reproducible generator of mutants in families
 // (ELF header fields, program headers, notes, NT_FILE, thread notes, memory
 // contents, counts and pointers in memory, truncation, structures repeated
-// to huge counts: notes, threads, program headers, NT_FILE entries
+// to huge counts: notes, threads (one repeated, or many sharing one's
+// registers), program headers, NT_FILE entries
 // spelling one file, naming absent files or malformed), each mutant
 // named by what it changed so that a failure can be rebuilt from its seed.
 //
@@ -43,7 +44,7 @@ type Options struct {
 func Families() []string {
 	return []string{"elf-header", "prog-header", "note-header", "nt-file", "memory", "truncate",
 		"many-notes", "many-threads", "many-phdrs", "file-spellings", "counts", "pointers",
-		"file-absent", "file-malformed"}
+		"file-absent", "file-malformed", "thread-copies"}
 }
 
 // Generate returns opts.N mutants of core, taking the families in turn.
@@ -114,7 +115,9 @@ func (g *gen) mutate(fam string) (Mutant, bool) {
 	case "many-notes":
 		return g.manyNotes()
 	case "many-threads":
-		return g.manyThreads()
+		return g.manyThreads(false)
+	case "thread-copies":
+		return g.manyThreads(true)
 	case "many-phdrs":
 		return g.manyPhdrs()
 	case "file-spellings":

@@ -1,6 +1,7 @@
 package dump
 
 import (
+	"debug/elf"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -359,6 +360,41 @@ func TestExecutableByName(t *testing.T) {
 		}
 		if got := warningsMatching(p.Warnings(), "taking /no/such/demo, the file it was started as ("+from+")"); len(got) != 1 {
 			t.Errorf("want one warning naming %s, got %q", from, warn.Messages(p.Warnings()))
+		}
+	}
+}
+
+// TestExecutableByShape: a core with neither an auxiliary vector nor
+// process information takes for the executable the lowest-mapped file
+// with code that is not named like a shared library, with a warning; a
+// core whose auxiliary vector places the program in no listed file gets
+// no guess.
+func TestExecutableByShape(t *testing.T) {
+	files := []elfcore.FileEntry{
+		{Start: 0x400000, End: 0x401000, Path: "/no/such/libc.so.6"},
+		{Start: 0x401000, End: 0x402000, Path: "/no/such/demo"},
+	}
+	for _, auxv := range []bool{false, true} {
+		c := sampleCore()
+		c.Segments[0] = elfcore.Segment{Vaddr: 0x400000, Flags: elf.PF_R | elf.PF_X, Memsz: 0x1000}
+		c.Segments = append(c.Segments, elfcore.Segment{Vaddr: 0x401000, Flags: elf.PF_R | elf.PF_X, Memsz: 0x1000})
+		c.Notes[1].Type, c.Notes[3].Type = 0x77, 0x77 // no NT_PRPSINFO, no NT_AUXV
+		if auxv {
+			c.Notes[3] = elfcore.Note{Name: "CORE", Type: elfcore.NTAuxv, Desc: elfcore.Auxv(elfcore.ATPhdr, 0x900040)}
+		}
+		c.Notes[4].Desc = elfcore.FileNote(files)
+		p, err := newProcess("shape", c.Build(), Options{NoFiles: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		exe := p.Executable()
+		switch {
+		case auxv && exe != nil:
+			t.Errorf("auxv placing the program elsewhere: executable %s, want none", exe.Path)
+		case !auxv && (exe == nil || exe.Path != "/no/such/demo"):
+			t.Errorf("executable %+v, want /no/such/demo", exe)
+		case !auxv && len(warningsMatching(p.Warnings(), "taking /no/such/demo, the lowest-mapped file with code that is not named like a shared library")) != 1:
+			t.Errorf("no warning saying how the executable was taken: %q", warn.Messages(p.Warnings()))
 		}
 	}
 }

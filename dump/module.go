@@ -83,15 +83,17 @@ func (p *Process) attachFiles(files *fileNote, opts Options) {
 		}
 	})
 	look.warn(p)
-	p.markMain()
-	if opts.Exe != "" && p.Executable() == nil {
-		p.warnf("--exe %s is not used: the core does not say which of its mappings is the executable (no NT_FILE entry holds AT_PHDR or AT_ENTRY)", opts.Exe)
-	}
-	cache := &fileCache{}
 	for _, mod := range p.modules {
 		sort.Slice(mod.Mappings, func(i, j int) bool { return mod.Mappings[i].Start < mod.Mappings[j].Start })
 		mod.BuildID = p.coreBuildID(mod)
-		if !opts.NoFiles {
+	}
+	cache := &fileCache{}
+	p.markMain(opts, cache)
+	if opts.Exe != "" && p.Executable() == nil {
+		p.warnf("--exe %s is not used: the core does not say which of its mappings is the executable (no NT_FILE entry holds AT_PHDR or AT_ENTRY), and none has its build ID or its segments", opts.Exe)
+	}
+	if !opts.NoFiles {
+		for _, mod := range p.modules {
 			p.openModuleFile(mod, opts, cache)
 		}
 	}
@@ -188,8 +190,10 @@ func (p *Process) mappingsWithin(start, end Address) []*Mapping {
 }
 
 // markMain finds the executable: the module holding the program headers
-// (AT_PHDR) or the entry point.
-func (p *Process) markMain() {
+// (AT_PHDR) or the entry point; else the file the program was started as;
+// else, when the core names neither, --exe matched to the files, or the
+// file that looks like the program's (see findexe.go).
+func (p *Process) markMain(opts Options, cache *fileCache) {
 	for _, key := range []uint64{atPhdr, atEntry} {
 		v, ok := p.Aux(key)
 		if !ok {
@@ -202,7 +206,15 @@ func (p *Process) markMain() {
 			}
 		}
 	}
-	p.markMainByName()
+	if p.markMainByName() || opts.Exe != "" && p.markMainByExe(opts, cache) {
+		return
+	}
+	_, phdr := p.Aux(atPhdr)
+	if _, entry := p.Aux(atEntry); !phdr && !entry {
+		// Only a core that does not say where the program is: one
+		// that does, and lacks the file there, is not guessed at.
+		p.markMainByShape(opts, cache)
+	}
 }
 
 // markMainByName finds the executable when no module holds the program
@@ -210,7 +222,7 @@ func (p *Process) markMain() {
 // dropped, or the auxiliary vector is lost): the module of the path the
 // program was started as, from AT_EXECFN or else the command line's first
 // word (either may be relative), said in a warning.
-func (p *Process) markMainByName() {
+func (p *Process) markMainByName() bool {
 	var names, from []string
 	if v, ok := p.Aux(atExecFn); ok {
 		if name, err := p.CString(Address(v), 4096); err == nil && name != "" {
@@ -229,10 +241,11 @@ func (p *Process) markMainByName() {
 			if path == name || !filepath.IsAbs(name) && strings.HasSuffix(path, "/"+name) {
 				mod.Main = true
 				p.warnf("no NT_FILE entry holds the program's entry point; taking %s, the file it was started as (%s), for the executable", mod.Path, from[i])
-				return
+				return true
 			}
 		}
 	}
+	return false
 }
 
 // coreBuildID reads the build ID from the core's copy of the module's first
@@ -242,13 +255,7 @@ func (p *Process) coreBuildID(mod *Module) string {
 		if m.FileOffset != 0 || len(m.core) < 64 {
 			continue
 		}
-		core := m.core
-		return buildIDFromImage(func(off, n uint64) []byte {
-			if off > uint64(len(core)) || n > uint64(len(core))-off {
-				return nil
-			}
-			return core[off : off+n]
-		}, true)
+		return buildIDFromImage(imageOf(m.core), true)
 	}
 	return ""
 }
@@ -308,12 +315,7 @@ func (p *Process) openModuleFile(mod *Module, opts Options, cache *fileCache) {
 			}
 			continue
 		}
-		mod.FileBuildID = buildIDFromImage(func(off, n uint64) []byte {
-			if off > uint64(len(data)) || n > uint64(len(data))-off {
-				return nil
-			}
-			return data[off : off+n]
-		}, false)
+		mod.FileBuildID = buildIDFromImage(imageOf(data), false)
 		if mod.BuildID != "" && mod.FileBuildID != "" && mod.BuildID != mod.FileBuildID {
 			mod.Mismatch = true
 			if byUser && fallback != "" {

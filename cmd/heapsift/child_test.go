@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -69,13 +70,17 @@ func (r childRun) problem() string {
 	case r.code < 0 || r.code > exitGrowth:
 		return "killed or crashed (exit " + strconv.Itoa(r.code) + ")"
 	case strings.Contains(r.stderr, "internal error"), strings.Contains(r.stderr, "panic:"),
-		strings.Contains(r.stderr, "fatal error"), strings.Contains(r.stderr, "goroutine "):
+		strings.Contains(r.stderr, "fatal error"), traceHeader.MatchString(r.stderr):
 		return "crashed: " + firstLine(r.stderr)
 	case hasControl(r.stdout) || hasControl(r.stderr):
 		return "a control character reached the terminal"
 	}
 	return ""
 }
+
+// traceHeader matches a goroutine's header in a Go traceback, and not
+// a warning about "the goroutine list".
+var traceHeader = regexp.MustCompile(`goroutine [0-9]+ \[`)
 
 // hasControl reports whether s holds a control byte other than newline
 // and tab.

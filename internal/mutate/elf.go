@@ -155,3 +155,21 @@ func WriteAt(core []byte, vaddr uint64, data []byte) bool {
 	}
 	return false
 }
+
+// DropNotes returns a copy of core whose CORE and LINUX notes of the
+// given types are renamed to a type no reader knows, as if the kernel had
+// not written them.
+func DropNotes(core []byte, types ...uint32) []byte {
+	b := clone(core)
+	for _, n := range readLayout(core).notes {
+		if n.name != "CORE" && n.name != "LINUX" {
+			continue
+		}
+		for _, typ := range types {
+			if n.typ == typ {
+				le.PutUint32(b[n.at+8:], 0x7777)
+			}
+		}
+	}
+	return b
+}

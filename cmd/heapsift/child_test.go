@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heapsift/heapsift/warn"
 )
 
 // childRun is one run of heapsift in a process of its own.
@@ -74,6 +76,28 @@ func (r childRun) problem() string {
 		return "crashed: " + firstLine(r.stderr)
 	case hasControl(r.stdout) || hasControl(r.stderr):
 		return "a control character reached the terminal"
+	case repeatedWarning(r.stderr) != "":
+		return "repeated warnings not summarized: " + repeatedWarning(r.stderr)
+	}
+	return ""
+}
+
+// numbers matches the numbers and addresses of a warning, which warnings
+// of one kind differ in.
+var numbers = regexp.MustCompile(`[0-9][0-9a-fx,]*`)
+
+// repeatedWarning returns a warning printed more often, but for its
+// numbers, than twice warn.MaxSimilar (warnings of one kind beyond that
+// are to be summarized in a line with a count), or "".
+func repeatedWarning(stderr string) string {
+	kinds := map[string]int{}
+	for _, line := range strings.Split(stderr, "\n") {
+		if rest, ok := strings.CutPrefix(line, programName+": warning: "); ok {
+			k := numbers.ReplaceAllString(rest, "#")
+			if kinds[k]++; kinds[k] > 2*warn.MaxSimilar {
+				return line
+			}
+		}
 	}
 	return ""
 }

@@ -106,7 +106,7 @@ type noteReader struct {
 	// tids are the threads read; a note repeating one is counted in
 	// repeated (the first such TID in firstRepeat) and dropped, with the
 	// notes that follow it for its thread (lastDropped).
-	tids                  map[int]bool
+	tids                  tidSet
 	repeated, firstRepeat int
 	lastDropped           bool
 }
@@ -176,11 +176,7 @@ func (nr *noteReader) repeatedThread(desc []byte) bool {
 		return false // too short: parsePRStatus says so
 	}
 	tid := int(int32(binary.LittleEndian.Uint32(desc[prstatusPIDOff:])))
-	if nr.tids == nil {
-		nr.tids = map[int]bool{}
-	}
-	if !nr.tids[tid] {
-		nr.tids[tid] = true
+	if !nr.tids.add(tid) {
 		return false
 	}
 	if nr.repeated == 0 {
@@ -189,6 +185,56 @@ func (nr *noteReader) repeatedThread(desc []byte) bool {
 	nr.repeated++
 	nr.lastDropped = true
 	return true
+}
+
+// tidSet is the thread IDs read: an open-addressing hash set of 4-byte
+// slots, so that a core of a hundred thousand threads costs a few bytes
+// each rather than a map entry's dozens.
+type tidSet struct {
+	slots []uint32 // uint32(tid)+1, 0 for an empty slot
+	n     int
+	minus bool // tid -1, whose slot value would be 0
+}
+
+// add adds tid and reports whether it was there already.
+func (s *tidSet) add(tid int) bool {
+	k := uint32(tid) + 1
+	if k == 0 {
+		had := s.minus
+		s.minus = true
+		return had
+	}
+	if 2*(s.n+1) > len(s.slots) {
+		s.grow()
+	}
+	mask := uint32(len(s.slots) - 1)
+	for i := k * 0x9e3779b1 & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case k:
+			return true
+		case 0:
+			s.slots[i] = k
+			s.n++
+			return false
+		}
+	}
+}
+
+// grow doubles the table (at least 64 slots) and rehashes it.
+func (s *tidSet) grow() {
+	old := s.slots
+	s.slots = make([]uint32, max(64, 2*len(old)))
+	mask := uint32(len(s.slots) - 1)
+	for _, k := range old {
+		if k == 0 {
+			continue
+		}
+		i := k * 0x9e3779b1 & mask
+		for s.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		s.slots[i] = k
+	}
 }
 
 // finish says what reading the notes counted rather than said.

@@ -1,11 +1,13 @@
 // Package mutate makes damaged copies of core files for heapsift's
 // mutation tests: a seeded, reproducible generator of mutants in families
 // (ELF header fields, program headers, notes, NT_FILE, thread notes, memory
-// contents, counts and pointers in memory, truncation, structures repeated
-// to huge counts: notes, threads (one repeated, or many sharing one's
-// registers), program headers, NT_FILE entries
-// spelling one file, naming absent files or malformed), each mutant
-// named by what it changed so that a failure can be rebuilt from its seed.
+// contents, counts and pointers in memory, truncation, and structures
+// repeated to huge counts: notes, threads (one repeated, or many sharing
+// one's registers), program headers, NT_FILE entries spelling one file,
+// naming absent files or half malformed), each mutant named by what it
+// changed so that a failure can be rebuilt from its seed. One makes a
+// regression case of a family at an exact count; DropNotes, ReadAt and
+// WriteAt help tests aim their own damage.
 //
 // It is ordinary (non-test) code so that several packages' tests can share
 // it; nothing outside _test.go files should import it.

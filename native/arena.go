@@ -194,14 +194,17 @@ func (o *opener) heapsOf(a arena) []region {
 
 // scanHeapInfos finds the first heaps of non-main arenas without
 // main_arena: a heap_info at a heapMaxSize-aligned address whose arena
-// follows it. It returns the arenas found.
+// follows it. It returns the arenas found. Only the bytes the core holds
+// are looked at: a damaged program header may claim a mapping of 2^57
+// bytes, 2^31 heap alignments.
 func (o *opener) scanHeapInfos() []uint64 {
 	var out []uint64
 	for _, m := range o.p.Mappings() {
 		if m.File != "" || m.Perm&dump.PermWrite == 0 {
 			continue
 		}
-		for h := alignUp(uint64(m.Start), heapMaxSize); h+pageSize <= uint64(m.End); h += heapMaxSize {
+		held := uint64(m.Start) + uint64(len(m.CoreData()))
+		for h := alignUp(uint64(m.Start), heapMaxSize); h+pageSize <= held; h += heapMaxSize {
 			arPtr, ok := o.word(h + uint64(o.l.HeapInfoArPtr))
 			size, ok2 := o.word(h + uint64(o.l.HeapInfoSz))
 			if ok && ok2 && arPtr == h+uint64(o.l.HeapInfoSize) && size <= heapMaxSize && size >= pageSize {

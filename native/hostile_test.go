@@ -1,6 +1,8 @@
 package native
 
 import (
+	"bytes"
+	"debug/elf"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -151,4 +153,43 @@ func hasWarning(ws []warn.Warning, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestHugeClaimedMapping: a program header claiming 2^57 bytes for the
+// thread arena's heap (the mutation suite's phdr[7].p_memsz) is read in
+// the time its bytes in the core take, not 2^31 heap alignments' worth.
+func TestHugeClaimedMapping(t *testing.T) {
+	c, exe := leaksCore(t)
+	orig := openNative(t, c.Path, exe, false)
+	o := &opener{p: orig.p, warns: &warn.List{}}
+	o.libc = findLibc(orig.p)
+	o.chooseLayout(Options{})
+	_, arenas, err := o.findRegions()
+	if err != nil || len(arenas) != 2 {
+		t.Fatalf("arenas %+v, %v: want main_arena and the thread's", arenas, err)
+	}
+	data, err := os.ReadFile(c.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	phoff := binary.LittleEndian.Uint64(data[32:])
+	found := false
+	for i, p := range f.Progs {
+		if p.Type == elf.PT_LOAD && arenas[1].addr >= p.Vaddr && arenas[1].addr < p.Vaddr+p.Memsz {
+			binary.LittleEndian.PutUint64(data[phoff+uint64(i)*56+40:], 1<<57) // p_memsz
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("no segment holds the thread's arena")
+	}
+	start := time.Now()
+	openMutant(t, data, exe)
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("opening took %v", d)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"path/filepath"
+	"slices"
 )
 
 // openCore reads an ELF core's program headers and notes into p.
@@ -106,7 +107,10 @@ type noteReader struct {
 	// tids are the threads read; a note repeating one is counted in
 	// repeated (the first such TID in firstRepeat) and dropped, with the
 	// notes that follow it for its thread (lastDropped).
-	tids                  tidSet
+	tids tidSet
+	// slab holds the threads not yet handed out: threads are made a
+	// chunk at a time, no garbage and no allocation each.
+	slab                  []Thread
 	repeated, firstRepeat int
 	lastDropped           bool
 }
@@ -119,6 +123,9 @@ func (p *Process) readNotes(ph progHeader, nr *noteReader) {
 		return
 	}
 	p.pages.smallPages(b)
+	n := p.countThreads(b)
+	p.Threads = slices.Grow(p.Threads, n)
+	nr.tids.reserve(n)
 	done := 0
 	stop := walkNotes(b, func(n note) {
 		p.pages.behind(b, &done, int(n.Off))
@@ -134,6 +141,33 @@ func (p *Process) readNotes(ph progHeader, nr *noteReader) {
 	}
 }
 
+// threadChunk is how many threads newThread makes at a time.
+const threadChunk = 1024
+
+// newThread returns the next unused thread of the slab; it becomes used
+// when the caller drops it from the slab.
+func (nr *noteReader) newThread() *Thread {
+	if len(nr.slab) == 0 {
+		nr.slab = make([]Thread, threadChunk)
+	}
+	return &nr.slab[0]
+}
+
+// countThreads counts the NT_PRSTATUS notes of a note segment, so that
+// the threads' list is made once at its size: grown by appending, the
+// lists of a hundred thousand threads would cost four times as much
+// again in garbage.
+func (p *Process) countThreads(b []byte) int {
+	n, done := 0, 0
+	walkNotes(b, func(nt note) {
+		p.pages.behind(b, &done, int(nt.Off))
+		if nt.Type == ntPRStatus && nt.Name == "CORE" {
+			n++
+		}
+	})
+	return n
+}
+
 // decodeNote decodes one CORE or LINUX note into p.
 func (p *Process) decodeNote(n note, nr *noteReader) error {
 	var err error
@@ -142,9 +176,10 @@ func (p *Process) decodeNote(n note, nr *noteReader) error {
 		if nr.repeatedThread(n.Desc) {
 			return nil
 		}
-		var t *Thread
-		if t, err = parsePRStatus(n.Desc, p.Arch); err == nil {
+		t := nr.newThread()
+		if err = t.decode(n.Desc, p.Arch); err == nil {
 			p.Threads = append(p.Threads, t)
+			nr.slab = nr.slab[1:]
 		}
 	case ntPRPSInfo:
 		p.Info, err = parsePRPSInfo(n.Desc)
@@ -204,8 +239,8 @@ func (s *tidSet) add(tid int) bool {
 		s.minus = true
 		return had
 	}
-	if 2*(s.n+1) > len(s.slots) {
-		s.grow()
+	if 8*(s.n+1) > 7*len(s.slots) {
+		s.resize(2 * len(s.slots))
 	}
 	mask := uint32(len(s.slots) - 1)
 	for i := k * 0x9e3779b1 & mask; ; i = (i + 1) & mask {
@@ -220,10 +255,22 @@ func (s *tidSet) add(tid int) bool {
 	}
 }
 
-// grow doubles the table (at least 64 slots) and rehashes it.
-func (s *tidSet) grow() {
+// reserve makes room for n more IDs at once.
+func (s *tidSet) reserve(n int) {
+	want := 64
+	for 7*want < 8*(s.n+n) {
+		want *= 2
+	}
+	if want > len(s.slots) {
+		s.resize(want)
+	}
+}
+
+// resize makes the table size slots (a power of two, at least 64) and
+// rehashes it.
+func (s *tidSet) resize(size int) {
 	old := s.slots
-	s.slots = make([]uint32, max(64, 2*len(old)))
+	s.slots = make([]uint32, max(64, size))
 	mask := uint32(len(s.slots) - 1)
 	for _, k := range old {
 		if k == 0 {

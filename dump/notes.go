@@ -173,15 +173,21 @@ const prstatusPIDOff = 32
 
 // parsePRStatus decodes an NT_PRSTATUS note.
 func parsePRStatus(desc []byte, arch Arch) (*Thread, error) {
+	t := &Thread{}
+	return t, t.decode(desc, arch)
+}
+
+// decode fills t from an NT_PRSTATUS note.
+func (t *Thread) decode(desc []byte, arch Arch) error {
 	le := binary.LittleEndian
 	nregs := 27
 	if arch == ArchARM64 {
 		nregs = 34 // x0..x30, sp, pc, pstate
 	}
 	if len(desc) < prstatusRegOff+nregs*8 {
-		return nil, fmt.Errorf("NT_PRSTATUS note is %d bytes, want at least %d", len(desc), prstatusRegOff+nregs*8)
+		return fmt.Errorf("NT_PRSTATUS note is %d bytes, want at least %d", len(desc), prstatusRegOff+nregs*8)
 	}
-	t := &Thread{
+	*t = Thread{
 		Signal: int(le.Uint16(desc[12:])),
 		TID:    int(int32(le.Uint32(desc[prstatusPIDOff:]))),
 	}
@@ -193,7 +199,7 @@ func parsePRStatus(desc []byte, arch Arch) (*Thread, error) {
 	} else {
 		t.PC, t.SP, t.FP, t.TLS = get("rip"), get("rsp"), get("rbp"), get("fs_base")
 	}
-	return t, nil
+	return nil
 }
 
 // ProcessInfo is what NT_PRPSINFO tells about the process.

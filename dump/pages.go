@@ -16,7 +16,7 @@ import (
 // mapped shared and read-only).
 
 // dropChunk is how far a pass reads before giving pages back.
-const dropChunk = 1 << 20
+const dropChunk = 1 << 18
 
 // pageDropper gives back the pages of one mapped core; the zero value
 // (a core held in ordinary memory, as tests build them) does nothing.

@@ -153,15 +153,16 @@ func (nr *noteReader) newThread() *Thread {
 	return &nr.slab[0]
 }
 
-// countThreads counts the NT_PRSTATUS notes of a note segment, so that
-// the threads' list is made once at its size: grown by appending, the
-// lists of a hundred thousand threads would cost four times as much
-// again in garbage.
+// countThreads counts the NT_PRSTATUS notes of a note segment long
+// enough to decode, so that the threads' list is made once at its size:
+// grown by appending, the lists of a hundred thousand threads would cost
+// four times as much again in garbage. (Each note counted holds hundreds
+// of bytes of the core, so the count is no claim.)
 func (p *Process) countThreads(b []byte) int {
 	n, done := 0, 0
 	walkNotes(b, func(nt note) {
 		p.pages.behind(b, &done, int(nt.Off))
-		if nt.Type == ntPRStatus && nt.Name == "CORE" {
+		if nt.Type == ntPRStatus && nt.Name == "CORE" && len(nt.Desc) >= prstatusRegOff+len(amd64RegNames)*8 {
 			n++
 		}
 	})

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"path/filepath"
+	"slices"
 )
 
 // openCore reads an ELF core's program headers and notes into p.
@@ -106,7 +107,10 @@ type noteReader struct {
 	// tids are the threads read; a note repeating one is counted in
 	// repeated (the first such TID in firstRepeat) and dropped, with the
 	// notes that follow it for its thread (lastDropped).
-	tids                  map[int]bool
+	tids tidSet
+	// slab holds the threads not yet handed out: threads are made a
+	// chunk at a time, no garbage and no allocation each.
+	slab                  []Thread
 	repeated, firstRepeat int
 	lastDropped           bool
 }
@@ -118,6 +122,10 @@ func (p *Process) readNotes(ph progHeader, nr *noteReader) {
 		nr.malformed.warnf(p, "%v", err)
 		return
 	}
+	p.pages.smallPages(b)
+	n := p.countThreads(b)
+	p.Threads = slices.Grow(p.Threads, n)
+	nr.tids.reserve(n)
 	done := 0
 	stop := walkNotes(b, func(n note) {
 		p.pages.behind(b, &done, int(n.Off))
@@ -133,6 +141,34 @@ func (p *Process) readNotes(ph progHeader, nr *noteReader) {
 	}
 }
 
+// threadChunk is how many threads newThread makes at a time.
+const threadChunk = 1024
+
+// newThread returns the next unused thread of the slab; it becomes used
+// when the caller drops it from the slab.
+func (nr *noteReader) newThread() *Thread {
+	if len(nr.slab) == 0 {
+		nr.slab = make([]Thread, threadChunk)
+	}
+	return &nr.slab[0]
+}
+
+// countThreads counts the NT_PRSTATUS notes of a note segment long
+// enough to decode, so that the threads' list is made once at its size:
+// grown by appending, the lists of a hundred thousand threads would cost
+// four times as much again in garbage. (Each note counted holds hundreds
+// of bytes of the core, so the count is no claim.)
+func (p *Process) countThreads(b []byte) int {
+	n, done := 0, 0
+	walkNotes(b, func(nt note) {
+		p.pages.behind(b, &done, int(nt.Off))
+		if nt.Type == ntPRStatus && nt.Name == "CORE" && len(nt.Desc) >= prstatusRegOff+len(amd64RegNames)*8 {
+			n++
+		}
+	})
+	return n
+}
+
 // decodeNote decodes one CORE or LINUX note into p.
 func (p *Process) decodeNote(n note, nr *noteReader) error {
 	var err error
@@ -141,9 +177,10 @@ func (p *Process) decodeNote(n note, nr *noteReader) error {
 		if nr.repeatedThread(n.Desc) {
 			return nil
 		}
-		var t *Thread
-		if t, err = parsePRStatus(n.Desc, p.Arch); err == nil {
+		t := nr.newThread()
+		if err = t.decode(n.Desc, p.Arch); err == nil {
 			p.Threads = append(p.Threads, t)
+			nr.slab = nr.slab[1:]
 		}
 	case ntPRPSInfo:
 		p.Info, err = parsePRPSInfo(n.Desc)
@@ -175,11 +212,7 @@ func (nr *noteReader) repeatedThread(desc []byte) bool {
 		return false // too short: parsePRStatus says so
 	}
 	tid := int(int32(binary.LittleEndian.Uint32(desc[prstatusPIDOff:])))
-	if nr.tids == nil {
-		nr.tids = map[int]bool{}
-	}
-	if !nr.tids[tid] {
-		nr.tids[tid] = true
+	if !nr.tids.add(tid) {
 		return false
 	}
 	if nr.repeated == 0 {
@@ -188,6 +221,68 @@ func (nr *noteReader) repeatedThread(desc []byte) bool {
 	nr.repeated++
 	nr.lastDropped = true
 	return true
+}
+
+// tidSet is the thread IDs read: an open-addressing hash set of 4-byte
+// slots, so that a core of a hundred thousand threads costs a few bytes
+// each rather than a map entry's dozens.
+type tidSet struct {
+	slots []uint32 // uint32(tid)+1, 0 for an empty slot
+	n     int
+	minus bool // tid -1, whose slot value would be 0
+}
+
+// add adds tid and reports whether it was there already.
+func (s *tidSet) add(tid int) bool {
+	k := uint32(tid) + 1
+	if k == 0 {
+		had := s.minus
+		s.minus = true
+		return had
+	}
+	if 8*(s.n+1) > 7*len(s.slots) {
+		s.resize(2 * len(s.slots))
+	}
+	mask := uint32(len(s.slots) - 1)
+	for i := k * 0x9e3779b1 & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case k:
+			return true
+		case 0:
+			s.slots[i] = k
+			s.n++
+			return false
+		}
+	}
+}
+
+// reserve makes room for n more IDs at once.
+func (s *tidSet) reserve(n int) {
+	want := 64
+	for 7*want < 8*(s.n+n) {
+		want *= 2
+	}
+	if want > len(s.slots) {
+		s.resize(want)
+	}
+}
+
+// resize makes the table size slots (a power of two, at least 64) and
+// rehashes it.
+func (s *tidSet) resize(size int) {
+	old := s.slots
+	s.slots = make([]uint32, max(64, size))
+	mask := uint32(len(s.slots) - 1)
+	for _, k := range old {
+		if k == 0 {
+			continue
+		}
+		i := k * 0x9e3779b1 & mask
+		for s.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		s.slots[i] = k
+	}
 }
 
 // finish says what reading the notes counted rather than said.

@@ -1,6 +1,7 @@
 package dump
 
 import (
+	"debug/elf"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -70,8 +71,9 @@ func TestFilePageSizeZero(t *testing.T) {
 }
 
 // TestManySpellingsOfOneFile: 70,000 NT_FILE entries naming one file under
-// different spellings make one module, map the file once, and take well
-// under a second.
+// different spellings make one module, map the file once, take well under
+// a second, and allocate next to nothing each (each spelling was once
+// cleaned into a string of its own: megabytes of garbage).
 func TestManySpellingsOfOneFile(t *testing.T) {
 	exe, err := os.Executable()
 	if err != nil {
@@ -86,14 +88,22 @@ func TestManySpellingsOfOneFile(t *testing.T) {
 	}
 	c := sampleCore()
 	c.Notes[4].Desc = elfcore.FileNote(entries)
+	core := c.Build()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
 	start := time.Now()
-	p, err := newProcess("spellings", c.Build(), Options{})
+	p, err := newProcess("spellings", core, Options{})
+	d := time.Since(start)
+	runtime.ReadMemStats(&after)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	if d := time.Since(start); d > 5*time.Second {
+	if d > 5*time.Second {
 		t.Errorf("opening took %v", d)
+	}
+	if per := (after.TotalAlloc - before.TotalAlloc) / n; per > 8 {
+		t.Errorf("opening a core of %d spellings of one file allocates %d bytes per entry", n, per)
 	}
 	if len(p.Modules()) != 1 {
 		t.Errorf("%d modules, want 1", len(p.Modules()))
@@ -234,6 +244,38 @@ func TestFileNoteEntriesCostNoHeap(t *testing.T) {
 	}
 }
 
+// TestAbsentFilesLookedForBounded: of a million NT_FILE entries covering
+// no segment, each naming a distinct file that exists nowhere, only the
+// first maxFileLooks files are looked for on this machine, and one
+// warning counts the rest (a lookup each cost a second and 5 MiB of
+// garbage per million).
+func TestAbsentFilesLookedForBounded(t *testing.T) {
+	const n = 100000
+	var entries []elfcore.FileEntry
+	for i := range n {
+		start := uint64(0x10000000 + 0x2000*i)
+		entries = append(entries, elfcore.FileEntry{Start: start, End: start + 0x1000, Path: fmt.Sprintf("/no/such/lib%d.so", i)})
+	}
+	c := sampleCore()
+	c.Notes[4].Desc = elfcore.FileNote(entries)
+	core := c.Build()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	p, err := newProcess("absent", core, Options{})
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if per := (after.TotalAlloc - before.TotalAlloc) / n; per > 16 {
+		t.Errorf("opening a core of %d absent files' entries allocates %d bytes per entry", n, per)
+	}
+	want := fmt.Sprintf("ignored %d NT_FILE entries that cover no segment of the core: %d name no file found here, and %d were not looked for (more than %d distinct files)",
+		n, maxFileLooks, n-maxFileLooks, maxFileLooks)
+	if got := warningsMatching(p.Warnings(), want); len(got) != 1 {
+		t.Errorf("want %q, got %q", want, warn.Messages(p.Warnings()))
+	}
+}
+
 // rssFile returns the process's resident pages of mapped files, in KiB.
 func rssFile(t *testing.T) int {
 	b, err := os.ReadFile("/proc/self/status")
@@ -318,6 +360,41 @@ func TestExecutableByName(t *testing.T) {
 		}
 		if got := warningsMatching(p.Warnings(), "taking /no/such/demo, the file it was started as ("+from+")"); len(got) != 1 {
 			t.Errorf("want one warning naming %s, got %q", from, warn.Messages(p.Warnings()))
+		}
+	}
+}
+
+// TestExecutableByShape: a core with neither an auxiliary vector nor
+// process information takes for the executable the lowest-mapped file
+// with code that is not named like a shared library, with a warning; a
+// core whose auxiliary vector places the program in no listed file gets
+// no guess.
+func TestExecutableByShape(t *testing.T) {
+	files := []elfcore.FileEntry{
+		{Start: 0x400000, End: 0x401000, Path: "/no/such/libc.so.6"},
+		{Start: 0x401000, End: 0x402000, Path: "/no/such/demo"},
+	}
+	for _, auxv := range []bool{false, true} {
+		c := sampleCore()
+		c.Segments[0] = elfcore.Segment{Vaddr: 0x400000, Flags: elf.PF_R | elf.PF_X, Memsz: 0x1000}
+		c.Segments = append(c.Segments, elfcore.Segment{Vaddr: 0x401000, Flags: elf.PF_R | elf.PF_X, Memsz: 0x1000})
+		c.Notes[1].Type, c.Notes[3].Type = 0x77, 0x77 // no NT_PRPSINFO, no NT_AUXV
+		if auxv {
+			c.Notes[3] = elfcore.Note{Name: "CORE", Type: elfcore.NTAuxv, Desc: elfcore.Auxv(elfcore.ATPhdr, 0x900040)}
+		}
+		c.Notes[4].Desc = elfcore.FileNote(files)
+		p, err := newProcess("shape", c.Build(), Options{NoFiles: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		exe := p.Executable()
+		switch {
+		case auxv && exe != nil:
+			t.Errorf("auxv placing the program elsewhere: executable %s, want none", exe.Path)
+		case !auxv && (exe == nil || exe.Path != "/no/such/demo"):
+			t.Errorf("executable %+v, want /no/such/demo", exe)
+		case !auxv && len(warningsMatching(p.Warnings(), "taking /no/such/demo, the lowest-mapped file with code that is not named like a shared library")) != 1:
+			t.Errorf("no warning saying how the executable was taken: %q", warn.Messages(p.Warnings()))
 		}
 	}
 }

@@ -58,32 +58,18 @@ func (m *Module) Base() Address {
 // local file is mapped once.
 func (p *Process) attachFiles(files *fileNote, opts Options) {
 	byPath := map[string]*Module{}
-	skipped := 0
-	var last struct { // the file of the last entry that covered no segment
-		key   string
-		found bool
-	}
-	var raw []byte // the last entry's path, whose cleaned form is key
-	var key string
+	look := fileLooker{opts: opts}
+	var key []byte // the entry's cleaned path
 	files.each(func(fe fileEntry) {
-		if raw == nil || !bytes.Equal(raw, fe.path) {
-			raw, key = fe.path, filepath.Clean(string(fe.path))
-		}
-		mod := byPath[key]
+		key = appendClean(key[:0], fe.path)
+		mod := byPath[string(key)] // looked up without a string made
 		within := p.mappingsWithin(fe.Start, fe.End)
-		if mod == nil && len(within) == 0 && !p.holdsEntryPoint(fe) {
-			// Consecutive entries of one file share its path: one look.
-			if last.key != key {
-				last.key, last.found = key, p.fileAtHand(fe, opts)
-			}
-			if !last.found {
-				skipped++
-				return
-			}
+		if mod == nil && len(within) == 0 && !p.holdsEntryPoint(fe) && !look.atHand(key, fe.path) {
+			return
 		}
 		if mod == nil {
 			mod = &Module{Path: string(fe.path), Start: fe.Start, End: fe.End}
-			byPath[key] = mod
+			byPath[string(key)] = mod
 			p.modules = append(p.modules, mod)
 		}
 		mod.Start = min(mod.Start, fe.Start)
@@ -96,18 +82,18 @@ func (p *Process) attachFiles(files *fileNote, opts Options) {
 			}
 		}
 	})
-	if skipped > 0 {
-		p.warnf("ignored %d NT_FILE entries that cover no segment of the core and name no file found here", skipped)
-	}
-	p.markMain()
-	if opts.Exe != "" && p.Executable() == nil {
-		p.warnf("--exe %s is not used: the core does not say which of its mappings is the executable (no NT_FILE entry holds AT_PHDR or AT_ENTRY)", opts.Exe)
-	}
-	cache := &fileCache{}
+	look.warn(p)
 	for _, mod := range p.modules {
 		sort.Slice(mod.Mappings, func(i, j int) bool { return mod.Mappings[i].Start < mod.Mappings[j].Start })
 		mod.BuildID = p.coreBuildID(mod)
-		if !opts.NoFiles {
+	}
+	cache := &fileCache{}
+	p.markMain(opts, cache)
+	if opts.Exe != "" && p.Executable() == nil {
+		p.warnf("--exe %s is not used: the core does not say which of its mappings is the executable (no NT_FILE entry holds AT_PHDR or AT_ENTRY), and none has its build ID or its segments", opts.Exe)
+	}
+	if !opts.NoFiles {
+		for _, mod := range p.modules {
 			p.openModuleFile(mod, opts, cache)
 		}
 	}
@@ -130,13 +116,61 @@ func (p *Process) holdsEntryPoint(fe fileEntry) bool {
 	return false
 }
 
-// fileAtHand reports whether fe's file is on this machine.
-func (p *Process) fileAtHand(fe fileEntry, opts Options) bool {
-	if opts.NoFiles {
-		return false
+// maxFileLooks bounds how many distinct files are looked for on this
+// machine for NT_FILE entries that cover no segment: a process maps a few
+// thousand files at most, and a core naming a million absent ones must
+// not cost a million lookups (and their garbage).
+const maxFileLooks = 4096
+
+// fileLooker looks for the files of NT_FILE entries that cover no segment,
+// and counts those it leaves out.
+type fileLooker struct {
+	opts         Options
+	last         []byte // the cleaned path last looked for
+	asked, found bool   // whether it was looked for, and found
+	looks        int    // distinct files looked for
+	skipped      int    // entries left out, their file not found
+	unasked      int    // entries left out past maxFileLooks
+}
+
+// atHand reports whether the file of an entry, at path (cleaned: key), is
+// on this machine. Consecutive entries of one file share its path: one
+// look.
+func (l *fileLooker) atHand(key, path []byte) bool {
+	if l.last == nil || !bytes.Equal(l.last, key) {
+		l.last = append(l.last[:0], key...)
+		l.asked, l.found = false, false
+		if !l.opts.NoFiles && l.looks < maxFileLooks {
+			l.looks++
+			l.asked, l.found = true, fileAtHand(string(path), l.opts)
+		}
 	}
-	for _, path := range localCandidates(&Module{Path: string(fe.path)}, opts) {
-		if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
+	switch {
+	case l.found:
+		return true
+	case l.asked || l.opts.NoFiles:
+		l.skipped++
+	default:
+		l.unasked++
+	}
+	return false
+}
+
+// warn says how many entries were left out.
+func (l *fileLooker) warn(p *Process) {
+	switch {
+	case l.unasked > 0:
+		p.warnf("ignored %d NT_FILE entries that cover no segment of the core: %d name no file found here, and %d were not looked for (more than %d distinct files)",
+			l.skipped+l.unasked, l.skipped, l.unasked, maxFileLooks)
+	case l.skipped > 0:
+		p.warnf("ignored %d NT_FILE entries that cover no segment of the core and name no file found here", l.skipped)
+	}
+}
+
+// fileAtHand reports whether the file at path is on this machine.
+func fileAtHand(path string, opts Options) bool {
+	for _, c := range localCandidates(&Module{Path: path}, opts) {
+		if st, err := os.Stat(c); err == nil && st.Mode().IsRegular() {
 			return true
 		}
 	}
@@ -156,8 +190,10 @@ func (p *Process) mappingsWithin(start, end Address) []*Mapping {
 }
 
 // markMain finds the executable: the module holding the program headers
-// (AT_PHDR) or the entry point.
-func (p *Process) markMain() {
+// (AT_PHDR) or the entry point; else the file the program was started as;
+// else, when the core names neither, --exe matched to the files, or the
+// file that looks like the program's (see findexe.go).
+func (p *Process) markMain(opts Options, cache *fileCache) {
 	for _, key := range []uint64{atPhdr, atEntry} {
 		v, ok := p.Aux(key)
 		if !ok {
@@ -170,7 +206,15 @@ func (p *Process) markMain() {
 			}
 		}
 	}
-	p.markMainByName()
+	if p.markMainByName() || opts.Exe != "" && p.markMainByExe(opts, cache) {
+		return
+	}
+	_, phdr := p.Aux(atPhdr)
+	if _, entry := p.Aux(atEntry); !phdr && !entry {
+		// Only a core that does not say where the program is: one
+		// that does, and lacks the file there, is not guessed at.
+		p.markMainByShape(opts, cache)
+	}
 }
 
 // markMainByName finds the executable when no module holds the program
@@ -178,7 +222,7 @@ func (p *Process) markMain() {
 // dropped, or the auxiliary vector is lost): the module of the path the
 // program was started as, from AT_EXECFN or else the command line's first
 // word (either may be relative), said in a warning.
-func (p *Process) markMainByName() {
+func (p *Process) markMainByName() bool {
 	var names, from []string
 	if v, ok := p.Aux(atExecFn); ok {
 		if name, err := p.CString(Address(v), 4096); err == nil && name != "" {
@@ -197,10 +241,11 @@ func (p *Process) markMainByName() {
 			if path == name || !filepath.IsAbs(name) && strings.HasSuffix(path, "/"+name) {
 				mod.Main = true
 				p.warnf("no NT_FILE entry holds the program's entry point; taking %s, the file it was started as (%s), for the executable", mod.Path, from[i])
-				return
+				return true
 			}
 		}
 	}
+	return false
 }
 
 // coreBuildID reads the build ID from the core's copy of the module's first
@@ -210,13 +255,7 @@ func (p *Process) coreBuildID(mod *Module) string {
 		if m.FileOffset != 0 || len(m.core) < 64 {
 			continue
 		}
-		core := m.core
-		return buildIDFromImage(func(off, n uint64) []byte {
-			if off > uint64(len(core)) || n > uint64(len(core))-off {
-				return nil
-			}
-			return core[off : off+n]
-		}, true)
+		return buildIDFromImage(imageOf(m.core), true)
 	}
 	return ""
 }
@@ -276,12 +315,7 @@ func (p *Process) openModuleFile(mod *Module, opts Options, cache *fileCache) {
 			}
 			continue
 		}
-		mod.FileBuildID = buildIDFromImage(func(off, n uint64) []byte {
-			if off > uint64(len(data)) || n > uint64(len(data))-off {
-				return nil
-			}
-			return data[off : off+n]
-		}, false)
+		mod.FileBuildID = buildIDFromImage(imageOf(data), false)
 		if mod.BuildID != "" && mod.FileBuildID != "" && mod.BuildID != mod.FileBuildID {
 			mod.Mismatch = true
 			if byUser && fallback != "" {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"unsafe"
 )
 
 // This file decodes ELF notes: the generic note framing, and the core notes
@@ -100,18 +101,33 @@ type Thread struct {
 	PC, SP, FP Address
 	// TLS is the thread pointer: fs_base on amd64, tpidr_el0 on arm64.
 	TLS Address
-	// regs is the note's register block (a view of the mapped core, not a
-	// copy: a core of a hundred thousand threads costs little), and
-	// regNames the registers' names in its order.
-	regs     []byte
-	regNames []string
+	// regs is the first byte of the note's register block, a view of
+	// the core, not a copy, holding the architecture's registers in the
+	// order of regNames. A thread keeps no more (64 bytes in all): a core
+	// may hold a hundred thousand.
+	regs  *byte
+	arm64 bool
+}
+
+// regWord returns register i of the block.
+func (t *Thread) regWord(i int) uint64 {
+	return binary.LittleEndian.Uint64(unsafe.Slice(t.regs, 8*len(t.regNames()))[8*i:])
+}
+
+// regNames returns the names of the registers in t.regs, in order.
+func (t *Thread) regNames() []string {
+	if t.arm64 {
+		return arm64RegNames
+	}
+	return amd64RegNames
 }
 
 // Regs returns every general register by its usual name, in note order.
 func (t *Thread) Regs() []Register {
-	out := make([]Register, len(t.regNames))
-	for i, name := range t.regNames {
-		out[i] = Register{name, binary.LittleEndian.Uint64(t.regs[i*8:])}
+	names := t.regNames()
+	out := make([]Register, len(names))
+	for i, name := range names {
+		out[i] = Register{name, t.regWord(i)}
 	}
 	return out
 }
@@ -124,9 +140,9 @@ type Register struct {
 
 // Reg returns the register with the given name.
 func (t *Thread) Reg(name string) (uint64, bool) {
-	for i, n := range t.regNames {
+	for i, n := range t.regNames() {
 		if n == name {
-			return binary.LittleEndian.Uint64(t.regs[i*8:]), true
+			return t.regWord(i), true
 		}
 	}
 	return 0, false
@@ -157,30 +173,33 @@ const prstatusPIDOff = 32
 
 // parsePRStatus decodes an NT_PRSTATUS note.
 func parsePRStatus(desc []byte, arch Arch) (*Thread, error) {
+	t := &Thread{}
+	return t, t.decode(desc, arch)
+}
+
+// decode fills t from an NT_PRSTATUS note.
+func (t *Thread) decode(desc []byte, arch Arch) error {
 	le := binary.LittleEndian
 	nregs := 27
 	if arch == ArchARM64 {
 		nregs = 34 // x0..x30, sp, pc, pstate
 	}
 	if len(desc) < prstatusRegOff+nregs*8 {
-		return nil, fmt.Errorf("NT_PRSTATUS note is %d bytes, want at least %d", len(desc), prstatusRegOff+nregs*8)
+		return fmt.Errorf("NT_PRSTATUS note is %d bytes, want at least %d", len(desc), prstatusRegOff+nregs*8)
 	}
-	t := &Thread{
+	*t = Thread{
 		Signal: int(le.Uint16(desc[12:])),
 		TID:    int(int32(le.Uint32(desc[prstatusPIDOff:]))),
 	}
-	t.regs = desc[prstatusRegOff : prstatusRegOff+nregs*8 : prstatusRegOff+nregs*8]
-	t.regNames = amd64RegNames
-	if arch == ArchARM64 {
-		t.regNames = arm64RegNames
-	}
+	t.regs = &desc[prstatusRegOff]
+	t.arm64 = arch == ArchARM64
 	get := func(n string) Address { v, _ := t.Reg(n); return Address(v) }
 	if arch == ArchARM64 {
 		t.PC, t.SP, t.FP = get("pc"), get("sp"), get("x29")
 	} else {
 		t.PC, t.SP, t.FP, t.TLS = get("rip"), get("rsp"), get("rbp"), get("fs_base")
 	}
-	return t, nil
+	return nil
 }
 
 // ProcessInfo is what NT_PRPSINFO tells about the process.

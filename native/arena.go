@@ -138,7 +138,11 @@ func (o *opener) arenaRing(main uint64) []arena {
 		seen[cur] = true
 		out = append(out, arena{addr: cur, top: top, main: cur == main})
 		next, ok := o.word(cur + uint64(o.l.StateNext))
-		if !ok || next == main || next == 0 {
+		if next == main {
+			break
+		}
+		if !ok || next == 0 || next%8 != 0 {
+			o.warns.Add(warnAt(cur, "arena's next link %#x is not an arena: the ring is damaged; arenas after it are not read", next))
 			break
 		}
 		if seen[next] {
@@ -151,13 +155,18 @@ func (o *opener) arenaRing(main uint64) []arena {
 }
 
 // heapsOf returns the regions of a non-main arena: its heaps, from the
-// one holding top back through heap_info.prev.
+// one holding top back through heap_info.prev, each once: a damaged
+// chain that loops back ends there, with a warning.
 func (o *opener) heapsOf(a arena) []region {
 	var out []region
 	h := a.top &^ (heapMaxSize - 1)
-	seen := 0
-	for h != 0 && seen < maxHeaps {
-		seen++
+	seen := map[uint64]bool{}
+	for h != 0 && len(seen) < maxHeaps {
+		if seen[h] {
+			o.warns.Add(warnAt(h, "arena %#x's heap_info chain loops back to the heap at %#x: the chain is damaged", a.addr, h))
+			break
+		}
+		seen[h] = true
 		arPtr, ok1 := o.word(h + uint64(o.l.HeapInfoArPtr))
 		size, ok2 := o.word(h + uint64(o.l.HeapInfoSz))
 		prev, ok3 := o.word(h + uint64(o.l.HeapInfoPrev))
@@ -175,7 +184,7 @@ func (o *opener) heapsOf(a arena) []region {
 			r.top = a.top
 		}
 		out = append(out, r)
-		if prev == h || prev&(heapMaxSize-1) != 0 {
+		if prev&(heapMaxSize-1) != 0 {
 			break
 		}
 		h = prev
@@ -185,14 +194,17 @@ func (o *opener) heapsOf(a arena) []region {
 
 // scanHeapInfos finds the first heaps of non-main arenas without
 // main_arena: a heap_info at a heapMaxSize-aligned address whose arena
-// follows it. It returns the arenas found.
+// follows it. It returns the arenas found. Only the bytes the core holds
+// are looked at: a damaged program header may claim a mapping of 2^57
+// bytes, 2^31 heap alignments.
 func (o *opener) scanHeapInfos() []uint64 {
 	var out []uint64
 	for _, m := range o.p.Mappings() {
 		if m.File != "" || m.Perm&dump.PermWrite == 0 {
 			continue
 		}
-		for h := alignUp(uint64(m.Start), heapMaxSize); h+pageSize <= uint64(m.End); h += heapMaxSize {
+		held := uint64(m.Start) + uint64(len(m.CoreData()))
+		for h := alignUp(uint64(m.Start), heapMaxSize); h+pageSize <= held; h += heapMaxSize {
 			arPtr, ok := o.word(h + uint64(o.l.HeapInfoArPtr))
 			size, ok2 := o.word(h + uint64(o.l.HeapInfoSz))
 			if ok && ok2 && arPtr == h+uint64(o.l.HeapInfoSize) && size <= heapMaxSize && size >= pageSize {

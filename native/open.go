@@ -189,7 +189,7 @@ func (o *opener) findRegions() ([]region, []arena, error) {
 			main, how = o.findMainArena(brkTop)
 		}
 	}
-	if main != 0 && !o.mainArenaOK(main, brk, brkTop) {
+	if main != 0 && !o.mainArenaOK(main, how, brk, brkTop) {
 		main, how = 0, ""
 	}
 	if main == 0 {
@@ -278,14 +278,18 @@ func (o *opener) walkTop(r *region) uint64 {
 
 // mainArenaOK checks a main_arena against the brk heap: its top is the
 // heap's last chunk, and its ring closes. A layout from the table that
-// fails is reported as not matching this glibc.
-func (o *opener) mainArenaOK(main uint64, brk *region, brkTop uint64) bool {
+// fails is reported as not matching this glibc. A ring that does not
+// close is damage, not a wrong layout, when libc's symbol and DWARF both
+// say where main_arena and its next link are: arenaRing then reads the
+// ring as far as it goes and says where it breaks.
+func (o *opener) mainArenaOK(main uint64, how string, brk *region, brkTop uint64) bool {
 	top, ok := o.word(main + uint64(o.l.StateTop))
+	known := how == "symbol" && o.alloc.LayoutFrom == "dwarf"
 	switch {
 	case !ok:
 		o.warns.Add(warnAt(main, "main_arena is not in the core"))
 		return false
-	case !o.ringOK(main):
+	case !known && !o.ringOK(main):
 		o.warns.Add(warnAt(main, "main_arena's next ring does not close: the %s layout does not match this glibc %s", o.alloc.LayoutFrom, o.alloc.Version))
 		return false
 	case brk != nil && brkTop != 0 && top != brkTop && top >= brk.start && top < brk.end:

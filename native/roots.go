@@ -2,6 +2,7 @@ package native
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/heap"
@@ -15,9 +16,9 @@ import (
 // keeps the first root found for it (globals first), which is all that
 // liveness, retention and paths need.
 
-// tlsWindow is how much of a thread's static TLS below its thread
+// tlsWindowSize is how much of a thread's static TLS below its thread
 // pointer is scanned, for threads whose TLS is outside their stack.
-const tlsWindow = 64 << 10
+const tlsWindowSize = 64 << 10
 
 // findRoots fills h.roots.
 func (h *Heap) findRoots(o *opener) {
@@ -52,14 +53,45 @@ func (h *Heap) findRoots(o *opener) {
 			}
 		}
 	}
-	for _, th := range o.p.Threads {
+	for _, w := range tlsWindows(o.p, scanned) {
+		h.scanWords(w.m, w.from, w.to, func(a uint64, obj int) {
+			add(heap.Root{Kind: heap.RootStack, Object: uint32(obj), Thread: int64(w.tid), ThreadLabel: "thread", Var: "TLS", Addr: a})
+		})
+	}
+}
+
+// tlsWindow is a stretch of static TLS to scan for roots, and the thread
+// it is (first) that of.
+type tlsWindow struct {
+	m        *dump.Mapping
+	from, to uint64
+	tid      int
+}
+
+// tlsWindows returns the static TLS of every thread whose thread pointer
+// lies outside the mappings already scanned, in address order, each word
+// once: threads may share a block, or a core may claim 100,000 threads
+// with one thread pointer, and each scanned alone would cost its window
+// again.
+func tlsWindows(p *dump.Process, scanned map[*dump.Mapping]bool) []tlsWindow {
+	var ws []tlsWindow
+	for _, th := range p.Threads {
 		tp := uint64(th.TLS)
-		if m := o.p.FindMapping(th.TLS); m != nil && !scanned[m] && tp > tlsWindow {
-			h.scanWords(m, max(uint64(m.Start), tp-tlsWindow), min(uint64(m.End), tp+pageSize), func(a uint64, obj int) {
-				add(heap.Root{Kind: heap.RootStack, Object: uint32(obj), Thread: int64(th.TID), ThreadLabel: "thread", Var: "TLS", Addr: a})
-			})
+		if m := p.FindMapping(th.TLS); m != nil && !scanned[m] && tp > tlsWindowSize {
+			ws = append(ws, tlsWindow{m, max(uint64(m.Start), tp-tlsWindowSize), min(uint64(m.End), tp+pageSize), th.TID})
 		}
 	}
+	sort.SliceStable(ws, func(i, j int) bool { return ws[i].from < ws[j].from })
+	out := ws[:0]
+	var end uint64 // words below end are scanned
+	for _, w := range ws {
+		w.from = max(w.from, end)
+		if w.from < w.to {
+			out = append(out, w)
+			end = w.to
+		}
+	}
+	return out
 }
 
 // inArena reports whether a lies in main_arena, whose bins and top point

@@ -2,6 +2,8 @@ package pycore
 
 import (
 	"encoding/binary"
+	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -155,7 +157,10 @@ func (h *Heap) intDigits(a uint64) (n int64, negative bool, err error) {
 	if err != nil {
 		return 0, false, err
 	}
-	if size < 0 {
+	switch {
+	case size == math.MinInt64: // its negation is itself
+		return 0, false, fmt.Errorf("int at %#x: ob_size %d is no digit count", a, size)
+	case size < 0:
 		return -size, true, nil
 	}
 	return size, false, nil

@@ -6,10 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heapsift/heapsift/warn"
 )
 
 // childRun is one run of heapsift in a process of its own.
@@ -69,13 +72,39 @@ func (r childRun) problem() string {
 	case r.code < 0 || r.code > exitGrowth:
 		return "killed or crashed (exit " + strconv.Itoa(r.code) + ")"
 	case strings.Contains(r.stderr, "internal error"), strings.Contains(r.stderr, "panic:"),
-		strings.Contains(r.stderr, "fatal error"), strings.Contains(r.stderr, "goroutine "):
+		strings.Contains(r.stderr, "fatal error"), traceHeader.MatchString(r.stderr):
 		return "crashed: " + firstLine(r.stderr)
 	case hasControl(r.stdout) || hasControl(r.stderr):
 		return "a control character reached the terminal"
+	case repeatedWarning(r.stderr) != "":
+		return "repeated warnings not summarized: " + repeatedWarning(r.stderr)
 	}
 	return ""
 }
+
+// numbers matches the numbers and addresses of a warning, which warnings
+// of one kind differ in.
+var numbers = regexp.MustCompile(`[0-9][0-9a-fx,]*`)
+
+// repeatedWarning returns a warning printed more often, but for its
+// numbers, than twice warn.MaxSimilar (warnings of one kind beyond that
+// are to be summarized in a line with a count), or "".
+func repeatedWarning(stderr string) string {
+	kinds := map[string]int{}
+	for _, line := range strings.Split(stderr, "\n") {
+		if rest, ok := strings.CutPrefix(line, programName+": warning: "); ok {
+			k := numbers.ReplaceAllString(rest, "#")
+			if kinds[k]++; kinds[k] > 2*warn.MaxSimilar {
+				return line
+			}
+		}
+	}
+	return ""
+}
+
+// traceHeader matches a goroutine's header in a Go traceback, and not
+// a warning about "the goroutine list".
+var traceHeader = regexp.MustCompile(`goroutine [0-9]+ \[`)
 
 // hasControl reports whether s holds a control byte other than newline
 // and tab.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -123,42 +124,131 @@ func readCore(t *testing.T, core *coretest.Core) []byte {
 	return data
 }
 
-// baselines runs b's commands on the unmutated core at path and returns
-// each one's peak memory. The overview of a core whose heap cannot be
-// modelled is the words histogram, which reads every page of the core:
-// its baseline is the larger of the two.
-func (b mutantBase) baselines(t *testing.T, path string) map[int]uint64 {
-	peak := func(cmd []string) uint64 {
-		r := runChild(t, 4*mutantTimeout, b.argv(cmd, path)...)
-		if r.code != 0 {
-			t.Fatalf("%v on the unmutated core: exit %d: %s", cmd, r.code, r.stderr)
-		}
-		return r.peakRSS
-	}
-	out := map[int]uint64{}
-	for ci, cmd := range b.commands {
-		out[ci] = peak(cmd)
-		if len(cmd) == 0 {
-			out[ci] = max(out[ci], peak([]string{"words"}))
-		}
-	}
-	return out
+// baselines measures the peak memory of commands on the unmutated core
+// at path, once each, keyed by cmdKey. The overview of a core whose heap
+// cannot be modelled is the words histogram, which reads every page of
+// the core: its baseline is the larger of the two.
+type baselines struct {
+	b    mutantBase
+	path string
+	peak map[string]uint64
 }
 
-// runMutants runs every mutant of b, two at a time.
+func (bl *baselines) of(t *testing.T, cmd []string) uint64 {
+	k := cmdKey(cmd)
+	if v, ok := bl.peak[k]; ok {
+		return v
+	}
+	r := runChild(t, 4*mutantTimeout, bl.b.argv(cmd, bl.path)...)
+	if r.code != 0 {
+		t.Fatalf("%v on the unmutated core: exit %d: %s", cmd, r.code, r.stderr)
+	}
+	v := r.peakRSS
+	if len(cmd) == 0 {
+		v = max(v, bl.of(t, []string{"words"}))
+	}
+	bl.peak[k] = v
+	return v
+}
+
+func cmdKey(cmd []string) string { return strings.Join(cmd, " ") }
+
+// mutantRegressions are mutants that once failed, made again at their
+// size for every core and run with "mappings" and the core's first
+// command: NT_FILE notes of a million entries spelling one file, naming
+// absent files, or half malformed (they peaked at 2.6 times the unmutated
+// run's memory with a string of garbage per entry and a lookup per
+// absent file).
+var mutantRegressions = []struct {
+	family string
+	count  int
+}{
+	{"file-spellings", 1000000}, {"file-absent", 1000000}, {"file-malformed", 1000000},
+}
+
+// runRegressions runs mutantRegressions on b.
+func runRegressions(t *testing.T, b mutantBase, bl *baselines, dir string, seed int64) {
+	start := time.Now()
+	var c campaign
+	for _, rc := range mutantRegressions {
+		m, ok := mutate.One(b.core, rc.family, mutate.Options{Seed: seed, MaxCount: rc.count, Exact: true})
+		if !ok {
+			continue
+		}
+		path := filepath.Join(dir, "regression")
+		if err := writeSparse(path, m.Data); err != nil {
+			t.Fatal(err)
+		}
+		for _, cmd := range [][]string{{"mappings"}, b.commands[0]} {
+			r := runMutant(t, b.argv(cmd, path))
+			what := fmt.Sprintf("regression %s (%s), heapsift %v", m.Family, m.Name, cmd)
+			c.add(r, bl.of(t, cmd), what)
+			if p := runProblem(r, bl.of(t, cmd)); p != "" {
+				t.Errorf("%s: %s\nstderr: %.500s", what, p, r.stderr)
+			}
+		}
+		os.Remove(path)
+	}
+	t.Logf("%d regression runs on %s in %v: peak memory at most %.2fx the unmutated core's (%s)", c.runs, b.name, time.Since(start).Round(time.Millisecond), c.peakRatio, c.worst)
+}
+
+// runProblem says what is wrong with r, a run on a mutant: a crash, a
+// hang, a control character let through, or a peak above twice the
+// baseline; "" if nothing.
+func runProblem(r childRun, baseline uint64) string {
+	if p := r.problem(); p != "" {
+		return p
+	}
+	if r.peakRSS > 2*baseline {
+		return fmt.Sprintf("peak memory %d MiB, over twice the unmutated core's %d MiB", r.peakRSS>>20, baseline>>20)
+	}
+	return ""
+}
+
+// campaign counts a mutation run's results for its closing line.
+type campaign struct {
+	mu                   sync.Mutex
+	runs, clean, refused int
+	failed               int
+	peakRatio            float64
+	worst                string
+}
+
+// add counts run r of what.
+func (c *campaign) add(r childRun, baseline uint64, what string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.runs++
+	switch {
+	case runProblem(r, baseline) != "":
+		c.failed++
+	case r.code == 0:
+		c.clean++
+	default:
+		c.refused++
+	}
+	if ratio := float64(r.peakRSS) / float64(baseline); ratio > c.peakRatio {
+		c.peakRatio, c.worst = ratio, fmt.Sprintf("%s, %d MiB", what, r.peakRSS>>20)
+	}
+}
+
+// runMutants runs the regression cases and then every mutant of b, two
+// at a time.
 func runMutants(t *testing.T, b mutantBase, seed int64) {
 	dir := t.TempDir()
 	orig := filepath.Join(dir, "core")
 	if err := os.WriteFile(orig, b.core, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	baseline := b.baselines(t, orig)
+	bl := &baselines{b: b, path: orig, peak: map[string]uint64{}}
+	for _, cmd := range b.commands {
+		bl.of(t, cmd)
+	}
+	runRegressions(t, b, bl, dir, seed)
 	n := mutantCountFor(b.brief)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 2)
-	var mu sync.Mutex
-	var peakRatio float64
-	var worst string
+	var c campaign
 	i := -1
 	mutate.Each(b.core, mutate.Options{Seed: seed, N: n, MaxCount: b.maxCount}, func(m mutate.Mutant) {
 		i++
@@ -170,23 +260,16 @@ func runMutants(t *testing.T, b mutantBase, seed int64) {
 			if b.rotate && ci != i%len(b.commands) {
 				continue
 			}
+			baseline := bl.peak[cmdKey(cmd)]
 			wg.Add(1)
 			sem <- struct{}{}
 			go func() {
 				defer func() { <-sem; wg.Done() }()
-				r := runChild(t, mutantTimeout, b.argv(cmd, path)...)
-				limit := 2 * baseline[ci]
-				problem := r.problem()
-				if problem == "" && r.peakRSS > limit {
-					problem = fmt.Sprintf("peak memory %d MiB, over the limit of %d MiB", r.peakRSS>>20, limit>>20)
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				if ratio := float64(r.peakRSS) / float64(baseline[ci]); ratio > peakRatio {
-					peakRatio, worst = ratio, fmt.Sprintf("mutant %d, %s: %s, heapsift %v, %d MiB", i, m.Family, m.Name, cmd, r.peakRSS>>20)
-				}
-				if problem != "" {
-					t.Errorf("seed %d mutant %d (%s: %s), heapsift %v: %s\nstderr: %.500s", seed, i, m.Family, m.Name, cmd, problem, r.stderr)
+				r := runMutant(t, b.argv(cmd, path))
+				what := fmt.Sprintf("seed %d mutant %d (%s: %s), heapsift %v", seed, i, m.Family, m.Name, cmd)
+				c.add(r, baseline, what)
+				if p := runProblem(r, baseline); p != "" {
+					t.Errorf("%s: %s\nstderr: %.500s", what, p, r.stderr)
 					keepMutant(t, m, seed, i)
 				}
 			}()
@@ -194,7 +277,19 @@ func runMutants(t *testing.T, b mutantBase, seed int64) {
 		wg.Wait() // the mutant's file is removed after its runs
 		os.Remove(path)
 	})
-	t.Logf("%d mutants of %s; peak memory at most %.2fx the unmutated core's (%s)", n, b.name, peakRatio, worst)
+	t.Logf("%d mutants of %s, %d runs: %d exit 0, %d a clean error, %d failed; peak memory at most %.2fx the unmutated core's (%s)",
+		n, b.name, c.runs, c.clean, c.refused, c.failed, c.peakRatio, c.worst)
+}
+
+// runMutant runs heapsift with args on a mutant, twice if the first run
+// times out: on a machine shared with other builds a run of a second can
+// stall past mutantTimeout, and a real hang times out again.
+func runMutant(t *testing.T, args []string) childRun {
+	r := runChild(t, mutantTimeout, args...)
+	if r.timedOut {
+		r = runChild(t, mutantTimeout, args...)
+	}
+	return r
 }
 
 // argv is the command line running cmd on the core at path.

@@ -21,7 +21,9 @@ const (
 	ptNote = 4
 
 	ntPRStatus = 1
-	ntFile     = 0x46494c45
+	// prstatusPIDOff is pr_pid's offset in NT_PRSTATUS.
+	prstatusPIDOff = 32
+	ntFile         = 0x46494c45
 )
 
 // phdr is one program header and where it lies in the core.
@@ -152,4 +154,22 @@ func WriteAt(core []byte, vaddr uint64, data []byte) bool {
 		}
 	}
 	return false
+}
+
+// DropNotes returns a copy of core whose CORE and LINUX notes of the
+// given types are renamed to a type no reader knows, as if the kernel had
+// not written them.
+func DropNotes(core []byte, types ...uint32) []byte {
+	b := clone(core)
+	for _, n := range readLayout(core).notes {
+		if n.name != "CORE" && n.name != "LINUX" {
+			continue
+		}
+		for _, typ := range types {
+			if n.typ == typ {
+				le.PutUint32(b[n.at+8:], 0x7777)
+			}
+		}
+	}
+	return b
 }

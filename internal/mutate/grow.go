@@ -72,21 +72,32 @@ func (g *gen) manyNotes() (Mutant, bool) {
 	return Mutant{Name: fmt.Sprintf("%d PT_NOTE headers of %d tiny notes", segs, k), Data: addPhdrs(b, g.l, extra)}, true
 }
 
-// manyThreads appends copies of the first thread's NT_PRSTATUS note.
-func (g *gen) manyThreads() (Mutant, bool) {
+// manyThreads appends copies of the first thread's NT_PRSTATUS note:
+// the same thread again and again, or with distinct = true, as many
+// threads of their own (distinct thread IDs) sharing its registers, its
+// stack and its thread pointer.
+func (g *gen) manyThreads(distinct bool) (Mutant, bool) {
 	n, ok := g.l.note(ntPRStatus)
-	if !ok {
+	if !ok || n.descLen < prstatusPIDOff+4 {
 		return Mutant{}, false
 	}
 	one := noteBytes("CORE", ntPRStatus, g.core[n.descAt:n.descAt+n.descLen])
+	pid := 12 + align4(len("CORE")+1) + prstatusPIDOff // pr_pid in one
 	k := g.count()
 	blob := make([]byte, 0, k*len(one))
-	for range k {
+	for i := range k {
+		if distinct {
+			le.PutUint32(one[pid:], uint32(1<<22+i))
+		}
 		blob = append(blob, one...)
 	}
 	b, off := g.appendBlob(blob)
 	extra := [][]byte{phdrBytes(ptNote, 0, off, 0, uint64(len(blob)), 0)}
-	return Mutant{Name: fmt.Sprintf("%d more NT_PRSTATUS notes", k), Data: addPhdrs(b, g.l, extra)}, true
+	what := "more NT_PRSTATUS notes"
+	if distinct {
+		what = "threads sharing the first one's registers and thread pointer"
+	}
+	return Mutant{Name: fmt.Sprintf("%d %s", k, what), Data: addPhdrs(b, g.l, extra)}, true
 }
 
 // manyPhdrs repeats one PT_LOAD header (or shifts it by a page each time)

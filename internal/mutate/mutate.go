@@ -1,9 +1,13 @@
 // Package mutate makes damaged copies of core files for heapsift's
 // mutation tests: a seeded, reproducible generator of mutants in families
 // (ELF header fields, program headers, notes, NT_FILE, thread notes, memory
-// contents, counts and pointers in memory, truncation, structures repeated
-// to huge counts), each mutant
-// named by what it changed so that a failure can be rebuilt from its seed.
+// contents, counts and pointers in memory, truncation, and structures
+// repeated to huge counts: notes, threads (one repeated, or many sharing
+// one's registers), program headers, NT_FILE entries spelling one file,
+// naming absent files or half malformed), each mutant named by what it
+// changed so that a failure can be rebuilt from its seed. One makes a
+// regression case of a family at an exact count; DropNotes, ReadAt and
+// WriteAt help tests aim their own damage.
 //
 // It is ordinary (non-test) code so that several packages' tests can share
 // it; nothing outside _test.go files should import it.
@@ -32,13 +36,17 @@ type Options struct {
 	// MaxCount caps the repetition families (notes, threads, NT_FILE
 	// entries, program headers); 0 means 100,000.
 	MaxCount int
+	// Exact makes the repetition families repeat exactly MaxCount times,
+	// for a regression case of a known size.
+	Exact bool
 }
 
 // Families lists the mutation families in the order Generate cycles
 // through them.
 func Families() []string {
 	return []string{"elf-header", "prog-header", "note-header", "nt-file", "memory", "truncate",
-		"many-notes", "many-threads", "many-phdrs", "file-spellings", "counts", "pointers"}
+		"many-notes", "many-threads", "many-phdrs", "file-spellings", "counts", "pointers",
+		"file-absent", "file-malformed", "thread-copies"}
 }
 
 // Generate returns opts.N mutants of core, taking the families in turn.
@@ -51,12 +59,7 @@ func Generate(core []byte, opts Options) []Mutant {
 // Each calls fn with each of the mutants Generate returns, in order,
 // making one at a time, so that large mutants need not all be held.
 func Each(core []byte, opts Options, fn func(Mutant)) {
-	rng := rand.New(rand.NewSource(opts.Seed))
-	maxCount := opts.MaxCount
-	if maxCount <= 0 {
-		maxCount = 100000
-	}
-	g := &gen{core: core, l: readLayout(core), rng: rng, maxCount: maxCount}
+	g := newGen(core, opts)
 	fams := Families()
 	made := 0
 	for i := 0; made < opts.N && i < 4*opts.N+len(fams); i++ {
@@ -75,6 +78,24 @@ type gen struct {
 	l        layout
 	rng      *rand.Rand
 	maxCount int
+	exact    bool
+}
+
+// One returns the mutant of family fam that opts.Seed makes, or ok=false
+// when the core has nothing that family can change: a regression case
+// named by its family, seed and count.
+func One(core []byte, fam string, opts Options) (Mutant, bool) {
+	m, ok := newGen(core, opts).mutate(fam)
+	m.Family = fam
+	return m, ok
+}
+
+func newGen(core []byte, opts Options) *gen {
+	maxCount := opts.MaxCount
+	if maxCount <= 0 {
+		maxCount = 100000
+	}
+	return &gen{core: core, l: readLayout(core), rng: rand.New(rand.NewSource(opts.Seed)), maxCount: maxCount, exact: opts.Exact}
 }
 
 // mutate makes one mutant of family fam, or ok=false when the core has
@@ -96,11 +117,17 @@ func (g *gen) mutate(fam string) (Mutant, bool) {
 	case "many-notes":
 		return g.manyNotes()
 	case "many-threads":
-		return g.manyThreads()
+		return g.manyThreads(false)
+	case "thread-copies":
+		return g.manyThreads(true)
 	case "many-phdrs":
 		return g.manyPhdrs()
 	case "file-spellings":
-		return g.fileSpellings()
+		return g.fileEntries(entriesSpelling)
+	case "file-absent":
+		return g.fileEntries(entriesAbsent)
+	case "file-malformed":
+		return g.fileEntries(entriesMalformed)
 	case "counts":
 		return g.counts()
 	case "pointers":
@@ -234,8 +261,12 @@ func (g *gen) truncate() Mutant {
 	return Mutant{Name: fmt.Sprintf("cut at byte %d of %d", cut, len(g.core)), Data: clone(g.core[:cut])}
 }
 
-// count returns a repetition count: up to MaxCount, mostly small.
+// count returns a repetition count: up to MaxCount, mostly small
+// (MaxCount itself when Exact).
 func (g *gen) count() int {
+	if g.exact {
+		return g.maxCount
+	}
 	return 1 + g.rng.Intn(max(1, g.maxCount>>g.rng.Intn(8)))
 }
 

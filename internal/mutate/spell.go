@@ -1,12 +1,22 @@
 package mutate
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+)
 
-// fileSpellings rewrites the NT_FILE note with many more entries naming the
-// core's first mapped file under different spellings of its path, each at
-// its own address past the core's mappings: the note's entries stay in
-// order, and every spelling names the same file.
-func (g *gen) fileSpellings() (Mutant, bool) {
+// The NT_FILE repetition family: the note rewritten with many more
+// entries, each at its own address past the core's mappings, in one of
+// three kinds, each a family of its own.
+const (
+	entriesSpelling  = iota // the core's first mapped file, its path spelled differently each time
+	entriesAbsent           // distinct paths of files that exist nowhere
+	entriesMalformed        // every other entry empty or out of order
+)
+
+// fileEntries rewrites the NT_FILE note with g.count() more entries of the
+// given kind after the note's own.
+func (g *gen) fileEntries(kind int) (Mutant, bool) {
 	n, ok := g.l.note(ntFile)
 	if !ok || n.descLen < 16 {
 		return Mutant{}, false
@@ -34,16 +44,33 @@ func (g *gen) fileSpellings() (Mutant, bool) {
 	copy(newDesc[8:16], desc[8:16])
 	newDesc = append(newDesc, desc[16:16+24*count]...)
 	for i := range k {
-		e := make([]byte, 24)
-		le.PutUint64(e, top+uint64(i)*0x2000)
-		le.PutUint64(e[8:], top+uint64(i)*0x2000+0x1000)
-		newDesc = append(newDesc, e...)
+		start, end := top+uint64(i)*0x2000, top+uint64(i)*0x2000+0x1000
+		if kind == entriesMalformed && i%2 == 1 {
+			if i%4 == 1 {
+				end = start // empty
+			} else {
+				start, end = top, top+0x1000 // before the entry above
+			}
+		}
+		newDesc = le.AppendUint64(le.AppendUint64(le.AppendUint64(newDesc, start), end), 0)
 	}
 	for _, p := range paths {
 		newDesc = append(append(newDesc, p...), 0)
 	}
+	what := "spelling " + paths[0]
 	for i := range k {
-		newDesc = append(append(newDesc, respell(paths[0], i)...), 0)
+		switch kind {
+		case entriesSpelling:
+			newDesc = append(newDesc, respell(paths[0], i)...)
+		case entriesAbsent:
+			newDesc = strconv.AppendInt(append(newDesc, "/no/such/dir/lib"...), int64(i), 10)
+			newDesc = append(newDesc, ".so"...)
+			what = "naming files that exist nowhere"
+		default:
+			newDesc = append(newDesc, "/no/such/lib.so"...)
+			what = "half of them malformed"
+		}
+		newDesc = append(newDesc, 0)
 	}
 	// The old segment's notes with the old NT_FILE renamed out of the way,
 	// then the new one, replace the segment.
@@ -52,7 +79,7 @@ func (g *gen) fileSpellings() (Mutant, bool) {
 	b, off := g.appendBlob(append(old, noteBytes("CORE", ntFile, newDesc)...))
 	le.PutUint64(b[seg.at+8:], off)
 	le.PutUint64(b[seg.at+32:], uint64(len(b))-off)
-	return Mutant{Name: fmt.Sprintf("%d more NT_FILE entries spelling %s", k, paths[0]), Data: b}, true
+	return Mutant{Name: fmt.Sprintf("%d more NT_FILE entries %s", k, what), Data: b}, true
 }
 
 // splitPaths returns the first count NUL-terminated strings of b.

@@ -3,6 +3,7 @@ package dump
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"path/filepath"
 	"slices"
 )
@@ -244,7 +245,7 @@ func (s *tidSet) add(tid int) bool {
 		s.resize(2 * len(s.slots))
 	}
 	mask := uint32(len(s.slots) - 1)
-	for i := k * 0x9e3779b1 & mask; ; i = (i + 1) & mask {
+	for i := s.home(k); ; i = (i + 1) & mask {
 		switch s.slots[i] {
 		case k:
 			return true
@@ -254,6 +255,14 @@ func (s *tidSet) add(tid int) bool {
 			return false
 		}
 	}
+}
+
+// home is key k's first slot: the high bits of a Fibonacci hash, which
+// every bit of k changes, so that IDs sharing their low bits (multiples
+// of 2^15 in a hostile core) do not pile into a few slots.
+func (s *tidSet) home(k uint32) uint32 {
+	shift := 32 - bits.TrailingZeros(uint(len(s.slots)))
+	return (k * 0x9e3779b1) >> shift
 }
 
 // reserve makes room for n more IDs at once.
@@ -277,7 +286,7 @@ func (s *tidSet) resize(size int) {
 		if k == 0 {
 			continue
 		}
-		i := k * 0x9e3779b1 & mask
+		i := s.home(k)
 		for s.slots[i] != 0 {
 			i = (i + 1) & mask
 		}

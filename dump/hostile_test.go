@@ -266,10 +266,11 @@ func TestAbsentFilesLookedForBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer p.Close()
 	if per := (after.TotalAlloc - before.TotalAlloc) / n; per > 16 {
 		t.Errorf("opening a core of %d absent files' entries allocates %d bytes per entry", n, per)
 	}
-	want := fmt.Sprintf("ignored %d NT_FILE entries that cover no segment of the core: %d name no file found here, and %d were not looked for (more than %d distinct files)",
+	want := fmt.Sprintf("ignored %d NT_FILE entries that cover no segment of the core: %d name no file found here, and %d were not looked for (after %d lookups)",
 		n, maxFileLooks, n-maxFileLooks, maxFileLooks)
 	if got := warningsMatching(p.Warnings(), want); len(got) != 1 {
 		t.Errorf("want %q, got %q", want, warn.Messages(p.Warnings()))

@@ -116,7 +116,7 @@ func (p *Process) holdsEntryPoint(fe fileEntry) bool {
 	return false
 }
 
-// maxFileLooks bounds how many distinct files are looked for on this
+// maxFileLooks bounds how many lookups of files are made on this
 // machine for NT_FILE entries that cover no segment: a process maps a few
 // thousand files at most, and a core naming a million absent ones must
 // not cost a million lookups (and their garbage).
@@ -128,7 +128,7 @@ type fileLooker struct {
 	opts         Options
 	last         []byte // the cleaned path last looked for
 	asked, found bool   // whether it was looked for, and found
-	looks        int    // distinct files looked for
+	looks        int    // lookups made (consecutive entries of one file share one)
 	skipped      int    // entries left out, their file not found
 	unasked      int    // entries left out past maxFileLooks
 }
@@ -160,7 +160,7 @@ func (l *fileLooker) atHand(key, path []byte) bool {
 func (l *fileLooker) warn(p *Process) {
 	switch {
 	case l.unasked > 0:
-		p.warnf("ignored %d NT_FILE entries that cover no segment of the core: %d name no file found here, and %d were not looked for (more than %d distinct files)",
+		p.warnf("ignored %d NT_FILE entries that cover no segment of the core: %d name no file found here, and %d were not looked for (after %d lookups)",
 			l.skipped+l.unasked, l.skipped, l.unasked, maxFileLooks)
 	case l.skipped > 0:
 		p.warnf("ignored %d NT_FILE entries that cover no segment of the core and name no file found here", l.skipped)

@@ -111,6 +111,9 @@ type Thread struct {
 
 // regWord returns register i of the block.
 func (t *Thread) regWord(i int) uint64 {
+	if t.regs == nil {
+		return 0 // a Thread not read from a core
+	}
 	return binary.LittleEndian.Uint64(unsafe.Slice(t.regs, 8*len(t.regNames()))[8*i:])
 }
 

@@ -16,3 +16,23 @@ func TestTIDSet(t *testing.T) {
 		}
 	}
 }
+
+// TestTIDSetSpreadsSharedLowBits: IDs that differ only in their high bits
+// (a hostile core's) must not cluster, or each add probes a long run.
+func TestTIDSetSpreadsSharedLowBits(t *testing.T) {
+	var s tidSet
+	const n = 100000
+	for i := 1; i <= n; i++ {
+		s.add(i << 15)
+	}
+	mask := uint32(len(s.slots) - 1)
+	longest := uint32(0)
+	for i, k := range s.slots {
+		if k != 0 {
+			longest = max(longest, (uint32(i)-s.home(k))&mask)
+		}
+	}
+	if longest > 200 {
+		t.Errorf("an ID sits %d slots after its home slot among %d IDs sharing their low bits", longest, n)
+	}
+}

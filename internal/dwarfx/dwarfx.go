@@ -92,11 +92,13 @@ func member(base int64, f *dwarf.StructField) Member {
 	sub := Member{Offset: base + f.ByteOffset, Size: f.Type.Size(), Type: f.Type}
 	if f.BitSize > 0 {
 		sub.BitSize = f.BitSize
-		if f.DataBitOffset != 0 || f.BitOffset == 0 {
-			sub.BitOffset = f.DataBitOffset - 8*f.ByteOffset
-		} else {
-			// DWARF 2/3 bit offsets count from the most significant bit.
+		if f.BitOffset != 0 || f.DataBitOffset == 0 && f.ByteSize > 0 {
+			// DWARF 2-4 (DW_AT_bit_offset, which comes with
+			// DW_AT_byte_size) counts from the storage unit's most
+			// significant bit; 0 there is a field at the top.
 			sub.BitOffset = 8*f.ByteSize - f.BitOffset - f.BitSize
+		} else {
+			sub.BitOffset = f.DataBitOffset - 8*f.ByteOffset
 		}
 		if f.ByteSize > 0 {
 			sub.Size = f.ByteSize

@@ -177,11 +177,13 @@ func mangledName(s string) bool {
 	return true
 }
 
-// pyTypeNameOffset is where PyTypeObject's tp_name sits: right after
-// PyObject_VAR_HEAD (ob_refcnt, ob_type, ob_size), whose three words are
-// fixed by CPython's stable ABI on 64-bit release builds. The native model
-// names a word this way without reading libpython's DWARF; pycore reads
-// the offset from DWARF when it models the Python heap itself.
+// pyTypeNameOffset is where PyTypeObject's tp_name sits in CPython's
+// default 64-bit builds: right after PyObject_VAR_HEAD (ob_refcnt, ob_type,
+// ob_size). Free-threaded (3.13t) and Py_TRACE_REFS builds have a larger
+// header; there the name read is not a C string of a type and the word is
+// left unnamed. The native model names a word this way without reading
+// libpython's DWARF; pycore reads the layout from DWARF when it models the
+// Python heap itself.
 const pyTypeNameOffset = 3 * 8
 
 // pyTypeName names a CPython type object at w: a libpython or

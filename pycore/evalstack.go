@@ -40,7 +40,16 @@ func (h *Heap) interpStack(f, code, localsplus uint64) (uint64, []uint64) {
 	if err != nil {
 		return 0, nil
 	}
-	nlocals := int64(len(h.localNames(code)))
+	// The stack starts after co_nlocalsplus slots; without that count
+	// (or with one the names do not match) no value is trusted.
+	if h.l.Code.Nlocalsplus == absent {
+		return 0, nil
+	}
+	n, err := h.mem.u32(code + uint64(h.l.Code.Nlocalsplus))
+	nlocals := int64(int32(n))
+	if err != nil || nlocals < 0 || nlocals != int64(len(h.localNames(code))) {
+		return 0, nil
+	}
 	base := localsplus + uint64(8*nlocals)
 	return base, h.stackValues(code, base, int64(int32(top))-nlocals)
 }

@@ -32,6 +32,11 @@ func (f *filler) fillGens(l *Layout) {
 	}
 }
 
+// frameExecuting is the frame state of a running generator (FRAME_EXECUTING
+// in Include/internal/pycore_frame.h, 3.11-3.13): suspended and created
+// ones are below it, completed and cleared ones above.
+const frameExecuting = 0
+
 // genFrameRefs emits what a 3.11+ generator's unfinished frame holds.
 func (h *Heap) genFrameRefs(a uint64, gl genLayout, emit emitFunc) {
 	state, err := h.mem.u8(a + uint64(gl.State))
@@ -55,6 +60,11 @@ func (h *Heap) genFrameRefs(a uint64, gl genLayout, emit emitFunc) {
 		if v, err := h.mem.u64(fr + uint64(m.off)); err == nil && v != 0 {
 			emit(v, mkLabel(labelField, int64(h.intern(m.name))))
 		}
+	}
+	if state == frameExecuting {
+		// On a thread's frame chain: its locals and stack are that
+		// thread's stack roots, not to be counted twice.
+		return
 	}
 	names := h.localNames(code)
 	words, err := h.mem.words(fr+uint64(fl.ILocalsPlus), int64(len(names)))

@@ -175,6 +175,9 @@ type objectSelection struct {
 	keep      func(i int) bool
 	what      string // one selected object, for messages
 	deadState string
+	// noneOK makes an empty list of a known type an answer, not an
+	// error: a class none of whose allocations leaked.
+	noneOK bool
 }
 
 // selectObjects picks live objects, live and garbage ones (--garbage),
@@ -189,11 +192,11 @@ func selectObjects(m *heapModel, garbage, leaked bool) (objectSelection, error) 
 	case leaked && m.nat == nil:
 		return objectSelection{}, fmt.Errorf("--leaked is for native (C, C++) cores; this is a %s core (use --garbage)", m.lang)
 	case leaked:
-		return objectSelection{func(i int) bool { return !h.Live(i) }, "leaked allocation", dead}, nil
+		return objectSelection{keep: func(i int) bool { return !h.Live(i) }, what: "leaked allocation", deadState: dead, noneOK: true}, nil
 	case garbage:
-		return objectSelection{func(int) bool { return true }, "object", dead}, nil
+		return objectSelection{keep: func(int) bool { return true }, what: "object", deadState: dead}, nil
 	}
-	return objectSelection{h.Live, "live object", dead}, nil
+	return objectSelection{keep: h.Live, what: "live object", deadState: dead}, nil
 }
 
 // listObjects lists the selected objects of type typ (all types if ""),
@@ -213,13 +216,20 @@ func listObjects(h heap.Heap, typ string, limit int, sel objectSelection) (*obje
 			r.Objects = append(r.Objects, objectJSON{Addr: hexAddr(h.Addr(i)), Type: heap.ObjectTypeName(h, i), Size: h.Size(i), Live: h.Live(i)})
 		}
 	}
-	if typ != "" && r.Count == 0 {
+	switch {
+	case !ok:
+		return nil, fmt.Errorf("no object has type %q (see heapsift histogram for the type names)", typ)
+	case typ != "" && r.Count == 0 && !sel.noneOK:
 		return nil, fmt.Errorf("no %s has type %q (see heapsift histogram for the type names)", sel.what, typ)
 	}
 	return r, nil
 }
 
 func (r *objectsReport) writeText(w io.Writer) {
+	if r.Count == 0 {
+		fmt.Fprintln(w, "none")
+		return
+	}
 	t := newTable("ADDRESS", ">SIZE", "TYPE", "STATE")
 	for _, o := range r.Objects {
 		state := "live"

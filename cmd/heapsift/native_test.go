@@ -104,3 +104,17 @@ func TestNativeDiff(t *testing.T) {
 		t.Errorf("diff --fail-on-growth type:app::Leaked=1000: exit %d, want %d: %s", code, exitGrowth, errs)
 	}
 }
+
+// TestLeakedNoneOfAType: a class none of whose allocations leaked lists
+// none (exit 0); a type no allocation has is an error.
+func TestLeakedNoneOfAType(t *testing.T) {
+	c := leaksCore(t)
+	var objs objectsReport
+	runJSON(t, &objs, "objects", "--leaked", "--type", "Kept", c.Path)
+	if objs.Count != 0 || len(objs.Objects) != 0 || c.Int(t, "count:Kept") == 0 {
+		t.Errorf("objects --leaked --type Kept: %d leaked (the program keeps all %d)", objs.Count, c.Int(t, "count:Kept"))
+	}
+	if code, _, errs := runCLI(t, "objects", "--leaked", "--type", "NoSuchClass", c.Path); code == 0 || !strings.Contains(errs, `no object has type "NoSuchClass"`) {
+		t.Errorf("objects --leaked --type NoSuchClass: exit %d, %q", code, errs)
+	}
+}

@@ -83,6 +83,9 @@ func FromHeap(h heap.Heap, opts HeapOptions) (*Analysis, error) {
 		return nil, fmt.Errorf("analysing retention: %w", err)
 	}
 	a := &Analysis{h: h, mem: mem}
+	if opts.ScratchDir != "" && inMemoryFS(opts.ScratchDir) {
+		a.warnings = append(a.warnings, warn.New("retain", "scratch directory %s is in memory (tmpfs): its files take memory as the arrays would; give a directory on a disk", opts.ScratchDir))
+	}
 	if err := a.analyse(opts); err != nil {
 		a.Close()
 		return nil, fmt.Errorf("analysing retention: %w", err)
@@ -140,6 +143,9 @@ func (a *Analysis) analyse(opts HeapOptions) error {
 func (a *Analysis) Close() {
 	if a != nil {
 		a.mem.release()
+		// What pointed into the released arrays is gone too, so that a
+		// use after Close is a nil dereference, not a fault.
+		a.graph, a.dom, a.paths = nil, nil, nil
 	}
 }
 

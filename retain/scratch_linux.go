@@ -47,6 +47,18 @@ func mapFile(dir string, size int) ([]byte, error) {
 	return b, nil
 }
 
+// inMemoryFS reports whether dir is on a file system kept in memory
+// (tmpfs, ramfs): without swap, its pages cannot be written out, so
+// scratch files there take as much memory as the arrays themselves.
+func inMemoryFS(dir string) bool {
+	const tmpfsMagic, ramfsMagic = 0x01021994, 0x858458f6
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return false
+	}
+	return st.Type == tmpfsMagic || st.Type == ramfsMagic
+}
+
 // madvHugePage is MADV_HUGEPAGE, which package syscall does not name.
 const madvHugePage = 14
 

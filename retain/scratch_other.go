@@ -14,6 +14,8 @@ func mapFile(dir string, size int) ([]byte, error) {
 
 func unmapBytes(b []byte) {}
 
+func inMemoryFS(dir string) bool { return false }
+
 func bytesAsUint32s(b []byte, n int) []uint32 { return nil }
 
 func bytesAsUint64s(b []byte, n int) []uint64 { return nil }

@@ -141,7 +141,8 @@ if "$HEAPSIFT" help histogram >/dev/null 2>&1; then
 		row "heapsift retain CORE (graph, dominators, groups)" "$(fmt "$secs") s" "$((anon_kb / 1024)) MiB" "$(ratio "$secs" "$hist_s")x histogram"
 		# The same with the analysis's arrays in files (--scratch): its
 		# anonymous memory is the model's; rmdir fails if a file is left.
-		scratch=$(mktemp -d)
+		# On a disk, beside the core: on tmpfs the files would be memory.
+		scratch=$(mktemp -d -p "$BENCH_DIR")
 		measure "$HEAPSIFT" retain --scratch "$scratch" "$core"
 		rmdir "$scratch"
 		row "heapsift retain --scratch DIR CORE" "$(fmt "$secs") s" "$((anon_kb / 1024)) MiB" "$(ratio "$secs" "$retain_s")x retain in memory"

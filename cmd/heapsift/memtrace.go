@@ -17,8 +17,9 @@ import (
 // memTrace is for heapsift's own developers: with HEAPSIFT_MEMTRACE=1 the
 // retention analysis reports on stderr, as each of its stages ends, the
 // largest anonymous memory the process had during the stage (sampled
-// every few milliseconds from /proc/self/status, so that the scratch
-// arrays mapped outside the Go heap count too), what it has at the end
+// every few milliseconds from /proc/self/status, so that the arrays
+// mapped anonymously outside the Go heap count too; with --scratch they
+// are file pages and do not), what it has at the end
 // and the Go heap's live bytes. With HEAPSIFT_MEMPROFILE=PREFIX it also
 // writes a heap profile, after a collection, at the end of each stage
 // (PREFIX-1-naming-roots.pb.gz, ...), for `go tool pprof -sample_index

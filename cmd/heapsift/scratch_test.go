@@ -18,10 +18,16 @@ func TestRetainScratch(t *testing.T) {
 	}
 	core := retainCore(t)
 	dir := t.TempDir()
+	// The files are unlinked at once, so what tells they are released is
+	// this process's mappings (the commands run in it).
 	empty := func(after string) {
 		t.Helper()
 		if entries, err := os.ReadDir(dir); err != nil || len(entries) != 0 {
 			t.Errorf("after %s the scratch directory holds %v (%v)", after, entries, err)
+		}
+		maps, err := os.ReadFile("/proc/self/maps")
+		if n := strings.Count(string(maps), "heapsift-scratch-"); err != nil || n != 0 {
+			t.Errorf("after %s %d scratch files are still mapped (%v)", after, n, err)
 		}
 	}
 	var inMemory, inFiles retainReport

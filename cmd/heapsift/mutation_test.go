@@ -189,6 +189,9 @@ func runRegressions(t *testing.T, b mutantBase, bl *baselines, dir string, seed 
 		}
 		os.Remove(path)
 	}
+	if c.runs == 0 {
+		t.Errorf("no regression mutant could be made of %s: mutate.One made none of %v", b.name, mutantRegressions)
+	}
 	t.Logf("%d regression runs on %s in %v: peak memory at most %.2fx the unmutated core's (%s)", c.runs, b.name, time.Since(start).Round(time.Millisecond), c.peakRatio, c.worst)
 }
 

@@ -19,17 +19,6 @@ import (
 // Regression tests for hostile cores (issue 14): every case here once
 // panicked, hung or ate memory.
 
-// warningsMatching returns the warnings whose message contains s.
-func warningsMatching(ws []warn.Warning, s string) []string {
-	var out []string
-	for _, m := range warn.Messages(ws) {
-		if strings.Contains(m, s) {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
 // setNoteFilesz sets the PT_NOTE header's p_filesz (elfcore writes it
 // first) to n.
 func setNoteFilesz(core []byte, n uint64) {
@@ -46,7 +35,7 @@ func TestHugeNoteFilesz(t *testing.T) {
 	if len(p.Threads) != 2 {
 		t.Errorf("%d threads, want 2", len(p.Threads))
 	}
-	if got := warningsMatching(p.Warnings(), "ignoring the rest of the notes at byte 0x"); len(got) != 1 {
+	if got := warn.Matching(p.Warnings(), "ignoring the rest of the notes at byte 0x"); len(got) != 1 {
 		t.Errorf("want one positioned warning about the notes' end, got %q", warn.Messages(p.Warnings()))
 	}
 }
@@ -62,7 +51,7 @@ func TestFilePageSizeZero(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(warningsMatching(p.Warnings(), "NT_FILE page size 0")) != 1 {
+	if len(warn.Matching(p.Warnings(), "NT_FILE page size 0")) != 1 {
 		t.Errorf("no warning about page size 0: %q", warn.Messages(p.Warnings()))
 	}
 	if len(p.Modules()) != 0 {
@@ -128,7 +117,7 @@ func TestOverlappingSegmentsSummarized(t *testing.T) {
 		t.Errorf("%d warnings, want a summary", n)
 	}
 	want := fmt.Sprintf("%d more overlapping segments ignored like the above", 10000-maxSameWarnings)
-	if len(warningsMatching(p.Warnings(), want)) != 1 {
+	if len(warn.Matching(p.Warnings(), want)) != 1 {
 		t.Errorf("no summary %q in %q", want, warn.Messages(p.Warnings()))
 	}
 }
@@ -209,7 +198,7 @@ func TestRepeatedThreads(t *testing.T) {
 	if len(p.Threads) != 2 || p.Threads[0].TID != 42 || p.Threads[1].TID != 43 {
 		t.Errorf("%d threads, want threads 42 and 43", len(p.Threads))
 	}
-	if got := warningsMatching(p.Warnings(), "ignored 100000 NT_PRSTATUS notes repeating a thread already read (the first: thread 42)"); len(got) != 1 {
+	if got := warn.Matching(p.Warnings(), "ignored 100000 NT_PRSTATUS notes repeating a thread already read (the first: thread 42)"); len(got) != 1 {
 		t.Errorf("want one warning counting the repeats, got %q", warn.Messages(p.Warnings()))
 	}
 }
@@ -239,7 +228,7 @@ func TestFileNoteEntriesCostNoHeap(t *testing.T) {
 	if per := (after.TotalAlloc - before.TotalAlloc) / n; per > 8 {
 		t.Errorf("opening a core of %d NT_FILE entries allocates %d bytes per entry", n, per)
 	}
-	if got := warningsMatching(p.Warnings(), "ignored 200000 NT_FILE entries that cover no segment"); len(got) != 1 {
+	if got := warn.Matching(p.Warnings(), "ignored 200000 NT_FILE entries that cover no segment"); len(got) != 1 {
 		t.Errorf("want one warning counting the entries, got %q", warn.Messages(p.Warnings()))
 	}
 }
@@ -272,7 +261,7 @@ func TestAbsentFilesLookedForBounded(t *testing.T) {
 	}
 	want := fmt.Sprintf("ignored %d NT_FILE entries that cover no segment of the core: %d name no file found here, and %d were not looked for (after %d lookups)",
 		n, maxFileLooks, n-maxFileLooks, maxFileLooks)
-	if got := warningsMatching(p.Warnings(), want); len(got) != 1 {
+	if got := warn.Matching(p.Warnings(), want); len(got) != 1 {
 		t.Errorf("want %q, got %q", want, warn.Messages(p.Warnings()))
 	}
 }
@@ -359,7 +348,7 @@ func TestExecutableByName(t *testing.T) {
 		if exe := p.Executable(); exe == nil || exe.Path != "/no/such/demo" {
 			t.Errorf("%s: executable %+v, want /no/such/demo", from, exe)
 		}
-		if got := warningsMatching(p.Warnings(), "taking /no/such/demo, the file it was started as ("+from+")"); len(got) != 1 {
+		if got := warn.Matching(p.Warnings(), "taking /no/such/demo, the file it was started as ("+from+")"); len(got) != 1 {
 			t.Errorf("want one warning naming %s, got %q", from, warn.Messages(p.Warnings()))
 		}
 	}
@@ -394,7 +383,7 @@ func TestExecutableByShape(t *testing.T) {
 			t.Errorf("auxv placing the program elsewhere: executable %s, want none", exe.Path)
 		case !auxv && (exe == nil || exe.Path != "/no/such/demo"):
 			t.Errorf("executable %+v, want /no/such/demo", exe)
-		case !auxv && len(warningsMatching(p.Warnings(), "taking /no/such/demo, the lowest-mapped file with code that is not named like a shared library")) != 1:
+		case !auxv && len(warn.Matching(p.Warnings(), "taking /no/such/demo, the lowest-mapped file with code that is not named like a shared library")) != 1:
 			t.Errorf("no warning saying how the executable was taken: %q", warn.Messages(p.Warnings()))
 		}
 	}

@@ -5,6 +5,7 @@ package warn
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/dustin/go-humanize"
 )
@@ -150,6 +151,18 @@ func Messages(ws []Warning) []string {
 	out := make([]string, len(ws))
 	for i, w := range ws {
 		out[i] = w.Message
+	}
+	return out
+}
+
+// Matching returns the messages of ws that contain s: how callers and
+// tests ask whether a kind of warning was given.
+func Matching(ws []Warning, s string) []string {
+	var out []string
+	for _, m := range Messages(ws) {
+		if strings.Contains(m, s) {
+			out = append(out, m)
+		}
 	}
 	return out
 }

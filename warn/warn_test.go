@@ -48,3 +48,13 @@ func TestListSummarizesSimilar(t *testing.T) {
 		t.Errorf("summary %q, want %q", s[0].String(), want)
 	}
 }
+
+func TestMatching(t *testing.T) {
+	ws := []Warning{New("a", "one thing"), New("b", "another thing"), New("c", "else")}
+	if got := Matching(ws, "thing"); len(got) != 2 || got[0] != "one thing" || got[1] != "another thing" {
+		t.Errorf("Matching(thing) = %q", got)
+	}
+	if got := Matching(ws, "nothing"); len(got) != 0 {
+		t.Errorf("Matching(nothing) = %q", got)
+	}
+}

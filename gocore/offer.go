@@ -87,6 +87,7 @@ func (pr *propagator) offer(r *region, at, a uint64, t TypeID, size uint64, kind
 	}
 	h := &p.heap
 	if dump.Address(a) < h.lo || dump.Address(a) >= h.hi {
+		pr.offerStatic(a, t)
 		return
 	}
 	obj, ok := pr.resolve(r, at, a)

@@ -1,8 +1,10 @@
 // Command typing allocates objects whose types only the program's own data
-// says: values in a sync.Pool, closures stored in interfaces and the
-// variables they capture, closures held only as unsafe.Pointers, objects reached only through interior pointers,
-// a goroutine's local slice's backing array and an inlined function's
-// local array. It runs a GC, prints the counts of each type as "truth
+// says: values in a sync.Pool (one of them allocated statically, by
+// `var p = &sync.Pool{}`), closures stored in interfaces and the variables
+// they capture, closures held only as unsafe.Pointers, objects reached only
+// through interior pointers or a statically allocated struct, a goroutine's
+// local slice's backing array and an inlined function's local array; and
+// the runtime's idle GC workers' nodes, which only tagged pointers reach. It runs a GC, prints the counts of each type as "truth
 // count.TYPE N" lines with the runtime's MemStats and kills itself with
 // SIGABRT, so that with GOTRACEBACK=crash the kernel writes a core file.
 //
@@ -65,6 +67,25 @@ type Rx struct {
 	Name  string
 }
 
+// StaticPooled values are kept in a sync.Pool the compiler allocates
+// statically (no variable of its own describes it).
+type StaticPooled struct {
+	ID  int
+	Tag string
+}
+
+// Registry is allocated statically too; its items are held only by it.
+type Registry struct {
+	Name  string
+	Items []*RegItem
+}
+
+// RegItem is held only by the static Registry's slice.
+type RegItem struct {
+	Seq  int64
+	Data [5]int64
+}
+
 // Frame is held only by a goroutine's local slice (noscan: nothing
 // else says what its backing array holds).
 type Frame struct {
@@ -87,15 +108,20 @@ const (
 	nCell    = 32
 	nWorkers = 2
 	nHidden  = 25
+	nStatic  = 20
+	nRegItem = 15
 )
 
 var (
-	pool     sync.Pool
-	valPool  sync.Pool
-	anyFuncs []any
-	handlers []Handler
-	inners   []*Inner
-	runes    [][]rune
+	pool    sync.Pool
+	valPool sync.Pool
+	// staticPool and registry point to values in data, not the heap.
+	staticPool = &sync.Pool{}
+	registry   = &Registry{Name: "static"}
+	anyFuncs   []any
+	handlers   []Handler
+	inners     []*Inner
+	runes      [][]rune
 	// hidden holds closures as unsafe.Pointers: only their first word,
 	// their function's entry, says what they are.
 	hidden []unsafe.Pointer
@@ -113,6 +139,12 @@ func fill() {
 	shared := &Captured{N: -1, Name: "shared"}
 	for i := 0; i < nPool; i++ {
 		pool.Put(&Pooled{ID: i, Ref: shared})
+	}
+	for i := 0; i < nStatic; i++ {
+		staticPool.Put(&StaticPooled{ID: i, Tag: "s"})
+	}
+	for i := 0; i < nRegItem; i++ {
+		registry.Items = append(registry.Items, &RegItem{Seq: int64(i)})
 	}
 	for i := 0; i < nPoolVal; i++ {
 		valPool.Put(PooledVal{A: int64(i)})
@@ -198,6 +230,8 @@ func main() {
 
 	truth("count.main.Pooled", nPool)
 	truth("count.main.PooledVal", nPoolVal)
+	truth("count.main.StaticPooled", nStatic)
+	truth("count.main.RegItem", nRegItem)
 	truth("count.main.Captured", nAnyFunc+nHandler+1)
 	truth("hidden_closures", nHidden) // of type "closure main.hide.func1"
 	truth("count.main.Holder", nHolder)
@@ -210,6 +244,8 @@ func main() {
 	var ms runtime.MemStats
 	runtime.GC() // moves the pools' values to their victim caches
 	runtime.ReadMemStats(&ms)
+	// One background mark worker per P, parked on the worker pool.
+	truth("gc_workers", uint64(runtime.GOMAXPROCS(0)))
 	truth("HeapAlloc", ms.HeapAlloc)
 	truth("HeapObjects", ms.HeapObjects)
 	os.Stdout.Write(out)

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// lspConn is a JSON-RPC 2.0 connection with LSP's Content-Length framing.
+type lspConn struct {
+	c       net.Conn
+	mu      sync.Mutex // guards writes, id and waiting
+	id      int
+	waiting map[int]chan json.RawMessage
+}
+
+func (l *lspConn) write(msg map[string]any) error {
+	msg["jsonrpc"] = "2.0"
+	b, _ := json.Marshal(msg)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, err := fmt.Fprintf(l.c, "Content-Length: %d\r\n\r\n%s", len(b), b)
+	return err
+}
+
+// call sends a request and returns a channel for its result.
+func (l *lspConn) call(method string, params any) chan json.RawMessage {
+	l.mu.Lock()
+	l.id++
+	id := l.id
+	ch := make(chan json.RawMessage, 1)
+	l.waiting[id] = ch
+	l.mu.Unlock()
+	l.write(map[string]any{"id": id, "method": method, "params": params})
+	return ch
+}
+
+func (l *lspConn) notify(method string, params any) error {
+	return l.write(map[string]any{"method": method, "params": params})
+}
+
+// read delivers responses and answers the server's own requests
+// (configuration, progress, registrations) with empty results.
+func (l *lspConn) read() {
+	r := bufio.NewReaderSize(l.c, 1<<16)
+	for {
+		n := -1
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			line = strings.TrimSpace(line)
+			if line == "" {
+				break
+			}
+			if v, ok := strings.CutPrefix(line, "Content-Length: "); ok {
+				n, _ = strconv.Atoi(v)
+			}
+		}
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return
+		}
+		var m struct {
+			ID     *json.RawMessage `json:"id"`
+			Method string           `json:"method"`
+			Params json.RawMessage  `json:"params"`
+			Result json.RawMessage  `json:"result"`
+		}
+		if json.Unmarshal(body, &m) != nil || m.ID == nil {
+			continue
+		}
+		if m.Method != "" {
+			var result any
+			if m.Method == "workspace/configuration" {
+				var p struct{ Items []any }
+				json.Unmarshal(m.Params, &p)
+				result = make([]any, len(p.Items))
+			}
+			l.write(map[string]any{"id": m.ID, "result": result})
+			continue
+		}
+		id, _ := strconv.Atoi(string(*m.ID))
+		l.mu.Lock()
+		ch := l.waiting[id]
+		delete(l.waiting, id)
+		l.mu.Unlock()
+		if ch != nil {
+			ch <- m.Result
+		}
+	}
+}
+
+// driveLSP opens every Go file of the module in root (testdata and build
+// left out) in gopls, asks for each file's symbols, the references and
+// hover of its first symbols and completions, and keeps the session open.
+func driveLSP(addr, root string) (func(), error) {
+	root, _ = filepath.Abs(root)
+	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	l := &lspConn{c: c, waiting: map[int]chan json.RawMessage{}}
+	go l.read()
+	uri := "file://" + root
+	wait := func(ch chan json.RawMessage) (json.RawMessage, error) {
+		select {
+		case r := <-ch:
+			return r, nil
+		case <-time.After(10 * time.Minute):
+			return nil, fmt.Errorf("gopls did not answer")
+		}
+	}
+	if _, err := wait(l.call("initialize", map[string]any{
+		"processId": os.Getpid(), "rootUri": uri,
+		"workspaceFolders": []any{map[string]any{"uri": uri, "name": filepath.Base(root)}},
+		"capabilities":     map[string]any{"workspace": map[string]any{"configuration": true, "workspaceFolders": true}},
+	})); err != nil {
+		return nil, err
+	}
+	l.notify("initialized", map[string]any{})
+	var files []string
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() && (d.Name() == "testdata" || d.Name() == "build" || strings.HasPrefix(d.Name(), ".")) && p != root {
+			return filepath.SkipDir
+		}
+		if err == nil && strings.HasSuffix(p, ".go") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	for _, f := range files {
+		text, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		l.notify("textDocument/didOpen", map[string]any{"textDocument": map[string]any{
+			"uri": "file://" + f, "languageId": "go", "version": 1, "text": string(text)}})
+	}
+	requests := 0
+	for _, f := range files {
+		doc := map[string]any{"uri": "file://" + f}
+		res, err := wait(l.call("textDocument/documentSymbol", map[string]any{"textDocument": doc}))
+		if err != nil {
+			return nil, err
+		}
+		requests++
+		var syms []struct {
+			SelectionRange struct{ Start struct{ Line, Character int } }
+		}
+		json.Unmarshal(res, &syms)
+		var pending []chan json.RawMessage
+		for i, s := range syms {
+			if i == 3 {
+				break
+			}
+			pos := map[string]any{"textDocument": doc, "position": map[string]any{"line": s.SelectionRange.Start.Line, "character": s.SelectionRange.Start.Character}}
+			ref := map[string]any{"textDocument": doc, "position": pos["position"], "context": map[string]any{"includeDeclaration": true}}
+			pending = append(pending, l.call("textDocument/hover", pos), l.call("textDocument/references", ref), l.call("textDocument/completion", pos))
+		}
+		for _, ch := range pending {
+			if _, err := wait(ch); err != nil {
+				return nil, err
+			}
+			requests++
+		}
+	}
+	for _, q := range []string{"Open", "Heap", "Object", "Type", "Read"} {
+		if _, err := wait(l.call("workspace/symbol", map[string]any{"query": q})); err != nil {
+			return nil, err
+		}
+		requests++
+	}
+	fmt.Printf("lsp: %d files open, %d requests answered\n", len(files), requests)
+	return func() { c.Close() }, nil
+}

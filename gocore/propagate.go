@@ -72,6 +72,7 @@ func (p *Program) propagateTypes(maxSweeps int) {
 	pr.globalRoots()
 	pr.stackRoots()
 	pr.gcWorkerNodes()
+	pr.itabTableType()
 	pr.run()
 	for round := 0; round < maxInteriorRounds && pr.typeEnclosing() > 0; round++ {
 		pr.run()

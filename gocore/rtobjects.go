@@ -1,5 +1,8 @@
 package gocore
 
+// Runtime objects no typed pointer slot describes, typed from what the
+// runtime's own variables say.
+//
 // The GC's idle background mark workers. Each parked runtime.gcBgMarkWorker
 // goroutine has pushed its node (a runtime.gcBgMarkWorkerNode, from Go 1.25
 // the first field of a 512-byte runtime.gcBgMarkWorkerNodePadded) onto
@@ -63,4 +66,28 @@ func (pr *propagator) gcWorkerNodes() {
 			return
 		}
 	}
+}
+
+// itabTableType types the object runtime.itabTable points to: an
+// itabTableType whose entries array the runtime allocated longer than the
+// type says (itabsinit and itabAdd allocate 2+2*size words, noscan), so no
+// pointer's static type has its size. It is one itabTableType, not an
+// array of them.
+func (pr *propagator) itabTableType() {
+	p := pr.p
+	a, err := p.rd.Global("runtime.itabTable").Ptr()
+	if err != nil || a == 0 {
+		return
+	}
+	obj, off, _, ok := p.heap.lookup(uint64(a))
+	if !ok || off != p.dataStart(obj) || p.objType[obj] != NoType || !p.isLive(obj) {
+		return
+	}
+	t, err := p.dw.TypeNamed("runtime.itabTableType")
+	if err != nil || t.Size() <= 0 || uint64(t.Size()) > uint64(len(p.heap.bytesOf(obj))) {
+		return
+	}
+	id := p.types.internDWARF(t)
+	p.types.types[id].single = true
+	p.objType[obj] = id
 }

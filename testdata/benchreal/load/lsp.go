@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,6 +22,7 @@ type lspConn struct {
 	mu      sync.Mutex // guards writes, id and waiting
 	id      int
 	waiting map[int]chan json.RawMessage
+	last    atomic.Int64 // when the last message arrived, in Unix nanoseconds
 }
 
 func (l *lspConn) write(msg map[string]any) error {
@@ -71,6 +73,7 @@ func (l *lspConn) read() {
 		if _, err := io.ReadFull(r, body); err != nil {
 			return
 		}
+		l.last.Store(time.Now().UnixNano())
 		var m struct {
 			ID     *json.RawMessage `json:"id"`
 			Method string           `json:"method"`
@@ -181,6 +184,12 @@ func driveLSP(addr, root string) (func(), error) {
 		}
 		requests++
 	}
-	fmt.Printf("lsp: %d files open, %d requests answered\n", len(files), requests)
+	// gopls goes on diagnosing and analysing after its answers: wait
+	// until it has been quiet for 5 s, so that its heap stands still.
+	start := time.Now()
+	for time.Since(time.Unix(0, l.last.Load())) < 5*time.Second && time.Since(start) < 5*time.Minute {
+		time.Sleep(200 * time.Millisecond)
+	}
+	fmt.Printf("lsp: %d files open, %d requests answered, quiet after %.0f s\n", len(files), requests, time.Since(start).Seconds())
 	return func() { c.Close() }, nil
 }

@@ -4,7 +4,10 @@
 // they capture, closures held only as unsafe.Pointers, objects reached only
 // through interior pointers or a statically allocated struct, a goroutine's
 // local slice's backing array and an inlined function's local array; and
-// the runtime's idle GC workers' nodes, which only tagged pointers reach. It runs a GC, prints the counts of each type as "truth
+// the runtime's idle GC workers' nodes, which only tagged pointers reach;
+// values held only by a map of many groups; and the runtime's itab table,
+// allocated longer than its type once the program's itabs (itabs.go) have
+// outgrown the one in data. It runs a GC, prints the counts of each type as "truth
 // count.TYPE N" lines with the runtime's MemStats and kills itself with
 // SIGABRT, so that with GOTRACEBACK=crash the kernel writes a core file.
 //
@@ -86,6 +89,13 @@ type RegItem struct {
 	Data [5]int64
 }
 
+// MapVal is held only by maps of two groups (swiss tables whose groups
+// array is small enough to have no malloc header).
+type MapVal struct {
+	K    int
+	Name string
+}
+
 // Frame is held only by a goroutine's local slice (noscan: nothing
 // else says what its backing array holds).
 type Frame struct {
@@ -110,6 +120,8 @@ const (
 	nHidden  = 25
 	nStatic  = 20
 	nRegItem = 15
+	nMaps    = 10
+	nMapVal  = 12 // per map: more than one group's 8 slots
 )
 
 var (
@@ -118,6 +130,7 @@ var (
 	// staticPool and registry point to values in data, not the heap.
 	staticPool = &sync.Pool{}
 	registry   = &Registry{Name: "static"}
+	mapVals    []map[int]*MapVal
 	anyFuncs   []any
 	handlers   []Handler
 	inners     []*Inner
@@ -145,6 +158,13 @@ func fill() {
 	}
 	for i := 0; i < nRegItem; i++ {
 		registry.Items = append(registry.Items, &RegItem{Seq: int64(i)})
+	}
+	for i := 0; i < nMaps; i++ {
+		m := map[int]*MapVal{}
+		for j := 0; j < nMapVal; j++ {
+			m[j] = &MapVal{K: j, Name: "v"}
+		}
+		mapVals = append(mapVals, m)
 	}
 	for i := 0; i < nPoolVal; i++ {
 		valPool.Put(PooledVal{A: int64(i)})
@@ -221,6 +241,7 @@ func main() {
 	debug.SetGCPercent(-1)                        // no GC but ours: the pools keep their values
 	fill()
 	hide()
+	makeItabs()
 	for i := 0; i < nWorkers; i++ {
 		go worker(nFrame)
 		<-ready
@@ -232,6 +253,8 @@ func main() {
 	truth("count.main.PooledVal", nPoolVal)
 	truth("count.main.StaticPooled", nStatic)
 	truth("count.main.RegItem", nRegItem)
+	truth("count.main.MapVal", nMaps*nMapVal)
+	truth("count.runtime.itabTableType", 1)
 	truth("count.main.Captured", nAnyFunc+nHandler+1)
 	truth("hidden_closures", nHidden) // of type "closure main.hide.func1"
 	truth("count.main.Holder", nHolder)
@@ -243,6 +266,9 @@ func main() {
 
 	var ms runtime.MemStats
 	runtime.GC() // moves the pools' values to their victim caches
+	for i := 0; i < 1000; i++ {
+		runtime.Gosched() // lets every GC worker park on the worker pool
+	}
 	runtime.ReadMemStats(&ms)
 	// One background mark worker per P, parked on the worker pool.
 	truth("gc_workers", uint64(runtime.GOMAXPROCS(0)))

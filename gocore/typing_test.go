@@ -41,6 +41,9 @@ func TestTyping(t *testing.T) {
 			for _, st := range prog.Histogram() {
 				hist[st.Type] = st.Count
 			}
+			if got, want := hist["chan main.Tick"], c.Int(t, "buffered_chans"); got != want {
+				t.Errorf("chan main.Tick: %d live objects, the program made %d (buffers in the channels' objects)", got, want)
+			}
 			if got, want := hist["closure main.hide.func1"], c.Int(t, "hidden_closures"); got != want {
 				t.Errorf("closure main.hide.func1: %d live objects, the program made %d (held only as unsafe.Pointers)", got, want)
 			}

@@ -2,7 +2,8 @@
 # make bench-real: heapsift on the cores of four real Go servers nobody here
 # wrote, as a new user would meet them (not part of `make test`):
 #
-#   caddy        a reverse proxy in front of its own file server, many GETs
+#   caddy        a reverse proxy in front of its own file server, many GETs,
+#                then proxied requests left in flight to a slow upstream
 #   nats-server  a JetStream memory stream, durable consumers, slow subscribers
 #   gopls        an LSP session over this repository
 #   etcd         many puts (some overwritten, some under a lease)
@@ -35,6 +36,7 @@ NATS_VERSION=${NATS_VERSION:-v2.15.3}
 GOPLS_VERSION=${GOPLS_VERSION:-v0.23.0}
 ETCD_VERSION=${ETCD_VERSION:-v3.7.3}
 HTTP_REQUESTS=${BENCH_REAL_HTTP:-200000}
+HTTP_INFLIGHT=${BENCH_REAL_INFLIGHT:-100}
 NATS_MESSAGES=${BENCH_REAL_NATS:-200000}
 ETCD_PUTS=${BENCH_REAL_ETCD:-100000}
 SERVERS=${BENCH_REAL_SERVERS:-caddy nats gopls etcd}
@@ -156,11 +158,28 @@ drive() {
 	grep -v '^ready' "$run/load.log" | sed 's/^/bench-real: /'
 }
 
+# settle PPROF: waits (up to 2 minutes) until the server stops allocating,
+# TotalAlloc growing by less than 1 MiB in 2 s, so that the counters read
+# before the crash still hold at the crash (gopls analyses on after its
+# answers).
+settle() {
+	local i a b
+	a=$(curl -sf "$1/heap?debug=1" | sed -n 's/^# TotalAlloc = \([0-9]*\).*/\1/p')
+	for ((i = 0; i < 60; i++)); do
+		sleep 2
+		b=$(curl -sf "$1/heap?debug=1" | sed -n 's/^# TotalAlloc = \([0-9]*\).*/\1/p')
+		[ $((b - a)) -lt $((1 << 20)) ] && return
+		a=$b
+	done
+	echo "bench-real: $run: the server kept allocating; its counters will differ" >&2
+}
+
 # crash PPROF: forces a GC through the server's net/http/pprof at PPROF,
 # keeps the runtime's counters it prints, kills the server with SIGABRT,
 # lets the load driver go and finds the core; sets $core, $rt_objects and
 # $rt_bytes.
 crash() {
+	settle "$1"
 	curl -sf "$1/heap?gc=1&debug=1" >"$run/heap.txt"
 	kill -ABRT "$server"
 	{ wait "$server"; } 2>/dev/null || true
@@ -204,13 +223,15 @@ for s in $SERVERS; do
 			   "files": {"listen": ["127.0.0.1:24081"], "automatic_https": {"disable": true},
 			             "routes": [{"handle": [{"handler": "file_server", "root": "$run/www"}]}]},
 			   "proxy": {"listen": ["127.0.0.1:24080"], "automatic_https": {"disable": true},
-			             "routes": [{"handle": [{"handler": "encode", "encodings": {"gzip": {}}},
+			             "routes": [{"match": [{"path": ["/slow/*"]}],
+			                         "handle": [{"handler": "reverse_proxy", "flush_interval": -1, "upstreams": [{"dial": "127.0.0.1:24082"}]}]},
+			                        {"handle": [{"handler": "encode", "encodings": {"gzip": {}}},
 			                                    {"handler": "headers", "response": {"set": {"X-Bench": ["real"]}}},
 			                                    {"handler": "reverse_proxy", "upstreams": [{"dial": "127.0.0.1:24081"}]}]}]}}}}}
 		EOF
 		start "$BIN/caddy" run --config "$run/caddy.json"
 		wait_http http://127.0.0.1:24019/debug/pprof/
-		drive http -url http://127.0.0.1:24080 -paths 1000 -n "$HTTP_REQUESTS" -c 32
+		drive http -url http://127.0.0.1:24080 -paths 1000 -n "$HTTP_REQUESTS" -c 32 -upstream 127.0.0.1:24082 -inflight "$HTTP_INFLIGHT"
 		crash http://127.0.0.1:24019/debug/pprof
 		;;
 	nats)

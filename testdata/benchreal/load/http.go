@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -11,8 +12,11 @@ import (
 )
 
 // driveHTTP sends n GETs for files f0..f<paths-1> over c keep-alive
-// connections, some asking for gzip, and keeps the connections open.
-func driveHTTP(url string, paths, n, c int) (func(), error) {
+// connections, some asking for gzip; then, if upstream is set, it serves
+// /slow/ there (the proxy's other upstream) and leaves inflight GETs of
+// /slow/<i> half answered, so that the proxy holds them in flight; it keeps
+// every connection open.
+func driveHTTP(url string, paths, n, c int, upstream string, inflight int) (func(), error) {
 	tr := &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: c, DisableCompression: true}
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	var next, bytes atomic.Int64
@@ -55,5 +59,58 @@ func driveHTTP(url string, paths, n, c int) (func(), error) {
 		return nil, firstErr
 	}
 	fmt.Printf("http: %d requests, %d bytes received\n", n, bytes.Load())
-	return func() { tr.CloseIdleConnections() }, nil
+	if upstream == "" || inflight == 0 {
+		return func() { tr.CloseIdleConnections() }, nil
+	}
+	release, err := slowUpstream(upstream)
+	if err != nil {
+		return nil, err
+	}
+	slow := &http.Client{Transport: &http.Transport{MaxConnsPerHost: inflight, DisableCompression: true}}
+	bodies := make([]io.ReadCloser, inflight)
+	errs := make(chan error, inflight)
+	for i := range bodies {
+		go func() {
+			resp, err := slow.Get(fmt.Sprintf("%s/slow/%d", strings.TrimSuffix(url, "/"), i))
+			if err == nil {
+				bodies[i] = resp.Body
+				_, err = io.ReadFull(resp.Body, make([]byte, slowChunk))
+			}
+			errs <- err
+		}()
+	}
+	for range bodies {
+		if err := <-errs; err != nil {
+			return nil, fmt.Errorf("in-flight request: %v", err)
+		}
+	}
+	fmt.Printf("http: %d proxied requests in flight\n", inflight)
+	return func() {
+		close(release)
+		for _, b := range bodies {
+			b.Close()
+		}
+		tr.CloseIdleConnections()
+	}, nil
+}
+
+// slowChunk is what the slow upstream sends before it waits.
+const slowChunk = 64 << 10
+
+// slowUpstream serves /slow/ at addr: a chunk of the body, then nothing
+// until release is closed.
+func slowUpstream(addr string) (chan struct{}, error) {
+	release := make(chan struct{})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	chunk := []byte(strings.Repeat("slow", slowChunk/4))
+	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write(chunk)
+		w.(http.Flusher).Flush()
+		<-release
+	}))
+	return release, nil
 }

@@ -2,7 +2,9 @@
 // (scripts/bench-real.sh) over loopback with the standard library only,
 // so that it builds without fetching anything:
 //
-//	load http -url URL -paths N -n N -c N    GETs of URL/f<i> (caddy's proxy in front of its file server)
+//	load http -url URL -paths N -n N -c N [-upstream ADDR -inflight N]
+//	                                         GETs of URL/f<i> (caddy's proxy in front of its file server),
+//	                                         then N GETs of URL/slow/<i> left in flight, served by ADDR
 //	load nats -addr HOST:PORT -n N           a JetStream memory stream of N messages, durable consumers, and plain subjects
 //	load etcd -url URL -n N -c N             N puts through etcd's JSON gateway (/v3/kv/put), some overwritten, with leases
 //	load lsp -addr HOST:PORT -root DIR       an LSP session with gopls on the Go module in DIR
@@ -30,12 +32,14 @@ func main() {
 	c := fs.Int("c", 16, "concurrent connections")
 	paths := fs.Int("paths", 1000, "files the file server serves (http)")
 	root := fs.String("root", ".", "Go module to open (lsp)")
+	upstream := fs.String("upstream", "", "address to serve /slow/ at, the proxy's slow upstream (http)")
+	inflight := fs.Int("inflight", 0, "requests of /slow/ left in flight (http)")
 	fs.Parse(os.Args[2:])
 	var hold func()
 	var err error
 	switch os.Args[1] {
 	case "http":
-		hold, err = driveHTTP(*url, *paths, *n, *c)
+		hold, err = driveHTTP(*url, *paths, *n, *c, *upstream, *inflight)
 	case "nats":
 		hold, err = driveNATS(*addr, *n)
 	case "etcd":

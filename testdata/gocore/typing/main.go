@@ -5,7 +5,8 @@
 // through interior pointers or a statically allocated struct, a goroutine's
 // local slice's backing array and an inlined function's local array; and
 // the runtime's idle GC workers' nodes, which only tagged pointers reach;
-// values held only by a map of many groups; and the runtime's itab table,
+// values held only by a map of many groups; buffered channels of
+// pointer-free elements, whose buffer shares the channel's object; and the runtime's itab table,
 // allocated longer than its type once the program's itabs (itabs.go) have
 // outgrown the one in data. It runs a GC, prints the counts of each type as "truth
 // count.TYPE N" lines with the runtime's MemStats and kills itself with
@@ -96,6 +97,15 @@ type MapVal struct {
 	Name string
 }
 
+// Tick is a pointer-free channel element.
+type Tick struct{ At, Seq int64 }
+
+// Waiter holds a buffered channel of Ticks.
+type Waiter struct {
+	C  chan Tick
+	ID int
+}
+
 // Frame is held only by a goroutine's local slice (noscan: nothing
 // else says what its backing array holds).
 type Frame struct {
@@ -122,6 +132,7 @@ const (
 	nRegItem = 15
 	nMaps    = 10
 	nMapVal  = 12 // per map: more than one group's 8 slots
+	nWaiter  = 20
 )
 
 var (
@@ -131,6 +142,7 @@ var (
 	staticPool = &sync.Pool{}
 	registry   = &Registry{Name: "static"}
 	mapVals    []map[int]*MapVal
+	waiters    []*Waiter
 	anyFuncs   []any
 	handlers   []Handler
 	inners     []*Inner
@@ -165,6 +177,11 @@ func fill() {
 			m[j] = &MapVal{K: j, Name: "v"}
 		}
 		mapVals = append(mapVals, m)
+	}
+	for i := 0; i < nWaiter; i++ {
+		w := &Waiter{C: make(chan Tick, 3), ID: i}
+		w.C <- Tick{Seq: int64(i)}
+		waiters = append(waiters, w)
 	}
 	for i := 0; i < nPoolVal; i++ {
 		valPool.Put(PooledVal{A: int64(i)})
@@ -255,6 +272,7 @@ func main() {
 	truth("count.main.RegItem", nRegItem)
 	truth("count.main.MapVal", nMaps*nMapVal)
 	truth("count.runtime.itabTableType", 1)
+	truth("buffered_chans", nWaiter) // of type "chan main.Tick"
 	truth("count.main.Captured", nAnyFunc+nHandler+1)
 	truth("hidden_closures", nHidden) // of type "closure main.hide.func1"
 	truth("count.main.Holder", nHolder)

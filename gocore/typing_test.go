@@ -82,3 +82,32 @@ func knownTypingGap(v, typ string) string {
 	}
 	return ""
 }
+
+// TestStackSlotTyping checks, on the core of testdata/gocore/inflight,
+// that values live in stack slots DWARF describes only at other PCs are
+// typed: each in-flight request's net/http.transportRequest, which from
+// Go 1.23 only its connection's readLoop goroutine holds (from Go 1.25 in
+// such a slot).
+func TestStackSlotTyping(t *testing.T) {
+	for _, b := range builds {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			prog, c := openCore(t, "inflight", b.build)
+			hist := make(map[string]uint64)
+			for _, st := range prog.Histogram() {
+				hist[st.Type] = st.Count
+			}
+			tot := prog.Totals()
+			t.Logf("%s: typed %.2f%%", prog.Version(), 100*float64(tot.TypedBytes)/float64(tot.LiveBytes))
+			logUntypedHistogram(t, prog)
+			if strings.HasPrefix(prog.Version(), "go1.22") {
+				// Go 1.22's readLoop keeps the *Request, not the
+				// transportRequest, which is garbage by then.
+				return
+			}
+			if got, want := hist["net/http.transportRequest"], c.Int(t, "inflight"); got != want {
+				t.Errorf("net/http.transportRequest: %d live objects, want one per request in flight, %d", got, want)
+			}
+		})
+	}
+}

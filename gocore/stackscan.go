@@ -155,6 +155,16 @@ func (sc *stackScanner) frameRoots(g *Goroutine, f *stack.Frame, reached []bool)
 			continue
 		}
 		start := f.FP + uint64(v.Offset) - v.PieceOffset
+		// Pieces of one variable next to each other in the frame (an
+		// interface's two words) are one region, so that a slot that
+		// reads both words sees them.
+		if n := len(sc.typed); n > 0 {
+			last := &sc.typed[n-1]
+			if last.addr == dump.Address(start) && last.typ == v.Type && last.hi == v.PieceOffset {
+				last.hi += v.Size
+				continue
+			}
+		}
 		sc.typed = append(sc.typed, typedRoot{
 			addr: dump.Address(start), typ: v.Type,
 			lo: v.PieceOffset, hi: v.PieceOffset + v.Size, stack: true,

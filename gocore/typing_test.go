@@ -87,7 +87,8 @@ func knownTypingGap(v, typ string) string {
 // that values live in stack slots DWARF describes only at other PCs are
 // typed: each in-flight request's net/http.transportRequest, which from
 // Go 1.23 only its connection's readLoop goroutine holds (from Go 1.25 in
-// such a slot).
+// such a slot); and that a variable whose pieces lie next to each other
+// (an interface's two words) types what it points to.
 func TestStackSlotTyping(t *testing.T) {
 	for _, b := range builds {
 		t.Run(b.name, func(t *testing.T) {
@@ -100,6 +101,9 @@ func TestStackSlotTyping(t *testing.T) {
 			tot := prog.Totals()
 			t.Logf("%s: typed %.2f%%", prog.Version(), 100*float64(tot.TypedBytes)/float64(tot.LiveBytes))
 			logUntypedHistogram(t, prog)
+			if got, want := hist["main.Sink"], c.Int(t, "count.main.Sink"); got != want {
+				t.Errorf("main.Sink: %d live objects, the program made %d (each held by an io.Writer argument)", got, want)
+			}
 			if strings.HasPrefix(prog.Version(), "go1.22") {
 				// Go 1.22's readLoop keeps the *Request, not the
 				// transportRequest, which is garbage by then.

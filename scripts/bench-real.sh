@@ -9,17 +9,18 @@
 #   etcd         many puts (some overwritten, some under a lease)
 #
 # Each is installed from the Go module proxy into $BENCH_REAL_DIR/bin
-# (GOBIN, or a throw-away module for etcd, whose module has replace
-# directives), started on loopback, driven by testdata/benchreal/load (the
-# standard library only), made to collect garbage through its own
-# net/http/pprof (/debug/pprof/heap?gc=1&debug=1, whose runtime.MemStats
-# section gives the runtime's counters right after the collection), and
-# killed with SIGABRT under GOTRACEBACK=crash, so that the kernel writes a
-# core in its run directory (kernel.core_pattern must be a plain name such
-# as "core"). heapsift histogram --json then reads each core; the table
-# compares its live objects and bytes with the runtime's counters and gives
-# the typed share of the live bytes, heapsift's time and its peak
-# anonymous memory. Targets: within 0.5% of the counters, ≥ 99% typed.
+# (GOBIN; etcd, whose module has replace directives, as a module of its own
+# around testdata/benchreal/etcd), started on loopback, driven by
+# testdata/benchreal/load (the standard library only), left until it stops
+# allocating, made to collect garbage through its own net/http/pprof
+# (/debug/pprof/heap?gc=1&debug=1, whose runtime.MemStats section gives
+# the runtime's counters right after the collection), and killed with
+# SIGABRT under GOTRACEBACK=crash, so that the kernel writes a core in its
+# run directory (kernel.core_pattern must be a plain name such as "core").
+# heapsift histogram --json then reads each core; the table compares its
+# live objects and bytes with the runtime's counters and gives the typed
+# share of the live bytes, heapsift's time and its peak anonymous memory.
+# Targets: within 0.5% of the counters, at least 99% typed.
 #
 #   scripts/bench-real.sh install   only installs (no core, no lock needed)
 #   scripts/bench-real.sh           installs what is missing, then measures
@@ -83,11 +84,7 @@ for s in $SERVERS; do
 	caddy) install caddy "$CADDY_VERSION" "github.com/caddyserver/caddy/v2/cmd/caddy@$CADDY_VERSION" ;;
 	nats) install nats-server "$NATS_VERSION" "github.com/nats-io/nats-server/v2@$NATS_VERSION" ;;
 	gopls) install gopls "$GOPLS_VERSION" "golang.org/x/tools/gopls@$GOPLS_VERSION" ;;
-	etcd)
-		mkdir -p "$DIR/src/etcd-main"
-		printf 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n' >"$DIR/src/etcd-main/main.go"
-		module etcd "$ETCD_VERSION" "$DIR/src/etcd-main" "go.etcd.io/etcd/server/v3@$ETCD_VERSION"
-		;;
+	etcd) module etcd "$ETCD_VERSION" testdata/benchreal/etcd "go.etcd.io/etcd/server/v3@$ETCD_VERSION" ;;
 	esac
 done
 module load "$(cat testdata/benchreal/load/*.go | cksum | cut -d' ' -f1)" testdata/benchreal/load

@@ -44,6 +44,13 @@ func TestTyping(t *testing.T) {
 			if got, want := hist["chan main.Tick"], c.Int(t, "buffered_chans"); got != want {
 				t.Errorf("chan main.Tick: %d live objects, the program made %d (buffers in the channels' objects)", got, want)
 			}
+			timer := "runtime.timeTimer" // from Go 1.23, the runtime allocates each Timer so
+			if prog.minor < 23 {
+				timer = "time.Timer"
+			}
+			if got, want := hist[timer], c.Int(t, "timers"); got != want {
+				t.Errorf("%s: %d live objects, the program made %d timers", timer, got, want)
+			}
 			if got, want := hist["closure main.hide.func1"], c.Int(t, "hidden_closures"); got != want {
 				t.Errorf("closure main.hide.func1: %d live objects, the program made %d (held only as unsafe.Pointers)", got, want)
 			}

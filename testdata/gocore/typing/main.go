@@ -6,7 +6,8 @@
 // local slice's backing array and an inlined function's local array; and
 // the runtime's idle GC workers' nodes, which only tagged pointers reach;
 // values held only by a map of many groups; buffered channels of
-// pointer-free elements, whose buffer shares the channel's object; and the runtime's itab table,
+// pointer-free elements, whose buffer shares the channel's object; timers,
+// which the runtime allocates as its own runtime.timeTimer from Go 1.23; and the runtime's itab table,
 // allocated longer than its type once the program's itabs (itabs.go) have
 // outgrown the one in data. It runs a GC, prints the counts of each type as "truth
 // count.TYPE N" lines with the runtime's MemStats and kills itself with
@@ -23,6 +24,7 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -133,6 +135,7 @@ const (
 	nMaps    = 10
 	nMapVal  = 12 // per map: more than one group's 8 slots
 	nWaiter  = 20
+	nTimer   = 10
 )
 
 var (
@@ -143,6 +146,7 @@ var (
 	registry   = &Registry{Name: "static"}
 	mapVals    []map[int]*MapVal
 	waiters    []*Waiter
+	timers     []*time.Timer
 	anyFuncs   []any
 	handlers   []Handler
 	inners     []*Inner
@@ -182,6 +186,9 @@ func fill() {
 		w := &Waiter{C: make(chan Tick, 3), ID: i}
 		w.C <- Tick{Seq: int64(i)}
 		waiters = append(waiters, w)
+	}
+	for i := 0; i < nTimer; i++ {
+		timers = append(timers, time.NewTimer(time.Hour))
 	}
 	for i := 0; i < nPoolVal; i++ {
 		valPool.Put(PooledVal{A: int64(i)})
@@ -273,6 +280,7 @@ func main() {
 	truth("count.main.MapVal", nMaps*nMapVal)
 	truth("count.runtime.itabTableType", 1)
 	truth("buffered_chans", nWaiter) // of type "chan main.Tick"
+	truth("timers", nTimer)
 	truth("count.main.Captured", nAnyFunc+nHandler+1)
 	truth("hidden_closures", nHidden) // of type "closure main.hide.func1"
 	truth("count.main.Holder", nHolder)

@@ -62,13 +62,31 @@ func driveHTTP(url string, paths, n, c int, upstream string, inflight int) (func
 	if upstream == "" || inflight == 0 {
 		return func() { tr.CloseIdleConnections() }, nil
 	}
-	release, err := slowUpstream(upstream)
+	release, bodies, err := holdInFlight(url, upstream, inflight)
 	if err != nil {
 		return nil, err
 	}
-	slow := &http.Client{Transport: &http.Transport{MaxConnsPerHost: inflight, DisableCompression: true}}
-	bodies := make([]io.ReadCloser, inflight)
-	errs := make(chan error, inflight)
+	fmt.Printf("http: %d proxied requests in flight\n", inflight)
+	return func() {
+		close(release)
+		for _, b := range bodies {
+			b.Close()
+		}
+		tr.CloseIdleConnections()
+	}, nil
+}
+
+// holdInFlight serves /slow/ at upstream and sends n GETs of url/slow/<i>,
+// returning once each has received its first chunk; closing release ends
+// the responses.
+func holdInFlight(url, upstream string, n int) (chan struct{}, []io.ReadCloser, error) {
+	release, err := slowUpstream(upstream)
+	if err != nil {
+		return nil, nil, err
+	}
+	slow := &http.Client{Transport: &http.Transport{MaxConnsPerHost: n, DisableCompression: true}}
+	bodies := make([]io.ReadCloser, n)
+	errs := make(chan error, n)
 	for i := range bodies {
 		go func() {
 			resp, err := slow.Get(fmt.Sprintf("%s/slow/%d", strings.TrimSuffix(url, "/"), i))
@@ -81,17 +99,10 @@ func driveHTTP(url string, paths, n, c int, upstream string, inflight int) (func
 	}
 	for range bodies {
 		if err := <-errs; err != nil {
-			return nil, fmt.Errorf("in-flight request: %v", err)
+			return nil, nil, fmt.Errorf("in-flight request: %v", err)
 		}
 	}
-	fmt.Printf("http: %d proxied requests in flight\n", inflight)
-	return func() {
-		close(release)
-		for _, b := range bodies {
-			b.Close()
-		}
-		tr.CloseIdleConnections()
-	}, nil
+	return release, bodies, nil
 }
 
 // slowChunk is what the slow upstream sends before it waits.

@@ -104,6 +104,62 @@ func (l *lspConn) read() {
 	}
 }
 
+// wait returns the result a call's channel delivers.
+func wait(ch chan json.RawMessage) (json.RawMessage, error) {
+	select {
+	case r := <-ch:
+		return r, nil
+	case <-time.After(10 * time.Minute):
+		return nil, fmt.Errorf("gopls did not answer")
+	}
+}
+
+// goFiles lists the Go files of the module in root, testdata, build and
+// hidden directories left out.
+func goFiles(root string) []string {
+	var files []string
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() && (d.Name() == "testdata" || d.Name() == "build" || strings.HasPrefix(d.Name(), ".")) && p != root {
+			return filepath.SkipDir
+		}
+		if err == nil && strings.HasSuffix(p, ".go") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	return files
+}
+
+// askFile asks for file f's symbols, then the hover, references and
+// completions at its first three; it returns how many answers came.
+func (l *lspConn) askFile(f string) (int, error) {
+	doc := map[string]any{"uri": "file://" + f}
+	res, err := wait(l.call("textDocument/documentSymbol", map[string]any{"textDocument": doc}))
+	if err != nil {
+		return 0, err
+	}
+	var syms []struct {
+		SelectionRange struct{ Start struct{ Line, Character int } }
+	}
+	json.Unmarshal(res, &syms)
+	var pending []chan json.RawMessage
+	for i, s := range syms {
+		if i == 3 {
+			break
+		}
+		at := map[string]any{"line": s.SelectionRange.Start.Line, "character": s.SelectionRange.Start.Character}
+		pos := map[string]any{"textDocument": doc, "position": at}
+		ref := map[string]any{"textDocument": doc, "position": at, "context": map[string]any{"includeDeclaration": true}}
+		pending = append(pending, l.call("textDocument/hover", pos), l.call("textDocument/references", ref), l.call("textDocument/completion", pos))
+	}
+	for _, ch := range pending {
+		if _, err := wait(ch); err != nil {
+			return 0, err
+		}
+	}
+	return 1 + len(pending), nil
+}
+
 // driveLSP opens every Go file of the module in root (testdata and build
 // left out) in gopls, asks for each file's symbols, the references and
 // hover of its first symbols and completions, and keeps the session open.
@@ -116,14 +172,6 @@ func driveLSP(addr, root string) (func(), error) {
 	l := &lspConn{c: c, waiting: map[int]chan json.RawMessage{}}
 	go l.read()
 	uri := "file://" + root
-	wait := func(ch chan json.RawMessage) (json.RawMessage, error) {
-		select {
-		case r := <-ch:
-			return r, nil
-		case <-time.After(10 * time.Minute):
-			return nil, fmt.Errorf("gopls did not answer")
-		}
-	}
 	if _, err := wait(l.call("initialize", map[string]any{
 		"processId": os.Getpid(), "rootUri": uri,
 		"workspaceFolders": []any{map[string]any{"uri": uri, "name": filepath.Base(root)}},
@@ -132,16 +180,7 @@ func driveLSP(addr, root string) (func(), error) {
 		return nil, err
 	}
 	l.notify("initialized", map[string]any{})
-	var files []string
-	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() && (d.Name() == "testdata" || d.Name() == "build" || strings.HasPrefix(d.Name(), ".")) && p != root {
-			return filepath.SkipDir
-		}
-		if err == nil && strings.HasSuffix(p, ".go") {
-			files = append(files, p)
-		}
-		return nil
-	})
+	files := goFiles(root)
 	for _, f := range files {
 		text, err := os.ReadFile(f)
 		if err != nil {
@@ -152,31 +191,11 @@ func driveLSP(addr, root string) (func(), error) {
 	}
 	requests := 0
 	for _, f := range files {
-		doc := map[string]any{"uri": "file://" + f}
-		res, err := wait(l.call("textDocument/documentSymbol", map[string]any{"textDocument": doc}))
+		n, err := l.askFile(f)
 		if err != nil {
 			return nil, err
 		}
-		requests++
-		var syms []struct {
-			SelectionRange struct{ Start struct{ Line, Character int } }
-		}
-		json.Unmarshal(res, &syms)
-		var pending []chan json.RawMessage
-		for i, s := range syms {
-			if i == 3 {
-				break
-			}
-			pos := map[string]any{"textDocument": doc, "position": map[string]any{"line": s.SelectionRange.Start.Line, "character": s.SelectionRange.Start.Character}}
-			ref := map[string]any{"textDocument": doc, "position": pos["position"], "context": map[string]any{"includeDeclaration": true}}
-			pending = append(pending, l.call("textDocument/hover", pos), l.call("textDocument/references", ref), l.call("textDocument/completion", pos))
-		}
-		for _, ch := range pending {
-			if _, err := wait(ch); err != nil {
-				return nil, err
-			}
-			requests++
-		}
+		requests += n
 	}
 	for _, q := range []string{"Open", "Heap", "Object", "Type", "Read"} {
 		if _, err := wait(l.call("workspace/symbol", map[string]any{"query": q})); err != nil {

@@ -22,7 +22,7 @@ DEMO_DIR     := $(BUILD_DIR)/demo
 DEMO_PYTHON  ?= python3
 DEMO_REQUESTS ?= 100000
 
-.PHONY: all build test fmt-check vet unit fuzz-short fuzz demo bench clean
+.PHONY: all build test fmt-check vet unit fuzz-short fuzz demo bench bench-real clean
 
 all: build
 
@@ -97,6 +97,14 @@ demo: build
 bench:
 	@if [ -f scripts/bench.sh ]; then bash scripts/bench.sh; \
 	else echo "scripts/bench.sh does not exist yet; nothing to benchmark"; fi
+
+# bench-real installs caddy, nats-server, gopls and etcd from the module
+# proxy into $(BUILD_DIR)/bench-real, drives each over loopback, crashes it
+# into a core and compares heapsift's histogram with the runtime's counters
+# (scripts/bench-real.sh; not part of `make test`). Run it under the heavy-run
+# lock: flock /tmp/heapsift-heavy.lock make bench-real.
+bench-real:
+	bash scripts/bench-real.sh
 
 clean:
 	rm -rf bin $(BUILD_DIR)

@@ -26,7 +26,12 @@
 //     type the program can allocate that has the pointers' static types at
 //     their offsets, its size class and its pointer bitmap (interior.go),
 //     and an object whose first word is a closure function's entry is
-//     that function's closure;
+//     that function's closure. Typed pointers into data and bss type the
+//     statically allocated values there (staticdata.go); a live stack slot
+//     DWARF leaves out at the frame's PC takes the type of the variable
+//     DWARF puts there at other PCs if their pointer words agree
+//     (stack.SlotVars); the GC workers' nodes and the itab table are typed
+//     from the runtime's variables (rtobjects.go);
 //   - goroutines with their frames, and the roots that hold objects.
 //
 // Type names are DWARF's, with full import paths ("main.Node[int]",

@@ -124,6 +124,9 @@ func (pr *propagator) enclosingType(offers []interiorOffer) TypeID {
 	}
 	class := sizeClass{s.elemsize, s.noscan}
 	cands := pr.enclosingIndex().byClass[class]
+	if t := pr.timeTimer(obj, offers, cands); t != NoType {
+		return p.types.fit(t, s.elemsize)
+	}
 	var found *enclosing
 	for _, k := range pr.enclosers(class, offers[0]) {
 		c := &cands[k]
@@ -147,6 +150,41 @@ func (pr *propagator) enclosingType(offers []interiorOffer) TypeID {
 		g.rt = found.rt
 	}
 	return p.types.fit(t, s.elemsize)
+}
+
+// timeTimer returns runtime.timeTimer if an offer is a time.Timer or
+// time.Ticker at the object's start and runtime.timeTimer is allocated in
+// the object's class with its pointer bitmap: from Go 1.23 the runtime
+// allocates every Timer and Ticker as a timeTimer, of which the time
+// package's struct is the first fields (runtime/time.go), so neither a
+// *time.Timer's type nor an enclosing struct names the object.
+func (pr *propagator) timeTimer(obj uint32, offers []interiorOffer, cands []enclosing) TypeID {
+	p := pr.p
+	prefix := false
+	for _, o := range offers {
+		name := p.types.types[o.t].name
+		prefix = prefix || o.off == 0 && (name == "time.Timer" || name == "time.Ticker")
+	}
+	if !prefix {
+		return NoType
+	}
+	for i := range cands {
+		c := &cands[i]
+		dt, err := p.dw.TypeAt(c.entry.Off)
+		if err != nil || rtread.TypeName(dt) != "runtime.timeTimer" {
+			continue
+		}
+		s := &p.heap.spans[p.heap.spanOf[obj]]
+		if !s.noscan && !p.sameBitmap(obj, c.rt) {
+			return NoType
+		}
+		t := p.types.internDWARF(dt)
+		if g := &p.types.types[t]; g.rt == nil {
+			g.rt = c.rt
+		}
+		return t
+	}
+	return NoType
 }
 
 // enclosingIndex returns the allocatable struct types by size class,

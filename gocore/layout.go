@@ -36,7 +36,7 @@ const (
 	slotArray                        // count repetitions of sub, stride apart
 	slotSwissDir                     // swiss map directory pointer
 	slotChanBuf                      // channel buffer pointer
-	slotCounted                      // pointer to as many targets as the word at auxOff says
+	slotCounted                      // pointer to as many targets as the word at auxOff (plus count) says
 	slotBuckets                      // pre-1.24 map buckets: 1<<B targets, B the byte at auxOff
 )
 
@@ -48,7 +48,7 @@ type slot struct {
 	aux    TypeID // slotSwissDir: group type
 	auxOff uint64 // slotSwissDir: offset of dirLen; slotChanBuf: offset of elemtype; slotCounted: of the count
 	aux2   uint64 // slotChanBuf: offset of dataqsiz
-	count  uint64 // slotArray
+	count  uint64 // slotArray: repetitions; slotCounted: added to the count word
 	stride uint64 // slotArray
 	sub    []slot // slotArray
 }
@@ -168,6 +168,8 @@ func (p *Program) compileStruct(u *dwarf.StructType, base uint64, out []slot, de
 		return out
 	case name == "sync.Pool":
 		return p.compilePool(u, base, out, depth)
+	case strings.HasPrefix(name, "table<") && rtread.HasField(u, "groups"):
+		return p.compileSwissTable(u, base, out, depth)
 	case isHmap(u):
 		return p.compileHmap(u, base, out, depth)
 	case strings.HasPrefix(name, "hchan<"):
@@ -239,6 +241,35 @@ func (p *Program) swissDirSlot(u *dwarf.StructType, base uint64) (slot, bool) {
 		aux:    p.types.internDWARF(gp.Type),
 		auxOff: base + uint64(dirLen.ByteOffset),
 	}, true
+}
+
+// compileSwissTable appends the slots of a swiss map's table<K,V>: its
+// other fields, and groups.data as a pointer to groups.lengthMask+1
+// group<K,V> (a pointer to one group would offer the wrong size for any
+// table of more than one group).
+func (p *Program) compileSwissTable(u *dwarf.StructType, base uint64, out []slot, depth int) []slot {
+	out = p.compileFields(u, base, out, depth, "groups")
+	groups, err := rtread.Field(u, "groups")
+	if err != nil {
+		return out
+	}
+	data, err1 := rtread.Field(groups.Type, "data")
+	mask, err2 := rtread.Field(groups.Type, "lengthMask")
+	if err1 != nil || err2 != nil {
+		return p.compile(groups.Type, base+uint64(groups.ByteOffset), out, depth+1)
+	}
+	gp, ok := rtread.StripTypedefs(data.Type).(*dwarf.PtrType)
+	if !ok || gp.Type == nil || gp.Type.Size() <= 0 {
+		return out
+	}
+	at := base + uint64(groups.ByteOffset)
+	return append(out, slot{
+		off:    at + uint64(data.ByteOffset),
+		kind:   slotCounted,
+		target: p.types.internDWARF(gp.Type),
+		auxOff: at + uint64(mask.ByteOffset),
+		count:  1,
+	})
 }
 
 // chanBufSlot describes hchan<T>.buf; the element type is read from the

@@ -87,6 +87,7 @@ func (pr *propagator) offer(r *region, at, a uint64, t TypeID, size uint64, kind
 	}
 	h := &p.heap
 	if dump.Address(a) < h.lo || dump.Address(a) >= h.hi {
+		pr.offerStatic(a, t)
 		return
 	}
 	obj, ok := pr.resolve(r, at, a)
@@ -125,7 +126,7 @@ func (pr *propagator) offer(r *region, at, a uint64, t TypeID, size uint64, kind
 	if size > usable {
 		return // does not fit: not what it claims to point to
 	}
-	if kind == offerExact && p.allocSize(size, s.noscan) != s.elemsize {
+	if kind == offerExact && p.allocSize(size, s.noscan) != s.elemsize && !p.chanFits(t, a, size, s.noscan, s.elemsize) {
 		// Not allocated as one t: t is the first field of the
 		// object's type, or an array's first element (interior.go).
 		pr.noteInterior(obj, t, 0)
@@ -175,6 +176,31 @@ func (p *Program) allocSize(size uint64, noscan bool) uint64 {
 		}
 	}
 	return (size + hp.PageSize - 1) / hp.PageSize * hp.PageSize
+}
+
+// chanFits reports whether the object at a, of elemsize bytes, is a
+// channel of type t (hchan<T>, or runtime.hchan as the runtime's own
+// pointers say) of size bytes holding its buffer in the same object, as
+// makechan allocates a buffered channel of pointer-free elements: its
+// dataqsiz and elemsize fields, read from the object, must account for
+// the rest.
+func (p *Program) chanFits(t TypeID, a, size uint64, noscan bool, elemsize uint64) bool {
+	if !noscan || !p.types.types[t].single || !isChanType(p.types.types[t].name) {
+		return false
+	}
+	c := p.rd.At(dump.Address(a), "runtime.hchan")
+	n, err1 := c.Field("dataqsiz").Uint()
+	es, err2 := c.Field("elemsize").Uint()
+	if err1 != nil || err2 != nil || n > 1<<32 || es > 1<<16 {
+		return false
+	}
+	return p.allocSize(size+n*es, true) == elemsize
+}
+
+// isChanType reports whether a type name is a channel's runtime
+// structure.
+func isChanType(name string) bool {
+	return strings.HasPrefix(name, "hchan<") || name == "runtime.hchan"
 }
 
 // maxSmallSize is the largest size class (malloc.go maxSmallSize).

@@ -39,14 +39,15 @@ func (p *Program) compilePool(u *dwarf.StructType, base uint64, out []slot, dept
 }
 
 // counted handles a slotCounted: a pointer to as many of s.target as the
-// word at s.auxOff says.
+// word at s.auxOff says, plus s.count.
 func (pr *propagator) counted(r *region, base uint64, s *slot) {
 	ptr, ok := pr.word(r, base+s.off)
 	if !ok || ptr == 0 {
 		return
 	}
 	n, ok := pr.rawWord(r, base+s.auxOff)
-	if !ok || n == 0 || n > 1<<20 {
+	n += s.count
+	if !ok || n == 0 || n > 1<<32 {
 		return
 	}
 	pr.offer(r, base+s.off, ptr, s.target, n*pr.p.types.types[s.target].size, offerFit)

@@ -31,6 +31,10 @@ type propagator struct {
 	// (interior.go).
 	interior  []interiorOffer
 	enclosing enclosingIndex
+	// statics are typed values in data or bss still to apply, staticSeen
+	// those queued once (staticdata.go).
+	statics    []staticValue
+	staticSeen map[staticValue]bool
 }
 
 // region is memory holding typed values: an object, a global, a stack.
@@ -67,12 +71,25 @@ func (p *Program) propagateTypes(maxSweeps int) {
 	pr.finalizerTypes()
 	pr.globalRoots()
 	pr.stackRoots()
-	pr.dirty.run(pr.object)
+	pr.gcWorkerNodes()
+	pr.itabTableType()
+	pr.run()
 	for round := 0; round < maxInteriorRounds && pr.typeEnclosing() > 0; round++ {
-		pr.dirty.run(pr.object)
+		pr.run()
 	}
 	if pr.typeClosuresByEntry() > 0 {
+		pr.run()
+	}
+}
+
+// run processes the dirty objects and the static values they reach until
+// neither is left.
+func (pr *propagator) run() {
+	for {
 		pr.dirty.run(pr.object)
+		if pr.applyStatics() == 0 {
+			return
+		}
 	}
 }
 

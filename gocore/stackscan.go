@@ -134,6 +134,7 @@ func (sc *stackScanner) frameRoots(g *Goroutine, f *stack.Frame, reached []bool)
 	for _, s := range f.PtrSlots {
 		root(s)
 	}
+	sc.slotRoots(f, vars)
 	for _, c := range f.Conservative {
 		for a := (c[0] + 7) &^ 7; a+8 <= c[1]; a += 8 {
 			root(a)
@@ -154,11 +155,84 @@ func (sc *stackScanner) frameRoots(g *Goroutine, f *stack.Frame, reached []bool)
 			continue
 		}
 		start := f.FP + uint64(v.Offset) - v.PieceOffset
+		// Pieces of one variable next to each other in the frame (an
+		// interface's two words) are one region, so that a slot that
+		// reads both words sees them.
+		if n := len(sc.typed); n > 0 {
+			last := &sc.typed[n-1]
+			if last.addr == dump.Address(start) && last.typ == v.Type && last.hi == v.PieceOffset {
+				last.hi += v.Size
+				continue
+			}
+		}
 		sc.typed = append(sc.typed, typedRoot{
 			addr: dump.Address(start), typ: v.Type,
 			lo: v.PieceOffset, hi: v.PieceOffset + v.Size, stack: true,
 		})
 	}
+}
+
+// slotRoots types the live pointer words of frame f that no variable
+// occupies at its PC by the variables that occupy their slots at other
+// PCs (stack.SlotVars), if a variable's pointer words are exactly the live
+// pointer words of its slot: what the GC's stack map says agrees with what
+// DWARF says the slot holds.
+func (sc *stackScanner) slotRoots(f *stack.Frame, vars []stack.Var) {
+	if sc.vars == nil {
+		return
+	}
+	live := make(map[uint64]bool, len(f.PtrSlots))
+	var orphans []uint64
+	for _, s := range f.PtrSlots {
+		live[s] = true
+		if _, _, ok := stack.VarAt(vars, f.FP, s); !ok {
+			orphans = append(orphans, s)
+		}
+	}
+	if len(orphans) == 0 {
+		return
+	}
+	slotVars, err := sc.vars.SlotVars(f.CallPC)
+	if err != nil {
+		return
+	}
+	done := make(map[int64]bool)
+	for _, s := range orphans {
+		v, _, ok := stack.VarAt(slotVars, f.FP, s)
+		if !ok || done[v.Offset] || v.Offset < 0 && uint64(-v.Offset) > f.FP {
+			continue
+		}
+		done[v.Offset] = true
+		start := f.FP + uint64(v.Offset)
+		if !slotAgrees(v, start, live) {
+			continue
+		}
+		sc.typed = append(sc.typed, typedRoot{
+			addr: dump.Address(start - v.PieceOffset), typ: v.Type,
+			lo: v.PieceOffset, hi: v.PieceOffset + v.Size, stack: true,
+		})
+	}
+}
+
+// slotAgrees reports whether the pointer words of piece v, at start, are
+// exactly the live pointer words in its bytes.
+func slotAgrees(v stack.Var, start uint64, live map[uint64]bool) bool {
+	n := 0
+	for _, off := range pointerWords(v.Type, 0, nil, 0) {
+		if off < int64(v.PieceOffset) || off+8 > int64(v.PieceOffset+v.Size) {
+			continue
+		}
+		if !live[start+uint64(off)-v.PieceOffset] {
+			return false
+		}
+		n++
+	}
+	for a := start; a < start+v.Size; a += 8 {
+		if live[a] {
+			n--
+		}
+	}
+	return n == 0
 }
 
 // conservative scans [from, hi) of a stack word by word.

@@ -74,7 +74,7 @@ func (tt *typeTable) internDWARF(t dwarf.Type) TypeID {
 		size = 0
 	}
 	// A channel's hchan may hold its buffer in the same object.
-	single := strings.HasPrefix(name, "hchan<")
+	single := isChanType(name)
 	node := strings.HasPrefix(name, hashTrieNode)
 	return tt.add(gotype{name: name, size: uint64(size), dw: t, single: single, node: node})
 }

@@ -100,6 +100,21 @@ func NewVars(f *elf.File, bias uint64) (*Vars, error) {
 func (v *Vars) ForPC(pc uint64) ([]Var, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	decls, err := v.declsAt(pc)
+	if err != nil {
+		return nil, err
+	}
+	pc -= v.bias
+	var out []Var
+	for _, d := range decls {
+		out = v.appendAt(out, &d, pc)
+	}
+	return out, nil
+}
+
+// declsAt returns the variables of the function holding pc, decoded once.
+// v.mu must be held.
+func (v *Vars) declsAt(pc uint64) ([]varDecl, error) {
 	if err := v.index(); err != nil {
 		return nil, err
 	}
@@ -117,11 +132,7 @@ func (v *Vars) ForPC(pc uint64) ([]Var, error) {
 		}
 		v.decoded[sp.off] = decls
 	}
-	var out []Var
-	for _, d := range decls {
-		out = v.appendAt(out, &d, pc)
-	}
-	return out, nil
+	return decls, nil
 }
 
 // appendAt appends the stack pieces of d's location at pc.
@@ -341,4 +352,76 @@ func (v *Vars) origin(off dwarf.Offset) (*dwarf.Entry, error) {
 	}
 	v.origins[off] = e
 	return e, nil
+}
+
+// SlotVars returns the stack pieces that the variables of the function
+// holding pc occupy at any PC of the function, whether or not DWARF
+// describes them at pc: optimized code keeps values live in stack slots
+// past the ranges its location lists give (the GC's stack map still marks
+// them). The compiler reuses a spill slot only for values of the slot's
+// type (cmd/compile's stackalloc), but may overlap variables of different
+// types that are never live together (mergelocals), so a caller must
+// check a piece against the frame's live pointer words. Pieces that
+// overlap with another type or piece are left out.
+func (v *Vars) SlotVars(pc uint64) ([]Var, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	decls, err := v.declsAt(pc)
+	if err != nil || decls == nil {
+		return nil, err
+	}
+	var out []Var
+	for di := range decls {
+		d := &decls[di]
+		if d.typeOff == 0 {
+			continue
+		}
+		typ, err := v.d.Type(d.typeOff)
+		if err != nil || typ.Size() <= 0 {
+			continue
+		}
+		for _, r := range d.locs {
+			for _, p := range r.pieces {
+				size := p.size
+				if size == 0 {
+					size = uint64(typ.Size())
+				}
+				if p.onStack {
+					out = append(out, Var{Name: d.name, Func: d.fn, Param: d.param, Offset: p.cfaOff,
+						Size: size, PieceOffset: p.pieceOff, Type: typ, TypeOffset: d.typeOff})
+				}
+			}
+		}
+	}
+	return disjointPieces(out), nil
+}
+
+// disjointPieces sorts pieces by offset, merges repeats of one piece and
+// drops every piece that overlaps a different one.
+func disjointPieces(vs []Var) []Var {
+	sort.Slice(vs, func(i, j int) bool { return vs[i].Offset < vs[j].Offset })
+	same := func(a, b Var) bool {
+		return a.Offset == b.Offset && a.Size == b.Size && a.PieceOffset == b.PieceOffset && a.TypeOffset == b.TypeOffset
+	}
+	var out []Var
+	for i := 0; i < len(vs); {
+		j := i + 1
+		for j < len(vs) && same(vs[i], vs[j]) {
+			j++
+		}
+		end := vs[i].Offset + int64(vs[i].Size)
+		clash := j < len(vs) && vs[j].Offset < end
+		if n := len(out); n > 0 && out[n-1].Offset+int64(out[n-1].Size) > vs[i].Offset {
+			out = out[:n-1]
+			clash = true
+		}
+		if !clash {
+			out = append(out, vs[i])
+		}
+		for j < len(vs) && vs[j].Offset < end {
+			j++
+		}
+		i = j
+	}
+	return out
 }

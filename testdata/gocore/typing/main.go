@@ -1,8 +1,15 @@
 // Command typing allocates objects whose types only the program's own data
-// says: values in a sync.Pool, closures stored in interfaces and the
-// variables they capture, closures held only as unsafe.Pointers, objects reached only through interior pointers,
-// a goroutine's local slice's backing array and an inlined function's
-// local array. It runs a GC, prints the counts of each type as "truth
+// says: values in a sync.Pool (one of them allocated statically, by
+// `var p = &sync.Pool{}`), closures stored in interfaces and the variables
+// they capture, closures held only as unsafe.Pointers, objects reached only
+// through interior pointers or a statically allocated struct, a goroutine's
+// local slice's backing array and an inlined function's local array; and
+// the runtime's idle GC workers' nodes, which only tagged pointers reach;
+// values held only by a map of many groups; buffered channels of
+// pointer-free elements, whose buffer shares the channel's object; timers,
+// which the runtime allocates as its own runtime.timeTimer from Go 1.23; and the runtime's itab table,
+// allocated longer than its type once the program's itabs (itabs.go) have
+// outgrown the one in data. It runs a GC, prints the counts of each type as "truth
 // count.TYPE N" lines with the runtime's MemStats and kills itself with
 // SIGABRT, so that with GOTRACEBACK=crash the kernel writes a core file.
 //
@@ -17,6 +24,7 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -65,6 +73,41 @@ type Rx struct {
 	Name  string
 }
 
+// StaticPooled values are kept in a sync.Pool the compiler allocates
+// statically (no variable of its own describes it).
+type StaticPooled struct {
+	ID  int
+	Tag string
+}
+
+// Registry is allocated statically too; its items are held only by it.
+type Registry struct {
+	Name  string
+	Items []*RegItem
+}
+
+// RegItem is held only by the static Registry's slice.
+type RegItem struct {
+	Seq  int64
+	Data [5]int64
+}
+
+// MapVal is held only by maps of two groups (swiss tables whose groups
+// array is small enough to have no malloc header).
+type MapVal struct {
+	K    int
+	Name string
+}
+
+// Tick is a pointer-free channel element.
+type Tick struct{ At, Seq int64 }
+
+// Waiter holds a buffered channel of Ticks.
+type Waiter struct {
+	C  chan Tick
+	ID int
+}
+
 // Frame is held only by a goroutine's local slice (noscan: nothing
 // else says what its backing array holds).
 type Frame struct {
@@ -87,15 +130,27 @@ const (
 	nCell    = 32
 	nWorkers = 2
 	nHidden  = 25
+	nStatic  = 20
+	nRegItem = 15
+	nMaps    = 10
+	nMapVal  = 12 // per map: more than one group's 8 slots
+	nWaiter  = 20
+	nTimer   = 10
 )
 
 var (
-	pool     sync.Pool
-	valPool  sync.Pool
-	anyFuncs []any
-	handlers []Handler
-	inners   []*Inner
-	runes    [][]rune
+	pool    sync.Pool
+	valPool sync.Pool
+	// staticPool and registry point to values in data, not the heap.
+	staticPool = &sync.Pool{}
+	registry   = &Registry{Name: "static"}
+	mapVals    []map[int]*MapVal
+	waiters    []*Waiter
+	timers     []*time.Timer
+	anyFuncs   []any
+	handlers   []Handler
+	inners     []*Inner
+	runes      [][]rune
 	// hidden holds closures as unsafe.Pointers: only their first word,
 	// their function's entry, says what they are.
 	hidden []unsafe.Pointer
@@ -113,6 +168,27 @@ func fill() {
 	shared := &Captured{N: -1, Name: "shared"}
 	for i := 0; i < nPool; i++ {
 		pool.Put(&Pooled{ID: i, Ref: shared})
+	}
+	for i := 0; i < nStatic; i++ {
+		staticPool.Put(&StaticPooled{ID: i, Tag: "s"})
+	}
+	for i := 0; i < nRegItem; i++ {
+		registry.Items = append(registry.Items, &RegItem{Seq: int64(i)})
+	}
+	for i := 0; i < nMaps; i++ {
+		m := map[int]*MapVal{}
+		for j := 0; j < nMapVal; j++ {
+			m[j] = &MapVal{K: j, Name: "v"}
+		}
+		mapVals = append(mapVals, m)
+	}
+	for i := 0; i < nWaiter; i++ {
+		w := &Waiter{C: make(chan Tick, 3), ID: i}
+		w.C <- Tick{Seq: int64(i)}
+		waiters = append(waiters, w)
+	}
+	for i := 0; i < nTimer; i++ {
+		timers = append(timers, time.NewTimer(time.Hour))
 	}
 	for i := 0; i < nPoolVal; i++ {
 		valPool.Put(PooledVal{A: int64(i)})
@@ -189,6 +265,7 @@ func main() {
 	debug.SetGCPercent(-1)                        // no GC but ours: the pools keep their values
 	fill()
 	hide()
+	makeItabs()
 	for i := 0; i < nWorkers; i++ {
 		go worker(nFrame)
 		<-ready
@@ -198,6 +275,12 @@ func main() {
 
 	truth("count.main.Pooled", nPool)
 	truth("count.main.PooledVal", nPoolVal)
+	truth("count.main.StaticPooled", nStatic)
+	truth("count.main.RegItem", nRegItem)
+	truth("count.main.MapVal", nMaps*nMapVal)
+	truth("count.runtime.itabTableType", 1)
+	truth("buffered_chans", nWaiter) // of type "chan main.Tick"
+	truth("timers", nTimer)
 	truth("count.main.Captured", nAnyFunc+nHandler+1)
 	truth("hidden_closures", nHidden) // of type "closure main.hide.func1"
 	truth("count.main.Holder", nHolder)
@@ -209,7 +292,12 @@ func main() {
 
 	var ms runtime.MemStats
 	runtime.GC() // moves the pools' values to their victim caches
+	for i := 0; i < 1000; i++ {
+		runtime.Gosched() // lets every GC worker park on the worker pool
+	}
 	runtime.ReadMemStats(&ms)
+	// One background mark worker per P, parked on the worker pool.
+	truth("gc_workers", uint64(runtime.GOMAXPROCS(0)))
 	truth("HeapAlloc", ms.HeapAlloc)
 	truth("HeapObjects", ms.HeapObjects)
 	os.Stdout.Write(out)

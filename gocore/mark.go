@@ -1,8 +1,8 @@
 package gocore
 
 // Marking: every object reachable from the roots, following the edges of
-// the pointer graph (edges.go), which follow the pointer words the
-// runtime's GC information names (scan.go). (Objects with finalizers are
+// the pointer graph (edges.go), read from each object's memory as it is
+// scanned: the pointer words the runtime's GC information names (scan.go). (Objects with finalizers are
 // not marked by their finalizer, but what they point to is: roots.go adds
 // those referents as roots.)
 //
@@ -13,16 +13,17 @@ func (p *Program) isLive(obj uint32) bool { return p.live[obj/64]&(1<<(obj%64)) 
 
 // marker holds the state of the mark phase.
 type marker struct {
-	g    *edgeGraph
+	sc   *edgeScanner
 	live []uint64
 	grey *sweepQueue
 }
 
-// mark returns which of the n objects of graph g the roots reach (one
-// bit per object), making at most maxSweeps sweeps before the work stack
-// takes over.
-func mark(g *edgeGraph, roots []Root, n, maxSweeps int) []uint64 {
-	m := &marker{g: g, live: makeHuge[uint64]((n + 63) / 64), grey: newSweepQueue(n, maxSweeps)}
+// mark returns which of the heap's objects the roots reach (one bit per
+// object), making at most maxSweeps sweeps before the work stack takes
+// over.
+func (p *Program) mark(roots []Root, maxSweeps int) []uint64 {
+	n := p.heap.numObjects()
+	m := &marker{sc: p.newEdgeScanner(), live: makeHuge[uint64]((n + 63) / 64), grey: newSweepQueue(n, maxSweeps)}
 	for i := range roots {
 		m.shade(uint32(roots[i].Object))
 	}
@@ -42,10 +43,9 @@ func (m *marker) shade(obj uint32) {
 
 // scan shades the targets of obj.
 func (m *marker) scan(obj uint32) {
-	targets, _ := m.g.of(obj)
-	for _, t := range targets {
+	m.sc.each(obj, func(_ uint64, t uint32) {
 		if m.live[t/64]&(1<<(t%64)) == 0 {
 			m.shade(t)
 		}
-	}
+	})
 }

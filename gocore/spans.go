@@ -43,6 +43,7 @@ type span struct {
 	specials  dump.Address
 	firstObj  uint32       // number of the span's first allocated object
 	nobj      uint32       // allocated objects
+	dense     bool         // the allocated slots are the first nobj
 	slotBit   uint64       // index of slot 0 in heap.alloc
 	mem       []byte       // the span's memory, nil if the core lacks it
 	heapBits  uint32       // offset in mem of the pointer bitmap, 0 if none

@@ -30,41 +30,41 @@ type edgeScanner struct {
 	h      *heap
 	lastTA dump.Address // the last type looked up, and its descriptor
 	lastRT *rtread.RType
+	// The edges of the last object scanned.
+	targets, offsets []uint32
 }
 
 func (p *Program) newEdgeScanner() *edgeScanner { return &edgeScanner{p: p, h: &p.heap} }
 
-// each calls fn with the offset (from the value's start, after any malloc
-// header) and target of each edge of object obj, in increasing offset
-// order. Pointers more than 4 GiB into an object are left out.
-func (sc *edgeScanner) each(obj uint32, fn func(off uint64, target uint32)) {
+// scan finds the edges of object obj: their targets and the offsets of
+// their pointer words from the value's start (after any malloc header), in
+// increasing offset order, in slices reused by the next scan. Pointers more
+// than 4 GiB into an object are left out.
+func (sc *edgeScanner) scan(obj uint32) (targets, offsets []uint32) {
+	sc.targets, sc.offsets = sc.targets[:0], sc.offsets[:0]
 	h := sc.h
 	s := h.spanOf(obj)
 	if s.noscan || s.mem == nil {
-		return
+		return nil, nil
 	}
 	base := h.slotOf(obj, s) * s.elemsize
-	sc.object(s, base, fn)
-}
-
-// object is each for the object at offset base of span s.
-func (sc *edgeScanner) object(s *span, base uint64, fn func(off uint64, target uint32)) {
 	mem := s.mem[base : base+s.elemsize]
 	if s.heapBits != 0 {
-		sc.bitmapWords(mem, s.mem[s.heapBits:], base/8, fn)
+		sc.bitmapWords(mem, s.mem[s.heapBits:], base/8)
 	} else if rt, from := sc.scanType(s, mem); rt != nil {
 		// Offsets are kept from the value's start, after any malloc
 		// header.
 		tilePointers(rt, mem, from, func(off, val uint64) bool {
-			sc.add(off-from, val, fn)
+			sc.add(off-from, val)
 			return true
 		})
 	}
+	return sc.targets, sc.offsets
 }
 
 // bitmapWords finds the edges of an object of a span with a heap bitmap:
 // mem is the object, hb the bitmap, w0 the object's first word's bit.
-func (sc *edgeScanner) bitmapWords(mem, hb []byte, w0 uint64, fn func(off uint64, target uint32)) {
+func (sc *edgeScanner) bitmapWords(mem, hb []byte, w0 uint64) {
 	nw := uint64(len(mem)) / 8
 	for w := uint64(0); w < nw; {
 		bit := w0 + w
@@ -84,20 +84,21 @@ func (sc *edgeScanner) bitmapWords(mem, hb []byte, w0 uint64, fn func(off uint64
 		for m != 0 {
 			i := w + uint64(bits.TrailingZeros64(m))
 			m &= m - 1
-			sc.add(i*8, binary.LittleEndian.Uint64(mem[i*8:]), fn)
+			sc.add(i*8, binary.LittleEndian.Uint64(mem[i*8:]))
 		}
 		w += n
 	}
 }
 
-// add passes on an edge to what val points to, if it is a heap object.
-func (sc *edgeScanner) add(off, val uint64, fn func(off uint64, target uint32)) {
+// add records an edge to what val points to, if it is a heap object.
+func (sc *edgeScanner) add(off, val uint64) {
 	h := sc.h
 	if val-uint64(h.lo) >= uint64(h.hi-h.lo) || off > 1<<32-1 {
 		return
 	}
 	if t, _, _, ok := h.lookup(val); ok {
-		fn(off, t)
+		sc.targets = append(sc.targets, t)
+		sc.offsets = append(sc.offsets, uint32(off))
 	}
 }
 
@@ -130,11 +131,7 @@ func (p *Program) Edges(obj int) (targets, offsets []uint32) {
 	if obj < 0 || obj >= p.heap.numObjects() {
 		return nil, nil
 	}
-	p.newEdgeScanner().each(uint32(obj), func(off uint64, t uint32) {
-		targets = append(targets, t)
-		offsets = append(offsets, uint32(off))
-	})
-	return targets, offsets
+	return p.newEdgeScanner().scan(uint32(obj))
 }
 
 // liveRefsChunk is the number of objects whose edges a worker of
@@ -226,17 +223,13 @@ func (p *Program) liveRefs(sc *edgeScanner, c *refsChunk) {
 		}
 	}()
 	c.objs, c.ends, c.targets, c.offsets, c.failed = c.objs[:0], c.ends[:0], c.targets[:0], c.offsets[:0], nil
-	add := func(off uint64, t uint32) {
-		c.targets = append(c.targets, t)
-		c.offsets = append(c.offsets, uint32(off))
-	}
 	for obj := c.lo; obj < c.hi; obj++ {
 		if !p.isLive(obj) {
 			continue
 		}
-		before := len(c.targets)
-		sc.each(obj, add)
-		if len(c.targets) > before {
+		if targets, offsets := sc.scan(obj); len(targets) > 0 {
+			c.targets = append(c.targets, targets...)
+			c.offsets = append(c.offsets, offsets...)
 			c.objs = append(c.objs, obj)
 			c.ends = append(c.ends, uint32(len(c.targets)))
 		}

@@ -146,7 +146,10 @@ func checkMark(t *testing.T, p *Program) {
 	if !slices.Equal(p.live, want) {
 		t.Errorf("marking differs from a depth-first search")
 	}
-	p.live = p.mark(p.roots, 1)
+	var err error
+	if p.live, err = p.mark(p.roots, 1); err != nil {
+		t.Fatal(err)
+	}
 	if !slices.Equal(p.live, want) {
 		t.Errorf("marking with its work stack from the second sweep differs from a depth-first search")
 	}

@@ -113,6 +113,9 @@ func (h *heap) spanIndex(obj uint32) uint32 {
 	if lo == hi || h.spans[lo].firstObj+h.spans[lo].nobj > obj {
 		return lo
 	}
+	if s := &h.spans[lo+1]; s.firstObj <= obj && s.firstObj+s.nobj > obj {
+		return lo + 1
+	}
 	// The last span in (lo, hi] that starts at or before obj: spans
 	// without objects start where the next one does, and come first.
 	i := sort.Search(int(hi-lo), func(i int) bool { return h.spans[lo+1+uint32(i)].firstObj > obj })
@@ -243,6 +246,12 @@ func (h *heap) lookup(a uint64) (obj uint32, off uint64, ps *pageSpan, ok bool) 
 	slot := (rel * uint64(ps.divMul)) >> 32
 	if slot >= uint64(ps.nelems) {
 		return 0, 0, nil, false
+	}
+	if ps.dense {
+		if slot >= uint64(ps.nobj) {
+			return 0, 0, nil, false
+		}
+		return ps.firstObj + uint32(slot), rel - slot*ps.elemsize, ps, true
 	}
 	b := ps.slotBit + slot
 	w := &h.alloc[b/64]

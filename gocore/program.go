@@ -110,6 +110,9 @@ func open(p *dump.Process, onStage func(name string)) (*Program, []warn.Warning,
 	if err != nil {
 		return nil, nil, fmt.Errorf("executable %s has no usable DWARF (built with -ldflags=-w?): %v", exe.LocalPath, err)
 	}
+	if onStage != nil {
+		onStage("indexDWARF")
+	}
 	ix, err := rtread.NewIndex(dw)
 	if err != nil {
 		return nil, nil, err
@@ -238,9 +241,9 @@ func (p *Program) buildStages() []stage {
 			rs = nil
 			return nil
 		}},
-		{"mark", func() error {
-			p.live = p.mark(p.roots, maxSweeps)
-			return nil
+		{"mark", func() (err error) {
+			p.live, err = p.mark(p.roots, maxSweeps)
+			return err
 		}},
 		{"propagateTypes", func() error {
 			p.propagateTypes(maxSweeps)

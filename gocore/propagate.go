@@ -80,8 +80,8 @@ func (pr *propagator) retyped(obj uint32) {
 // object applies object obj's type to its memory.
 func (pr *propagator) object(obj uint32) {
 	p := pr.p
-	mem := p.heap.bytesOf(obj)
-	if mem == nil {
+	s := p.heap.spanOf(obj)
+	if s.mem == nil {
 		return
 	}
 	elem, n := p.types.elemOf(p.objType[obj])
@@ -90,8 +90,13 @@ func (pr *propagator) object(obj uint32) {
 		return
 	}
 	size := p.types.types[elem].size
-	start := p.dataStart(obj)
-	r := region{addr: p.heap.addrOf(obj), mem: mem, lo: 0, hi: uint64(len(mem))}
+	start := uint64(0)
+	if s.header {
+		start = p.heap.hp.MallocHeader
+	}
+	slot := p.heap.slotOf(obj, s) * s.elemsize
+	mem := s.mem[slot : slot+s.elemsize : slot+s.elemsize]
+	r := region{addr: s.base + dump.Address(slot), mem: mem, lo: 0, hi: uint64(len(mem))}
 	for i := uint64(0); i < n; i++ {
 		base := start + i*size
 		if base+size > uint64(len(mem)) {
@@ -206,11 +211,4 @@ func (pr *propagator) rawWord(r *region, off uint64) (uint64, bool) {
 		return 0, false
 	}
 	return leUint64(r.mem[off-r.lo:]), true
-}
-
-// resolve returns the object that a, the word at offset off of region r
-// (nil if a comes from elsewhere), points to.
-func (pr *propagator) resolve(r *region, off, a uint64) (uint32, bool) {
-	obj, _, _, ok := pr.p.heap.lookup(a)
-	return obj, ok
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -19,7 +20,8 @@ import (
 
 // BenchmarkStages opens the core $HEAPSIFT_STAGES_CORE (executable
 // $HEAPSIFT_STAGES_EXE, or the one the core records) and reports, for each
-// stage of Program.build and then for the histogram, its time, the Go heap
+// stage of Program.build (after dump.Open and indexing the executable's
+// DWARF) and then for the histogram, its time, the Go heap
 // it leaves live (after a collection at the stage's end) and the peak
 // anonymous memory of the process while it ran (RssAnon, sampled every
 // 5 ms). With $HEAPSIFT_STAGES_PROF set to a directory it also writes a heap
@@ -36,11 +38,12 @@ func BenchmarkStages(b *testing.B) {
 	}
 	profDir := os.Getenv("HEAPSIFT_STAGES_PROF")
 	for i := 0; i < b.N; i++ {
+		sm := newStageMeter(b, profDir)
+		sm.next("dump.Open")
 		p, err := dump.Open(path, dump.Options{Exe: os.Getenv("HEAPSIFT_STAGES_EXE")})
 		if err != nil {
 			b.Fatal(err)
 		}
-		sm := newStageMeter(b, profDir)
 		prog, _, err := open(p, sm.next)
 		if err != nil {
 			b.Fatal(err)
@@ -50,11 +53,13 @@ func BenchmarkStages(b *testing.B) {
 		tot := prog.Totals()
 		sm.next("")
 		live := float64(tot.LiveObjects)
-		b.Logf("%d objects (%d live), %d histogram rows", prog.NumObjects(), tot.LiveObjects, len(h))
+		// On stderr: a benchmark's log is cut after ten lines.
+		out := fmt.Sprintf("%d objects (%d live), %d histogram rows", prog.NumObjects(), tot.LiveObjects, len(h))
 		for _, r := range sm.rows {
-			b.Logf("%-18s %6.2f s (CPU %6.2f s)  live heap %7.1f MiB (%5.1f B/live object)  peak anon %7.1f MiB (%5.1f B/live object)",
+			out += fmt.Sprintf("\n%-18s %6.2f s (CPU %6.2f s)  live heap %7.1f MiB (%5.1f B/live object)  peak anon %7.1f MiB (%5.1f B/live object)",
 				r.name, r.dur.Seconds(), r.cpu.Seconds(), mib(r.heapLive), float64(r.heapLive)/live, mib(r.peakAnon), float64(r.peakAnon)/live)
 		}
+		fmt.Fprintln(os.Stderr, out)
 		runtime.KeepAlive(prog)
 		p.Close()
 	}
@@ -171,4 +176,51 @@ func rssAnon() uint64 {
 		}
 	}
 	return 0
+}
+
+// BenchmarkMarkPropagate opens $HEAPSIFT_STAGES_CORE once, then marks and
+// propagates types again b.N times (types from malloc headers kept),
+// reporting each phase's CPU time: the two phases that read every live
+// object's pointers, measured often enough to compare changes on a busy
+// machine.
+//
+//	HEAPSIFT_STAGES_CORE=build/bench/core go test -run XXX -bench MarkPropagate -benchtime 5x ./gocore
+func BenchmarkMarkPropagate(b *testing.B) {
+	path := os.Getenv("HEAPSIFT_STAGES_CORE")
+	if path == "" {
+		b.Skip("set HEAPSIFT_STAGES_CORE to a Go core to run")
+	}
+	p, err := dump.Open(path, dump.Options{Exe: os.Getenv("HEAPSIFT_STAGES_EXE")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	prog, _, err := Open(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	want := slices.Clone(prog.objType)
+	var markCPU, propCPU time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for o := range prog.objType {
+			if !prog.isFixed(uint32(o)) {
+				prog.objType[o] = NoType
+			}
+		}
+		c0 := cpuTime()
+		if prog.live, err = prog.mark(prog.roots, maxSweeps); err != nil {
+			b.Fatal(err)
+		}
+		c1 := cpuTime()
+		prog.propagateTypes(maxSweeps)
+		c2 := cpuTime()
+		markCPU += c1 - c0
+		propCPU += c2 - c1
+	}
+	b.ReportMetric(markCPU.Seconds()/float64(b.N), "mark-cpu-s/op")
+	b.ReportMetric(propCPU.Seconds()/float64(b.N), "propagate-cpu-s/op")
+	if !slices.Equal(prog.objType, want) {
+		b.Errorf("types differ from Open's after marking and propagating again")
+	}
 }

@@ -19,7 +19,7 @@ DEMO_ARGS    ?=
 LEAKY_ARGS   ?=
 DEMO_DIR     := $(BUILD_DIR)/demo
 
-.PHONY: all build test fmt-check vet unit fuzz-short fuzz demo bench clean
+.PHONY: all build test fmt-check vet unit fuzz-short fuzz demo bench bench-large clean
 
 all: build
 
@@ -84,6 +84,13 @@ demo: build
 bench:
 	@if [ -f scripts/bench.sh ]; then bash scripts/bench.sh; \
 	else echo "scripts/bench.sh does not exist yet; nothing to benchmark"; fi
+
+# bench-large: cost per object (time, peak anonymous memory) of histogram
+# and retain on Go cores of ~18 and ~54 million objects, to show linear
+# growth; makes its cores once in $(BUILD_DIR)/bench-large (~9 GB) and holds
+# /tmp/heapsift-heavy.lock while it runs (scripts/bench-large.sh).
+bench-large:
+	bash scripts/bench-large.sh
 
 clean:
 	rm -rf bin $(BUILD_DIR)

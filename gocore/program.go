@@ -42,7 +42,7 @@ type Program struct {
 	fixed   []uint64 // objects whose type came from a malloc header or largeType
 	live    []uint64 // objects reachable from the roots
 	// typesMu guards rtypes where goroutines read pointers in parallel
-	// (EachLiveRefs).
+	// (edgeScanner: marking's workers, EachLiveRefs, Edges).
 	typesMu sync.Mutex
 
 	roots          []Root

@@ -18,14 +18,14 @@ type Object struct {
 
 // NumObjects returns the number of allocated heap objects. Objects are
 // numbered 0..NumObjects()-1 in address order.
-func (p *Program) NumObjects() int { return len(p.heap.addr) }
+func (p *Program) NumObjects() int { return p.heap.numObjects() }
 
 // Object returns object i.
 func (p *Program) Object(i int) Object {
 	o := uint32(i)
 	return Object{
 		Addr: p.Addr(int(o)),
-		Size: p.heap.size(o),
+		Size: p.heap.spanOf(o).elemsize,
 		Type: p.objType[o],
 		Live: p.isLive(o),
 	}
@@ -36,7 +36,12 @@ func (p *Program) Object(i int) Object {
 // bytes) that is 8 bytes into its allocation slot; Size still counts the
 // whole slot, as MemStats does. Every offset the API gives is from Addr.
 func (p *Program) Addr(i int) dump.Address {
-	return p.heap.addr[i] + dump.Address(p.dataStart(uint32(i)))
+	s := p.heap.spanOf(uint32(i))
+	a := s.base + dump.Address(p.heap.slotOf(uint32(i), s)*s.elemsize)
+	if s.header {
+		a += dump.Address(p.heap.hp.MallocHeader)
+	}
+	return a
 }
 
 // Size returns object i's size in bytes (its size class's size).

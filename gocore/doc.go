@@ -12,13 +12,14 @@
 //     class, as runtime.MemStats counts it, so that the sizes of all
 //     objects add up to HeapAlloc;
 //   - the pointer graph: for each object, the objects its pointer words
-//     point to and the offsets of those words (Edges, ForEachPointer),
-//     extracted once from the runtime's pointer bitmaps and malloc
-//     headers, span memory read in address order by one worker per CPU;
+//     point to and the offsets of those words (Edges, ForEachPointer,
+//     EachLiveRefs), read from the runtime's pointer bitmaps and malloc
+//     headers whenever they are needed rather than kept;
 //   - which objects are reachable from the GC roots (data and bss,
 //     finalizer and cleanup records, span specials, goroutine stacks
 //     unwound by package gocore/stack), found by a mark phase over the
-//     pointer graph; the rest is garbage the core still holds;
+//     pointer graph, span memory read in address order by one worker per
+//     CPU; the rest is garbage the core still holds;
 //   - each live object's Go type, from malloc headers and span.largeType
 //     first, then propagated from typed roots (globals, stack variables)
 //     along typed pointers, slices, strings, interfaces, maps, channels and
@@ -54,6 +55,9 @@
 // Open builds the model in stages (Program.build), each reading the
 // results of those before it: the runtime's layouts and modules, the
 // in-use spans, the numbered objects, the types the runtime recorded,
-// goroutines and their roots, the other roots, the pointer graph, marking,
-// type propagation, and a check against the runtime's own accounting.
+// goroutines and their roots, the other roots, marking, type propagation,
+// and a check against the runtime's own accounting. What it keeps per
+// object is the type (4 bytes) and a few bits (allocated, live, typed by
+// the runtime); addresses, spans and pointers are found again from the
+// spans' tables and memory (objects.go, edges.go).
 package gocore

@@ -3,18 +3,14 @@ package gocore
 // The pointer graph. Each word of an allocated object that the GC treats as
 // a pointer (scan.go) and that points into an allocated heap object is an
 // edge: source object, offset of the word in it, target object. The edges
-// are found once, before marking, by reading every scannable span's memory
-// in address order, in parallel; marking, type propagation, ForEachPointer
-// and Edges then read them instead of resolving the same pointers again.
-//
-// They are kept in compressed sparse row form, in chunks of 1<<16 objects
-// so that workers fill chunks independently and nothing is copied into one
-// array afterwards: for the chunk's i-th object, its edges are entries
-// start[i] up to start[i+1] of two parallel arrays, the target object
-// numbers and the byte offsets of the pointer words, in increasing offset
-// order. The start arrays of all chunks share one allocation; each worker
-// appends the edges of the chunks it takes to blocks of a few MiB, which
-// the chunks then share. Cost: 4 bytes per object and 8 per edge.
+// are not kept: a model that held them would need 4 bytes per object and 8
+// per edge (more than everything else it keeps per object), and resolving
+// a pointer costs little more than reading a kept edge, since the tables it
+// reads (objects.go) stay in cache. Marking and type propagation read them
+// from the objects' memory as they visit the objects; Edges and
+// ForEachPointer read one object's; EachLiveRefs reads every live object's
+// in parallel workers, in chunks handed on in object order, for a caller
+// (retain) that builds a graph of its own.
 
 import (
 	"encoding/binary"
@@ -23,156 +19,52 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
-	"sync/atomic"
 
 	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/gocore/rtread"
 )
 
-const (
-	// edgeChunkShift is log2 of the number of objects in a chunk.
-	edgeChunkShift = 16
-	// maxEdgeIndex bounds the edges of one chunk (indices are uint32).
-	maxEdgeIndex = 1<<32 - 1
-	// edgeBlock is the number of edges in a block of a worker's edges.
-	edgeBlock = 1 << 20
-)
-
-// edgeChunk holds the edges of a chunk of consecutive objects.
-type edgeChunk struct {
-	start   []uint32 // one entry per object, and one more
-	targets []uint32
-	offsets []uint32
-}
-
-// edgeGraph is the heap's pointer graph.
-type edgeGraph struct {
-	shift  uint // log2 of the objects in a chunk
-	chunks []edgeChunk
-	starts []uint32 // the chunks' start arrays, one after the other
-	count  uint64   // edges in all
-}
-
-// of returns object obj's edges: target objects and the offsets of the
-// pointer words, in increasing offset order. The slices are shared.
-func (g *edgeGraph) of(obj uint32) (targets, offsets []uint32) {
-	c := &g.chunks[obj>>g.shift]
-	i := obj & (1<<g.shift - 1)
-	lo, hi := c.start[i], c.start[i+1]
-	return c.targets[lo:hi:hi], c.offsets[lo:hi:hi]
-}
-
-// buildEdges extracts the edges of all objects, in chunks of 1<<shift
-// objects, with one worker per CPU.
-func (p *Program) buildEdges(shift uint) (edgeGraph, error) {
-	n := len(p.heap.addr)
-	size := 1 << shift
-	nchunks := (n + size - 1) / size
-	g := edgeGraph{shift: shift, chunks: make([]edgeChunk, nchunks), starts: makeHuge[uint32](n + nchunks)}
-	workers := max(1, min(runtime.GOMAXPROCS(0), nchunks))
-	var (
-		next    atomic.Int64
-		typesMu sync.Mutex // guards p.rtypes
-		wg      sync.WaitGroup
-		failed  atomic.Value // the first panic of a worker, on data too broken to read
-	)
-	builders := make([]*edgeBuilder, workers)
-	for w := range builders {
-		b := &edgeBuilder{p: p, h: &p.heap, typesMu: &typesMu}
-		builders[w] = b
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			debug.SetPanicOnFault(true) // a core that shrinks mid-read faults here
-			defer func() {
-				if r := recover(); r != nil {
-					failed.CompareAndSwap(nil, fmt.Sprint(r))
-					next.Store(int64(nchunks)) // stop the other workers
-				}
-			}()
-			for {
-				c := int(next.Add(1) - 1)
-				if c >= nchunks {
-					return
-				}
-				lo := c * size
-				hi := min(n, (c+1)*size)
-				start := g.starts[lo+c : hi+c+1 : hi+c+1]
-				g.chunks[c] = b.chunk(uint32(lo), uint32(hi), start)
-			}
-		}()
-	}
-	wg.Wait()
-	if r := failed.Load(); r != nil {
-		return g, fmt.Errorf("building the pointer graph: the heap is too damaged to read (%v)", r)
-	}
-	var dropped uint64
-	for _, b := range builders {
-		dropped += b.dropped
-	}
-	for i := range g.chunks {
-		g.count += uint64(len(g.chunks[i].targets))
-	}
-	if dropped > 0 {
-		p.warnf("%d pointers were left out of the pointer graph (more than 4 GiB into an object, or more than 4G edges in %d objects)", dropped, size)
-	}
-	return g, nil
-}
-
-// edgeBuilder extracts the edges of chunks of objects.
-type edgeBuilder struct {
-	p       *Program
-	h       *heap
-	typesMu *sync.Mutex
-	lastTA  dump.Address // the last type looked up, and its descriptor
-	lastRT  *rtread.RType
-	dropped uint64
-	// The current blocks; the chunk being built starts at first.
+// edgeScanner finds the edges of objects, for one goroutine at a time.
+type edgeScanner struct {
+	p      *Program
+	h      *heap
+	lastTA dump.Address // the last type looked up, and its descriptor
+	lastRT *rtread.RType
+	// The edges of the last object scanned.
 	targets, offsets []uint32
-	first            int
 }
 
-// chunk returns the edges of objects [lo, hi), filling start (hi-lo+1
-// entries).
-func (b *edgeBuilder) chunk(lo, hi uint32, start []uint32) edgeChunk {
-	h := b.h
-	b.first = len(b.targets)
-	start[0] = 0
-	for obj := lo; obj < hi; obj++ {
-		s := &h.spans[h.spanOf[obj]]
-		if !s.noscan && s.mem != nil {
-			base := uint64(h.addr[obj] - s.base)
-			mem := s.mem[base : base+s.elemsize]
-			if s.heapBits != 0 {
-				b.bitmapWords(mem, s.mem[s.heapBits:], base/8)
-			} else if rt, from := b.scanType(s, mem); rt != nil {
-				// Offsets are kept from the value's start, after
-				// any malloc header.
-				tilePointers(rt, mem, from, func(off, val uint64) bool {
-					b.add(off-from, val)
-					return true
-				})
-			}
-		}
-		start[obj-lo+1] = uint32(len(b.targets) - b.first)
+func (p *Program) newEdgeScanner() *edgeScanner { return &edgeScanner{p: p, h: &p.heap} }
+
+// scan finds the edges of object obj: their targets and the offsets of
+// their pointer words from the value's start (after any malloc header), in
+// increasing offset order, in slices reused by the next scan. Pointers more
+// than 4 GiB into an object are left out.
+func (sc *edgeScanner) scan(obj uint32) (targets, offsets []uint32) {
+	sc.targets, sc.offsets = sc.targets[:0], sc.offsets[:0]
+	h := sc.h
+	s := h.spanOf(obj)
+	if s.noscan || s.mem == nil {
+		return nil, nil
 	}
-	end := len(b.targets)
-	return edgeChunk{start: start, targets: b.targets[b.first:end:end], offsets: b.offsets[b.first:end:end]}
+	base := h.slotOf(obj, s) * s.elemsize
+	mem := s.mem[base : base+s.elemsize]
+	if s.heapBits != 0 {
+		sc.bitmapWords(mem, s.mem[s.heapBits:], base/8)
+	} else if rt, from := sc.scanType(s, mem); rt != nil {
+		// Offsets are kept from the value's start, after any malloc
+		// header.
+		tilePointers(rt, mem, from, func(off, val uint64) bool {
+			sc.add(off-from, val)
+			return true
+		})
+	}
+	return sc.targets, sc.offsets
 }
 
-// grow moves the edges of the chunk being built to new blocks.
-func (b *edgeBuilder) grow() {
-	n := len(b.targets) - b.first
-	size := max(edgeBlock, 2*n)
-	targets, offsets := make([]uint32, n, size), make([]uint32, n, size)
-	copy(targets, b.targets[b.first:])
-	copy(offsets, b.offsets[b.first:])
-	b.targets, b.offsets, b.first = targets, offsets, 0
-}
-
-// bitmapWords adds the edges of an object of a span with a heap bitmap:
+// bitmapWords finds the edges of an object of a span with a heap bitmap:
 // mem is the object, hb the bitmap, w0 the object's first word's bit.
-func (b *edgeBuilder) bitmapWords(mem, hb []byte, w0 uint64) {
+func (sc *edgeScanner) bitmapWords(mem, hb []byte, w0 uint64) {
 	nw := uint64(len(mem)) / 8
 	for w := uint64(0); w < nw; {
 		bit := w0 + w
@@ -192,67 +84,154 @@ func (b *edgeBuilder) bitmapWords(mem, hb []byte, w0 uint64) {
 		for m != 0 {
 			i := w + uint64(bits.TrailingZeros64(m))
 			m &= m - 1
-			b.add(i*8, binary.LittleEndian.Uint64(mem[i*8:]))
+			sc.add(i*8, binary.LittleEndian.Uint64(mem[i*8:]))
 		}
 		w += n
 	}
 }
 
 // add records an edge to what val points to, if it is a heap object.
-func (b *edgeBuilder) add(off, val uint64) {
-	h := b.h
-	if val-uint64(h.lo) >= uint64(h.hi-h.lo) {
+func (sc *edgeScanner) add(off, val uint64) {
+	h := sc.h
+	if val-uint64(h.lo) >= uint64(h.hi-h.lo) || off > 1<<32-1 {
 		return
 	}
-	t, _, _, ok := h.lookup(val)
-	if !ok {
-		return
+	if t, _, _, ok := h.lookup(val); ok {
+		sc.targets = append(sc.targets, t)
+		sc.offsets = append(sc.offsets, uint32(off))
 	}
-	if off > 1<<32-1 || len(b.targets)-b.first >= maxEdgeIndex {
-		b.dropped++
-		return
-	}
-	if len(b.targets) == cap(b.targets) {
-		b.grow()
-	}
-	b.targets = append(b.targets, t)
-	b.offsets = append(b.offsets, uint32(off))
 }
 
-// scanType is Program.scanType for a worker: descriptors are looked up
-// under typesMu, the last one kept.
-func (b *edgeBuilder) scanType(s *span, mem []byte) (*rtread.RType, uint64) {
-	ta, start := b.h.scanTypeAddr(s, mem)
+// scanType is Program.scanType with the last descriptor kept; descriptors
+// are looked up under the Program's typesMu, since workers share them.
+func (sc *edgeScanner) scanType(s *span, mem []byte) (*rtread.RType, uint64) {
+	ta, start := sc.h.scanTypeAddr(s, mem)
 	if ta == 0 {
 		return nil, 0
 	}
-	if ta != b.lastTA {
-		b.typesMu.Lock()
-		rt := usableRType(b.p.rtypes.Get(ta))
-		b.typesMu.Unlock()
-		b.lastTA, b.lastRT = ta, rt
+	if ta != sc.lastTA {
+		sc.p.typesMu.Lock()
+		rt := usableRType(sc.p.rtypes.Get(ta))
+		sc.p.typesMu.Unlock()
+		sc.lastTA, sc.lastRT = ta, rt
 	}
-	if b.lastRT == nil {
+	if sc.lastRT == nil {
 		return nil, 0
 	}
-	return b.lastRT, start
+	return sc.lastRT, start
 }
 
 // Edges returns object obj's pointers to heap objects, as ForEachPointer
 // gives them: the target object numbers and the byte offsets of the
 // pointer words from obj's Addr (its value, after any malloc header), in
-// increasing offset order; FieldPath(obj, offset)
-// names an edge. Together they are the heap's object graph in compressed
-// sparse row form, built once by Open (8 bytes per edge, 4 per object).
-// The slices are the Program's own: do not modify them. (Pointers more
-// than 4 GiB into an object are left out, with a warning from Open.)
+// increasing offset order; FieldPath(obj, offset) names an edge. They are
+// read from the object's memory on each call, into new slices. (Pointers
+// more than 4 GiB into an object are left out.)
 func (p *Program) Edges(obj int) (targets, offsets []uint32) {
-	if obj < 0 || obj >= len(p.heap.addr) {
+	if obj < 0 || obj >= p.heap.numObjects() {
 		return nil, nil
 	}
-	return p.edges.of(uint32(obj))
+	return p.newEdgeScanner().scan(uint32(obj))
 }
 
-// NumEdges returns the number of pointers between heap objects (the sum of
-// len(targets) of Edges over all objects).
-func (p *Program) NumEdges() uint64 { return p.edges.count }
+// liveRefsChunk is the number of objects whose edges a worker of
+// EachLiveRefs finds at a time.
+const liveRefsChunk = 1 << 12
+
+// refsChunk holds the edges of the live objects of a chunk of objects.
+type refsChunk struct {
+	lo, hi           uint32
+	objs             []uint32 // live objects with edges
+	ends             []uint32 // where each one's edges end
+	targets, offsets []uint32
+	failed           any // a worker's panic, on data too broken to read
+	done             chan struct{}
+}
+
+// EachLiveRefs calls fn with the edges of every live object that has any,
+// in object order, as Edges gives them. The slices are reused from call to
+// call: fn must not keep them. The edges are found by one worker per CPU,
+// a few chunks of objects ahead of fn.
+func (p *Program) EachLiveRefs(fn func(obj int, targets, offsets []uint32)) {
+	n := uint32(p.heap.numObjects())
+	workers := max(1, runtime.GOMAXPROCS(0))
+	jobs := make(chan *refsChunk)
+	ordered := make(chan *refsChunk, 2*workers)
+	free := make(chan *refsChunk, 2*workers+1)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sc := p.newEdgeScanner()
+			for c := range jobs {
+				p.liveRefs(sc, c)
+				close(c.done)
+			}
+		}()
+	}
+	stop := make(chan struct{})
+	go func() {
+		defer close(ordered)
+		defer close(jobs)
+		for lo := uint32(0); lo < n; lo += min(liveRefsChunk, n-lo) {
+			var c *refsChunk
+			select {
+			case c = <-free:
+			default:
+				c = &refsChunk{}
+			}
+			c.lo, c.hi, c.done = lo, lo+min(liveRefsChunk, n-lo), make(chan struct{})
+			select {
+			case ordered <- c:
+			case <-stop:
+				return
+			}
+			jobs <- c
+		}
+	}()
+	defer func() {
+		close(stop)
+		for range ordered { // let the producer and workers finish
+		}
+		wg.Wait()
+	}()
+	for c := range ordered {
+		<-c.done
+		if c.failed != nil {
+			panic(c.failed)
+		}
+		from := uint32(0)
+		for i, obj := range c.objs {
+			to := c.ends[i]
+			fn(int(obj), c.targets[from:to:to], c.offsets[from:to:to])
+			from = to
+		}
+		select {
+		case free <- c:
+		default:
+		}
+	}
+}
+
+// liveRefs finds the edges of chunk c's live objects.
+func (p *Program) liveRefs(sc *edgeScanner, c *refsChunk) {
+	debug.SetPanicOnFault(true) // a core that shrinks mid-read faults here
+	defer func() {
+		if r := recover(); r != nil {
+			c.failed = fmt.Sprintf("reading the pointers of objects %d to %d: %v", c.lo, c.hi, r)
+		}
+	}()
+	c.objs, c.ends, c.targets, c.offsets, c.failed = c.objs[:0], c.ends[:0], c.targets[:0], c.offsets[:0], nil
+	for obj := c.lo; obj < c.hi; obj++ {
+		if !p.isLive(obj) {
+			continue
+		}
+		if targets, offsets := sc.scan(obj); len(targets) > 0 {
+			c.targets = append(c.targets, targets...)
+			c.offsets = append(c.offsets, offsets...)
+			c.objs = append(c.objs, obj)
+			c.ends = append(c.ends, uint32(len(c.targets)))
+		}
+	}
+}

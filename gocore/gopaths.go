@@ -99,7 +99,7 @@ func (p *Program) ifacePath(obj int, off uint64, steps model.Path) model.Path {
 	if !ok || kind != slotEface && kind != slotIface {
 		return steps
 	}
-	base := p.heap.addr[obj] + dump.Address(p.dataStart(uint32(obj)))
+	base := p.Addr(obj)
 	tw, err := p.proc.Uint64(base + dump.Address(off-8))
 	if err != nil || tw == 0 {
 		return steps

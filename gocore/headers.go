@@ -13,15 +13,15 @@ import (
 // array allocation, so the object becomes [n]T when more than one T fits.
 func (p *Program) typeFromHeaders() (objType []TypeID, fixed []uint64) {
 	h := &p.heap
-	objType = makeHuge[TypeID](len(h.addr))
-	fixed = makeHuge[uint64]((len(h.addr) + 63) / 64)
+	objType = makeHuge[TypeID](h.numObjects())
+	fixed = makeHuge[uint64]((h.numObjects() + 63) / 64)
 	for si := range h.spans {
 		s := &h.spans[si]
 		if s.noscan || s.mem == nil || !s.header && s.class != 0 {
 			continue
 		}
-		for obj := s.firstObj; obj < s.firstObj+s.nobj; obj++ {
-			off := uint64(h.addr[obj] - s.base)
+		h.eachObject(s, func(obj uint32, slot uint64) {
+			off := slot * s.elemsize
 			var ta dump.Address
 			usable := s.elemsize
 			if s.header {
@@ -31,19 +31,19 @@ func (p *Program) typeFromHeaders() (objType []TypeID, fixed []uint64) {
 				ta = s.largeType
 			}
 			if ta == 0 {
-				continue
+				return
 			}
 			rt, err := p.rtypes.Get(ta)
 			if err != nil {
-				continue
+				return
 			}
 			t := p.typeOfRuntime(rt)
 			if t == NoType {
-				continue
+				return
 			}
 			objType[obj] = p.types.fit(t, usable)
 			fixed[obj/64] |= 1 << (obj % 64)
-		}
+		})
 	}
 	return objType, fixed
 }
@@ -55,7 +55,7 @@ func (p *Program) dataStart(obj uint32) uint64 { return p.heap.dataStart(obj) }
 
 // dataStart returns the offset in object obj where its value starts.
 func (h *heap) dataStart(obj uint32) uint64 {
-	if h.spans[h.spanOf[obj]].header {
+	if h.spanOf(obj).header {
 		return h.hp.MallocHeader
 	}
 	return 0

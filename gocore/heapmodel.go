@@ -73,7 +73,7 @@ func (m *Model) Type(obj int) model.TypeID {
 	if t := m.p.objType[obj]; t != NoType {
 		return model.TypeID(t)
 	}
-	return m.spanUntyped[m.p.heap.spanOf[obj]]
+	return m.spanUntyped[m.p.heap.spanIndex(uint32(obj))]
 }
 
 // NumTypes implements heap.Heap.
@@ -113,6 +113,12 @@ func (m *Model) TypeFamily(t model.TypeID) string {
 
 // Refs implements heap.Heap: the labels are the pointer words' offsets.
 func (m *Model) Refs(obj int) (targets, labels []uint32) { return m.p.Edges(obj) }
+
+// EachLiveRefs calls fn with the references of every live object that has
+// any, in object order (Program.EachLiveRefs): for a caller that visits
+// them all, cheaper than Refs object by object. The slices are reused
+// from call to call.
+func (m *Model) EachLiveRefs(fn func(obj int, targets, labels []uint32)) { m.p.EachLiveRefs(fn) }
 
 // RefPath implements heap.Heap: the field path of the pointer word, with
 // the data pointer of a slice or string standing for the slice or string
@@ -240,6 +246,6 @@ func (p *Program) ObjectTypeName(i int) string {
 	if t := p.objType[i]; t != NoType {
 		return p.TypeName(t)
 	}
-	s := &p.heap.spans[p.heap.spanOf[i]]
+	s := p.heap.spanOf(uint32(i))
 	return untypedName(s.elemsize, s.noscan)
 }

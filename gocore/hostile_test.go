@@ -41,12 +41,7 @@ func TestDamagedSpan(t *testing.T) {
 		t.Fatal("no small-object span with objects in the core")
 	}
 	s := prog.heap.spans[si]
-	inSpan := 0
-	for _, sp := range prog.heap.spanOf {
-		if int(sp) == si {
-			inSpan++
-		}
-	}
+	inSpan := int(s.nobj)
 	l := prog.spanL
 	for _, tc := range []struct {
 		name string

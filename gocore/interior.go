@@ -118,7 +118,7 @@ func (pr *propagator) enclosingType(offers []interiorOffer) TypeID {
 	if p.objType[obj] != NoType || p.isFixed(obj) || !p.isLive(obj) {
 		return NoType
 	}
-	s := &p.heap.spans[p.heap.spanOf[obj]]
+	s := p.heap.spanOf(obj)
 	if s.mem == nil || s.header || !s.noscan && s.heapBits == 0 {
 		return NoType // typed by its header, or its pointer words unknown
 	}
@@ -174,7 +174,7 @@ func (pr *propagator) timeTimer(obj uint32, offers []interiorOffer, cands []encl
 		if err != nil || rtread.TypeName(dt) != "runtime.timeTimer" {
 			continue
 		}
-		s := &p.heap.spans[p.heap.spanOf[obj]]
+		s := p.heap.spanOf(obj)
 		if !s.noscan && !p.sameBitmap(obj, c.rt) {
 			return NoType
 		}

@@ -90,16 +90,10 @@ func (pr *propagator) offer(r *region, at, a uint64, t TypeID, size uint64, kind
 		pr.offerStatic(a, t)
 		return
 	}
-	obj, ok := pr.resolve(r, at, a)
+	obj, off, s, ok := h.lookup(a)
 	if !ok || pr.open[obj/64]&(1<<(obj%64)) == 0 {
 		return
 	}
-	s := h.pages.spanAt(a)
-	if s == nil {
-		return
-	}
-	rel := a - uint64(s.base)
-	off := rel - (rel*uint64(s.divMul))>>32*s.elemsize
 	if s.noscan && s.class == tinyClass && size < tinySize {
 		// A tiny-allocator block: it may hold several small values.
 		if p.objType[obj] == NoType {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/gocore/rtread"
@@ -40,7 +41,9 @@ type Program struct {
 	objType []TypeID // object -> type
 	fixed   []uint64 // objects whose type came from a malloc header or largeType
 	live    []uint64 // objects reachable from the roots
-	edges   edgeGraph
+	// typesMu guards rtypes where goroutines read pointers in parallel
+	// (edgeScanner: marking's workers, EachLiveRefs, Edges).
+	typesMu sync.Mutex
 
 	roots          []Root
 	finalized      []finalized // objects with finalizers
@@ -75,7 +78,11 @@ const source = "gocore"
 // beside the Program.
 //
 // The warnings are also kept by the Program (Warnings).
-func Open(p *dump.Process) (*Program, []warn.Warning, error) {
+func Open(p *dump.Process) (*Program, []warn.Warning, error) { return open(p, nil) }
+
+// open is Open, calling onStage (if not nil) at each stage of building
+// the model (Program.build).
+func open(p *dump.Process, onStage func(name string)) (*Program, []warn.Warning, error) {
 	exe := p.Executable()
 	switch {
 	case exe == nil:
@@ -103,6 +110,9 @@ func Open(p *dump.Process) (*Program, []warn.Warning, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("executable %s has no usable DWARF (built with -ldflags=-w?): %v", exe.LocalPath, err)
 	}
+	if onStage != nil {
+		onStage("indexDWARF")
+	}
 	ix, err := rtread.NewIndex(dw)
 	if err != nil {
 		return nil, nil, err
@@ -112,7 +122,7 @@ func Open(p *dump.Process) (*Program, []warn.Warning, error) {
 	}
 	prog.proc, prog.dw, prog.bias, prog.elf = p, ix, loadBias(ef, exe), ef
 	prog.rd = rtread.NewReader(p, ix, prog.bias)
-	if err := prog.build(); err != nil {
+	if err := prog.build(onStage); err != nil {
 		return nil, prog.warns.Items(), err
 	}
 	return prog, prog.warns.Items(), nil
@@ -152,8 +162,33 @@ func (p *Program) warnf(format string, args ...any) {
 	p.warns.Add(warn.New(source, format, args...))
 }
 
-// build builds the model in stages, each of which reads the results of
-// the ones before it and returns its own:
+// build builds the model in stages (buildStages), each of which reads
+// the results of the ones before it and returns its own. onStage, if not
+// nil, is called with each stage's name before it runs and with "" after
+// the last: the seam where a test measures each stage's memory and time
+// (stages_test.go).
+func (p *Program) build(onStage func(name string)) error {
+	for _, st := range p.buildStages() {
+		if onStage != nil {
+			onStage(st.name)
+		}
+		if err := st.run(); err != nil {
+			return err
+		}
+	}
+	if onStage != nil {
+		onStage("")
+	}
+	return nil
+}
+
+// stage is one named step of building the model.
+type stage struct {
+	name string
+	run  func() error
+}
+
+// buildStages returns the stages of build, in order:
 //
 //	readRuntime     layouts, heap constants, modules, type descriptors
 //	findSpans       the in-use spans, with their memory
@@ -161,38 +196,64 @@ func (p *Program) warnf(format string, args ...any) {
 //	typeFromHeaders the types the runtime recorded (malloc headers, largeType)
 //	readStacks      goroutines, stack roots, typed stack variables
 //	collectRoots    the other roots; objects with finalizers
-//	buildEdges      the pointer graph
-//	mark            which objects the roots reach
+//	mark            which objects the roots reach, reading their pointers
 //	propagateTypes  types passed along typed pointers (refines objType)
 //	checkMemStats   the runtime's own accounting, compared with the walk
-func (p *Program) build() error {
-	rt, err := readRuntime(p.rd, &p.warns)
-	if err != nil {
-		return err
+func (p *Program) buildStages() []stage {
+	var (
+		rt    runtimeInfo
+		spans []span
+		rs    *rootSet
+	)
+	return []stage{
+		{"readRuntime", func() (err error) {
+			rt, err = readRuntime(p.rd, &p.warns)
+			if err != nil {
+				return err
+			}
+			p.spanL, p.modules, p.rtypes, p.classSize = rt.spanL, rt.modules, rt.rtypes, rt.classSize
+			p.greenTea = rt.hp.InlineMarkBytes != 0
+			p.types = newTypeTable()
+			return nil
+		}},
+		{"findSpans", func() (err error) {
+			spans, err = findSpans(p.rd, rt.spanL, rt.hp, &p.warns)
+			return err
+		}},
+		{"buildHeap", func() (err error) {
+			p.heap, err = buildHeap(p.proc, spans, rt.hp, &p.warns)
+			spans = nil
+			return err
+		}},
+		{"typeFromHeaders", func() error {
+			p.objType, p.fixed = p.typeFromHeaders()
+			return nil
+		}},
+		{"readStacks", func() error {
+			rs = &rootSet{h: &p.heap}
+			st := p.readStacks(rs)
+			p.goroutines, p.stackBytes, p.typedRoots, p.liveStackSlots = st.goroutines, st.stackBytes, st.typed, st.liveSlots
+			return nil
+		}},
+		{"collectRoots", func() error {
+			p.finalized = p.collectRoots(rs)
+			p.roots = rs.roots
+			rs = nil
+			return nil
+		}},
+		{"mark", func() (err error) {
+			p.live, err = p.mark(p.roots, maxSweeps)
+			return err
+		}},
+		{"propagateTypes", func() error {
+			p.propagateTypes(maxSweeps)
+			return nil
+		}},
+		{"checkMemStats", func() error {
+			p.truth, p.haveTruth = p.checkMemStats()
+			return nil
+		}},
 	}
-	p.spanL, p.modules, p.rtypes, p.classSize = rt.spanL, rt.modules, rt.rtypes, rt.classSize
-	p.greenTea = rt.hp.InlineMarkBytes != 0
-	p.types = newTypeTable()
-	spans, err := findSpans(p.rd, rt.spanL, rt.hp, &p.warns)
-	if err != nil {
-		return err
-	}
-	if p.heap, err = buildHeap(p.proc, spans, rt.hp, &p.warns); err != nil {
-		return err
-	}
-	p.objType, p.fixed = p.typeFromHeaders()
-	rs := &rootSet{h: &p.heap}
-	st := p.readStacks(rs)
-	p.goroutines, p.stackBytes, p.typedRoots, p.liveStackSlots = st.goroutines, st.stackBytes, st.typed, st.liveSlots
-	p.finalized = p.collectRoots(rs)
-	p.roots = rs.roots
-	if p.edges, err = p.buildEdges(edgeChunkShift); err != nil {
-		return err
-	}
-	p.live = mark(&p.edges, p.roots, len(p.heap.addr), maxSweeps)
-	p.propagateTypes(maxSweeps)
-	p.truth, p.haveTruth = p.checkMemStats()
-	return nil
 }
 
 // runtimeInfo is what the model needs to know of the runtime before it

@@ -15,8 +15,6 @@ package gocore
 // their memory and their edges are read sequentially.
 
 import (
-	"sort"
-
 	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/gocore/rtread"
 )
@@ -46,20 +44,12 @@ type region struct {
 	// lo and hi bound the offsets of the region that hold the value
 	// (a variable split between registers and stack has pieces).
 	lo, hi uint64
-	// For a heap object, its edges (where its pointer words point) and
-	// the edge resolve looks at first.
-	edges            bool
-	targets, offsets []uint32
-	next             int
-	// bias is added to edge offsets (which count from the value's start)
-	// to make them offsets into mem (which starts at the allocation slot).
-	bias uint64
 }
 
 // propagateTypes types objects, making at most maxSweeps sweeps before the
 // work stack takes over.
 func (p *Program) propagateTypes(maxSweeps int) {
-	pr := &propagator{p: p, open: makeHuge[uint64](len(p.live)), dirty: newSweepQueue(len(p.heap.addr), maxSweeps)}
+	pr := &propagator{p: p, open: makeHuge[uint64](len(p.live)), dirty: newSweepQueue(p.heap.numObjects(), maxSweeps)}
 	for i, w := range p.live {
 		pr.open[i] = w &^ p.fixed[i]
 	}
@@ -107,8 +97,8 @@ func (pr *propagator) retyped(obj uint32) {
 // object applies object obj's type to its memory.
 func (pr *propagator) object(obj uint32) {
 	p := pr.p
-	mem := p.heap.bytesOf(obj)
-	if mem == nil {
+	s := p.heap.spanOf(obj)
+	if s.mem == nil {
 		return
 	}
 	elem, n := p.types.elemOf(p.objType[obj])
@@ -117,10 +107,13 @@ func (pr *propagator) object(obj uint32) {
 		return
 	}
 	size := p.types.types[elem].size
-	r := region{addr: p.heap.addr[obj], mem: mem, lo: 0, hi: uint64(len(mem)), edges: true}
-	r.targets, r.offsets = p.edges.of(obj)
-	start := p.dataStart(obj)
-	r.bias = start
+	start := uint64(0)
+	if s.header {
+		start = p.heap.hp.MallocHeader
+	}
+	slot := p.heap.slotOf(obj, s) * s.elemsize
+	mem := s.mem[slot : slot+s.elemsize : slot+s.elemsize]
+	r := region{addr: s.base + dump.Address(slot), mem: mem, lo: 0, hi: uint64(len(mem))}
 	for i := uint64(0); i < n; i++ {
 		base := start + i*size
 		if base+size > uint64(len(mem)) {
@@ -209,7 +202,7 @@ func (pr *propagator) finalizerTypes() {
 			continue
 		}
 		if t := p.typeOfRuntime(ert); t != NoType {
-			pr.offer(nil, 0, uint64(p.heap.addr[f.obj]+dump.Address(p.dataStart(f.obj))), t, ert.Size, offerExact)
+			pr.offer(nil, 0, uint64(p.Addr(int(f.obj))), t, ert.Size, offerExact)
 		}
 	}
 }
@@ -235,26 +228,4 @@ func (pr *propagator) rawWord(r *region, off uint64) (uint64, bool) {
 		return 0, false
 	}
 	return leUint64(r.mem[off-r.lo:]), true
-}
-
-// resolve returns the object that a, the word at offset off of region r,
-// points to: for a heap object, from its edges.
-func (pr *propagator) resolve(r *region, off, a uint64) (uint32, bool) {
-	if r != nil && r.edges && off <= 1<<32-1 {
-		offs := r.offsets
-		i := r.next
-		if i > len(offs) || i > 0 && uint64(offs[i-1])+r.bias >= off {
-			i = sort.Search(len(offs), func(i int) bool { return uint64(offs[i])+r.bias >= off })
-		}
-		for i < len(offs) && uint64(offs[i])+r.bias < off {
-			i++
-		}
-		r.next = i
-		if i < len(offs) && uint64(offs[i])+r.bias == off {
-			return r.targets[i], true
-		}
-	}
-	// Not a pointer the GC follows (or not from a heap object): find it.
-	obj, _, _, ok := pr.p.heap.lookup(a)
-	return obj, ok
 }

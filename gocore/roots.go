@@ -92,7 +92,7 @@ func (p *Program) collectRoots(rs *rootSet) []finalized {
 // the object itself).
 func (p *Program) finalizedReferents(rs *rootSet, fin []finalized) {
 	for _, f := range fin {
-		base := p.heap.addr[f.obj]
+		base := p.heap.addrOf(f.obj)
 		name := fmt.Sprintf("finalizer of %#x", uint64(base))
 		p.forEachPointerWord(f.obj, func(off, val uint64) bool {
 			rs.add(Root{Kind: RootFinalizer, Name: name, Addr: base + dump.Address(off)}, val)

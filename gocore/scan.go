@@ -53,11 +53,11 @@ func (p *Program) scanType(s *span, mem []byte) (*rtread.RType, uint64) {
 // object obj that the GC treats as a pointer. The values are raw (they may
 // be nil or point outside the heap). fn returns false to stop.
 func (p *Program) forEachPointerWord(obj uint32, fn func(off uint64, val uint64) bool) {
-	s := &p.heap.spans[p.heap.spanOf[obj]]
+	s := p.heap.spanOf(obj)
 	if s.noscan || s.mem == nil {
 		return
 	}
-	base := uint64(p.heap.addr[obj] - s.base)
+	base := p.heap.slotOf(obj, s) * s.elemsize
 	mem := s.mem[base : base+s.elemsize]
 	if s.heapBits != 0 {
 		hb := s.mem[s.heapBits:]

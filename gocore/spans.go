@@ -43,6 +43,7 @@ type span struct {
 	specials  dump.Address
 	firstObj  uint32       // number of the span's first allocated object
 	nobj      uint32       // allocated objects
+	dense     bool         // the allocated slots are the first nobj
 	slotBit   uint64       // index of slot 0 in heap.alloc
 	mem       []byte       // the span's memory, nil if the core lacks it
 	heapBits  uint32       // offset in mem of the pointer bitmap, 0 if none
@@ -54,9 +55,9 @@ type span struct {
 func (s *span) size(pageSize uint64) uint64 { return s.npages * pageSize }
 
 // pageTable maps each page to what a pointer into it needs of the in-use
-// span holding it (32 bytes a page, half a cache line: 0.4% of the heap's
-// size), so that resolving a pointer reads one page entry and one
-// allocWord.
+// span holding it (40 bytes a page: 0.5% of the heap's size), so that
+// resolving a pointer reads one page entry, and one allocWord unless the
+// span's allocated slots are its first ones.
 type pageTable struct {
 	pageShift  uint
 	arenaShift uint
@@ -69,11 +70,16 @@ type pageSpan struct {
 	base     dump.Address
 	slotBit  uint64 // index of the span's slot 0 in heap.alloc
 	elemsize uint64
+	firstObj uint32 // number of the span's first allocated object
 	divMul   uint32 // 0 for large-object spans, whose only slot is 0
 	nelems   uint16 // 0 for a page without an in-use span
-	class    uint8
-	noscan   bool
-	header   bool
+	// nobj is the number of allocated objects when they are the span's
+	// first slots (dense), which then need no allocWord to number.
+	nobj   uint16
+	dense  bool
+	class  uint8
+	noscan bool
+	header bool
 }
 
 // spanAt returns the entry of the page holding a, or nil.
@@ -89,7 +95,8 @@ func (pt *pageTable) spanAt(a uint64) *pageSpan {
 	return &pages[(a>>pt.pageShift)&uint64(len(pages)-1)]
 }
 
-// build indexes the pages of spans, whose slotBits must be set.
+// build indexes the pages of spans, whose slotBits, objects and dense
+// flags must be set.
 func (pt *pageTable) build(spans []span, pageSize, arenaBytes uint64) error {
 	if pageSize == 0 || pageSize&(pageSize-1) != 0 || arenaBytes < pageSize || arenaBytes&(arenaBytes-1) != 0 {
 		return fmt.Errorf("bad page size %d or arena size %d", pageSize, arenaBytes)
@@ -130,8 +137,11 @@ func (pt *pageTable) build(spans []span, pageSize, arenaBytes uint64) error {
 	for i := range spans {
 		s := &spans[i]
 		e := pageSpan{
-			base: s.base, slotBit: s.slotBit, elemsize: s.elemsize, divMul: s.divMul,
+			base: s.base, slotBit: s.slotBit, elemsize: s.elemsize, firstObj: s.firstObj, divMul: s.divMul,
 			nelems: uint16(min(s.nelems, maxSpanElems)), class: s.class, noscan: s.noscan, header: s.header,
+		}
+		if s.dense && s.nelems <= maxSpanElems {
+			e.dense, e.nobj = true, uint16(s.nobj)
 		}
 		for p := uint64(s.base) >> pt.pageShift; p < (uint64(s.base)+s.size(pageSize))>>pt.pageShift; p++ {
 			pt.arenas[p/perArena-lo][p%perArena] = e

@@ -2,8 +2,8 @@ package gocore
 
 import "math/bits"
 
-// sweepQueue schedules objects for marking and for type propagation so that
-// the heap, its memory and its edges are read in address order.
+// sweepQueue schedules objects for type propagation so that the heap and
+// its memory are read in address order.
 //
 // Scheduled objects wait in a bitset and are visited in sweeps over it in
 // address order: an object scheduled ahead of the sweep's finger waits for
@@ -22,7 +22,8 @@ type sweepQueue struct {
 }
 
 // maxSweeps bounds the sweeps of marking and type propagation before their
-// work stacks take over.
+// work stacks take over (marking does not use a sweepQueue, but sweeps the
+// same way: mark.go).
 const maxSweeps = 32
 
 func newSweepQueue(objects, maxSweeps int) *sweepQueue {

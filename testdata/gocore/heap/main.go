@@ -6,8 +6,9 @@
 // KEY VALUE" lines and kills itself with SIGABRT, so that with
 // GOTRACEBACK=crash the kernel writes a core file.
 //
-// After ReadMemStats it allocates nothing: the output is built in a buffer
-// allocated beforehand.
+// After ReadMemStats nothing may allocate, or the core holds objects the
+// printed MemStats do not count: the output is built in a buffer allocated
+// beforehand, and the program quiesces first (see quiesce).
 package main
 
 import (
@@ -16,6 +17,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"syscall"
+	"unsafe"
 
 	"testprog/sub"
 )
@@ -253,6 +255,32 @@ func truth(key string, v uint64) {
 	out = append(out, '\n')
 }
 
+// quiesce leaves one P, so that nothing but this goroutine can allocate
+// until the core is written. With an idle P, ReadMemStats' start-the-world
+// wakes an M for it, and when no idle M is at hand (under load one may not
+// have parked yet) the runtime makes a new one: five heap objects (the m,
+// two g's, two profiling stacks) the printed MemStats miss. It runs before
+// the last GC, which collects what dropping the other Ps leaves behind.
+func quiesce() {
+	runtime.GOMAXPROCS(1)
+}
+
+// rawWrite writes b to standard output without entering a system call the
+// scheduler sees: with one P, sysmon would hand a P blocked in write(2) to
+// another M, which it may have to make.
+func rawWrite(b []byte) {
+	for len(b) > 0 {
+		n, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, 1, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+		if errno == syscall.EINTR {
+			continue
+		}
+		if errno != 0 {
+			return
+		}
+		b = b[n:]
+	}
+}
+
 func main() {
 	os.Stdout.Write([]byte("heap: building\n")) // the first write may allocate
 	build()
@@ -280,13 +308,14 @@ func main() {
 	truth("junk.bytes", nJunk*64) // Junk is 64 bytes, a size class of its own
 
 	var ms runtime.MemStats
+	quiesce()
 	runtime.GC()
 	debug.SetGCPercent(-1) // keep the junk until the core is written
 	makeJunk()
 	runtime.ReadMemStats(&ms)
 	truth("HeapAlloc", ms.HeapAlloc)
 	truth("HeapObjects", ms.HeapObjects)
-	os.Stdout.Write(out)
+	rawWrite(out)
 	syscall.Kill(syscall.Getpid(), syscall.SIGABRT)
 	for {
 		// Wait for the signal without blocking: with every goroutine

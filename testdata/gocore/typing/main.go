@@ -260,6 +260,33 @@ func truth(key string, v uint64) {
 	out = append(out, '\n')
 }
 
+// quiesce leaves one P, so that nothing but this goroutine can allocate
+// until the core is written. With an idle P, ReadMemStats' start-the-world
+// wakes an M for it, and when no idle M is at hand (under load one may not
+// have parked yet) the runtime makes a new one: five heap objects (the m,
+// two g's, two profiling stacks) the printed MemStats miss. It runs before
+// the only GC, which collects what dropping the other Ps leaves behind (a
+// P's timer heap moves to the remaining P) and then starts one mark worker.
+func quiesce() {
+	runtime.GOMAXPROCS(1)
+}
+
+// rawWrite writes b to standard output without entering a system call the
+// scheduler sees: with one P, sysmon would hand a P blocked in write(2) to
+// another M, which it may have to make.
+func rawWrite(b []byte) {
+	for len(b) > 0 {
+		n, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, 1, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+		if errno == syscall.EINTR {
+			continue
+		}
+		if errno != 0 {
+			return
+		}
+		b = b[n:]
+	}
+}
+
 func main() {
 	os.Stdout.Write([]byte("typing: building\n")) // the first write may allocate
 	debug.SetGCPercent(-1)                        // no GC but ours: the pools keep their values
@@ -291,6 +318,7 @@ func main() {
 	truth("junk.bytes", 0)
 
 	var ms runtime.MemStats
+	quiesce()
 	runtime.GC() // moves the pools' values to their victim caches
 	for i := 0; i < 1000; i++ {
 		runtime.Gosched() // lets every GC worker park on the worker pool
@@ -300,7 +328,7 @@ func main() {
 	truth("gc_workers", uint64(runtime.GOMAXPROCS(0)))
 	truth("HeapAlloc", ms.HeapAlloc)
 	truth("HeapObjects", ms.HeapObjects)
-	os.Stdout.Write(out)
+	rawWrite(out)
 	syscall.Kill(syscall.Getpid(), syscall.SIGABRT)
 	for {
 		// Wait for the signal without blocking: with every goroutine

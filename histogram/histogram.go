@@ -98,7 +98,7 @@ func defaultConfig() config {
 	return config{
 		chunkWords:   1 << 18,
 		exactWords:   1 << 20,
-		sampleWords:  1 << 20,
+		sampleWords:  1 << 18,
 		sampleBlock:  128,
 		minCands:     4096,
 		sketchBits:   17,

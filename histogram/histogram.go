@@ -92,6 +92,7 @@ type config struct {
 	sketchBits   uint // log2 of the number of sketch counters
 	repairCells  int  // most sketch counters one repair pass resolves
 	repairBudget int  // most values the repair tables hold, all workers together
+	streamTable  int  // most values a Stream counts exactly before it picks candidates
 }
 
 func defaultConfig() config {
@@ -104,6 +105,9 @@ func defaultConfig() config {
 		sketchBits:   17,
 		repairCells:  4096,
 		repairBudget: 1 << 19,
+		// 16 MB of table, and enough values that a Stream's candidates
+		// come from more than the first pages of a heap.
+		streamTable: 1 << 19,
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"sort"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // This file reads a compressed core once, front to back, for a pass that
@@ -66,7 +68,15 @@ func OpenStreamed(path string, opts Options, visit func(a Address, b []byte)) (*
 	if c == nil {
 		return nil, fmt.Errorf("%w: not compressed", ErrNotStreamed)
 	}
-	d, closeDec, err := c.open(br)
+	open := c.open
+	if c.name == "zstd" {
+		// Decoded in this goroutine, which also counts: the decoder's
+		// own pipeline of goroutines is no faster when the counting
+		// shares the machine's cores with it, and slower when other work
+		// does too.
+		open = func(r io.Reader) (io.Reader, func(), error) { return openZstd(r, zstd.WithDecoderConcurrency(1)) }
+	}
+	d, closeDec, err := open(br)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotStreamed, err)
 	}

@@ -102,7 +102,7 @@ func defaultConfig() config {
 		sampleWords:  1 << 18,
 		sampleBlock:  128,
 		minCands:     4096,
-		sketchBits:   17,
+		sketchBits:   16,
 		repairCells:  4096,
 		repairBudget: 1 << 19,
 		// 16 MB of table, and enough values that a Stream's candidates

@@ -116,7 +116,12 @@ func (s *Stream) startScan() {
 	t := s.table
 	s.table = nil
 	cand := newCandSet(topValues(t, max(s.cfg.minCands, 2*s.o.top)))
-	bits := s.cfg.sketchBits
+	// A sketch four times Count's: a stream cannot be repaired, and its
+	// candidates, from the start of the input only, miss values frequent
+	// later, whose counters then make the bound. Collisions should add
+	// little to those; a larger sketch would miss the cache on every
+	// word that is not a candidate.
+	bits := s.cfg.sketchBits + 2
 	x := &exactWorker{cand: cand, counts: make([]uint64, len(cand.keys)), sketch: make([]uint32, 1<<bits), wide: make([]uint64, 1<<bits), shift: 64 - bits}
 	x.zeros = s.zeros
 	for i, k := range t.keys {

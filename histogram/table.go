@@ -111,7 +111,7 @@ type candSet struct {
 // has at least four slots per value, which keeps most of them.
 func newCandSet(vals []uint64) *candSet {
 	bits := uint(minTableBits)
-	for 1<<bits < 4*len(vals) {
+	for 1<<bits < 2*len(vals) {
 		bits++
 	}
 	c := &candSet{keys: make([]uint64, 1<<bits), shift: 64 - bits}

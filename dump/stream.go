@@ -278,14 +278,16 @@ func (cs *coreStream) keepSegments() error {
 	segs := cs.segs
 	sort.Slice(segs, func(i, j int) bool { return segs[i].Off < segs[j].Off })
 	cs.dropped = map[Address]bool{}
+	seen := map[*Mapping]bool{} // each mapping is one segment's
 	for i, sg := range segs {
 		if i > 0 && addSat(segs[i-1].Off, segs[i-1].Filesz) > sg.Off {
 			return fmt.Errorf("segments sharing bytes")
 		}
 		m := hp.FindMapping(Address(sg.Vaddr))
-		if m == nil || m.Start != Address(sg.Vaddr) || m.End != Address(sg.Vaddr+sg.Memsz) {
+		if m == nil || m.Start != Address(sg.Vaddr) || m.End != Address(sg.Vaddr+sg.Memsz) || seen[m] {
 			return fmt.Errorf("overlapping segments")
 		}
+		seen[m] = true
 		segs[i].keep = m.File != "" || m.Perm&PermWrite == 0
 		if !segs[i].keep {
 			cs.dropped[m.Start] = true

@@ -35,8 +35,9 @@ func streamed(t *testing.T, path string, opts Options) (*Process, map[Address][]
 
 // TestOpenStreamed: every format's core read once hands over exactly the
 // bytes Open's mappings hold, keeps the read-only and file-backed ones,
-// and fails reads of the others; a plain or cut-short core is refused
-// with ErrNotStreamed, and no temporary file outlives Close.
+// and fails reads of the others; a plain or cut-short core, and one whose
+// segments overlap, are refused with ErrNotStreamed; no temporary file
+// outlives Close.
 func TestOpenStreamed(t *testing.T) {
 	// The sample core's memory with its 8 MiB heap (many blocks of every
 	// format), plus a read-only and a file-backed writable segment, which
@@ -117,7 +118,15 @@ func TestOpenStreamed(t *testing.T) {
 	if err := os.WriteFile(cut, z[:len(z)/2], 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{writeTemp(t, raw), cut, filepath.Join(t.TempDir(), "none")} {
+	// Two segments at one address (each with its own bytes): Open keeps
+	// the first, a stream would count both.
+	c = sampleCore()
+	c.Segments = append(c.Segments, c.Segments[1])
+	dup := filepath.Join(t.TempDir(), "dup.zst")
+	if err := os.WriteFile(dup, coretest.Compress(t, "zstd", c.Build()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{writeTemp(t, raw), cut, dup, filepath.Join(t.TempDir(), "none")} {
 		if p, _, err := streamed(t, path, Options{}); !errors.Is(err, ErrNotStreamed) {
 			t.Errorf("%s: process %v, error %v; want ErrNotStreamed", path, p, err)
 		}

@@ -31,6 +31,99 @@ type Stream struct {
 	next  uint64  // address just after the last byte written
 	carry [8]byte // bytes of a word cut between two writes
 	held  int     // how many of carry are in use
+
+	async *asyncCount // set by Async
+}
+
+// asyncCount is a Stream's counting goroutine and the batches on their
+// way to it: Write copies its pieces one after the other into a buffer,
+// which goes to the counting goroutine when full, so that the goroutines
+// wake each other once a buffer, not once a piece.
+type asyncCount struct {
+	cur     batch
+	batches chan batch
+	free    chan []byte
+	done    chan struct{}
+}
+
+// batch is a buffer of pieces written in order.
+type batch struct {
+	buf    []byte
+	pieces []piece
+}
+
+// piece is the bytes buf[start:end] of a batch, at addr; an empty piece
+// starts a region.
+type piece struct {
+	addr       uint64
+	start, end int
+}
+
+const (
+	asyncBuffers    = 6
+	asyncBufferSize = 1 << 20
+)
+
+// Async makes the Stream count in a goroutine of its own: Write then
+// copies its bytes and returns, so that the caller (a decompressor) goes
+// on with the next ones while they are counted. Result waits for the
+// counting to finish. Call it before the first Write.
+func (s *Stream) Async() {
+	a := &asyncCount{batches: make(chan batch, asyncBuffers), free: make(chan []byte, asyncBuffers), done: make(chan struct{})}
+	for range asyncBuffers - 1 {
+		a.free <- make([]byte, 0, asyncBufferSize)
+	}
+	a.cur.buf = make([]byte, 0, asyncBufferSize)
+	s.async = a
+	go func() {
+		defer close(a.done)
+		for b := range a.batches {
+			for _, p := range b.pieces {
+				s.write(p.addr, b.buf[p.start:p.end])
+			}
+			a.free <- b.buf[:0]
+		}
+	}()
+}
+
+// add copies b, at addr, into the current batch, sending batches as they
+// fill.
+func (a *asyncCount) add(addr uint64, b []byte) {
+	if len(b) == 0 {
+		n := len(a.cur.buf)
+		a.cur.pieces = append(a.cur.pieces, piece{addr, n, n})
+		return
+	}
+	for len(b) > 0 {
+		if len(a.cur.buf) == cap(a.cur.buf) {
+			a.send()
+		}
+		start := len(a.cur.buf)
+		n := min(len(b), cap(a.cur.buf)-start)
+		a.cur.buf = append(a.cur.buf, b[:n]...)
+		ps := a.cur.pieces
+		if k := len(ps) - 1; k >= 0 && ps[k].end == start && ps[k].addr+uint64(ps[k].end-ps[k].start) == addr {
+			ps[k].end += n // the same region goes on
+		} else {
+			a.cur.pieces = append(ps, piece{addr, start, start + n})
+		}
+		addr += uint64(n)
+		b = b[n:]
+	}
+}
+
+// send hands the current batch to the counting goroutine and starts the
+// next in a free buffer.
+func (a *asyncCount) send() {
+	a.batches <- a.cur
+	a.cur = batch{buf: <-a.free}
+}
+
+// wait counts what is left and waits for the counting goroutine.
+func (a *asyncCount) wait() {
+	a.batches <- a.cur
+	close(a.batches)
+	<-a.done
 }
 
 // NewStream returns a Stream counting under opts (its Workers is ignored:
@@ -56,6 +149,15 @@ func newStream(opts Options, cfg config) (*Stream, error) {
 // (bytes before its first aligned address and a word cut short at its end
 // are not).
 func (s *Stream) Write(addr uint64, b []byte) {
+	if s.async != nil {
+		s.async.add(addr, b)
+		return
+	}
+	s.write(addr, b)
+}
+
+// write is Write in the counting goroutine.
+func (s *Stream) write(addr uint64, b []byte) {
 	if addr != s.next || len(b) == 0 {
 		s.held = 0 // a new region: the cut word is dropped
 	}
@@ -139,6 +241,10 @@ func (s *Stream) startScan() {
 
 // Result returns the listing of the words written so far.
 func (s *Stream) Result() *Result {
+	if s.async != nil {
+		s.async.wait()
+		s.async = nil
+	}
 	var r ranking
 	if s.table != nil {
 		r = rank(append(s.table.rows(), Row{0, s.zeros}), 0, s.o)

@@ -2,17 +2,22 @@ package histogram
 
 import (
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 )
 
 // streamAll writes regions to a Stream made with cfg in pieces of random
-// lengths, starting each region with an empty write as dump does.
-func streamAll(t *testing.T, rng *rand.Rand, regions []Region, opts Options, cfg config) *Result {
+// lengths, starting each region with an empty write as dump does; async
+// counts them in the Stream's own goroutine.
+func streamAll(t *testing.T, rng *rand.Rand, regions []Region, opts Options, cfg config, async bool) *Result {
 	t.Helper()
 	s, err := newStream(opts, cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if async {
+		s.Async()
 	}
 	for _, r := range regions {
 		s.Write(r.Addr, nil)
@@ -27,7 +32,8 @@ func streamAll(t *testing.T, rng *rand.Rand, regions []Region, opts Options, cfg
 
 // TestStreamGuarantee: a Stream's result keeps Count's guarantee (exact
 // rows, an honest bound, a complete listing equal to the true one) on
-// skewed inputs cut into pieces, whether its prefix table fills or not.
+// skewed inputs cut into pieces, whether its prefix table fills or not,
+// counted in the caller's goroutine or its own.
 func TestStreamGuarantee(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	big := defaultConfig()
@@ -36,7 +42,7 @@ func TestStreamGuarantee(t *testing.T) {
 		m, words := naive(regions)
 		opts := Options{Top: 1 + rng.IntN(30), SkipZero: i%3 == 0, MinCount: uint64(rng.IntN(3))}
 		for _, cfg := range []config{smallConfig(), tinyConfig(), big} {
-			res := streamAll(t, rng, regions, opts, cfg)
+			res := streamAll(t, rng, regions, opts, cfg, i%2 == 1)
 			if msg := checkResult(res, m, words, opts); msg != "" {
 				t.Fatalf("input %d, stream table %d: %s", i, cfg.streamTable, msg)
 			}
@@ -55,7 +61,10 @@ func TestStreamMatchesCount(t *testing.T) {
 	regions := []Region{{Addr: 0xc000000000, Data: data[:3<<20]}, {Addr: 0xc000000000 + 3<<20, Data: data[3<<20:]}}
 	cfg := defaultConfig()
 	cfg.streamTable = 4096
-	res := streamAll(t, rng, regions, Options{}, cfg)
+	res := streamAll(t, rng, regions, Options{}, cfg, false)
+	if async := streamAll(t, rng, regions, Options{}, cfg, true); !reflect.DeepEqual(async, res) {
+		t.Errorf("counted in its own goroutine: %+v\nwant %+v", async, res)
+	}
 	want, err := Count(regions, Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -119,12 +119,13 @@ func streamWords(path string, o *options, e *env) (r *wordsReport, ok bool, err 
 	if err != nil {
 		return nil, false, err
 	}
+	st.Async() // counting beside the decompression
 	p, err := o.openStreamed(path, e, func(a dump.Address, b []byte) { st.Write(uint64(a), b) })
+	res := st.Result()
 	if err != nil {
 		return nil, false, nil
 	}
 	defer p.Close()
-	res := st.Result()
 	if !res.Complete {
 		return nil, false, nil
 	}

@@ -44,11 +44,11 @@ const streamBlock = 4 << 20
 // address of b[0], segments in file order, each announced by a call with
 // an empty b and then passed in pieces of contiguous addresses (b is
 // reused once visit returns). The bytes passed are those of the mappings
-// Open would give. The returned Process holds
-// the headers, notes and the segments of file-backed or read-only
-// mappings; the bytes of the others went to visit only, and reading them
-// fails. Any error wraps ErrNotStreamed: the caller then drops what visit
-// was given and opens the core with Open.
+// Open would give. The returned Process holds the headers, notes and the
+// segments of file-backed or read-only mappings; the bytes of the others
+// went to visit only, and reading them fails. Any error wraps
+// ErrNotStreamed: the caller then drops what visit was given and opens the
+// core with Open.
 func OpenStreamed(path string, opts Options, visit func(a Address, b []byte)) (*Process, error) {
 	if opts.Raw || path == "-" {
 		return nil, fmt.Errorf("%w: not a core file", ErrNotStreamed)
@@ -70,10 +70,9 @@ func OpenStreamed(path string, opts Options, visit func(a Address, b []byte)) (*
 	}
 	open := c.open
 	if c.name == "zstd" {
-		// Decoded in this goroutine, which also counts: the decoder's
-		// own pipeline of goroutines is no faster when the counting
-		// shares the machine's cores with it, and slower when other work
-		// does too.
+		// Decoded in this goroutine: the decoder's own pipeline of
+		// goroutines was slower beside the caller's counting, which
+		// shares the machine's cores with it.
 		open = func(r io.Reader) (io.Reader, func(), error) { return openZstd(r, zstd.WithDecoderConcurrency(1)) }
 	}
 	d, closeDec, err := open(br)

@@ -30,6 +30,11 @@
 //     resolved completely join the exact counts; the bound becomes the largest
 //     counter left unresolved.
 //
+// Stream counts input that can be read only once (a core as it is
+// decompressed) in one pass: exactly while a table holds every value seen,
+// then with that table's best values as candidates, as in step 3, and no
+// repair. Its result has the same guarantee, and is complete less often.
+//
 // # Guarantee
 //
 // Every count in Result.Rows is exact, and Rows is always the start of the

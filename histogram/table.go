@@ -107,8 +107,10 @@ type candSet struct {
 	shift uint // 64 - log2(len(keys))
 }
 
-// newCandSet builds the table from vals, best first; 0 is added first. It
-// has at least four slots per value, which keeps most of them.
+// newCandSet builds the table from vals, best first (0 is there in any
+// case). It has at least two slots per value: most of them keep theirs,
+// and the table stays small enough to share a core's L2 cache with the
+// sketch.
 func newCandSet(vals []uint64) *candSet {
 	bits := uint(minTableBits)
 	for 1<<bits < 2*len(vals) {

@@ -15,10 +15,10 @@ import "math/bits"
 // through the exact pass's scan. The result has Count's guarantee (every
 // count exact, UnlistedMax a true bound), but it is as complete as a
 // prefix allows: candidates chosen from the start of the input miss values
-// frequent only later, which then raise the bound. A caller that needs
-// Count's answer reads the input again when Result.Complete is false.
-// An input of fewer distinct values than the table holds is counted
-// exactly and completely.
+// frequent only later, which then raise the bound. Repair then gives a
+// Stream for a second pass over the input, which resolves the heaviest
+// sketch counters as Count's repair pass does. An input of fewer distinct
+// values than the table holds is counted exactly and completely.
 type Stream struct {
 	o   options
 	cfg config
@@ -27,6 +27,13 @@ type Stream struct {
 	zeros uint64   // zeros counted in the prefix
 	x     *exactWorker
 	words uint64
+
+	// A repair pass's state (see Repair): the first pass's counts and
+	// ranking, the counters to resolve and the worker resolving them.
+	first  *exactCounts
+	ranked ranking
+	heavy  *heavy
+	rw     *repairWorker
 
 	next  uint64  // address just after the last byte written
 	carry [8]byte // bytes of a word cut between two writes
@@ -186,6 +193,10 @@ func (s *Stream) write(addr uint64, b []byte) {
 // count counts whole words.
 func (s *Stream) count(b []byte) {
 	s.words += uint64(len(b) / 8)
+	if s.rw != nil {
+		s.rw.scan(b)
+		return
+	}
 	for len(b) > 0 && s.table != nil {
 		b = s.prefix(b)
 	}
@@ -218,11 +229,11 @@ func (s *Stream) startScan() {
 	t := s.table
 	s.table = nil
 	cand := newCandSet(topValues(t, max(s.cfg.minCands, 2*s.o.top)))
-	// A sketch four times Count's: a stream cannot be repaired, and its
-	// candidates, from the start of the input only, miss values frequent
-	// later, whose counters then make the bound. Collisions should add
-	// little to those; a larger sketch would miss the cache on every
-	// word that is not a candidate.
+	// A sketch four times Count's: its candidates, from the start of the
+	// input only, miss values frequent later, whose counters then make
+	// the bound, and repairing it takes reading the input again.
+	// Collisions should add little to those counters; a larger sketch
+	// would miss the cache on every word that is not a candidate.
 	bits := s.cfg.sketchBits + 2
 	x := &exactWorker{cand: cand, counts: make([]uint64, len(cand.keys)), sketch: make([]uint32, 1<<bits), wide: make([]uint64, 1<<bits), shift: 64 - bits}
 	x.zeros = s.zeros
@@ -246,14 +257,47 @@ func (s *Stream) Result() *Result {
 		s.async = nil
 	}
 	var r ranking
-	if s.table != nil {
+	switch {
+	case s.rw != nil:
+		rc := &repairCounts{workers: []*repairWorker{s.rw}, overflow: s.rw.overflow}
+		pool := append(s.first.pool(), rc.rows(s.first.cand, *s.heavy)...)
+		r = rank(pool, rc.bound(s.first.sketch, *s.heavy), s.o)
+	case s.table != nil:
 		r = rank(append(s.table.rows(), Row{0, s.zeros}), 0, s.o)
-	} else {
-		ex := &exactCounts{cand: s.x.cand, counts: s.x.counts, zeros: s.x.zeros, sketch: make([]uint64, len(s.x.sketch))}
-		for i, n := range s.x.sketch {
-			ex.sketch[i] = uint64(n) + s.x.wide[i]
-		}
+	default:
+		ex := s.counts()
 		r = rank(ex.pool(), ex.bound(), s.o)
+		s.first, s.ranked = ex, r
 	}
 	return &Result{Rows: r.rows, Words: s.words, Complete: r.complete, UnlistedMax: r.unlisted}
+}
+
+// counts merges the scan's counts.
+func (s *Stream) counts() *exactCounts {
+	ex := &exactCounts{cand: s.x.cand, counts: s.x.counts, zeros: s.x.zeros, sketch: make([]uint64, len(s.x.sketch))}
+	for i, n := range s.x.sketch {
+		ex.sketch[i] = uint64(n) + s.x.wide[i]
+	}
+	return ex
+}
+
+// Repair returns a Stream for a second pass over the same input, written
+// to it the same way, that counts exactly the values of the sketch
+// counters keeping Result from being complete, as Count's repair pass
+// does; its Result is this one's, repaired. It returns nil when no such
+// pass can help: the result is complete, or the counters to resolve hold
+// too many values, or their bound is not worth lowering. Call it after
+// Result.
+func (s *Stream) Repair() *Stream {
+	if s.first == nil || s.ranked.complete {
+		return nil
+	}
+	cfg := s.cfg
+	cfg.sketchBits = uint(bits.Len(uint(len(s.first.sketch)))) - 1 // the stream's sketch
+	h := chooseHeavy(s.first.sketch, s.ranked, s.o, cfg)
+	if !h.worthwhile(s.ranked, s.first.bound(), s.o) {
+		return nil
+	}
+	rw := &repairWorker{h: &h, table: newCounter(cfg.repairBudget), overflow: make([]uint64, len(h.bits))}
+	return &Stream{o: s.o, cfg: s.cfg, first: s.first, heavy: &h, rw: rw}
 }

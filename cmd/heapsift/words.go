@@ -98,12 +98,12 @@ func nameWords(p *dump.Process, res *histogram.Result, source string, e *env) (*
 
 // streamWords counts the words of a compressed core as it is decompressed,
 // without the temporary copy of its memory that opening it takes (see
-// dump.OpenStreamed). It reports ok false when the core is not one it can
-// stream, or when one pass could not give the complete listing (its
-// candidates come from the start of the memory): words then opens the
-// core as every command does and counts it again. --all, --raw, standard
-// input, a live process and --top 0 (every value: rarely complete in one
-// pass) are not streamed.
+// dump.OpenStreamed). When one pass cannot give the complete listing (its
+// candidates come from the start of the memory), a second pass resolves
+// the values it could only bound, as Count's repair pass does. It reports
+// ok false when the core is not one it can stream: words then opens it as
+// every command does. --all, --raw, standard input, a live process and
+// --top 0 (every value: rarely complete in one pass) are not streamed.
 func streamWords(path string, o *options, e *env) (r *wordsReport, ok bool, err error) {
 	if o.all || o.raw || o.top == 0 || path == "-" {
 		return nil, false, nil
@@ -119,19 +119,29 @@ func streamWords(path string, o *options, e *env) (r *wordsReport, ok bool, err 
 	if err != nil {
 		return nil, false, err
 	}
-	st.Async() // counting beside the decompression
-	p, err := o.openStreamed(path, e, func(a dump.Address, b []byte) { st.Write(uint64(a), b) })
-	res := st.Result()
+	p, res, err := streamPass(path, o, e, st)
 	if err != nil {
 		return nil, false, nil
 	}
-	defer p.Close()
-	if !res.Complete {
-		return nil, false, nil
+	if rs := st.Repair(); rs != nil {
+		p.Close()
+		if p, res, err = streamPass(path, o, e, rs); err != nil {
+			return nil, false, nil
+		}
 	}
+	defer p.Close()
 	warnAll(e, p.Warnings())
 	r, err = nameWords(p, res, "core memory", e)
 	return r, err == nil, err
+}
+
+// streamPass reads a compressed core once, counting its memory in st
+// beside the decompression.
+func streamPass(path string, o *options, e *env, st *histogram.Stream) (*dump.Process, *histogram.Result, error) {
+	st.Async()
+	p, err := o.openStreamed(path, e, func(a dump.Address, b []byte) { st.Write(uint64(a), b) })
+	res := st.Result()
+	return p, res, err
 }
 
 func newWordRow(n symbolize.Name, cnt, total uint64) wordRow {

@@ -67,21 +67,23 @@ func compressions() []compression {
 		}
 	}
 	return []compression{
-		{"zstd", []byte{0x28, 0xb5, 0x2f, 0xfd}, func(r io.Reader) (io.Reader, func(), error) {
-			// The frame checksum is not verified: hashing doubles the
-			// decoding time, and damage still shows as a decoding error
-			// (and a cut-short stream always does).
-			d, err := zstd.NewReader(r, zstd.WithDecoderMaxMemory(1<<40), zstd.IgnoreChecksum(true))
-			if err != nil {
-				return nil, nil, err
-			}
-			return d, d.Close, nil
-		}},
+		{"zstd", []byte{0x28, 0xb5, 0x2f, 0xfd}, func(r io.Reader) (io.Reader, func(), error) { return openZstd(r) }},
 		{"lz4", []byte{0x04, 0x22, 0x4d, 0x18}, plain(func(r io.Reader) (io.Reader, error) { return lz4.NewReader(r), nil })},
 		{"lz4", []byte{0x02, 0x21, 0x4c, 0x18}, plain(func(r io.Reader) (io.Reader, error) { return lz4.NewReader(r), nil })},
 		{"xz", []byte{0xfd, '7', 'z', 'X', 'Z', 0}, plain(func(r io.Reader) (io.Reader, error) { return xz.NewReader(r) })},
 		{"gzip", []byte{0x1f, 0x8b}, plain(func(r io.Reader) (io.Reader, error) { return gzip.NewReader(r) })},
 	}
+}
+
+// openZstd opens a zstd stream. The frame checksum is not verified:
+// hashing doubles the decoding time, and damage still shows as a decoding
+// error (and a cut-short stream always does).
+func openZstd(r io.Reader, opts ...zstd.DOption) (io.Reader, func(), error) {
+	d, err := zstd.NewReader(r, append([]zstd.DOption{zstd.WithDecoderMaxMemory(1 << 40), zstd.IgnoreChecksum(true)}, opts...)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, d.Close, nil
 }
 
 // detectCompression returns the format whose magic number starts head.

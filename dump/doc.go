@@ -6,7 +6,11 @@
 // a live process's memory cannot be mmapped as they are: each is copied
 // once into an unlinked sparse temporary file (a live process laid out as
 // the kernel would write its core, while ptrace holds it stopped), which is
-// then read like any core file.
+// then read like any core file. For a pass that needs each byte of memory
+// once (counting words), OpenStreamed reads a compressed core once instead,
+// handing its memory to the caller as it is decoded and keeping only the
+// headers, notes and the segments that name things (file-backed and
+// read-only mappings).
 //
 // A Process is a set of Mappings (address ranges with permissions and, where
 // the core says so, the file mapped there) plus what the core's notes tell

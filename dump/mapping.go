@@ -34,6 +34,7 @@ type Mapping struct {
 	fileData []byte // bytes from the mapped file, starting at Start+fileFrom
 	fileFrom uint64
 	notELF   bool // the mapped file is at hand but is not an ELF file, so it is not read
+	streamed bool // the core was read once (OpenStreamed) and these bytes were not kept
 }
 
 // Size is the length of the mapping in bytes.
@@ -45,6 +46,10 @@ func (m *Mapping) Contains(a Address) bool { return a >= m.Start && a < m.End }
 // CoreData returns the bytes the dump itself holds for this mapping,
 // starting at Start. It is a view of the mmapped dump: do not modify it.
 func (m *Mapping) CoreData() []byte { return m.core }
+
+// Streamed reports whether the core's bytes of this mapping were handed
+// to OpenStreamed's caller as the core was decompressed, and not kept.
+func (m *Mapping) Streamed() bool { return m.streamed }
 
 // FromFile reports how many bytes of the mapping are read from the mapped
 // file on disk rather than from the dump.
@@ -119,6 +124,9 @@ func (m *Mapping) available(a Address) []byte {
 // whyMissing explains why the byte at a cannot be read.
 func (m *Mapping) whyMissing(a Address) string {
 	off := uint64(a - m.Start)
+	if m.streamed {
+		return "the compressed core was read once and these bytes were not kept"
+	}
 	if m.Truncated > 0 && off < uint64(len(m.core))+m.Truncated {
 		return "the core is truncated there"
 	}

@@ -8,16 +8,18 @@
 //
 // # Algorithm
 //
-// Every pass reads the input as runs of equal words, so a run (a zero page,
-// a filled array) costs one table update whatever its length, and the value 0
-// is counted on the side, exactly, in every pass.
+// The exact pass reads words four at a time and skips a block of four zeros
+// at once (a core is mostly zeros and pointers); the other passes read the
+// input as runs of equal words, so that a run costs one table update
+// whatever its length. The value 0 is counted exactly in every pass.
 //
 //  1. Small inputs (up to about a million words) are counted exactly in one
 //     open-addressing table. The answer is exact and complete.
-//  2. Otherwise a sample of evenly spaced blocks (about a million words) is
+//  2. Otherwise a sample of evenly spaced blocks (about 250,000 words) is
 //     counted, and its most frequent values become the candidates.
 //  3. One parallel pass over everything counts the candidates exactly in a
-//     small cache-resident table, and adds every other word to a sketch: an
+//     small cache-resident table (direct-mapped: a candidate whose slot a
+//     better one holds is dropped), and adds every other word to a sketch: an
 //     array of counters indexed by a hash of the word. A counter holds the
 //     total count of all non-candidates hashing to it, so it is an upper
 //     bound on the count of each of them; the largest counter bounds the
@@ -27,6 +29,11 @@
 //     heaviest sketch counters, using bounded tables. Values of counters it
 //     resolved completely join the exact counts; the bound becomes the largest
 //     counter left unresolved.
+//
+// Stream counts input that can be read only once (a core as it is
+// decompressed) in one pass: exactly while a table holds every value seen,
+// then with that table's best values as candidates, as in step 3, and no
+// repair. Its result has the same guarantee, and is complete less often.
 //
 // # Guarantee
 //

@@ -1,17 +1,28 @@
 package histogram
 
+import "encoding/binary"
+
 // exactWorker is one goroutine's state in the exact pass.
 type exactWorker struct {
 	cand    *candSet
-	counts  []uint64 // per slot of cand.keys
-	zeros   uint64
+	counts  []uint64 // per slot of cand.keys; slot 0 counts the zeros met one by one
+	zeros   uint64   // zeros met in all-zero blocks of zeroBlock words
 	sketch  []uint32 // counters of non-candidates, by hash
 	wide    []uint64 // sketch totals moved out before a uint32 could overflow
 	shift   uint     // 64 - sketch bits
 	pending uint64   // words added to sketch since the last move to wide
 }
 
-// scan counts the words of one chunk. It works on local copies of the
+// zeroBlock is how many words the exact pass tests for zero at once: a
+// core is mostly zeros and pointers, and four words OR-ed together skip a
+// zero run at the speed of reading it.
+const zeroBlock = 4
+
+// scan counts the words of one chunk. A word is not compared with its
+// neighbours (a run of equal words would save little but cost a
+// mispredicted branch at every change of value): a block of zeros is
+// counted at once, any other word looked up in the candidates, and added
+// to the sketch when it is not one. It works on local copies of the
 // fields, which the compiler then keeps in registers.
 func (x *exactWorker) scan(p []byte) {
 	words := uint64(len(p) / 8)
@@ -19,23 +30,43 @@ func (x *exactWorker) scan(p []byte) {
 		x.spill()
 	}
 	x.pending += words
-	cand, counts, sketch, shift := *x.cand, x.counts, x.sketch, x.shift
+	// Shifts below 64 and masks by the tables' lengths let the compiler
+	// drop the bounds checks and the checks for oversized shifts.
+	keys, cshift := x.cand.keys, x.cand.shift&63
+	counts, sketch, shift := x.counts[:len(keys)], x.sketch, x.shift&63
+	kmask, smask := uint64(len(keys)-1), uint64(len(sketch)-1)
 	zeros := x.zeros
-	for len(p) >= 8 {
-		w, n, rest := run(p)
-		p = rest
-		if w == 0 {
-			zeros += n
+	// one counts the word w.
+	one := func(w uint64) {
+		if i := (w * mulSlot) >> cshift & kmask; keys[i] == w {
+			counts[i]++
+		} else {
+			sketch[(w*mulCell)>>shift&smask]++
+		}
+	}
+	for len(p) >= 8*zeroBlock {
+		w0 := binary.LittleEndian.Uint64(p)
+		w1 := binary.LittleEndian.Uint64(p[8:])
+		w2 := binary.LittleEndian.Uint64(p[16:])
+		w3 := binary.LittleEndian.Uint64(p[24:])
+		p = p[8*zeroBlock:]
+		if w0|w1|w2|w3 == 0 {
+			zeros += zeroBlock
 			continue
 		}
-		if s := cand.slot(w); s >= 0 {
-			counts[s] += n
-			continue
-		}
-		sketch[(w*mulCell)>>shift] += uint32(n)
+		one(w0)
+		one(w1)
+		one(w2)
+		one(w3)
+	}
+	for ; len(p) >= 8; p = p[8:] {
+		one(binary.LittleEndian.Uint64(p))
 	}
 	x.zeros = zeros
 }
+
+// zeroCount returns how many zeros the worker counted.
+func (x *exactWorker) zeroCount() uint64 { return x.zeros + x.counts[0] }
 
 // spill moves the sketch counters into wide.
 func (x *exactWorker) spill() {
@@ -52,8 +83,8 @@ func (x *exactWorker) spill() {
 // exactCounts is the merged outcome of the exact pass.
 type exactCounts struct {
 	cand   *candSet
-	counts []uint64 // per slot of cand.keys
-	zeros  uint64
+	counts []uint64 // per slot of cand.keys; slot 0 is the zeros met one by one
+	zeros  uint64   // zeros met in all-zero blocks
 	sketch []uint64 // per counter: total count of the non-candidates hashing there
 }
 
@@ -88,9 +119,9 @@ func exactPass(chunks [][]byte, cand *candSet, workers int, bits uint) *exactCou
 
 // pool returns the exactly counted values: 0 and the candidates seen.
 func (ex *exactCounts) pool() []Row {
-	rows := []Row{{0, ex.zeros}}
+	rows := []Row{{0, ex.zeros + ex.counts[0]}}
 	for i, k := range ex.cand.keys {
-		if k != 0 && ex.counts[i] > 0 {
+		if i != 0 && k != 0 && ex.counts[i] > 0 {
 			rows = append(rows, Row{k, ex.counts[i]})
 		}
 	}

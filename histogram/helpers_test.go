@@ -111,6 +111,7 @@ func smallConfig() config {
 		sketchBits:   8,
 		repairCells:  32,
 		repairBudget: 4096,
+		streamTable:  64,
 	}
 }
 
@@ -126,6 +127,7 @@ func tinyConfig() config {
 		sketchBits:   2,
 		repairCells:  2,
 		repairBudget: 4,
+		streamTable:  2,
 	}
 }
 

@@ -92,18 +92,22 @@ type config struct {
 	sketchBits   uint // log2 of the number of sketch counters
 	repairCells  int  // most sketch counters one repair pass resolves
 	repairBudget int  // most values the repair tables hold, all workers together
+	streamTable  int  // most values a Stream counts exactly before it picks candidates
 }
 
 func defaultConfig() config {
 	return config{
 		chunkWords:   1 << 18,
 		exactWords:   1 << 20,
-		sampleWords:  1 << 20,
+		sampleWords:  1 << 18,
 		sampleBlock:  128,
 		minCands:     4096,
-		sketchBits:   17,
+		sketchBits:   16,
 		repairCells:  4096,
 		repairBudget: 1 << 19,
+		// 16 MB of table, and enough values that a Stream's candidates
+		// come from more than the first pages of a heap.
+		streamTable: 1 << 19,
 	}
 }
 

@@ -172,8 +172,8 @@ func TestSpill(t *testing.T) {
 	x.pending = 1<<32 - 5
 	x.sketch[cell] = 1<<32 - 3
 	x.scan(words(v, v, v, v, v, v, v, 0))
-	if got := x.wide[cell] + uint64(x.sketch[cell]); got != 1<<32+4 || x.zeros != 1 {
-		t.Fatalf("cell holds %d, zeros %d", got, x.zeros)
+	if got := x.wide[cell] + uint64(x.sketch[cell]); got != 1<<32+4 || x.zeroCount() != 1 {
+		t.Fatalf("cell holds %d, zeros %d", got, x.zeroCount())
 	}
 }
 

@@ -75,14 +75,16 @@ func countAll(chunks [][]byte) (*counter, uint64) {
 // is counted exactly by every full pass.
 func sample(chunks [][]byte, words uint64, cfg config) *counter {
 	block := uint64(max(cfg.sampleBlock, 1))
-	// Small inputs need a smaller sample: a 32nd of the words, but never
+	// Small inputs need a smaller sample: a 128th of the words, but never
 	// under an eighth of the configured size.
-	want := min(uint64(cfg.sampleWords), max(uint64(cfg.sampleWords)/8, words/32))
+	want := min(uint64(cfg.sampleWords), max(uint64(cfg.sampleWords)/8, words/128))
 	blocks := max(want/block, 1)
 	stride := max(words/blocks, block)
 	t := newCounter(0)
-	// Size the table for the sample up front instead of growing it.
-	t.resize(uint(max(bits.Len64(want), int(minTableBits))))
+	// Size the table for a sample of mostly repeated values (a core's
+	// are): it grows if they are not, while a table for every word
+	// distinct would cost more to clear than the sample to count.
+	t.resize(uint(max(bits.Len64(want/8), int(minTableBits))))
 	var base, next uint64 // word index of the chunk, of the next block
 	for _, c := range chunks {
 		n := uint64(len(c) / 8)

@@ -93,48 +93,51 @@ func (t *counter) rows() []Row {
 	return rows
 }
 
-// candSet is a read-only set of nonzero candidate values, kept at most a
-// quarter full so that looking up a non-member stops after about one probe.
+// candSet is a read-only, direct-mapped table of candidate values: each
+// candidate sits in its home slot, with no probing, so that looking a word
+// up costs one multiply, one load and one compare, and the branch that
+// follows is the only one per word. A candidate whose home slot a better
+// one already holds is left out: candidates are only a guess, and a value
+// left out is bounded by the sketch like any other.
+//
+// The value 0 is always a candidate and its home is slot 0 (0*mul is 0), so
+// 0 also marks every other slot as empty: no word looked up there can be 0.
 type candSet struct {
 	keys  []uint64
-	shift uint
-	mask  uint64
+	shift uint // 64 - log2(len(keys))
 }
 
+// newCandSet builds the table from vals, best first (0 is there in any
+// case). It has at least two slots per value: most of them keep theirs,
+// and the table stays small enough to share a core's L2 cache with the
+// sketch.
 func newCandSet(vals []uint64) *candSet {
 	bits := uint(minTableBits)
-	for 1<<bits < 4*len(vals) {
+	for 1<<bits < 2*len(vals) {
 		bits++
 	}
-	c := &candSet{keys: make([]uint64, 1<<bits), shift: 64 - bits, mask: 1<<bits - 1}
+	c := &candSet{keys: make([]uint64, 1<<bits), shift: 64 - bits}
 	for _, v := range vals {
-		if v != 0 && c.slot(v) < 0 {
-			i := (v * mulSlot) >> c.shift
-			for c.keys[i] != 0 {
-				i = (i + 1) & c.mask
-			}
+		if i := c.home(v); c.keys[i] == 0 && i != 0 {
 			c.keys[i] = v
 		}
 	}
 	return c
 }
 
+// home returns the only slot where k can be.
+func (c *candSet) home(k uint64) uint64 { return (k * mulSlot) >> c.shift }
+
 // slot returns the index of k in keys, or -1 when k is not a candidate.
 func (c *candSet) slot(k uint64) int {
-	i := (k * mulSlot) >> c.shift
-	for {
-		switch c.keys[i] {
-		case k:
-			return int(i)
-		case 0:
-			return -1
-		}
-		i = (i + 1) & c.mask
+	if i := c.home(k); c.keys[i] == k {
+		return int(i)
 	}
+	return -1
 }
 
 // topValues returns the values of the (up to) k rows of t with the highest
-// counts.
+// counts, best first.
 func topValues(t *counter, k int) []uint64 {
 	best := topK{k: k}
 	for i, key := range t.keys {
@@ -142,8 +145,9 @@ func topValues(t *counter, k int) []uint64 {
 			best.push(Row{key, t.counts[i]})
 		}
 	}
-	vals := make([]uint64, len(best.h))
-	for i, r := range best.h {
+	rows := best.sorted()
+	vals := make([]uint64, len(rows))
+	for i, r := range rows {
 		vals[i] = r.Value
 	}
 	return vals

@@ -3,7 +3,7 @@
 # given as a ratio to a baseline measured in the same run, so that it means
 # something on a noisy machine.
 #
-#   words      vs  cat CORE >/dev/null              (target: at most 6x)
+#   words      vs  cat CORE >/dev/null              (target: at most 2x)
 #   words      vs  the seed's hexdump|sort|uniq pipeline on a 64 MiB prefix
 #                                                   (target: at least 100x faster)
 #   histogram  vs  cat, with peak anonymous memory  (targets: 0.3x viewcore's

@@ -133,6 +133,24 @@ func (o *options) openDump(path string, e *env) (*dump.Process, error) {
 	return p, nil
 }
 
+// openStreamed opens a compressed core reading it once, handing its memory
+// to visit (see dump.OpenStreamed). Its warnings are the caller's to show,
+// once it keeps the result: on an error, or a result it drops, the core is
+// opened again with openDump, which warns.
+func (o *options) openStreamed(path string, e *env, visit func(dump.Address, []byte)) (*dump.Process, error) {
+	stop := startProgress(e, "reading "+path)
+	defer stop()
+	p, err := dump.OpenStreamed(path, dump.Options{Exe: o.exe, Sysroot: o.sysroot, LibDirs: o.libDirs}, visit)
+	if err != nil {
+		return nil, err
+	}
+	e.noteInputs(path, o.exe)
+	for _, m := range p.Modules() {
+		e.noteInputs(m.LocalPath)
+	}
+	return p, nil
+}
+
 // withDump opens the dump at path, runs fn on it and closes it.
 func (o *options) withDump(path string, e *env, fn func(p *dump.Process) error) error {
 	p, err := o.openDump(path, e)

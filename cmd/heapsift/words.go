@@ -57,20 +57,34 @@ func wordRegions(p *dump.Process, all bool) ([]histogram.Region, string) {
 	return rs, "core memory"
 }
 
-// countWords runs the histogram and names the rows.
-func countWords(p *dump.Process, o *options, e *env) (*wordsReport, error) {
+// wordOptions are the histogram options of words' flags.
+func wordOptions(o *options) (histogram.Options, error) {
 	if o.top > histogram.MaxTop {
-		return nil, usagef("--top is at most %d for words", histogram.MaxTop)
+		return histogram.Options{}, usagef("--top is at most %d for words", histogram.MaxTop)
 	}
 	top := o.top
 	if top == 0 {
 		top = histogram.MaxTop // all: as many as a count lists
 	}
+	return histogram.Options{Top: top, MinCount: o.minCount, SkipZero: o.skipZero}, nil
+}
+
+// countWords runs the histogram and names the rows.
+func countWords(p *dump.Process, o *options, e *env) (*wordsReport, error) {
+	hopts, err := wordOptions(o)
+	if err != nil {
+		return nil, err
+	}
 	regions, source := wordRegions(p, o.all)
-	res, err := histogram.Count(regions, histogram.Options{Top: top, MinCount: o.minCount, SkipZero: o.skipZero})
+	res, err := histogram.Count(regions, hopts)
 	if err != nil {
 		return nil, fmt.Errorf("counting words: %w", err)
 	}
+	return nameWords(p, res, source, e)
+}
+
+// nameWords names the rows of a count.
+func nameWords(p *dump.Process, res *histogram.Result, source string, e *env) (*wordsReport, error) {
 	sym, err := newSymbolizer(p, e)
 	if err != nil {
 		return nil, err
@@ -80,6 +94,54 @@ func countWords(p *dump.Process, o *options, e *env) (*wordsReport, error) {
 		r.Words = append(r.Words, newWordRow(sym.Describe(row.Value), row.Count, res.Words))
 	}
 	return r, nil
+}
+
+// streamWords counts the words of a compressed core as it is decompressed,
+// without the temporary copy of its memory that opening it takes (see
+// dump.OpenStreamed). When one pass cannot give the complete listing (its
+// candidates come from the start of the memory), a second pass resolves
+// the values it could only bound, as Count's repair pass does. It reports
+// ok false when the core is not one it can stream: words then opens it as
+// every command does. --all, --raw, standard input, a live process and
+// --top 0 (every value: rarely complete in one pass) are not streamed.
+func streamWords(path string, o *options, e *env) (r *wordsReport, ok bool, err error) {
+	if o.all || o.raw || o.top == 0 || path == "-" {
+		return nil, false, nil
+	}
+	if _, live := procPID(path); live {
+		return nil, false, nil
+	}
+	hopts, err := wordOptions(o)
+	if err != nil {
+		return nil, false, err
+	}
+	st, err := histogram.NewStream(hopts)
+	if err != nil {
+		return nil, false, err
+	}
+	p, res, err := streamPass(path, o, e, st)
+	if err != nil {
+		return nil, false, nil
+	}
+	if rs := st.Repair(); rs != nil {
+		p.Close()
+		if p, res, err = streamPass(path, o, e, rs); err != nil {
+			return nil, false, nil
+		}
+	}
+	defer p.Close()
+	warnAll(e, p.Warnings())
+	r, err = nameWords(p, res, "core memory", e)
+	return r, err == nil, err
+}
+
+// streamPass reads a compressed core once, counting its memory in st
+// beside the decompression.
+func streamPass(path string, o *options, e *env, st *histogram.Stream) (*dump.Process, *histogram.Result, error) {
+	st.Async()
+	p, err := o.openStreamed(path, e, func(a dump.Address, b []byte) { st.Write(uint64(a), b) })
+	res := st.Result()
+	return p, res, err
 }
 
 func newWordRow(n symbolize.Name, cnt, total uint64) wordRow {
@@ -131,6 +193,12 @@ func wordsCommand() *command {
 			addCoreFlags(fs, o)
 		},
 		exec: func(o *options, args []string, e *env) error {
+			if r, ok, err := streamWords(args[0], o, e); err != nil || ok {
+				if err != nil {
+					return err
+				}
+				return o.emit(e, r)
+			}
 			return o.withDump(args[0], e, func(p *dump.Process) error {
 				r, err := countWords(p, o, e)
 				if err != nil {

@@ -2,14 +2,17 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"math/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/internal/coretest"
 )
 
@@ -165,5 +168,57 @@ func TestRawMatchesOd(t *testing.T) {
 		if want[w.Value] != w.Count {
 			t.Errorf("%s: %d, od says %d", w.Value, w.Count, want[w.Value])
 		}
+	}
+}
+
+// TestStreamedWords: words on a zstd-compressed Go core, counted as it is
+// decompressed (nothing of its heap written to a temporary file), lists
+// exactly what words lists on the uncompressed core, and the counts of its
+// top rows are those of an independent count of the core's segments.
+func TestStreamedWords(t *testing.T) {
+	core := leakyCore(t, 2000)
+	raw, err := os.ReadFile(core.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zst := filepath.Join(t.TempDir(), "core.zst")
+	if err := os.WriteFile(zst, coretest.Compress(t, "zstd", raw), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{stdout: io.Discard, stderr: io.Discard}
+	o := &options{top: 20}
+	got, ok, err := streamWords(zst, o, e)
+	if err != nil || !ok {
+		t.Fatalf("streamWords: ok %v, error %v", ok, err)
+	}
+	p, err := dump.Open(core.Path, dump.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	want, err := countWords(p, o, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.TotalWords != want.TotalWords || got.Complete != want.Complete || !reflect.DeepEqual(got.Words, want.Words) {
+		t.Errorf("streamed: %d words, complete %v\n%+v\nwant %d, %v\n%+v", got.TotalWords, got.Complete, got.Words, want.TotalWords, want.Complete, want.Words)
+	}
+	var values []uint64
+	for _, w := range got.Words {
+		v, err := strconv.ParseUint(w.Value, 0, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		values = append(values, v)
+	}
+	counts := naiveCoreCounts(t, core.Path, values...)
+	for i, w := range got.Words {
+		if counts[values[i]] != w.Count {
+			t.Errorf("%s counted %d times, the core's segments hold it %d times", w.Value, w.Count, counts[values[i]])
+		}
+	}
+	// --all counts file offsets, which a stream does not: not streamed.
+	if _, ok, _ := streamWords(zst, &options{top: 20, all: true}, e); ok {
+		t.Errorf("--all streamed")
 	}
 }

@@ -132,3 +132,43 @@ func TestOpenStreamed(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCoreStream feeds arbitrary bytes, in pieces of a fuzzed size, to the
+// one-pass core reader: nothing may panic, the pieces handed over stay
+// inside their announced segment in order, and every byte is passed.
+func FuzzCoreStream(f *testing.F) {
+	f.Add(sampleCore().Build(), uint16(100))
+	full := bigSampleCore()
+	f.Add(full[:len(full)/3], uint16(4096))
+	f.Add([]byte("\x7fELF\x02\x01\x01"), uint16(1))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte, piece uint16) {
+		s, err := newSparseFile(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.discard()
+		var seg, next Address
+		cs := &coreStream{path: "fuzz", out: s, visit: func(a Address, b []byte) {
+			if len(b) == 0 {
+				seg, next = a, a
+				return
+			}
+			if a != next || a < seg {
+				t.Fatalf("piece at %#x, want %#x in the segment at %#x", a, next, seg)
+			}
+			next = a + Address(len(b))
+		}}
+		n := max(int(piece), 1)
+		for rest := data; len(rest) > 0; {
+			k := min(n, len(rest))
+			if _, err := cs.Write(rest[:k]); err != nil {
+				return
+			}
+			rest = rest[k:]
+		}
+		if cs.headed && cs.pos != int64(len(data)) {
+			t.Fatalf("passed %d bytes of %d", cs.pos, len(data))
+		}
+	})
+}

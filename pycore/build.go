@@ -20,16 +20,50 @@ import (
 // (objects that can hold none, such as strs and floats, are never on it).
 type discovery struct {
 	idx     *addrIndex
-	pending []found
+	pending foundStack
 	refs    int // references emitted by the objects scanned
 	// types caches typeOf by the type's address, direct-mapped.
 	types [64]*typeInfo
 }
 
+// foundStack is a stack of objects to scan in chunks, so that growing
+// it to millions never copies what it holds.
+type foundStack struct {
+	full [][]found // chunks of foundChunk each
+	top  []found
+}
+
+const foundChunk = 1 << 16
+
+func (s *foundStack) push(f found) {
+	if len(s.top) == cap(s.top) && s.top != nil {
+		s.full = append(s.full, s.top)
+		s.top = nil
+	}
+	if s.top == nil {
+		s.top = make([]found, 0, foundChunk)
+	}
+	s.top = append(s.top, f)
+}
+
+// pop removes and returns the top object; false when the stack is empty.
+func (s *foundStack) pop() (found, bool) {
+	if len(s.top) == 0 {
+		n := len(s.full)
+		if n == 0 {
+			return found{}, false
+		}
+		s.top, s.full = s.full[n-1], s.full[:n-1]
+	}
+	f := s.top[len(s.top)-1]
+	s.top = s.top[:len(s.top)-1]
+	return f, true
+}
+
 // found is an object to scan.
 type found struct {
 	addr uint64
-	ti   *typeInfo
+	seq  uint32 // its typeInfo's index in types.all: no pointer for the GC to scan
 }
 
 // build finds the objects, numbers them, collects their references, and
@@ -57,10 +91,8 @@ func (h *Heap) build(sy symbols) error {
 		h.offer(d, t, false)
 	}
 	for {
-		for len(d.pending) > 0 {
-			o := d.pending[len(d.pending)-1]
-			d.pending = d.pending[:len(d.pending)-1]
-			h.refs(o.addr, o.ti, false, offer)
+		for o, ok := d.pending.pop(); ok; o, ok = d.pending.pop() {
+			h.refs(o.addr, h.types.all[o.seq], false, offer)
 		}
 		// The static types met hold references too; what they hold may
 		// hold more.
@@ -69,11 +101,10 @@ func (h *Heap) build(sy symbols) error {
 		for _, r := range h.rootAddrs[n:] {
 			h.offer(d, r.addr, false)
 		}
-		if len(d.pending) == 0 {
+		if len(d.pending.top) == 0 && len(d.pending.full) == 0 {
 			break
 		}
 	}
-	d.pending = nil
 	if err := h.number(d); err != nil {
 		return err
 	}
@@ -109,7 +140,7 @@ func (h *Heap) offer(d *discovery, a uint64, tracked bool) bool {
 	}
 	x.add(i, w, tracked)
 	if !ti.leaf() {
-		d.pending = append(d.pending, found{a, ti})
+		d.pending.push(found{a, ti.seq})
 	}
 	return true
 }

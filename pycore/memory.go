@@ -103,19 +103,26 @@ func (m memory) heapAddr(a uint64) bool {
 // mapping, found by a binary search over a dense array of mapping ends;
 // what the core does not hold is read through the process.
 type coreView struct {
-	p    *dump.Process
-	ms   []*dump.Mapping
-	ends []uint64 // ms[i].End
-	held [][]byte // ms[i].CoreData()
-	anon []bool   // ms[i] maps no file
+	p      *dump.Process
+	ms     []*dump.Mapping
+	starts []uint64 // ms[i].Start
+	ends   []uint64 // ms[i].End
+	held   [][]byte // ms[i].CoreData()
+	anon   []bool   // ms[i] maps no file
+	// last is the mapping the previous lookup found: reads come in
+	// runs within one mapping (an object's words, an arena's objects).
+	// A coreView is used by one goroutine at a time.
+	last int
 }
 
 func newCoreView(p *dump.Process) *coreView {
 	v := &coreView{p: p, ms: p.Mappings()}
+	v.starts = make([]uint64, len(v.ms))
 	v.ends = make([]uint64, len(v.ms))
 	v.held = make([][]byte, len(v.ms))
 	v.anon = make([]bool, len(v.ms))
 	for i, m := range v.ms {
+		v.starts[i] = uint64(m.Start)
 		v.ends[i] = uint64(m.End)
 		v.held[i] = m.CoreData()
 		v.anon[i] = m.File == ""
@@ -125,6 +132,9 @@ func newCoreView(p *dump.Process) *coreView {
 
 // find returns the index of the mapping holding a, or -1.
 func (v *coreView) find(a uint64) int {
+	if i := v.last; i < len(v.ends) && v.starts[i] <= a && a < v.ends[i] {
+		return i
+	}
 	lo, hi := 0, len(v.ends)
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
@@ -134,7 +144,8 @@ func (v *coreView) find(a uint64) int {
 			lo = mid + 1
 		}
 	}
-	if lo < len(v.ms) && uint64(v.ms[lo].Start) <= a {
+	if lo < len(v.ms) && v.starts[lo] <= a {
+		v.last = lo
 		return lo
 	}
 	return -1
@@ -146,7 +157,7 @@ func (v *coreView) view(a, n uint64) []byte {
 	if i < 0 {
 		return nil
 	}
-	off, b := a-uint64(v.ms[i].Start), v.held[i]
+	off, b := a-v.starts[i], v.held[i]
 	if off > uint64(len(b)) || n > uint64(len(b))-off {
 		return nil
 	}

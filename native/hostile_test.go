@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/internal/coretest"
 	"github.com/heapsift/heapsift/internal/mutate"
 	"github.com/heapsift/heapsift/symbolize"
 	"github.com/heapsift/heapsift/warn"
@@ -83,10 +84,11 @@ func TestThreadsSharingTLS(t *testing.T) {
 	}
 }
 
-// TestArenaRingLoop: a non-main arena whose next link points back at
-// itself, not at main_arena, ends the ring there with a warning: each
-// arena is read once and the heap is the same.
-func TestArenaRingLoop(t *testing.T) {
+// threadArena makes the leaks program's core and returns it with its
+// executable, an opener that found its two arenas (main_arena, then the
+// thread's), those arenas and the core's bytes to mutate.
+func threadArena(t *testing.T) (*coretest.Core, string, *opener, []arena, []byte) {
+	t.Helper()
 	c, exe := leaksCore(t)
 	orig := openNative(t, c.Path, exe, false)
 	o := &opener{p: orig.p, warns: &warn.List{}}
@@ -100,6 +102,14 @@ func TestArenaRingLoop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c, exe, o, arenas, data
+}
+
+// TestArenaRingLoop: a non-main arena whose next link points back at
+// itself, not at main_arena, ends the ring there with a warning: each
+// arena is read once and the heap is the same.
+func TestArenaRingLoop(t *testing.T) {
+	c, exe, o, arenas, data := threadArena(t)
 	self := binary.LittleEndian.AppendUint64(nil, arenas[1].addr)
 	if !mutate.WriteAt(data, arenas[1].addr+uint64(o.l.StateNext), self) {
 		t.Fatal("the thread's arena is not in the core")
@@ -118,19 +128,7 @@ func TestArenaRingLoop(t *testing.T) {
 // TestHeapChainLoop: a non-main arena's heap whose heap_info.prev points
 // back at itself is read once, with a warning.
 func TestHeapChainLoop(t *testing.T) {
-	c, exe := leaksCore(t)
-	orig := openNative(t, c.Path, exe, false)
-	o := &opener{p: orig.p, warns: &warn.List{}}
-	o.libc = findLibc(orig.p)
-	o.chooseLayout(Options{})
-	_, arenas, err := o.findRegions()
-	if err != nil || len(arenas) != 2 || arenas[1].main {
-		t.Fatalf("arenas %+v, %v: want main_arena and the thread's", arenas, err)
-	}
-	data, err := os.ReadFile(c.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, exe, o, arenas, data := threadArena(t)
 	h0 := arenas[1].top &^ (heapMaxSize - 1)
 	if !mutate.WriteAt(data, h0+uint64(o.l.HeapInfoPrev), binary.LittleEndian.AppendUint64(nil, h0)) {
 		t.Fatal("the thread arena's heap_info is not in the core")
@@ -149,19 +147,7 @@ func TestHeapChainLoop(t *testing.T) {
 // thread arena's heap (the mutation suite's phdr[7].p_memsz) is read in
 // the time its bytes in the core take, not 2^31 heap alignments' worth.
 func TestHugeClaimedMapping(t *testing.T) {
-	c, exe := leaksCore(t)
-	orig := openNative(t, c.Path, exe, false)
-	o := &opener{p: orig.p, warns: &warn.List{}}
-	o.libc = findLibc(orig.p)
-	o.chooseLayout(Options{})
-	_, arenas, err := o.findRegions()
-	if err != nil || len(arenas) != 2 {
-		t.Fatalf("arenas %+v, %v: want main_arena and the thread's", arenas, err)
-	}
-	data, err := os.ReadFile(c.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, exe, _, arenas, data := threadArena(t)
 	f, err := elf.NewFile(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)

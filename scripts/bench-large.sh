@@ -60,40 +60,8 @@ makecore() {
 	echo "$sessions" >"$dir/sessions"
 }
 
-# measure CMD...: runs CMD (stdout discarded) $RUNS times; sets $secs to the
-# best wall time, $cpu to that run's CPU time and $anon_kb to the largest
-# anonymous RSS seen (sampled every 20 ms; the mmapped core is file-backed
-# and not counted).
-measure() {
-	secs="" cpu="" anon_kb=0
-	local i start end pid watcher a t c peakfile cpufile
-	peakfile=$(mktemp) cpufile=$(mktemp)
-	for ((i = 0; i < RUNS; i++)); do
-		start=$(date +%s.%N)
-		/usr/bin/time -o "$cpufile" -f '%U %S' "$@" >/dev/null &
-		pid=$!
-		(
-			peak=0
-			while kill -0 "$pid" 2>/dev/null; do
-				child=$(pgrep -P "$pid" | head -n 1 || true) # the command, under time
-				a=$(awk '/^RssAnon:/ {print $2}' "/proc/${child:-$pid}/status" 2>/dev/null || true)
-				if [ -n "$a" ] && [ "$a" -gt "$peak" ]; then peak=$a; fi
-				sleep 0.02
-			done
-			echo "$peak" >"$peakfile"
-		) &
-		watcher=$!
-		wait "$pid" || { echo "bench-large: '$*' failed" >&2; exit 1; }
-		end=$(date +%s.%N)
-		wait "$watcher"
-		a=$(cat "$peakfile")
-		if [ "$a" -gt "$anon_kb" ]; then anon_kb=$a; fi
-		t=$(echo "$end - $start" | bc -l)
-		c=$(awk '{print $1 + $2}' "$cpufile")
-		if [ -z "$secs" ] || [ "$(echo "$t < $secs" | bc -l)" = 1 ]; then secs=$t cpu=$c; fi
-	done
-	rm -f "$peakfile" "$cpufile"
-}
+. scripts/measure.sh
+bench_name=bench-large
 
 makecore "$SMALL_DIR" "$SMALL"
 makecore "$LARGE_DIR" "$LARGE"

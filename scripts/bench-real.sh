@@ -48,6 +48,7 @@ HEAPSIFT=$ROOT/bin/heapsift
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "bench-real: needs $1 ($2)" >&2; exit 1; }; }
 need go "Go toolchain"
+[ -x /usr/bin/time ] || { echo "bench-real: needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 need curl "apt-get install curl"
 need jq "apt-get install jq"
 need bc "apt-get install bc"
@@ -94,34 +95,8 @@ module load "$(cat testdata/benchreal/load/*.go | cksum | cut -d' ' -f1)" testda
 
 go build -o bin/heapsift ./cmd/heapsift
 
-# measure CMD...: runs CMD $RUNS times with its output in $out; sets $secs
-# to the best time and $anon_kb to the largest RssAnon sampled every 20 ms
-# (as scripts/bench.sh).
-measure() {
-	local i start end t pid peak peakfile=$DIR/peak
-	secs="" anon_kb=0
-	for ((i = 0; i < RUNS; i++)); do
-		start=$(date +%s.%N)
-		"$@" >"$out" &
-		pid=$!
-		(
-			peak=0
-			while kill -0 "$pid" 2>/dev/null; do
-				a=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
-				if [ -n "$a" ] && [ "$a" -gt "$peak" ]; then peak=$a; fi
-				sleep 0.02
-			done
-			echo "$peak" >"$peakfile"
-		) &
-		wait "$pid" || { echo "bench-real: '$*' failed" >&2; exit 1; }
-		end=$(date +%s.%N)
-		wait
-		peak=$(cat "$peakfile")
-		if [ "$peak" -gt "$anon_kb" ]; then anon_kb=$peak; fi
-		t=$(echo "$end - $start" | bc -l)
-		if [ -z "$secs" ] || [ "$(echo "$t < $secs" | bc -l)" = 1 ]; then secs=$t; fi
-	done
-}
+. scripts/measure.sh
+bench_name=bench-real
 
 # wait_http URL: waits up to 60 s for URL to answer.
 wait_http() {

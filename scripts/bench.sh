@@ -37,6 +37,7 @@ HEAPSIFT=$PWD/bin/heapsift
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "bench: needs $1 ($2)" >&2; exit 1; }; }
 need go "Go toolchain"
+[ -x /usr/bin/time ] || { echo "bench: needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 need hexdump "apt-get install bsdextrautils"
 need bc "apt-get install bc"
 need zstd "apt-get install zstd"
@@ -70,39 +71,8 @@ if [ -x "$PYTHON" ] && { [ ! -f "$pycore" ] || [ "$(cat "$BENCH_DIR/python/key" 
 fi
 [ -f "$pycore" ] || echo "bench: no CPython at $PYTHON (set BENCH_PYTHON); the Python rows are left out" >&2
 
-# measure CMD...: runs CMD (stdout discarded) $RUNS times; sets $secs to the
-# best wall time and $anon_kb to the largest anonymous RSS seen (sampled
-# every 20 ms from /proc/PID/status by a watcher beside it, so that the
-# sampling does not delay the timing; the mmapped core is file-backed and
-# not counted).
-measure() {
-	secs="" anon_kb=0
-	local i start end pid watcher a t peakfile
-	peakfile=$(mktemp)
-	for ((i = 0; i < RUNS; i++)); do
-		start=$(date +%s.%N)
-		"$@" >/dev/null &
-		pid=$!
-		(
-			peak=0
-			while kill -0 "$pid" 2>/dev/null; do
-				a=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
-				if [ -n "$a" ] && [ "$a" -gt "$peak" ]; then peak=$a; fi
-				sleep 0.02
-			done
-			echo "$peak" >"$peakfile"
-		) &
-		watcher=$!
-		wait "$pid" || { echo "bench: '$*' failed" >&2; exit 1; }
-		end=$(date +%s.%N)
-		wait "$watcher"
-		a=$(cat "$peakfile")
-		if [ "$a" -gt "$anon_kb" ]; then anon_kb=$a; fi
-		t=$(echo "$end - $start" | bc -l)
-		if [ -z "$secs" ] || [ "$(echo "$t < $secs" | bc -l)" = 1 ]; then secs=$t; fi
-	done
-	rm -f "$peakfile"
-}
+. scripts/measure.sh
+bench_name=bench
 fmt() { printf '%.2f' "$1"; }
 ratio() { printf '%.1f' "$(echo "$1 / $2" | bc -l)"; }
 gbps() { printf '%.2f' "$(echo "$size / $1 / 1000000000" | bc -l)"; }

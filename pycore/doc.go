@@ -37,7 +37,9 @@
 // class's dict, bases and MRO, the object members of C structs named in
 // the DWARF (functions, cells, methods, code, frames, generators and
 // their 3.11+ embedded frames, descriptors), deque blocks. Objects of
-// unknown C types are scanned conservatively within their basic size.
+// unknown C types are scanned conservatively within their basic size; one
+// whose base is known (collections.OrderedDict and defaultdict are dicts)
+// is read as its base, the members it adds scanned conservatively.
 // Objects in libpython's own memory (static types, None, 3.12+'s small
 // ints) are not heap objects. Objects are numbered by address; their
 // references are kept in CSR arrays, labelled so that RefPath can name
@@ -46,8 +48,11 @@
 // into the owner: its entries are the owner's attributes.
 //
 // Size is what sys.getsizeof reports, per type and version: the
-// __sizeof__ of tuples, lists, dicts, sets, strs, ints and deques, plus
-// the GC header and the 3.11+ pre-header.
+// __sizeof__ of tuples, lists, dicts, sets, strs, ints, deques,
+// bytearrays, OrderedDicts, code objects (with their extras and 3.8-3.10
+// opcache), frames and generators (3.11+: from their code's slots), plus
+// the GC header and the 3.11+ pre-header. Other C types count their basic
+// size and ob_size items, as object.__sizeof__ does.
 //
 // # Live and garbage
 //

@@ -41,6 +41,7 @@ type Layout struct {
 	Code    codeLayout
 	Frame   frameLayout
 	State   stateLayout
+	Sizes   sizeLayout
 
 	// structRefs are the object-pointer members of C structs by struct
 	// name, for the objects whose references are their members.
@@ -206,6 +207,7 @@ func layoutFromDWARF(ix *dwarfIndex, minor int) (*Layout, error) {
 	f.fillDeque(l)
 	f.fillGens(l)
 	f.fillFrame(l)
+	f.fillSizes(l)
 	f.fillState(l)
 	f.fillDebugOffsets(l)
 	if l.GCNext == absent {

@@ -211,6 +211,20 @@ var layoutTable = []tableLayout{
 				StaticTypeDict:       0,
 				StaticTypeSubclasses: 0,
 			},
+			Sizes: sizeLayout{
+				ByteArrayAlloc:   24,
+				ODictFastNodes:   72,
+				ODictFirst:       48,
+				ODictNodeSize:    32,
+				CodeExtra:        136,
+				CodeExtraSize:    16,
+				CodeExtraCount:   0,
+				CodeCell2arg:     88,
+				CodeOpcache:      absent,
+				CodeOpcacheSize:  absent,
+				OpcacheEntrySize: absent,
+				FrameData:        absent,
+			},
 			structRefs: map[string][]namedOffset{
 				"PyAsyncGenObject": []namedOffset{
 					namedOffset{
@@ -791,6 +805,20 @@ var layoutTable = []tableLayout{
 				StaticTypeMax:        0,
 				StaticTypeDict:       0,
 				StaticTypeSubclasses: 0,
+			},
+			Sizes: sizeLayout{
+				ByteArrayAlloc:   24,
+				ODictFastNodes:   72,
+				ODictFirst:       48,
+				ODictNodeSize:    32,
+				CodeExtra:        136,
+				CodeExtraSize:    16,
+				CodeExtraCount:   0,
+				CodeCell2arg:     88,
+				CodeOpcache:      absent,
+				CodeOpcacheSize:  absent,
+				OpcacheEntrySize: absent,
+				FrameData:        absent,
 			},
 			structRefs: map[string][]namedOffset{
 				"PyAsyncGenObject": []namedOffset{
@@ -1401,6 +1429,20 @@ var layoutTable = []tableLayout{
 				StaticTypeDict:       0,
 				StaticTypeSubclasses: 0,
 			},
+			Sizes: sizeLayout{
+				ByteArrayAlloc:   24,
+				ODictFastNodes:   72,
+				ODictFirst:       48,
+				ODictNodeSize:    32,
+				CodeExtra:        144,
+				CodeExtraSize:    16,
+				CodeExtraCount:   0,
+				CodeCell2arg:     96,
+				CodeOpcache:      160,
+				CodeOpcacheSize:  172,
+				OpcacheEntrySize: 32,
+				FrameData:        absent,
+			},
 			structRefs: map[string][]namedOffset{
 				"PyAsyncGenObject": []namedOffset{
 					namedOffset{
@@ -2010,6 +2052,20 @@ var layoutTable = []tableLayout{
 				StaticTypeDict:       0,
 				StaticTypeSubclasses: 0,
 			},
+			Sizes: sizeLayout{
+				ByteArrayAlloc:   24,
+				ODictFastNodes:   72,
+				ODictFirst:       48,
+				ODictNodeSize:    32,
+				CodeExtra:        144,
+				CodeExtraSize:    16,
+				CodeExtraCount:   0,
+				CodeCell2arg:     96,
+				CodeOpcache:      160,
+				CodeOpcacheSize:  172,
+				OpcacheEntrySize: 32,
+				FrameData:        absent,
+			},
 			structRefs: map[string][]namedOffset{
 				"PyAsyncGenObject": []namedOffset{
 					namedOffset{
@@ -2614,6 +2670,20 @@ var layoutTable = []tableLayout{
 				StaticTypeMax:        0,
 				StaticTypeDict:       0,
 				StaticTypeSubclasses: 0,
+			},
+			Sizes: sizeLayout{
+				ByteArrayAlloc:   24,
+				ODictFastNodes:   72,
+				ODictFirst:       48,
+				ODictNodeSize:    32,
+				CodeExtra:        144,
+				CodeExtraSize:    16,
+				CodeExtraCount:   0,
+				CodeCell2arg:     96,
+				CodeOpcache:      160,
+				CodeOpcacheSize:  172,
+				OpcacheEntrySize: 32,
+				FrameData:        absent,
 			},
 			structRefs: map[string][]namedOffset{
 				"PyAsyncGenObject": []namedOffset{
@@ -3229,6 +3299,20 @@ var layoutTable = []tableLayout{
 				StaticTypeDict:       0,
 				StaticTypeSubclasses: 0,
 			},
+			Sizes: sizeLayout{
+				ByteArrayAlloc:   24,
+				ODictFastNodes:   72,
+				ODictFirst:       48,
+				ODictNodeSize:    32,
+				CodeExtra:        176,
+				CodeExtraSize:    16,
+				CodeExtraCount:   0,
+				CodeCell2arg:     absent,
+				CodeOpcache:      absent,
+				CodeOpcacheSize:  absent,
+				OpcacheEntrySize: absent,
+				FrameData:        48,
+			},
 			structRefs: map[string][]namedOffset{
 				"PyAsyncGenObject": []namedOffset{
 					namedOffset{
@@ -3815,6 +3899,20 @@ var layoutTable = []tableLayout{
 				StaticTypeDict:       16,
 				StaticTypeSubclasses: 24,
 			},
+			Sizes: sizeLayout{
+				ByteArrayAlloc:   24,
+				ODictFastNodes:   72,
+				ODictFirst:       48,
+				ODictNodeSize:    32,
+				CodeExtra:        184,
+				CodeExtraSize:    16,
+				CodeExtraCount:   0,
+				CodeCell2arg:     absent,
+				CodeOpcache:      absent,
+				CodeOpcacheSize:  absent,
+				OpcacheEntrySize: absent,
+				FrameData:        48,
+			},
 			structRefs: map[string][]namedOffset{
 				"PyAsyncGenObject": []namedOffset{
 					namedOffset{
@@ -4392,6 +4490,20 @@ var layoutTable = []tableLayout{
 				StaticTypeMax:        200,
 				StaticTypeDict:       24,
 				StaticTypeSubclasses: 32,
+			},
+			Sizes: sizeLayout{
+				ByteArrayAlloc:   24,
+				ODictFastNodes:   72,
+				ODictFirst:       48,
+				ODictNodeSize:    32,
+				CodeExtra:        192,
+				CodeExtraSize:    16,
+				CodeExtraCount:   0,
+				CodeCell2arg:     absent,
+				CodeOpcache:      absent,
+				CodeOpcacheSize:  absent,
+				OpcacheEntrySize: absent,
+				FrameData:        64,
 			},
 			structRefs: map[string][]namedOffset{
 				"PyAsyncGenObject": []namedOffset{

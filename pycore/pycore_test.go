@@ -371,6 +371,18 @@ func checkNamedPaths(t *testing.T, h *Heap, c *coretest.Core) {
 	if !reaches(h, global(t, h, "__main__.GEN"), ".gi_frame.held", "__main__.GenHeld") {
 		t.Errorf("__main__.GEN .gi_frame.held does not reach the GenHeld object")
 	}
+	// C subclasses of dict hold their items as a dict does.
+	if !reaches(h, global(t, h, "__main__.LRU"), "['k0']", "__main__.CacheEntry") {
+		t.Errorf("__main__.LRU['k0'] is not a CacheEntry")
+	}
+	if !reaches(h, global(t, h, "__main__.BY_KEY"), "['g'][0]", "__main__.Grouped") {
+		t.Errorf("__main__.BY_KEY['g'][0] is not a Grouped")
+	}
+	for _, r := range h.Roots() {
+		if name := heap.ObjectTypeName(h, int(r.Object)); r.Kind == heap.RootOutside && strings.HasPrefix(name, "__main__.") {
+			t.Errorf("a %s at %#x is held outside Python; the program holds each of its objects", name, h.Addr(int(r.Object)))
+		}
+	}
 	queue := global(t, h, "__main__.QUEUE")
 	targets, labels := h.Refs(queue)
 	items := 0

@@ -81,7 +81,10 @@ func (h *Heap) refs(a uint64, ti *typeInfo, fold bool, emit emitFunc) {
 			emit(cb, mkLabel(labelField, int64(h.intern("__callback__"))))
 		}
 	case kindOther:
-		h.scanRefs(a, ti, emit)
+		h.scanRefs(a, ti, h.l.ObjectSize, emit)
+	}
+	if ti.extFrom > 0 {
+		h.scanRefs(a, ti, ti.extFrom, emit)
 	}
 	if ti.heapType {
 		h.instanceRefs(a, ti, fold, emit)
@@ -183,31 +186,31 @@ func (h *Heap) structRefs(a uint64, cstruct string, emit emitFunc) {
 	}
 }
 
-// scanRefs emits the words of an object of unknown layout that may be
-// references, within its C type's basic size.
-func (h *Heap) scanRefs(a uint64, ti *typeInfo, emit emitFunc) {
+// scanRefs emits the words of an object that may be references, from
+// byte from up to its C type's basic size: all of an object of unknown
+// layout, or what a C type adds to its known base.
+func (h *Heap) scanRefs(a uint64, ti *typeInfo, from int64, emit emitFunc) {
 	size := ti.scanSize
-	hdr := h.l.ObjectSize
-	if size <= hdr {
+	if size <= from {
 		return
 	}
 	// An instance dict is known exactly: a static type's here
 	// (types.SimpleNamespace), a heap type's by instanceRefs.
 	dictOff := int64(absent)
-	if ti.dictoffset > 0 && ti.dictoffset+8 <= size {
+	if ti.dictoffset >= from && ti.dictoffset+8 <= size {
 		dictOff = ti.dictoffset
 		if d, err := h.mem.u64(a + uint64(dictOff)); err == nil && d != 0 && !ti.heapType {
 			emit(d, mkLabel(labelField, int64(h.intern("__dict__"))))
 		}
 	}
-	n := (size - hdr) / 8
-	words, err := h.mem.wordBytes(a+uint64(hdr), n)
+	n := (size - from) / 8
+	words, err := h.mem.wordBytes(a+uint64(from), n)
 	if err != nil {
 		return
 	}
 	for i := int64(0); i < n; i++ {
 		w := le64(words[8*i:])
-		if off := hdr + 8*i; off != dictOff && h.mem.heapAddr(w) {
+		if off := from + 8*i; off != dictOff && h.mem.heapAddr(w) {
 			emit(w, mkLabel(labelOffset, off))
 		}
 	}

@@ -65,7 +65,16 @@ func (h *Heap) sizeofBody(a uint64, ti *typeInfo) int64 {
 		}
 		return base + 8*alloc
 	case kindDict:
+		if ti.odict {
+			return h.odictSize(a, base)
+		}
 		return h.dictSize(a, base)
+	case kindByteArray:
+		return h.byteArraySize(a, base)
+	case kindGeneric:
+		if s, ok := h.genericSize(a, ti); ok {
+			return s
+		}
 	case kindSet:
 		s := &h.l.Set
 		mask, err1 := h.mem.i64(a + uint64(s.Mask))
@@ -105,6 +114,21 @@ func (h *Heap) sizeofBody(a uint64, ti *typeInfo) int64 {
 		}
 	}
 	return size
+}
+
+// genericSize is the __sizeof__ of the C structs whose size their code
+// object decides; false for the others.
+func (h *Heap) genericSize(a uint64, ti *typeInfo) (int64, bool) {
+	switch ti.cstruct {
+	case "PyCodeObject":
+		return h.codeSize(a, ti), true
+	case "PyFrameObject":
+		return h.frameSize(a, ti)
+	}
+	if gl, ok := h.l.gens[ti.cstruct]; ok {
+		return h.genSize(a, gl)
+	}
+	return 0, false
 }
 
 // typeSize is type.__sizeof__ of the class at a: a PyHeapTypeObject and

@@ -13,22 +13,23 @@ import (
 type kind uint8
 
 const (
-	kindOther   kind = iota // unknown C layout: scanned conservatively
-	kindPlain               // object: no references but its type's parts
-	kindScalar              // no references at all (float, complex, bool, ...)
-	kindTuple               // tuple
-	kindList                // list
-	kindDict                // dict
-	kindSet                 // set, frozenset
-	kindStr                 // str
-	kindBytes               // bytes
-	kindInt                 // int, bool
-	kindType                // type
-	kindModule              // module
-	kindCell                // cell
-	kindGeneric             // references are its C struct's object members
-	kindDeque               // collections.deque
-	kindWeakref             // weak references: only their callback is held
+	kindOther     kind = iota // unknown C layout: scanned conservatively
+	kindPlain                 // object: no references but its type's parts
+	kindScalar                // no references at all (float, complex, bool, ...)
+	kindTuple                 // tuple
+	kindList                  // list
+	kindDict                  // dict
+	kindSet                   // set, frozenset
+	kindStr                   // str
+	kindBytes                 // bytes
+	kindInt                   // int, bool
+	kindType                  // type
+	kindModule                // module
+	kindCell                  // cell
+	kindGeneric               // references are its C struct's object members
+	kindDeque                 // collections.deque
+	kindWeakref               // weak references: only their callback is held
+	kindByteArray             // bytearray: no references, a buffer of ob_alloc bytes
 )
 
 // staticKinds maps built-in type names to their layouts.
@@ -37,7 +38,7 @@ var staticKinds = map[string]kind{
 	"set": kindSet, "frozenset": kindSet, "str": kindStr, "bytes": kindBytes,
 	"int": kindInt, "bool": kindInt, "float": kindScalar, "complex": kindScalar,
 	"type": kindType, "module": kindModule, "cell": kindCell,
-	"bytearray": kindScalar, "range": kindGeneric, "NoneType": kindScalar,
+	"bytearray": kindByteArray, "range": kindGeneric, "NoneType": kindScalar,
 }
 
 // genericKind is a built-in type whose references are the object-pointer
@@ -93,21 +94,26 @@ type typeInfo struct {
 	flags                           uint64
 	basicsize, itemsize, dictoffset int64
 	heapType                        bool
-	scanSize                        int64    // the basic size of its nearest static type
-	slots                           []slot   // object members of heap types
-	cachedKeys                      uint64   // ht_cached_keys (3.11+)
-	keyLabels                       []uint32 // attribute labels of cachedKeys' entries
-	rooted                          bool     // a static type whose references are roots
-	seq                             uint32   // its index in types.all
+	scanSize                        int64 // the basic size of its nearest static type
+	// extFrom is where the members a C type adds to a known base begin
+	// (collections.defaultdict's default_factory after dict's): they are
+	// scanned conservatively up to scanSize. 0 when there are none.
+	extFrom    int64
+	odict      bool     // collections.OrderedDict or a subclass: sized as one
+	slots      []slot   // object members of heap types
+	cachedKeys uint64   // ht_cached_keys (3.11+)
+	keyLabels  []uint32 // attribute labels of cachedKeys' entries
+	rooted     bool     // a static type whose references are roots
+	seq        uint32   // its index in types.all
 }
 
 // leaf reports whether objects of the type can hold no references.
 func (ti *typeInfo) leaf() bool {
-	if ti.heapType {
+	if ti.heapType || ti.extFrom > 0 {
 		return false
 	}
 	switch ti.kind {
-	case kindPlain, kindScalar, kindStr, kindBytes, kindInt:
+	case kindPlain, kindScalar, kindStr, kindBytes, kindInt, kindByteArray:
 		return true
 	}
 	return false
@@ -227,22 +233,22 @@ func (h *Heap) readType(a uint64, depth int) (*typeInfo, error) {
 		return nil, err
 	}
 	ti.id = h.typeNames.ID(ti.name)
-	if !ti.heapType {
+	if !ti.heapType || h.cHeapType(a) {
+		// A static type, or one a C extension made at run time
+		// (PyType_FromSpec): its layout is its C struct's, known by name,
+		// inherited from a known base, or scanned.
 		ti.kind, ti.cstruct = h.staticKind(ti.name)
 		ti.scanSize = ti.basicsize
-		return ti, nil
-	}
-	if h.cHeapType(a) {
-		// A type a C extension made at run time (PyType_FromSpec): its
-		// layout is its C struct's, known by name or scanned.
-		ti.kind, ti.cstruct = h.staticKind(ti.name)
-		ti.scanSize = ti.basicsize
+		if ti.kind == kindOther && base != 0 {
+			h.inheritLayout(ti, base, depth)
+		}
 		return ti, nil
 	}
 	ti.kind, ti.cstruct, ti.scanSize = kindPlain, "", 16
 	if base != 0 {
 		if bt, err := h.typeOfDepth(base, depth+1); err == nil {
 			ti.kind, ti.cstruct, ti.scanSize = bt.kind, bt.cstruct, bt.scanSize
+			ti.extFrom, ti.odict = bt.extFrom, bt.odict
 			ti.slots = append(ti.slots, bt.slots...)
 		}
 	}
@@ -251,6 +257,22 @@ func (h *Heap) readType(a uint64, depth int) (*typeInfo, error) {
 		ti.cachedKeys, _ = h.mem.u64(a + uint64(h.l.Type.HtCachedKeys))
 	}
 	return ti, nil
+}
+
+// inheritLayout gives a C type unknown by name the layout of its base
+// when the base's is known (collections.OrderedDict and defaultdict are
+// dicts, OSError a BaseException), the members it adds scanned
+// conservatively.
+func (h *Heap) inheritLayout(ti *typeInfo, base uint64, depth int) {
+	bt, err := h.typeOfDepth(base, depth+1)
+	if err != nil || bt.kind == kindOther || bt.kind == kindPlain || bt.heapType || bt.basicsize > ti.basicsize {
+		return
+	}
+	ti.kind, ti.cstruct, ti.odict = bt.kind, bt.cstruct, bt.odict || ti.name == "collections.OrderedDict"
+	ti.extFrom = bt.extFrom
+	if ti.extFrom == 0 && bt.basicsize < ti.basicsize {
+		ti.extFrom = bt.basicsize
+	}
 }
 
 // staticKind returns the layout of a static (C) type by its name.

@@ -19,6 +19,11 @@ lines, and aborts so the kernel writes a core file:
 - GenStackHeld objects in a list only the list iterator of the suspended
   generator DRAIN's for loop holds (on its evaluation stack), but the one
   its local `item` holds;
+- CacheEntry objects held only by the OrderedDict LRU, and Grouped objects
+  in a list held only by the defaultdict BY_KEY (C subclasses of dict);
+- objects whose sys.getsizeof is not their type's basic size: a bytearray,
+  code objects (one with a cell argument, one run often enough for 3.8-3.10
+  to give it an opcache), generators, a coroutine and a frame;
 - Junk objects in two-object cycles, made unreachable with the collector
   disabled: garbage that gc.collect() would free (one of them weakly
   referenced from the module-level list WEAK).
@@ -88,9 +93,20 @@ class GenStackHeld:
     pass
 
 
+class CacheEntry:
+    pass
+
+
+class Grouped:
+    pass
+
+
 REGISTRY = {}
 WEAK = []
 QUEUE = collections.deque()
+LRU = collections.OrderedDict()
+BY_KEY = collections.defaultdict(list)
+BUF = bytearray(b"x" * 100)
 
 
 def make_closure():
@@ -127,6 +143,21 @@ next(DRAIN)
 STACK_HELD = 25
 
 
+def hot(i):
+    return len(REGISTRY) + i
+
+
+def cell_argument(x):
+    return lambda: x
+
+
+async def coroutine():
+    return 1
+
+
+CORO = coroutine()
+
+
 def keep(items, _):
     return items
 
@@ -152,6 +183,7 @@ def downstream_call(i):
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
     dicts, slots, locals_, junk_pairs, queued = 300, 200, 50, 40, 150
+    cached, grouped = 40, 30
 
     profiler = Profiler()
     for i in range(n):
@@ -169,6 +201,13 @@ def main():
             QUEUE.appendleft(QueueItem())
     REGISTRY["small"] = small
     REGISTRY["members"] = members
+    for i in range(cached):
+        LRU["k%d" % i] = CacheEntry()
+    LRU.move_to_end("k0")
+    BY_KEY["g"].extend(Grouped() for _ in range(grouped))
+    for i in range(2000):
+        hot(i)
+    frame = sys._getframe()
 
     ready, stop = threading.Event(), threading.Event()
     holder = threading.Thread(target=worker, args=(locals_, ready, stop), name="holder", daemon=True)
@@ -200,6 +239,8 @@ def main():
         "count___main__.GenHeld": 1,
         "count___main__.StackHeld": STACK_HELD,
         "count___main__.GenStackHeld": GEN_STACK_HELD,
+        "count___main__.CacheEntry": cached,
+        "count___main__.Grouped": grouped,
         "stack_func": "main",
         "drain_generator": "%#x" % id(DRAIN),
         "garbage___main__.Junk": 2 * junk_pairs,
@@ -216,7 +257,10 @@ def main():
                      ("float", t[1]), ("withdict", wd), ("withslots", ws),
                      ("registry", REGISTRY), ("small", small), ("set", members),
                      ("slots_payload", ws.payload), ("int", number),
-                     ("queue", QUEUE), ("instdict", instdict), ("class", WithDict), ("function", downstream_call)]:
+                     ("queue", QUEUE), ("instdict", instdict), ("class", WithDict), ("function", downstream_call),
+                     ("bytearray", BUF), ("lru", LRU), ("by_key", BY_KEY), ("code", downstream_call.__code__),
+                     ("hot_code", hot.__code__), ("cell_code", cell_argument.__code__), ("generator", GEN),
+                     ("drain", DRAIN), ("coroutine", CORO), ("frame", frame)]:
         truth["addr_" + key] = "%#x" % id(obj)
         truth["sizeof_" + key] = sys.getsizeof(obj)
     tally = {}

@@ -69,7 +69,8 @@
 // Roots are each module global in sys.modules ("__main__.Profiler"),
 // each local variable of each thread's Python frames, and the
 // interpreter's own references (sys.modules, builtins, sys's dict, the
-// static types' dicts). Threads lists the threads with their frames
+// static types' dicts, MROs and subclass lists: every static type that
+// object's subclasses reach, whether or not an object of it exists). Threads lists the threads with their frames
 // (function, file, line from the version's line table) and locals, the
 // data of a stacks command.
 package pycore

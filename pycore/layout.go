@@ -35,8 +35,9 @@ type Layout struct {
 	Float  struct{ Val int64 }
 	Module struct{ Dict int64 }
 	Cell   struct{ Ref int64 }
-	// Weakref is PyWeakReference's callback, its one strong reference.
-	Weakref struct{ Callback int64 }
+	// Weakref is PyWeakReference's callback, its one strong reference,
+	// and its referent.
+	Weakref struct{ Callback, Object int64 }
 	Deque   dequeLayout
 	Code    codeLayout
 	Frame   frameLayout
@@ -333,6 +334,7 @@ func (f *filler) fillScalars(l *Layout) {
 	l.Module.Dict = f.req("PyModuleObject", "md_dict")
 	l.Cell.Ref = f.req("PyCellObject", "ob_ref")
 	l.Weakref.Callback = f.req("PyWeakReference", "wr_callback")
+	l.Weakref.Object = f.req("PyWeakReference", "wr_object")
 }
 
 func (f *filler) fillCode(l *Layout) {

@@ -132,8 +132,12 @@ var layoutTable = []tableLayout{
 			Cell: struct{ Ref int64 }{
 				Ref: 16,
 			},
-			Weakref: struct{ Callback int64 }{
+			Weakref: struct {
+				Callback int64
+				Object   int64
+			}{
 				Callback: 24,
+				Object:   16,
 			},
 			Deque: dequeLayout{
 				Present:    true,
@@ -727,8 +731,12 @@ var layoutTable = []tableLayout{
 			Cell: struct{ Ref int64 }{
 				Ref: 16,
 			},
-			Weakref: struct{ Callback int64 }{
+			Weakref: struct {
+				Callback int64
+				Object   int64
+			}{
 				Callback: 24,
+				Object:   16,
 			},
 			Deque: dequeLayout{
 				Present:    true,
@@ -1350,8 +1358,12 @@ var layoutTable = []tableLayout{
 			Cell: struct{ Ref int64 }{
 				Ref: 16,
 			},
-			Weakref: struct{ Callback int64 }{
+			Weakref: struct {
+				Callback int64
+				Object   int64
+			}{
 				Callback: 24,
+				Object:   16,
 			},
 			Deque: dequeLayout{
 				Present:    true,
@@ -1973,8 +1985,12 @@ var layoutTable = []tableLayout{
 			Cell: struct{ Ref int64 }{
 				Ref: 16,
 			},
-			Weakref: struct{ Callback int64 }{
+			Weakref: struct {
+				Callback int64
+				Object   int64
+			}{
 				Callback: 24,
+				Object:   16,
 			},
 			Deque: dequeLayout{
 				Present:    true,
@@ -2592,8 +2608,12 @@ var layoutTable = []tableLayout{
 			Cell: struct{ Ref int64 }{
 				Ref: 16,
 			},
-			Weakref: struct{ Callback int64 }{
+			Weakref: struct {
+				Callback int64
+				Object   int64
+			}{
 				Callback: 24,
+				Object:   16,
 			},
 			Deque: dequeLayout{
 				Present:    true,
@@ -3220,8 +3240,12 @@ var layoutTable = []tableLayout{
 			Cell: struct{ Ref int64 }{
 				Ref: 16,
 			},
-			Weakref: struct{ Callback int64 }{
+			Weakref: struct {
+				Callback int64
+				Object   int64
+			}{
 				Callback: 24,
+				Object:   16,
 			},
 			Deque: dequeLayout{
 				Present:    true,
@@ -3820,8 +3844,12 @@ var layoutTable = []tableLayout{
 			Cell: struct{ Ref int64 }{
 				Ref: 16,
 			},
-			Weakref: struct{ Callback int64 }{
+			Weakref: struct {
+				Callback int64
+				Object   int64
+			}{
 				Callback: 24,
+				Object:   16,
 			},
 			Deque: dequeLayout{
 				Present:    true,
@@ -4412,8 +4440,12 @@ var layoutTable = []tableLayout{
 			Cell: struct{ Ref int64 }{
 				Ref: 16,
 			},
-			Weakref: struct{ Callback int64 }{
+			Weakref: struct {
+				Callback int64
+				Object   int64
+			}{
 				Callback: 24,
+				Object:   16,
 			},
 			Deque: dequeLayout{
 				Present:    true,

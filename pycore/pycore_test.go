@@ -383,6 +383,7 @@ func checkNamedPaths(t *testing.T, h *Heap, c *coretest.Core) {
 			t.Errorf("a %s at %#x is held outside Python; the program holds each of its objects", name, h.Addr(int(r.Object)))
 		}
 	}
+	checkStaticTypeDicts(t, h, c)
 	queue := global(t, h, "__main__.QUEUE")
 	targets, labels := h.Refs(queue)
 	items := 0
@@ -393,6 +394,38 @@ func checkNamedPaths(t *testing.T, h *Heap, c *coretest.Core) {
 	}
 	if want := int(c.Int(t, "count___main__.QueueItem")); items != want {
 		t.Errorf("__main__.QUEUE holds %d QueueItems by index, want %d", items, want)
+	}
+}
+
+// checkStaticTypeDicts checks that the dict of every type defined in C is
+// held by its type (a runtime root), not by something outside Python.
+func checkStaticTypeDicts(t *testing.T, h *Heap, c *coretest.Core) {
+	t.Helper()
+	outside := map[int]bool{}
+	for _, r := range h.Roots() {
+		if r.Kind == heap.RootOutside {
+			outside[int(r.Object)] = true
+		}
+	}
+	addrs := strings.Split(c.Value(t, "static_type_dicts"), ",")
+	if len(addrs) < 50 {
+		t.Fatalf("the program listed only %d static types' dicts", len(addrs))
+	}
+	bad := 0
+	for _, s := range addrs {
+		a, err := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 64)
+		if err != nil {
+			t.Fatalf("static_type_dicts: %v", err)
+		}
+		obj, ok := h.Find(a)
+		if !ok || outside[obj] {
+			if bad++; bad <= 3 {
+				t.Errorf("the dict of a static type at %#x: found %v, held outside Python %v", a, ok, ok && outside[obj])
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d static types' dicts are not found or held outside Python", bad, len(addrs))
 	}
 }
 

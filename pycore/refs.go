@@ -163,7 +163,7 @@ func (h *Heap) typeRefs(a uint64, emit emitFunc) {
 	}{
 		{t.Base, "__base__"}, {t.Mro, "__mro__"}, {t.Bases, "__bases__"}, {t.Cache, "tp_cache"},
 		{t.HtName, "__name__"}, {t.HtQualname, "__qualname__"}, {t.HtSlots, "__slots__"},
-		{t.HtModule, "ht_module"},
+		{t.HtModule, "ht_module"}, {t.Subclasses, "__subclasses__"},
 	} {
 		if f.off == absent {
 			continue

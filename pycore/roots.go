@@ -223,14 +223,19 @@ func (h *Heap) resolveRoots() {
 
 // staticTypeRoots adds the references of the static types met (types
 // defined in C, outside the heap) to their dict, MRO, bases and
-// subclasses, which they hold counted.
+// subclasses, which they hold counted. The static subclasses of each are
+// met too, though no object may have them as its type: their dicts are
+// otherwise held by nothing the model sees.
 func (h *Heap) staticTypeRoots() {
 	t := &h.l.Type
-	for _, ti := range h.types.infos {
+	// h.types.all grows as subclasses are met.
+	for i := 0; i < len(h.types.all); i++ {
+		ti := h.types.all[i]
 		if ti.heapType || ti.rooted {
 			continue
 		}
 		ti.rooted = true
+		h.meetSubclasses(ti.addr)
 		for _, f := range []struct {
 			off  int64
 			name string
@@ -249,6 +254,26 @@ func (h *Heap) staticTypeRoots() {
 			})
 		}
 	}
+}
+
+// meetSubclasses reads the subclasses of the type at a: 3.6-3.11 keep
+// them in tp_subclasses, a dict of weak references to each (3.12+ keep
+// static builtin types' in the interpreter; see staticStateRoots).
+func (h *Heap) meetSubclasses(a uint64) {
+	off := h.l.Type.Subclasses
+	if off == absent || h.l.Weakref.Object == absent {
+		return
+	}
+	d, err := h.mem.u64(a + uint64(off))
+	if err != nil || d == 0 || !h.mem.heapAddr(d) {
+		return
+	}
+	h.dictEntries(d, func(e dictEntry) bool {
+		if sub, err := h.mem.u64(e.value + uint64(h.l.Weakref.Object)); err == nil && sub != 0 {
+			h.typeOf(sub) // an error leaves it unmet
+		}
+		return true
+	})
 }
 
 // staticStateRoots adds the dicts and subclass lists the interpreter keeps

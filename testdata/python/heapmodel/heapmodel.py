@@ -24,6 +24,8 @@ lines, and aborts so the kernel writes a core file:
 - objects whose sys.getsizeof is not their type's basic size: a bytearray,
   code objects (one with a cell argument, one run often enough for 3.8-3.10
   to give it an opcache), generators, a coroutine and a frame;
+- the dicts of the types defined in C, held by those types (outside the
+  heap), whether or not any object of the type exists;
 - Junk objects in two-object cycles, made unreachable with the collector
   disabled: garbage that gc.collect() would free (one of them weakly
   referenced from the module-level list WEAK).
@@ -158,6 +160,21 @@ async def coroutine():
 CORO = coroutine()
 
 
+def static_type_dicts():
+    """The addresses of the dicts of the types defined in C (no
+    Py_TPFLAGS_HEAPTYPE) that object's subclasses reach."""
+    seen, todo, dicts = set(), [object], []
+    while todo:
+        t = todo.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        if not t.__flags__ & (1 << 9):
+            dicts.append("%#x" % id(gc.get_referents(t.__dict__)[0]))
+        todo.extend(type.__subclasses__(t))
+    return ",".join(dicts)
+
+
 def keep(items, _):
     return items
 
@@ -252,6 +269,7 @@ def main():
         "closure_held": "%#x" % id(CLOSURE.__closure__[0].cell_contents),
         "results_list": "%#x" % id(Profiler.results),
         "profiler_class": "%#x" % id(Profiler),
+        "static_type_dicts": static_type_dicts(),
     }
     for key, obj in [("tuple", t), ("results", Profiler.results), ("str", t[0]),
                      ("float", t[1]), ("withdict", wd), ("withslots", ws),

@@ -70,7 +70,11 @@
 // each local variable of each thread's Python frames, and the
 // interpreter's own references (sys.modules, builtins, sys's dict, the
 // static types' dicts, MROs and subclass lists: every static type that
-// object's subclasses reach, whether or not an object of it exists). Threads lists the threads with their frames
+// object's subclasses reach, whether or not an object of it exists; the
+// object members of the interpreter's and each thread's C state, from
+// DWARF, but free lists, caches and borrowed ones, as "interpreter
+// codec_search_path" or "thread N state context"; and C modules' copies
+// of their dicts, "module posix definition's m_copy"). Threads lists the threads with their frames
 // (function, file, line from the version's line table) and locals, the
 // data of a stacks command.
 package pycore

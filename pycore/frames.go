@@ -24,6 +24,7 @@ type Thread struct {
 	// Frames are its Python frames, innermost first.
 	Frames []Frame
 	dict   uint64 // the thread state's dict
+	state  uint64 // the PyThreadState
 }
 
 // Frame is one Python frame.
@@ -89,6 +90,7 @@ func (h *Heap) readThread(ts uint64, seen map[uint64]bool, budget *int) Thread {
 		t.NativeID = h.nativeID(t.ID)
 	}
 	t.dict, _ = h.mem.u64(ts + uint64(s.ThreadDict))
+	t.state = ts
 	var f uint64
 	var err error
 	next := int64(h.l.Frame.IPrevious)

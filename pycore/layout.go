@@ -33,7 +33,10 @@ type Layout struct {
 	Long   struct{ Digit, Tag int64 }
 	Bytes  struct{ Sval int64 }
 	Float  struct{ Val int64 }
-	Module struct{ Dict int64 }
+	// Module is PyModuleObject's dict and definition (md_def), and where
+	// a PyModuleDef keeps its copy of a single-phase module's dict
+	// (m_base.m_copy).
+	Module struct{ Dict, Def, DefCopy int64 }
 	Cell   struct{ Ref int64 }
 	// Weakref is PyWeakReference's callback, its one strong reference,
 	// and its referent.
@@ -229,6 +232,11 @@ func layoutFromDWARF(ix *dwarfIndex, minor int) (*Layout, error) {
 			}
 		}
 	}
+	for _, st := range stateStructs {
+		if refs, ok := ix.objectFields(st); ok {
+			l.structRefs[st] = ownedStateFields(refs)
+		}
+	}
 	return l, nil
 }
 
@@ -332,6 +340,8 @@ func (f *filler) fillScalars(l *Layout) {
 	l.Bytes.Sval = f.req("PyBytesObject", "ob_sval")
 	l.Float.Val = f.req("PyFloatObject", "ob_fval")
 	l.Module.Dict = f.req("PyModuleObject", "md_dict")
+	l.Module.Def = f.opt("PyModuleObject", "md_def")
+	l.Module.DefCopy = f.opt("PyModuleDef", "m_base.m_copy")
 	l.Cell.Ref = f.req("PyCellObject", "ob_ref")
 	l.Weakref.Callback = f.req("PyWeakReference", "wr_callback")
 	l.Weakref.Object = f.req("PyWeakReference", "wr_object")

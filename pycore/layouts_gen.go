@@ -126,8 +126,14 @@ var layoutTable = []tableLayout{
 			Float: struct{ Val int64 }{
 				Val: 16,
 			},
-			Module: struct{ Dict int64 }{
-				Dict: 16,
+			Module: struct {
+				Dict    int64
+				Def     int64
+				DefCopy int64
+			}{
+				Dict:    16,
+				Def:     24,
+				DefCopy: 32,
 			},
 			Cell: struct{ Ref int64 }{
 				Ref: 16,
@@ -456,6 +462,48 @@ var layoutTable = []tableLayout{
 						off:  32,
 					},
 				},
+				"PyInterpreterState": []namedOffset{
+					namedOffset{
+						name: "modules",
+						off:  16,
+					},
+					namedOffset{
+						name: "modules_by_index",
+						off:  24,
+					},
+					namedOffset{
+						name: "sysdict",
+						off:  32,
+					},
+					namedOffset{
+						name: "builtins",
+						off:  40,
+					},
+					namedOffset{
+						name: "importlib",
+						off:  48,
+					},
+					namedOffset{
+						name: "codec_search_path",
+						off:  56,
+					},
+					namedOffset{
+						name: "codec_search_cache",
+						off:  64,
+					},
+					namedOffset{
+						name: "codec_error_registry",
+						off:  72,
+					},
+					namedOffset{
+						name: "builtins_copy",
+						off:  96,
+					},
+					namedOffset{
+						name: "import_func",
+						off:  104,
+					},
+				},
 				"PyMemberDescrObject": []namedOffset{
 					namedOffset{
 						name: "d_common.d_type",
@@ -506,6 +554,60 @@ var layoutTable = []tableLayout{
 					namedOffset{
 						name: "step",
 						off:  32,
+					},
+				},
+				"PyThreadState": []namedOffset{
+					namedOffset{
+						name: "c_profileobj",
+						off:  64,
+					},
+					namedOffset{
+						name: "c_traceobj",
+						off:  72,
+					},
+					namedOffset{
+						name: "curexc_type",
+						off:  80,
+					},
+					namedOffset{
+						name: "curexc_value",
+						off:  88,
+					},
+					namedOffset{
+						name: "curexc_traceback",
+						off:  96,
+					},
+					namedOffset{
+						name: "exc_type",
+						off:  104,
+					},
+					namedOffset{
+						name: "exc_value",
+						off:  112,
+					},
+					namedOffset{
+						name: "exc_traceback",
+						off:  120,
+					},
+					namedOffset{
+						name: "dict",
+						off:  128,
+					},
+					namedOffset{
+						name: "async_exc",
+						off:  144,
+					},
+					namedOffset{
+						name: "coroutine_wrapper",
+						off:  192,
+					},
+					namedOffset{
+						name: "async_gen_firstiter",
+						off:  2256,
+					},
+					namedOffset{
+						name: "async_gen_finalizer",
+						off:  2264,
 					},
 				},
 				"PyTracebackObject": []namedOffset{
@@ -725,8 +827,14 @@ var layoutTable = []tableLayout{
 			Float: struct{ Val int64 }{
 				Val: 16,
 			},
-			Module: struct{ Dict int64 }{
-				Dict: 16,
+			Module: struct {
+				Dict    int64
+				Def     int64
+				DefCopy int64
+			}{
+				Dict:    16,
+				Def:     24,
+				DefCopy: 32,
 			},
 			Cell: struct{ Ref int64 }{
 				Ref: 16,
@@ -1083,6 +1191,100 @@ var layoutTable = []tableLayout{
 						off:  32,
 					},
 				},
+				"PyInterpreterState": []namedOffset{
+					namedOffset{
+						name: "modules",
+						off:  40,
+					},
+					namedOffset{
+						name: "modules_by_index",
+						off:  48,
+					},
+					namedOffset{
+						name: "sysdict",
+						off:  56,
+					},
+					namedOffset{
+						name: "builtins",
+						off:  64,
+					},
+					namedOffset{
+						name: "importlib",
+						off:  72,
+					},
+					namedOffset{
+						name: "codec_search_path",
+						off:  104,
+					},
+					namedOffset{
+						name: "codec_search_cache",
+						off:  112,
+					},
+					namedOffset{
+						name: "codec_error_registry",
+						off:  120,
+					},
+					namedOffset{
+						name: "config.argv",
+						off:  368,
+					},
+					namedOffset{
+						name: "config.executable",
+						off:  376,
+					},
+					namedOffset{
+						name: "config.prefix",
+						off:  384,
+					},
+					namedOffset{
+						name: "config.base_prefix",
+						off:  392,
+					},
+					namedOffset{
+						name: "config.exec_prefix",
+						off:  400,
+					},
+					namedOffset{
+						name: "config.base_exec_prefix",
+						off:  408,
+					},
+					namedOffset{
+						name: "config.warnoptions",
+						off:  416,
+					},
+					namedOffset{
+						name: "config.xoptions",
+						off:  424,
+					},
+					namedOffset{
+						name: "config.module_search_path",
+						off:  432,
+					},
+					namedOffset{
+						name: "builtins_copy",
+						off:  448,
+					},
+					namedOffset{
+						name: "import_func",
+						off:  456,
+					},
+					namedOffset{
+						name: "before_forkers",
+						off:  2520,
+					},
+					namedOffset{
+						name: "after_forkers_parent",
+						off:  2528,
+					},
+					namedOffset{
+						name: "after_forkers_child",
+						off:  2536,
+					},
+					namedOffset{
+						name: "pyexitmodule",
+						off:  2552,
+					},
+				},
 				"PyMemberDescrObject": []namedOffset{
 					namedOffset{
 						name: "d_common.d_type",
@@ -1133,6 +1335,64 @@ var layoutTable = []tableLayout{
 					namedOffset{
 						name: "step",
 						off:  32,
+					},
+				},
+				"PyThreadState": []namedOffset{
+					namedOffset{
+						name: "c_profileobj",
+						off:  72,
+					},
+					namedOffset{
+						name: "c_traceobj",
+						off:  80,
+					},
+					namedOffset{
+						name: "curexc_type",
+						off:  88,
+					},
+					namedOffset{
+						name: "curexc_value",
+						off:  96,
+					},
+					namedOffset{
+						name: "curexc_traceback",
+						off:  104,
+					},
+					namedOffset{
+						name: "exc_state.exc_type",
+						off:  112,
+					},
+					namedOffset{
+						name: "exc_state.exc_value",
+						off:  120,
+					},
+					namedOffset{
+						name: "exc_state.exc_traceback",
+						off:  128,
+					},
+					namedOffset{
+						name: "dict",
+						off:  152,
+					},
+					namedOffset{
+						name: "async_exc",
+						off:  168,
+					},
+					namedOffset{
+						name: "coroutine_wrapper",
+						off:  224,
+					},
+					namedOffset{
+						name: "async_gen_firstiter",
+						off:  240,
+					},
+					namedOffset{
+						name: "async_gen_finalizer",
+						off:  248,
+					},
+					namedOffset{
+						name: "context",
+						off:  256,
 					},
 				},
 				"PyTracebackObject": []namedOffset{
@@ -1352,8 +1612,14 @@ var layoutTable = []tableLayout{
 			Float: struct{ Val int64 }{
 				Val: 16,
 			},
-			Module: struct{ Dict int64 }{
-				Dict: 16,
+			Module: struct {
+				Dict    int64
+				Def     int64
+				DefCopy int64
+			}{
+				Dict:    16,
+				Def:     24,
+				DefCopy: 32,
 			},
 			Cell: struct{ Ref int64 }{
 				Ref: 16,
@@ -1710,6 +1976,84 @@ var layoutTable = []tableLayout{
 						off:  32,
 					},
 				},
+				"PyInterpreterState": []namedOffset{
+					namedOffset{
+						name: "modules",
+						off:  56,
+					},
+					namedOffset{
+						name: "modules_by_index",
+						off:  64,
+					},
+					namedOffset{
+						name: "sysdict",
+						off:  72,
+					},
+					namedOffset{
+						name: "builtins",
+						off:  80,
+					},
+					namedOffset{
+						name: "importlib",
+						off:  88,
+					},
+					namedOffset{
+						name: "codec_search_path",
+						off:  120,
+					},
+					namedOffset{
+						name: "codec_search_cache",
+						off:  128,
+					},
+					namedOffset{
+						name: "codec_error_registry",
+						off:  136,
+					},
+					namedOffset{
+						name: "dict",
+						off:  544,
+					},
+					namedOffset{
+						name: "builtins_copy",
+						off:  552,
+					},
+					namedOffset{
+						name: "import_func",
+						off:  560,
+					},
+					namedOffset{
+						name: "before_forkers",
+						off:  2624,
+					},
+					namedOffset{
+						name: "after_forkers_parent",
+						off:  2632,
+					},
+					namedOffset{
+						name: "after_forkers_child",
+						off:  2640,
+					},
+					namedOffset{
+						name: "pyexitmodule",
+						off:  2656,
+					},
+					namedOffset{
+						name: "warnings.filters",
+						off:  2672,
+					},
+					namedOffset{
+						name: "warnings.once_registry",
+						off:  2680,
+					},
+					namedOffset{
+						name: "warnings.default_action",
+						off:  2688,
+					},
+					namedOffset{
+						name: "audit_hooks",
+						off:  2704,
+					},
+				},
 				"PyMemberDescrObject": []namedOffset{
 					namedOffset{
 						name: "d_common.d_type",
@@ -1760,6 +2104,60 @@ var layoutTable = []tableLayout{
 					namedOffset{
 						name: "step",
 						off:  32,
+					},
+				},
+				"PyThreadState": []namedOffset{
+					namedOffset{
+						name: "c_profileobj",
+						off:  72,
+					},
+					namedOffset{
+						name: "c_traceobj",
+						off:  80,
+					},
+					namedOffset{
+						name: "curexc_type",
+						off:  88,
+					},
+					namedOffset{
+						name: "curexc_value",
+						off:  96,
+					},
+					namedOffset{
+						name: "curexc_traceback",
+						off:  104,
+					},
+					namedOffset{
+						name: "exc_state.exc_type",
+						off:  112,
+					},
+					namedOffset{
+						name: "exc_state.exc_value",
+						off:  120,
+					},
+					namedOffset{
+						name: "exc_state.exc_traceback",
+						off:  128,
+					},
+					namedOffset{
+						name: "dict",
+						off:  152,
+					},
+					namedOffset{
+						name: "async_exc",
+						off:  168,
+					},
+					namedOffset{
+						name: "async_gen_firstiter",
+						off:  224,
+					},
+					namedOffset{
+						name: "async_gen_finalizer",
+						off:  232,
+					},
+					namedOffset{
+						name: "context",
+						off:  240,
 					},
 				},
 				"PyTracebackObject": []namedOffset{
@@ -1979,8 +2377,14 @@ var layoutTable = []tableLayout{
 			Float: struct{ Val int64 }{
 				Val: 16,
 			},
-			Module: struct{ Dict int64 }{
-				Dict: 16,
+			Module: struct {
+				Dict    int64
+				Def     int64
+				DefCopy int64
+			}{
+				Dict:    16,
+				Def:     24,
+				DefCopy: 32,
 			},
 			Cell: struct{ Ref int64 }{
 				Ref: 16,
@@ -2337,6 +2741,92 @@ var layoutTable = []tableLayout{
 						off:  32,
 					},
 				},
+				"PyInterpreterState": []namedOffset{
+					namedOffset{
+						name: "gc.garbage",
+						off:  824,
+					},
+					namedOffset{
+						name: "gc.callbacks",
+						off:  832,
+					},
+					namedOffset{
+						name: "modules",
+						off:  856,
+					},
+					namedOffset{
+						name: "modules_by_index",
+						off:  864,
+					},
+					namedOffset{
+						name: "sysdict",
+						off:  872,
+					},
+					namedOffset{
+						name: "builtins",
+						off:  880,
+					},
+					namedOffset{
+						name: "importlib",
+						off:  888,
+					},
+					namedOffset{
+						name: "codec_search_path",
+						off:  912,
+					},
+					namedOffset{
+						name: "codec_search_cache",
+						off:  920,
+					},
+					namedOffset{
+						name: "codec_error_registry",
+						off:  928,
+					},
+					namedOffset{
+						name: "dict",
+						off:  1376,
+					},
+					namedOffset{
+						name: "builtins_copy",
+						off:  1384,
+					},
+					namedOffset{
+						name: "import_func",
+						off:  1392,
+					},
+					namedOffset{
+						name: "before_forkers",
+						off:  3456,
+					},
+					namedOffset{
+						name: "after_forkers_parent",
+						off:  3464,
+					},
+					namedOffset{
+						name: "after_forkers_child",
+						off:  3472,
+					},
+					namedOffset{
+						name: "pyexitmodule",
+						off:  3488,
+					},
+					namedOffset{
+						name: "warnings.filters",
+						off:  3504,
+					},
+					namedOffset{
+						name: "warnings.once_registry",
+						off:  3512,
+					},
+					namedOffset{
+						name: "warnings.default_action",
+						off:  3520,
+					},
+					namedOffset{
+						name: "audit_hooks",
+						off:  3536,
+					},
+				},
 				"PyMemberDescrObject": []namedOffset{
 					namedOffset{
 						name: "d_common.d_type",
@@ -2387,6 +2877,60 @@ var layoutTable = []tableLayout{
 					namedOffset{
 						name: "step",
 						off:  32,
+					},
+				},
+				"PyThreadState": []namedOffset{
+					namedOffset{
+						name: "c_profileobj",
+						off:  72,
+					},
+					namedOffset{
+						name: "c_traceobj",
+						off:  80,
+					},
+					namedOffset{
+						name: "curexc_type",
+						off:  88,
+					},
+					namedOffset{
+						name: "curexc_value",
+						off:  96,
+					},
+					namedOffset{
+						name: "curexc_traceback",
+						off:  104,
+					},
+					namedOffset{
+						name: "exc_state.exc_type",
+						off:  112,
+					},
+					namedOffset{
+						name: "exc_state.exc_value",
+						off:  120,
+					},
+					namedOffset{
+						name: "exc_state.exc_traceback",
+						off:  128,
+					},
+					namedOffset{
+						name: "dict",
+						off:  152,
+					},
+					namedOffset{
+						name: "async_exc",
+						off:  168,
+					},
+					namedOffset{
+						name: "async_gen_firstiter",
+						off:  224,
+					},
+					namedOffset{
+						name: "async_gen_finalizer",
+						off:  232,
+					},
+					namedOffset{
+						name: "context",
+						off:  240,
 					},
 				},
 				"PyTracebackObject": []namedOffset{
@@ -2602,8 +3146,14 @@ var layoutTable = []tableLayout{
 			Float: struct{ Val int64 }{
 				Val: 16,
 			},
-			Module: struct{ Dict int64 }{
-				Dict: 16,
+			Module: struct {
+				Dict    int64
+				Def     int64
+				DefCopy int64
+			}{
+				Dict:    16,
+				Def:     24,
+				DefCopy: 32,
 			},
 			Cell: struct{ Ref int64 }{
 				Ref: 16,
@@ -2964,6 +3514,1040 @@ var layoutTable = []tableLayout{
 						off:  32,
 					},
 				},
+				"PyInterpreterState": []namedOffset{
+					namedOffset{
+						name: "gc.garbage",
+						off:  824,
+					},
+					namedOffset{
+						name: "gc.callbacks",
+						off:  832,
+					},
+					namedOffset{
+						name: "modules",
+						off:  856,
+					},
+					namedOffset{
+						name: "modules_by_index",
+						off:  864,
+					},
+					namedOffset{
+						name: "sysdict",
+						off:  872,
+					},
+					namedOffset{
+						name: "builtins",
+						off:  880,
+					},
+					namedOffset{
+						name: "importlib",
+						off:  888,
+					},
+					namedOffset{
+						name: "codec_search_path",
+						off:  912,
+					},
+					namedOffset{
+						name: "codec_search_cache",
+						off:  920,
+					},
+					namedOffset{
+						name: "codec_error_registry",
+						off:  928,
+					},
+					namedOffset{
+						name: "dict",
+						off:  1344,
+					},
+					namedOffset{
+						name: "builtins_copy",
+						off:  1352,
+					},
+					namedOffset{
+						name: "import_func",
+						off:  1360,
+					},
+					namedOffset{
+						name: "before_forkers",
+						off:  3424,
+					},
+					namedOffset{
+						name: "after_forkers_parent",
+						off:  3432,
+					},
+					namedOffset{
+						name: "after_forkers_child",
+						off:  3440,
+					},
+					namedOffset{
+						name: "warnings.filters",
+						off:  3456,
+					},
+					namedOffset{
+						name: "warnings.once_registry",
+						off:  3464,
+					},
+					namedOffset{
+						name: "warnings.default_action",
+						off:  3472,
+					},
+					namedOffset{
+						name: "audit_hooks",
+						off:  3504,
+					},
+					namedOffset{
+						name: "bytes.empty_string",
+						off:  5608,
+					},
+					namedOffset{
+						name: "unicode.empty_string",
+						off:  7664,
+					},
+					namedOffset{
+						name: "unicode.unused_interned",
+						off:  9752,
+					},
+					namedOffset{
+						name: "exc_state.errnomap",
+						off:  13312,
+					},
+					namedOffset{
+						name: "ast.AST_type",
+						off:  13344,
+					},
+					namedOffset{
+						name: "ast.Add_singleton",
+						off:  13352,
+					},
+					namedOffset{
+						name: "ast.Add_type",
+						off:  13360,
+					},
+					namedOffset{
+						name: "ast.And_singleton",
+						off:  13368,
+					},
+					namedOffset{
+						name: "ast.And_type",
+						off:  13376,
+					},
+					namedOffset{
+						name: "ast.AnnAssign_type",
+						off:  13384,
+					},
+					namedOffset{
+						name: "ast.Assert_type",
+						off:  13392,
+					},
+					namedOffset{
+						name: "ast.Assign_type",
+						off:  13400,
+					},
+					namedOffset{
+						name: "ast.AsyncFor_type",
+						off:  13408,
+					},
+					namedOffset{
+						name: "ast.AsyncFunctionDef_type",
+						off:  13416,
+					},
+					namedOffset{
+						name: "ast.AsyncWith_type",
+						off:  13424,
+					},
+					namedOffset{
+						name: "ast.Attribute_type",
+						off:  13432,
+					},
+					namedOffset{
+						name: "ast.AugAssign_type",
+						off:  13440,
+					},
+					namedOffset{
+						name: "ast.Await_type",
+						off:  13448,
+					},
+					namedOffset{
+						name: "ast.BinOp_type",
+						off:  13456,
+					},
+					namedOffset{
+						name: "ast.BitAnd_singleton",
+						off:  13464,
+					},
+					namedOffset{
+						name: "ast.BitAnd_type",
+						off:  13472,
+					},
+					namedOffset{
+						name: "ast.BitOr_singleton",
+						off:  13480,
+					},
+					namedOffset{
+						name: "ast.BitOr_type",
+						off:  13488,
+					},
+					namedOffset{
+						name: "ast.BitXor_singleton",
+						off:  13496,
+					},
+					namedOffset{
+						name: "ast.BitXor_type",
+						off:  13504,
+					},
+					namedOffset{
+						name: "ast.BoolOp_type",
+						off:  13512,
+					},
+					namedOffset{
+						name: "ast.Break_type",
+						off:  13520,
+					},
+					namedOffset{
+						name: "ast.Call_type",
+						off:  13528,
+					},
+					namedOffset{
+						name: "ast.ClassDef_type",
+						off:  13536,
+					},
+					namedOffset{
+						name: "ast.Compare_type",
+						off:  13544,
+					},
+					namedOffset{
+						name: "ast.Constant_type",
+						off:  13552,
+					},
+					namedOffset{
+						name: "ast.Continue_type",
+						off:  13560,
+					},
+					namedOffset{
+						name: "ast.Del_singleton",
+						off:  13568,
+					},
+					namedOffset{
+						name: "ast.Del_type",
+						off:  13576,
+					},
+					namedOffset{
+						name: "ast.Delete_type",
+						off:  13584,
+					},
+					namedOffset{
+						name: "ast.DictComp_type",
+						off:  13592,
+					},
+					namedOffset{
+						name: "ast.Dict_type",
+						off:  13600,
+					},
+					namedOffset{
+						name: "ast.Div_singleton",
+						off:  13608,
+					},
+					namedOffset{
+						name: "ast.Div_type",
+						off:  13616,
+					},
+					namedOffset{
+						name: "ast.Eq_singleton",
+						off:  13624,
+					},
+					namedOffset{
+						name: "ast.Eq_type",
+						off:  13632,
+					},
+					namedOffset{
+						name: "ast.ExceptHandler_type",
+						off:  13640,
+					},
+					namedOffset{
+						name: "ast.Expr_type",
+						off:  13648,
+					},
+					namedOffset{
+						name: "ast.Expression_type",
+						off:  13656,
+					},
+					namedOffset{
+						name: "ast.FloorDiv_singleton",
+						off:  13664,
+					},
+					namedOffset{
+						name: "ast.FloorDiv_type",
+						off:  13672,
+					},
+					namedOffset{
+						name: "ast.For_type",
+						off:  13680,
+					},
+					namedOffset{
+						name: "ast.FormattedValue_type",
+						off:  13688,
+					},
+					namedOffset{
+						name: "ast.FunctionDef_type",
+						off:  13696,
+					},
+					namedOffset{
+						name: "ast.FunctionType_type",
+						off:  13704,
+					},
+					namedOffset{
+						name: "ast.GeneratorExp_type",
+						off:  13712,
+					},
+					namedOffset{
+						name: "ast.Global_type",
+						off:  13720,
+					},
+					namedOffset{
+						name: "ast.GtE_singleton",
+						off:  13728,
+					},
+					namedOffset{
+						name: "ast.GtE_type",
+						off:  13736,
+					},
+					namedOffset{
+						name: "ast.Gt_singleton",
+						off:  13744,
+					},
+					namedOffset{
+						name: "ast.Gt_type",
+						off:  13752,
+					},
+					namedOffset{
+						name: "ast.IfExp_type",
+						off:  13760,
+					},
+					namedOffset{
+						name: "ast.If_type",
+						off:  13768,
+					},
+					namedOffset{
+						name: "ast.ImportFrom_type",
+						off:  13776,
+					},
+					namedOffset{
+						name: "ast.Import_type",
+						off:  13784,
+					},
+					namedOffset{
+						name: "ast.In_singleton",
+						off:  13792,
+					},
+					namedOffset{
+						name: "ast.In_type",
+						off:  13800,
+					},
+					namedOffset{
+						name: "ast.Interactive_type",
+						off:  13808,
+					},
+					namedOffset{
+						name: "ast.Invert_singleton",
+						off:  13816,
+					},
+					namedOffset{
+						name: "ast.Invert_type",
+						off:  13824,
+					},
+					namedOffset{
+						name: "ast.IsNot_singleton",
+						off:  13832,
+					},
+					namedOffset{
+						name: "ast.IsNot_type",
+						off:  13840,
+					},
+					namedOffset{
+						name: "ast.Is_singleton",
+						off:  13848,
+					},
+					namedOffset{
+						name: "ast.Is_type",
+						off:  13856,
+					},
+					namedOffset{
+						name: "ast.JoinedStr_type",
+						off:  13864,
+					},
+					namedOffset{
+						name: "ast.LShift_singleton",
+						off:  13872,
+					},
+					namedOffset{
+						name: "ast.LShift_type",
+						off:  13880,
+					},
+					namedOffset{
+						name: "ast.Lambda_type",
+						off:  13888,
+					},
+					namedOffset{
+						name: "ast.ListComp_type",
+						off:  13896,
+					},
+					namedOffset{
+						name: "ast.List_type",
+						off:  13904,
+					},
+					namedOffset{
+						name: "ast.Load_singleton",
+						off:  13912,
+					},
+					namedOffset{
+						name: "ast.Load_type",
+						off:  13920,
+					},
+					namedOffset{
+						name: "ast.LtE_singleton",
+						off:  13928,
+					},
+					namedOffset{
+						name: "ast.LtE_type",
+						off:  13936,
+					},
+					namedOffset{
+						name: "ast.Lt_singleton",
+						off:  13944,
+					},
+					namedOffset{
+						name: "ast.Lt_type",
+						off:  13952,
+					},
+					namedOffset{
+						name: "ast.MatMult_singleton",
+						off:  13960,
+					},
+					namedOffset{
+						name: "ast.MatMult_type",
+						off:  13968,
+					},
+					namedOffset{
+						name: "ast.MatchAs_type",
+						off:  13976,
+					},
+					namedOffset{
+						name: "ast.MatchClass_type",
+						off:  13984,
+					},
+					namedOffset{
+						name: "ast.MatchMapping_type",
+						off:  13992,
+					},
+					namedOffset{
+						name: "ast.MatchOr_type",
+						off:  14000,
+					},
+					namedOffset{
+						name: "ast.MatchSequence_type",
+						off:  14008,
+					},
+					namedOffset{
+						name: "ast.MatchSingleton_type",
+						off:  14016,
+					},
+					namedOffset{
+						name: "ast.MatchStar_type",
+						off:  14024,
+					},
+					namedOffset{
+						name: "ast.MatchValue_type",
+						off:  14032,
+					},
+					namedOffset{
+						name: "ast.Match_type",
+						off:  14040,
+					},
+					namedOffset{
+						name: "ast.Mod_singleton",
+						off:  14048,
+					},
+					namedOffset{
+						name: "ast.Mod_type",
+						off:  14056,
+					},
+					namedOffset{
+						name: "ast.Module_type",
+						off:  14064,
+					},
+					namedOffset{
+						name: "ast.Mult_singleton",
+						off:  14072,
+					},
+					namedOffset{
+						name: "ast.Mult_type",
+						off:  14080,
+					},
+					namedOffset{
+						name: "ast.Name_type",
+						off:  14088,
+					},
+					namedOffset{
+						name: "ast.NamedExpr_type",
+						off:  14096,
+					},
+					namedOffset{
+						name: "ast.Nonlocal_type",
+						off:  14104,
+					},
+					namedOffset{
+						name: "ast.NotEq_singleton",
+						off:  14112,
+					},
+					namedOffset{
+						name: "ast.NotEq_type",
+						off:  14120,
+					},
+					namedOffset{
+						name: "ast.NotIn_singleton",
+						off:  14128,
+					},
+					namedOffset{
+						name: "ast.NotIn_type",
+						off:  14136,
+					},
+					namedOffset{
+						name: "ast.Not_singleton",
+						off:  14144,
+					},
+					namedOffset{
+						name: "ast.Not_type",
+						off:  14152,
+					},
+					namedOffset{
+						name: "ast.Or_singleton",
+						off:  14160,
+					},
+					namedOffset{
+						name: "ast.Or_type",
+						off:  14168,
+					},
+					namedOffset{
+						name: "ast.Pass_type",
+						off:  14176,
+					},
+					namedOffset{
+						name: "ast.Pow_singleton",
+						off:  14184,
+					},
+					namedOffset{
+						name: "ast.Pow_type",
+						off:  14192,
+					},
+					namedOffset{
+						name: "ast.RShift_singleton",
+						off:  14200,
+					},
+					namedOffset{
+						name: "ast.RShift_type",
+						off:  14208,
+					},
+					namedOffset{
+						name: "ast.Raise_type",
+						off:  14216,
+					},
+					namedOffset{
+						name: "ast.Return_type",
+						off:  14224,
+					},
+					namedOffset{
+						name: "ast.SetComp_type",
+						off:  14232,
+					},
+					namedOffset{
+						name: "ast.Set_type",
+						off:  14240,
+					},
+					namedOffset{
+						name: "ast.Slice_type",
+						off:  14248,
+					},
+					namedOffset{
+						name: "ast.Starred_type",
+						off:  14256,
+					},
+					namedOffset{
+						name: "ast.Store_singleton",
+						off:  14264,
+					},
+					namedOffset{
+						name: "ast.Store_type",
+						off:  14272,
+					},
+					namedOffset{
+						name: "ast.Sub_singleton",
+						off:  14280,
+					},
+					namedOffset{
+						name: "ast.Sub_type",
+						off:  14288,
+					},
+					namedOffset{
+						name: "ast.Subscript_type",
+						off:  14296,
+					},
+					namedOffset{
+						name: "ast.Try_type",
+						off:  14304,
+					},
+					namedOffset{
+						name: "ast.Tuple_type",
+						off:  14312,
+					},
+					namedOffset{
+						name: "ast.TypeIgnore_type",
+						off:  14320,
+					},
+					namedOffset{
+						name: "ast.UAdd_singleton",
+						off:  14328,
+					},
+					namedOffset{
+						name: "ast.UAdd_type",
+						off:  14336,
+					},
+					namedOffset{
+						name: "ast.USub_singleton",
+						off:  14344,
+					},
+					namedOffset{
+						name: "ast.USub_type",
+						off:  14352,
+					},
+					namedOffset{
+						name: "ast.UnaryOp_type",
+						off:  14360,
+					},
+					namedOffset{
+						name: "ast.While_type",
+						off:  14368,
+					},
+					namedOffset{
+						name: "ast.With_type",
+						off:  14376,
+					},
+					namedOffset{
+						name: "ast.YieldFrom_type",
+						off:  14384,
+					},
+					namedOffset{
+						name: "ast.Yield_type",
+						off:  14392,
+					},
+					namedOffset{
+						name: "ast.__dict__",
+						off:  14400,
+					},
+					namedOffset{
+						name: "ast.__doc__",
+						off:  14408,
+					},
+					namedOffset{
+						name: "ast.__match_args__",
+						off:  14416,
+					},
+					namedOffset{
+						name: "ast.__module__",
+						off:  14424,
+					},
+					namedOffset{
+						name: "ast._attributes",
+						off:  14432,
+					},
+					namedOffset{
+						name: "ast._fields",
+						off:  14440,
+					},
+					namedOffset{
+						name: "ast.alias_type",
+						off:  14448,
+					},
+					namedOffset{
+						name: "ast.annotation",
+						off:  14456,
+					},
+					namedOffset{
+						name: "ast.arg",
+						off:  14464,
+					},
+					namedOffset{
+						name: "ast.arg_type",
+						off:  14472,
+					},
+					namedOffset{
+						name: "ast.args",
+						off:  14480,
+					},
+					namedOffset{
+						name: "ast.argtypes",
+						off:  14488,
+					},
+					namedOffset{
+						name: "ast.arguments_type",
+						off:  14496,
+					},
+					namedOffset{
+						name: "ast.asname",
+						off:  14504,
+					},
+					namedOffset{
+						name: "ast.ast",
+						off:  14512,
+					},
+					namedOffset{
+						name: "ast.attr",
+						off:  14520,
+					},
+					namedOffset{
+						name: "ast.bases",
+						off:  14528,
+					},
+					namedOffset{
+						name: "ast.body",
+						off:  14536,
+					},
+					namedOffset{
+						name: "ast.boolop_type",
+						off:  14544,
+					},
+					namedOffset{
+						name: "ast.cases",
+						off:  14552,
+					},
+					namedOffset{
+						name: "ast.cause",
+						off:  14560,
+					},
+					namedOffset{
+						name: "ast.cls",
+						off:  14568,
+					},
+					namedOffset{
+						name: "ast.cmpop_type",
+						off:  14576,
+					},
+					namedOffset{
+						name: "ast.col_offset",
+						off:  14584,
+					},
+					namedOffset{
+						name: "ast.comparators",
+						off:  14592,
+					},
+					namedOffset{
+						name: "ast.comprehension_type",
+						off:  14600,
+					},
+					namedOffset{
+						name: "ast.context_expr",
+						off:  14608,
+					},
+					namedOffset{
+						name: "ast.conversion",
+						off:  14616,
+					},
+					namedOffset{
+						name: "ast.ctx",
+						off:  14624,
+					},
+					namedOffset{
+						name: "ast.decorator_list",
+						off:  14632,
+					},
+					namedOffset{
+						name: "ast.defaults",
+						off:  14640,
+					},
+					namedOffset{
+						name: "ast.elt",
+						off:  14648,
+					},
+					namedOffset{
+						name: "ast.elts",
+						off:  14656,
+					},
+					namedOffset{
+						name: "ast.end_col_offset",
+						off:  14664,
+					},
+					namedOffset{
+						name: "ast.end_lineno",
+						off:  14672,
+					},
+					namedOffset{
+						name: "ast.exc",
+						off:  14680,
+					},
+					namedOffset{
+						name: "ast.excepthandler_type",
+						off:  14688,
+					},
+					namedOffset{
+						name: "ast.expr_context_type",
+						off:  14696,
+					},
+					namedOffset{
+						name: "ast.expr_type",
+						off:  14704,
+					},
+					namedOffset{
+						name: "ast.finalbody",
+						off:  14712,
+					},
+					namedOffset{
+						name: "ast.format_spec",
+						off:  14720,
+					},
+					namedOffset{
+						name: "ast.func",
+						off:  14728,
+					},
+					namedOffset{
+						name: "ast.generators",
+						off:  14736,
+					},
+					namedOffset{
+						name: "ast.guard",
+						off:  14744,
+					},
+					namedOffset{
+						name: "ast.handlers",
+						off:  14752,
+					},
+					namedOffset{
+						name: "ast.id",
+						off:  14760,
+					},
+					namedOffset{
+						name: "ast.ifs",
+						off:  14768,
+					},
+					namedOffset{
+						name: "ast.is_async",
+						off:  14776,
+					},
+					namedOffset{
+						name: "ast.items",
+						off:  14784,
+					},
+					namedOffset{
+						name: "ast.iter",
+						off:  14792,
+					},
+					namedOffset{
+						name: "ast.key",
+						off:  14800,
+					},
+					namedOffset{
+						name: "ast.keys",
+						off:  14808,
+					},
+					namedOffset{
+						name: "ast.keyword_type",
+						off:  14816,
+					},
+					namedOffset{
+						name: "ast.keywords",
+						off:  14824,
+					},
+					namedOffset{
+						name: "ast.kind",
+						off:  14832,
+					},
+					namedOffset{
+						name: "ast.kw_defaults",
+						off:  14840,
+					},
+					namedOffset{
+						name: "ast.kwarg",
+						off:  14848,
+					},
+					namedOffset{
+						name: "ast.kwd_attrs",
+						off:  14856,
+					},
+					namedOffset{
+						name: "ast.kwd_patterns",
+						off:  14864,
+					},
+					namedOffset{
+						name: "ast.kwonlyargs",
+						off:  14872,
+					},
+					namedOffset{
+						name: "ast.left",
+						off:  14880,
+					},
+					namedOffset{
+						name: "ast.level",
+						off:  14888,
+					},
+					namedOffset{
+						name: "ast.lineno",
+						off:  14896,
+					},
+					namedOffset{
+						name: "ast.lower",
+						off:  14904,
+					},
+					namedOffset{
+						name: "ast.match_case_type",
+						off:  14912,
+					},
+					namedOffset{
+						name: "ast.mod_type",
+						off:  14920,
+					},
+					namedOffset{
+						name: "ast.module",
+						off:  14928,
+					},
+					namedOffset{
+						name: "ast.msg",
+						off:  14936,
+					},
+					namedOffset{
+						name: "ast.name",
+						off:  14944,
+					},
+					namedOffset{
+						name: "ast.names",
+						off:  14952,
+					},
+					namedOffset{
+						name: "ast.op",
+						off:  14960,
+					},
+					namedOffset{
+						name: "ast.operand",
+						off:  14968,
+					},
+					namedOffset{
+						name: "ast.operator_type",
+						off:  14976,
+					},
+					namedOffset{
+						name: "ast.ops",
+						off:  14984,
+					},
+					namedOffset{
+						name: "ast.optional_vars",
+						off:  14992,
+					},
+					namedOffset{
+						name: "ast.orelse",
+						off:  15000,
+					},
+					namedOffset{
+						name: "ast.pattern",
+						off:  15008,
+					},
+					namedOffset{
+						name: "ast.pattern_type",
+						off:  15016,
+					},
+					namedOffset{
+						name: "ast.patterns",
+						off:  15024,
+					},
+					namedOffset{
+						name: "ast.posonlyargs",
+						off:  15032,
+					},
+					namedOffset{
+						name: "ast.rest",
+						off:  15040,
+					},
+					namedOffset{
+						name: "ast.returns",
+						off:  15048,
+					},
+					namedOffset{
+						name: "ast.right",
+						off:  15056,
+					},
+					namedOffset{
+						name: "ast.simple",
+						off:  15064,
+					},
+					namedOffset{
+						name: "ast.slice",
+						off:  15072,
+					},
+					namedOffset{
+						name: "ast.step",
+						off:  15080,
+					},
+					namedOffset{
+						name: "ast.stmt_type",
+						off:  15088,
+					},
+					namedOffset{
+						name: "ast.subject",
+						off:  15096,
+					},
+					namedOffset{
+						name: "ast.tag",
+						off:  15104,
+					},
+					namedOffset{
+						name: "ast.target",
+						off:  15112,
+					},
+					namedOffset{
+						name: "ast.targets",
+						off:  15120,
+					},
+					namedOffset{
+						name: "ast.test",
+						off:  15128,
+					},
+					namedOffset{
+						name: "ast.type",
+						off:  15136,
+					},
+					namedOffset{
+						name: "ast.type_comment",
+						off:  15144,
+					},
+					namedOffset{
+						name: "ast.type_ignore_type",
+						off:  15152,
+					},
+					namedOffset{
+						name: "ast.type_ignores",
+						off:  15160,
+					},
+					namedOffset{
+						name: "ast.unaryop_type",
+						off:  15168,
+					},
+					namedOffset{
+						name: "ast.upper",
+						off:  15176,
+					},
+					namedOffset{
+						name: "ast.value",
+						off:  15184,
+					},
+					namedOffset{
+						name: "ast.values",
+						off:  15192,
+					},
+					namedOffset{
+						name: "ast.vararg",
+						off:  15200,
+					},
+					namedOffset{
+						name: "ast.withitem_type",
+						off:  15208,
+					},
+				},
 				"PyMemberDescrObject": []namedOffset{
 					namedOffset{
 						name: "d_common.d_type",
@@ -3014,6 +4598,60 @@ var layoutTable = []tableLayout{
 					namedOffset{
 						name: "step",
 						off:  32,
+					},
+				},
+				"PyThreadState": []namedOffset{
+					namedOffset{
+						name: "c_profileobj",
+						off:  72,
+					},
+					namedOffset{
+						name: "c_traceobj",
+						off:  80,
+					},
+					namedOffset{
+						name: "curexc_type",
+						off:  88,
+					},
+					namedOffset{
+						name: "curexc_value",
+						off:  96,
+					},
+					namedOffset{
+						name: "curexc_traceback",
+						off:  104,
+					},
+					namedOffset{
+						name: "exc_state.exc_type",
+						off:  112,
+					},
+					namedOffset{
+						name: "exc_state.exc_value",
+						off:  120,
+					},
+					namedOffset{
+						name: "exc_state.exc_traceback",
+						off:  128,
+					},
+					namedOffset{
+						name: "dict",
+						off:  152,
+					},
+					namedOffset{
+						name: "async_exc",
+						off:  168,
+					},
+					namedOffset{
+						name: "async_gen_firstiter",
+						off:  224,
+					},
+					namedOffset{
+						name: "async_gen_finalizer",
+						off:  232,
+					},
+					namedOffset{
+						name: "context",
+						off:  240,
 					},
 				},
 				"PyTracebackObject": []namedOffset{
@@ -3234,8 +4872,14 @@ var layoutTable = []tableLayout{
 			Float: struct{ Val int64 }{
 				Val: 16,
 			},
-			Module: struct{ Dict int64 }{
-				Dict: 16,
+			Module: struct {
+				Dict    int64
+				Def     int64
+				DefCopy int64
+			}{
+				Dict:    16,
+				Def:     24,
+				DefCopy: 32,
 			},
 			Cell: struct{ Ref int64 }{
 				Ref: 16,
@@ -3556,6 +5200,1036 @@ var layoutTable = []tableLayout{
 						off:  32,
 					},
 				},
+				"PyInterpreterState": []namedOffset{
+					namedOffset{
+						name: "gc.garbage",
+						off:  856,
+					},
+					namedOffset{
+						name: "gc.callbacks",
+						off:  864,
+					},
+					namedOffset{
+						name: "modules",
+						off:  888,
+					},
+					namedOffset{
+						name: "modules_by_index",
+						off:  896,
+					},
+					namedOffset{
+						name: "sysdict",
+						off:  904,
+					},
+					namedOffset{
+						name: "builtins",
+						off:  912,
+					},
+					namedOffset{
+						name: "importlib",
+						off:  920,
+					},
+					namedOffset{
+						name: "codec_search_path",
+						off:  936,
+					},
+					namedOffset{
+						name: "codec_search_cache",
+						off:  944,
+					},
+					namedOffset{
+						name: "codec_error_registry",
+						off:  952,
+					},
+					namedOffset{
+						name: "dict",
+						off:  1400,
+					},
+					namedOffset{
+						name: "builtins_copy",
+						off:  1408,
+					},
+					namedOffset{
+						name: "import_func",
+						off:  1416,
+					},
+					namedOffset{
+						name: "before_forkers",
+						off:  3480,
+					},
+					namedOffset{
+						name: "after_forkers_parent",
+						off:  3488,
+					},
+					namedOffset{
+						name: "after_forkers_child",
+						off:  3496,
+					},
+					namedOffset{
+						name: "warnings.filters",
+						off:  3504,
+					},
+					namedOffset{
+						name: "warnings.once_registry",
+						off:  3512,
+					},
+					namedOffset{
+						name: "warnings.default_action",
+						off:  3520,
+					},
+					namedOffset{
+						name: "audit_hooks",
+						off:  3552,
+					},
+					namedOffset{
+						name: "exc_state.errnomap",
+						off:  7128,
+					},
+					namedOffset{
+						name: "exc_state.PyExc_ExceptionGroup",
+						off:  7152,
+					},
+					namedOffset{
+						name: "ast.AST_type",
+						off:  7176,
+					},
+					namedOffset{
+						name: "ast.Add_singleton",
+						off:  7184,
+					},
+					namedOffset{
+						name: "ast.Add_type",
+						off:  7192,
+					},
+					namedOffset{
+						name: "ast.And_singleton",
+						off:  7200,
+					},
+					namedOffset{
+						name: "ast.And_type",
+						off:  7208,
+					},
+					namedOffset{
+						name: "ast.AnnAssign_type",
+						off:  7216,
+					},
+					namedOffset{
+						name: "ast.Assert_type",
+						off:  7224,
+					},
+					namedOffset{
+						name: "ast.Assign_type",
+						off:  7232,
+					},
+					namedOffset{
+						name: "ast.AsyncFor_type",
+						off:  7240,
+					},
+					namedOffset{
+						name: "ast.AsyncFunctionDef_type",
+						off:  7248,
+					},
+					namedOffset{
+						name: "ast.AsyncWith_type",
+						off:  7256,
+					},
+					namedOffset{
+						name: "ast.Attribute_type",
+						off:  7264,
+					},
+					namedOffset{
+						name: "ast.AugAssign_type",
+						off:  7272,
+					},
+					namedOffset{
+						name: "ast.Await_type",
+						off:  7280,
+					},
+					namedOffset{
+						name: "ast.BinOp_type",
+						off:  7288,
+					},
+					namedOffset{
+						name: "ast.BitAnd_singleton",
+						off:  7296,
+					},
+					namedOffset{
+						name: "ast.BitAnd_type",
+						off:  7304,
+					},
+					namedOffset{
+						name: "ast.BitOr_singleton",
+						off:  7312,
+					},
+					namedOffset{
+						name: "ast.BitOr_type",
+						off:  7320,
+					},
+					namedOffset{
+						name: "ast.BitXor_singleton",
+						off:  7328,
+					},
+					namedOffset{
+						name: "ast.BitXor_type",
+						off:  7336,
+					},
+					namedOffset{
+						name: "ast.BoolOp_type",
+						off:  7344,
+					},
+					namedOffset{
+						name: "ast.Break_type",
+						off:  7352,
+					},
+					namedOffset{
+						name: "ast.Call_type",
+						off:  7360,
+					},
+					namedOffset{
+						name: "ast.ClassDef_type",
+						off:  7368,
+					},
+					namedOffset{
+						name: "ast.Compare_type",
+						off:  7376,
+					},
+					namedOffset{
+						name: "ast.Constant_type",
+						off:  7384,
+					},
+					namedOffset{
+						name: "ast.Continue_type",
+						off:  7392,
+					},
+					namedOffset{
+						name: "ast.Del_singleton",
+						off:  7400,
+					},
+					namedOffset{
+						name: "ast.Del_type",
+						off:  7408,
+					},
+					namedOffset{
+						name: "ast.Delete_type",
+						off:  7416,
+					},
+					namedOffset{
+						name: "ast.DictComp_type",
+						off:  7424,
+					},
+					namedOffset{
+						name: "ast.Dict_type",
+						off:  7432,
+					},
+					namedOffset{
+						name: "ast.Div_singleton",
+						off:  7440,
+					},
+					namedOffset{
+						name: "ast.Div_type",
+						off:  7448,
+					},
+					namedOffset{
+						name: "ast.Eq_singleton",
+						off:  7456,
+					},
+					namedOffset{
+						name: "ast.Eq_type",
+						off:  7464,
+					},
+					namedOffset{
+						name: "ast.ExceptHandler_type",
+						off:  7472,
+					},
+					namedOffset{
+						name: "ast.Expr_type",
+						off:  7480,
+					},
+					namedOffset{
+						name: "ast.Expression_type",
+						off:  7488,
+					},
+					namedOffset{
+						name: "ast.FloorDiv_singleton",
+						off:  7496,
+					},
+					namedOffset{
+						name: "ast.FloorDiv_type",
+						off:  7504,
+					},
+					namedOffset{
+						name: "ast.For_type",
+						off:  7512,
+					},
+					namedOffset{
+						name: "ast.FormattedValue_type",
+						off:  7520,
+					},
+					namedOffset{
+						name: "ast.FunctionDef_type",
+						off:  7528,
+					},
+					namedOffset{
+						name: "ast.FunctionType_type",
+						off:  7536,
+					},
+					namedOffset{
+						name: "ast.GeneratorExp_type",
+						off:  7544,
+					},
+					namedOffset{
+						name: "ast.Global_type",
+						off:  7552,
+					},
+					namedOffset{
+						name: "ast.GtE_singleton",
+						off:  7560,
+					},
+					namedOffset{
+						name: "ast.GtE_type",
+						off:  7568,
+					},
+					namedOffset{
+						name: "ast.Gt_singleton",
+						off:  7576,
+					},
+					namedOffset{
+						name: "ast.Gt_type",
+						off:  7584,
+					},
+					namedOffset{
+						name: "ast.IfExp_type",
+						off:  7592,
+					},
+					namedOffset{
+						name: "ast.If_type",
+						off:  7600,
+					},
+					namedOffset{
+						name: "ast.ImportFrom_type",
+						off:  7608,
+					},
+					namedOffset{
+						name: "ast.Import_type",
+						off:  7616,
+					},
+					namedOffset{
+						name: "ast.In_singleton",
+						off:  7624,
+					},
+					namedOffset{
+						name: "ast.In_type",
+						off:  7632,
+					},
+					namedOffset{
+						name: "ast.Interactive_type",
+						off:  7640,
+					},
+					namedOffset{
+						name: "ast.Invert_singleton",
+						off:  7648,
+					},
+					namedOffset{
+						name: "ast.Invert_type",
+						off:  7656,
+					},
+					namedOffset{
+						name: "ast.IsNot_singleton",
+						off:  7664,
+					},
+					namedOffset{
+						name: "ast.IsNot_type",
+						off:  7672,
+					},
+					namedOffset{
+						name: "ast.Is_singleton",
+						off:  7680,
+					},
+					namedOffset{
+						name: "ast.Is_type",
+						off:  7688,
+					},
+					namedOffset{
+						name: "ast.JoinedStr_type",
+						off:  7696,
+					},
+					namedOffset{
+						name: "ast.LShift_singleton",
+						off:  7704,
+					},
+					namedOffset{
+						name: "ast.LShift_type",
+						off:  7712,
+					},
+					namedOffset{
+						name: "ast.Lambda_type",
+						off:  7720,
+					},
+					namedOffset{
+						name: "ast.ListComp_type",
+						off:  7728,
+					},
+					namedOffset{
+						name: "ast.List_type",
+						off:  7736,
+					},
+					namedOffset{
+						name: "ast.Load_singleton",
+						off:  7744,
+					},
+					namedOffset{
+						name: "ast.Load_type",
+						off:  7752,
+					},
+					namedOffset{
+						name: "ast.LtE_singleton",
+						off:  7760,
+					},
+					namedOffset{
+						name: "ast.LtE_type",
+						off:  7768,
+					},
+					namedOffset{
+						name: "ast.Lt_singleton",
+						off:  7776,
+					},
+					namedOffset{
+						name: "ast.Lt_type",
+						off:  7784,
+					},
+					namedOffset{
+						name: "ast.MatMult_singleton",
+						off:  7792,
+					},
+					namedOffset{
+						name: "ast.MatMult_type",
+						off:  7800,
+					},
+					namedOffset{
+						name: "ast.MatchAs_type",
+						off:  7808,
+					},
+					namedOffset{
+						name: "ast.MatchClass_type",
+						off:  7816,
+					},
+					namedOffset{
+						name: "ast.MatchMapping_type",
+						off:  7824,
+					},
+					namedOffset{
+						name: "ast.MatchOr_type",
+						off:  7832,
+					},
+					namedOffset{
+						name: "ast.MatchSequence_type",
+						off:  7840,
+					},
+					namedOffset{
+						name: "ast.MatchSingleton_type",
+						off:  7848,
+					},
+					namedOffset{
+						name: "ast.MatchStar_type",
+						off:  7856,
+					},
+					namedOffset{
+						name: "ast.MatchValue_type",
+						off:  7864,
+					},
+					namedOffset{
+						name: "ast.Match_type",
+						off:  7872,
+					},
+					namedOffset{
+						name: "ast.Mod_singleton",
+						off:  7880,
+					},
+					namedOffset{
+						name: "ast.Mod_type",
+						off:  7888,
+					},
+					namedOffset{
+						name: "ast.Module_type",
+						off:  7896,
+					},
+					namedOffset{
+						name: "ast.Mult_singleton",
+						off:  7904,
+					},
+					namedOffset{
+						name: "ast.Mult_type",
+						off:  7912,
+					},
+					namedOffset{
+						name: "ast.Name_type",
+						off:  7920,
+					},
+					namedOffset{
+						name: "ast.NamedExpr_type",
+						off:  7928,
+					},
+					namedOffset{
+						name: "ast.Nonlocal_type",
+						off:  7936,
+					},
+					namedOffset{
+						name: "ast.NotEq_singleton",
+						off:  7944,
+					},
+					namedOffset{
+						name: "ast.NotEq_type",
+						off:  7952,
+					},
+					namedOffset{
+						name: "ast.NotIn_singleton",
+						off:  7960,
+					},
+					namedOffset{
+						name: "ast.NotIn_type",
+						off:  7968,
+					},
+					namedOffset{
+						name: "ast.Not_singleton",
+						off:  7976,
+					},
+					namedOffset{
+						name: "ast.Not_type",
+						off:  7984,
+					},
+					namedOffset{
+						name: "ast.Or_singleton",
+						off:  7992,
+					},
+					namedOffset{
+						name: "ast.Or_type",
+						off:  8000,
+					},
+					namedOffset{
+						name: "ast.Pass_type",
+						off:  8008,
+					},
+					namedOffset{
+						name: "ast.Pow_singleton",
+						off:  8016,
+					},
+					namedOffset{
+						name: "ast.Pow_type",
+						off:  8024,
+					},
+					namedOffset{
+						name: "ast.RShift_singleton",
+						off:  8032,
+					},
+					namedOffset{
+						name: "ast.RShift_type",
+						off:  8040,
+					},
+					namedOffset{
+						name: "ast.Raise_type",
+						off:  8048,
+					},
+					namedOffset{
+						name: "ast.Return_type",
+						off:  8056,
+					},
+					namedOffset{
+						name: "ast.SetComp_type",
+						off:  8064,
+					},
+					namedOffset{
+						name: "ast.Set_type",
+						off:  8072,
+					},
+					namedOffset{
+						name: "ast.Slice_type",
+						off:  8080,
+					},
+					namedOffset{
+						name: "ast.Starred_type",
+						off:  8088,
+					},
+					namedOffset{
+						name: "ast.Store_singleton",
+						off:  8096,
+					},
+					namedOffset{
+						name: "ast.Store_type",
+						off:  8104,
+					},
+					namedOffset{
+						name: "ast.Sub_singleton",
+						off:  8112,
+					},
+					namedOffset{
+						name: "ast.Sub_type",
+						off:  8120,
+					},
+					namedOffset{
+						name: "ast.Subscript_type",
+						off:  8128,
+					},
+					namedOffset{
+						name: "ast.TryStar_type",
+						off:  8136,
+					},
+					namedOffset{
+						name: "ast.Try_type",
+						off:  8144,
+					},
+					namedOffset{
+						name: "ast.Tuple_type",
+						off:  8152,
+					},
+					namedOffset{
+						name: "ast.TypeIgnore_type",
+						off:  8160,
+					},
+					namedOffset{
+						name: "ast.UAdd_singleton",
+						off:  8168,
+					},
+					namedOffset{
+						name: "ast.UAdd_type",
+						off:  8176,
+					},
+					namedOffset{
+						name: "ast.USub_singleton",
+						off:  8184,
+					},
+					namedOffset{
+						name: "ast.USub_type",
+						off:  8192,
+					},
+					namedOffset{
+						name: "ast.UnaryOp_type",
+						off:  8200,
+					},
+					namedOffset{
+						name: "ast.While_type",
+						off:  8208,
+					},
+					namedOffset{
+						name: "ast.With_type",
+						off:  8216,
+					},
+					namedOffset{
+						name: "ast.YieldFrom_type",
+						off:  8224,
+					},
+					namedOffset{
+						name: "ast.Yield_type",
+						off:  8232,
+					},
+					namedOffset{
+						name: "ast.__dict__",
+						off:  8240,
+					},
+					namedOffset{
+						name: "ast.__doc__",
+						off:  8248,
+					},
+					namedOffset{
+						name: "ast.__match_args__",
+						off:  8256,
+					},
+					namedOffset{
+						name: "ast.__module__",
+						off:  8264,
+					},
+					namedOffset{
+						name: "ast._attributes",
+						off:  8272,
+					},
+					namedOffset{
+						name: "ast._fields",
+						off:  8280,
+					},
+					namedOffset{
+						name: "ast.alias_type",
+						off:  8288,
+					},
+					namedOffset{
+						name: "ast.annotation",
+						off:  8296,
+					},
+					namedOffset{
+						name: "ast.arg",
+						off:  8304,
+					},
+					namedOffset{
+						name: "ast.arg_type",
+						off:  8312,
+					},
+					namedOffset{
+						name: "ast.args",
+						off:  8320,
+					},
+					namedOffset{
+						name: "ast.argtypes",
+						off:  8328,
+					},
+					namedOffset{
+						name: "ast.arguments_type",
+						off:  8336,
+					},
+					namedOffset{
+						name: "ast.asname",
+						off:  8344,
+					},
+					namedOffset{
+						name: "ast.ast",
+						off:  8352,
+					},
+					namedOffset{
+						name: "ast.attr",
+						off:  8360,
+					},
+					namedOffset{
+						name: "ast.bases",
+						off:  8368,
+					},
+					namedOffset{
+						name: "ast.body",
+						off:  8376,
+					},
+					namedOffset{
+						name: "ast.boolop_type",
+						off:  8384,
+					},
+					namedOffset{
+						name: "ast.cases",
+						off:  8392,
+					},
+					namedOffset{
+						name: "ast.cause",
+						off:  8400,
+					},
+					namedOffset{
+						name: "ast.cls",
+						off:  8408,
+					},
+					namedOffset{
+						name: "ast.cmpop_type",
+						off:  8416,
+					},
+					namedOffset{
+						name: "ast.col_offset",
+						off:  8424,
+					},
+					namedOffset{
+						name: "ast.comparators",
+						off:  8432,
+					},
+					namedOffset{
+						name: "ast.comprehension_type",
+						off:  8440,
+					},
+					namedOffset{
+						name: "ast.context_expr",
+						off:  8448,
+					},
+					namedOffset{
+						name: "ast.conversion",
+						off:  8456,
+					},
+					namedOffset{
+						name: "ast.ctx",
+						off:  8464,
+					},
+					namedOffset{
+						name: "ast.decorator_list",
+						off:  8472,
+					},
+					namedOffset{
+						name: "ast.defaults",
+						off:  8480,
+					},
+					namedOffset{
+						name: "ast.elt",
+						off:  8488,
+					},
+					namedOffset{
+						name: "ast.elts",
+						off:  8496,
+					},
+					namedOffset{
+						name: "ast.end_col_offset",
+						off:  8504,
+					},
+					namedOffset{
+						name: "ast.end_lineno",
+						off:  8512,
+					},
+					namedOffset{
+						name: "ast.exc",
+						off:  8520,
+					},
+					namedOffset{
+						name: "ast.excepthandler_type",
+						off:  8528,
+					},
+					namedOffset{
+						name: "ast.expr_context_type",
+						off:  8536,
+					},
+					namedOffset{
+						name: "ast.expr_type",
+						off:  8544,
+					},
+					namedOffset{
+						name: "ast.finalbody",
+						off:  8552,
+					},
+					namedOffset{
+						name: "ast.format_spec",
+						off:  8560,
+					},
+					namedOffset{
+						name: "ast.func",
+						off:  8568,
+					},
+					namedOffset{
+						name: "ast.generators",
+						off:  8576,
+					},
+					namedOffset{
+						name: "ast.guard",
+						off:  8584,
+					},
+					namedOffset{
+						name: "ast.handlers",
+						off:  8592,
+					},
+					namedOffset{
+						name: "ast.id",
+						off:  8600,
+					},
+					namedOffset{
+						name: "ast.ifs",
+						off:  8608,
+					},
+					namedOffset{
+						name: "ast.is_async",
+						off:  8616,
+					},
+					namedOffset{
+						name: "ast.items",
+						off:  8624,
+					},
+					namedOffset{
+						name: "ast.iter",
+						off:  8632,
+					},
+					namedOffset{
+						name: "ast.key",
+						off:  8640,
+					},
+					namedOffset{
+						name: "ast.keys",
+						off:  8648,
+					},
+					namedOffset{
+						name: "ast.keyword_type",
+						off:  8656,
+					},
+					namedOffset{
+						name: "ast.keywords",
+						off:  8664,
+					},
+					namedOffset{
+						name: "ast.kind",
+						off:  8672,
+					},
+					namedOffset{
+						name: "ast.kw_defaults",
+						off:  8680,
+					},
+					namedOffset{
+						name: "ast.kwarg",
+						off:  8688,
+					},
+					namedOffset{
+						name: "ast.kwd_attrs",
+						off:  8696,
+					},
+					namedOffset{
+						name: "ast.kwd_patterns",
+						off:  8704,
+					},
+					namedOffset{
+						name: "ast.kwonlyargs",
+						off:  8712,
+					},
+					namedOffset{
+						name: "ast.left",
+						off:  8720,
+					},
+					namedOffset{
+						name: "ast.level",
+						off:  8728,
+					},
+					namedOffset{
+						name: "ast.lineno",
+						off:  8736,
+					},
+					namedOffset{
+						name: "ast.lower",
+						off:  8744,
+					},
+					namedOffset{
+						name: "ast.match_case_type",
+						off:  8752,
+					},
+					namedOffset{
+						name: "ast.mod_type",
+						off:  8760,
+					},
+					namedOffset{
+						name: "ast.module",
+						off:  8768,
+					},
+					namedOffset{
+						name: "ast.msg",
+						off:  8776,
+					},
+					namedOffset{
+						name: "ast.name",
+						off:  8784,
+					},
+					namedOffset{
+						name: "ast.names",
+						off:  8792,
+					},
+					namedOffset{
+						name: "ast.op",
+						off:  8800,
+					},
+					namedOffset{
+						name: "ast.operand",
+						off:  8808,
+					},
+					namedOffset{
+						name: "ast.operator_type",
+						off:  8816,
+					},
+					namedOffset{
+						name: "ast.ops",
+						off:  8824,
+					},
+					namedOffset{
+						name: "ast.optional_vars",
+						off:  8832,
+					},
+					namedOffset{
+						name: "ast.orelse",
+						off:  8840,
+					},
+					namedOffset{
+						name: "ast.pattern",
+						off:  8848,
+					},
+					namedOffset{
+						name: "ast.pattern_type",
+						off:  8856,
+					},
+					namedOffset{
+						name: "ast.patterns",
+						off:  8864,
+					},
+					namedOffset{
+						name: "ast.posonlyargs",
+						off:  8872,
+					},
+					namedOffset{
+						name: "ast.rest",
+						off:  8880,
+					},
+					namedOffset{
+						name: "ast.returns",
+						off:  8888,
+					},
+					namedOffset{
+						name: "ast.right",
+						off:  8896,
+					},
+					namedOffset{
+						name: "ast.simple",
+						off:  8904,
+					},
+					namedOffset{
+						name: "ast.slice",
+						off:  8912,
+					},
+					namedOffset{
+						name: "ast.step",
+						off:  8920,
+					},
+					namedOffset{
+						name: "ast.stmt_type",
+						off:  8928,
+					},
+					namedOffset{
+						name: "ast.subject",
+						off:  8936,
+					},
+					namedOffset{
+						name: "ast.tag",
+						off:  8944,
+					},
+					namedOffset{
+						name: "ast.target",
+						off:  8952,
+					},
+					namedOffset{
+						name: "ast.targets",
+						off:  8960,
+					},
+					namedOffset{
+						name: "ast.test",
+						off:  8968,
+					},
+					namedOffset{
+						name: "ast.type",
+						off:  8976,
+					},
+					namedOffset{
+						name: "ast.type_comment",
+						off:  8984,
+					},
+					namedOffset{
+						name: "ast.type_ignore_type",
+						off:  8992,
+					},
+					namedOffset{
+						name: "ast.type_ignores",
+						off:  9000,
+					},
+					namedOffset{
+						name: "ast.unaryop_type",
+						off:  9008,
+					},
+					namedOffset{
+						name: "ast.upper",
+						off:  9016,
+					},
+					namedOffset{
+						name: "ast.value",
+						off:  9024,
+					},
+					namedOffset{
+						name: "ast.values",
+						off:  9032,
+					},
+					namedOffset{
+						name: "ast.vararg",
+						off:  9040,
+					},
+					namedOffset{
+						name: "ast.withitem_type",
+						off:  9048,
+					},
+				},
 				"PyMemberDescrObject": []namedOffset{
 					namedOffset{
 						name: "d_common.d_type",
@@ -3606,6 +6280,52 @@ var layoutTable = []tableLayout{
 					namedOffset{
 						name: "step",
 						off:  32,
+					},
+				},
+				"PyThreadState": []namedOffset{
+					namedOffset{
+						name: "c_profileobj",
+						off:  80,
+					},
+					namedOffset{
+						name: "c_traceobj",
+						off:  88,
+					},
+					namedOffset{
+						name: "curexc_type",
+						off:  96,
+					},
+					namedOffset{
+						name: "curexc_value",
+						off:  104,
+					},
+					namedOffset{
+						name: "curexc_traceback",
+						off:  112,
+					},
+					namedOffset{
+						name: "dict",
+						off:  128,
+					},
+					namedOffset{
+						name: "async_exc",
+						off:  144,
+					},
+					namedOffset{
+						name: "async_gen_firstiter",
+						off:  208,
+					},
+					namedOffset{
+						name: "async_gen_finalizer",
+						off:  216,
+					},
+					namedOffset{
+						name: "context",
+						off:  224,
+					},
+					namedOffset{
+						name: "exc_state.exc_value",
+						off:  320,
 					},
 				},
 				"PyTracebackObject": []namedOffset{
@@ -3838,8 +6558,14 @@ var layoutTable = []tableLayout{
 			Float: struct{ Val int64 }{
 				Val: 16,
 			},
-			Module: struct{ Dict int64 }{
-				Dict: 16,
+			Module: struct {
+				Dict    int64
+				Def     int64
+				DefCopy int64
+			}{
+				Dict:    16,
+				Def:     24,
+				DefCopy: 32,
 			},
 			Cell: struct{ Ref int64 }{
 				Ref: 16,
@@ -4148,6 +6874,1140 @@ var layoutTable = []tableLayout{
 						off:  32,
 					},
 				},
+				"PyInterpreterState": []namedOffset{
+					namedOffset{
+						name: "gc.garbage",
+						off:  320,
+					},
+					namedOffset{
+						name: "gc.callbacks",
+						off:  328,
+					},
+					namedOffset{
+						name: "sysdict",
+						off:  352,
+					},
+					namedOffset{
+						name: "builtins",
+						off:  360,
+					},
+					namedOffset{
+						name: "imports.modules",
+						off:  944,
+					},
+					namedOffset{
+						name: "imports.modules_by_index",
+						off:  952,
+					},
+					namedOffset{
+						name: "imports.importlib",
+						off:  960,
+					},
+					namedOffset{
+						name: "imports.import_func",
+						off:  984,
+					},
+					namedOffset{
+						name: "codec_search_path",
+						off:  1248,
+					},
+					namedOffset{
+						name: "codec_search_cache",
+						off:  1256,
+					},
+					namedOffset{
+						name: "codec_error_registry",
+						off:  1264,
+					},
+					namedOffset{
+						name: "dict",
+						off:  1720,
+					},
+					namedOffset{
+						name: "sysdict_copy",
+						off:  1728,
+					},
+					namedOffset{
+						name: "builtins_copy",
+						off:  1736,
+					},
+					namedOffset{
+						name: "before_forkers",
+						off:  3872,
+					},
+					namedOffset{
+						name: "after_forkers_parent",
+						off:  3880,
+					},
+					namedOffset{
+						name: "after_forkers_child",
+						off:  3888,
+					},
+					namedOffset{
+						name: "warnings.filters",
+						off:  3896,
+					},
+					namedOffset{
+						name: "warnings.once_registry",
+						off:  3904,
+					},
+					namedOffset{
+						name: "warnings.default_action",
+						off:  3912,
+					},
+					namedOffset{
+						name: "audit_hooks",
+						off:  267208,
+					},
+					namedOffset{
+						name: "exc_state.errnomap",
+						off:  273400,
+					},
+					namedOffset{
+						name: "exc_state.PyExc_ExceptionGroup",
+						off:  273424,
+					},
+					namedOffset{
+						name: "ast.AST_type",
+						off:  273448,
+					},
+					namedOffset{
+						name: "ast.Add_singleton",
+						off:  273456,
+					},
+					namedOffset{
+						name: "ast.Add_type",
+						off:  273464,
+					},
+					namedOffset{
+						name: "ast.And_singleton",
+						off:  273472,
+					},
+					namedOffset{
+						name: "ast.And_type",
+						off:  273480,
+					},
+					namedOffset{
+						name: "ast.AnnAssign_type",
+						off:  273488,
+					},
+					namedOffset{
+						name: "ast.Assert_type",
+						off:  273496,
+					},
+					namedOffset{
+						name: "ast.Assign_type",
+						off:  273504,
+					},
+					namedOffset{
+						name: "ast.AsyncFor_type",
+						off:  273512,
+					},
+					namedOffset{
+						name: "ast.AsyncFunctionDef_type",
+						off:  273520,
+					},
+					namedOffset{
+						name: "ast.AsyncWith_type",
+						off:  273528,
+					},
+					namedOffset{
+						name: "ast.Attribute_type",
+						off:  273536,
+					},
+					namedOffset{
+						name: "ast.AugAssign_type",
+						off:  273544,
+					},
+					namedOffset{
+						name: "ast.Await_type",
+						off:  273552,
+					},
+					namedOffset{
+						name: "ast.BinOp_type",
+						off:  273560,
+					},
+					namedOffset{
+						name: "ast.BitAnd_singleton",
+						off:  273568,
+					},
+					namedOffset{
+						name: "ast.BitAnd_type",
+						off:  273576,
+					},
+					namedOffset{
+						name: "ast.BitOr_singleton",
+						off:  273584,
+					},
+					namedOffset{
+						name: "ast.BitOr_type",
+						off:  273592,
+					},
+					namedOffset{
+						name: "ast.BitXor_singleton",
+						off:  273600,
+					},
+					namedOffset{
+						name: "ast.BitXor_type",
+						off:  273608,
+					},
+					namedOffset{
+						name: "ast.BoolOp_type",
+						off:  273616,
+					},
+					namedOffset{
+						name: "ast.Break_type",
+						off:  273624,
+					},
+					namedOffset{
+						name: "ast.Call_type",
+						off:  273632,
+					},
+					namedOffset{
+						name: "ast.ClassDef_type",
+						off:  273640,
+					},
+					namedOffset{
+						name: "ast.Compare_type",
+						off:  273648,
+					},
+					namedOffset{
+						name: "ast.Constant_type",
+						off:  273656,
+					},
+					namedOffset{
+						name: "ast.Continue_type",
+						off:  273664,
+					},
+					namedOffset{
+						name: "ast.Del_singleton",
+						off:  273672,
+					},
+					namedOffset{
+						name: "ast.Del_type",
+						off:  273680,
+					},
+					namedOffset{
+						name: "ast.Delete_type",
+						off:  273688,
+					},
+					namedOffset{
+						name: "ast.DictComp_type",
+						off:  273696,
+					},
+					namedOffset{
+						name: "ast.Dict_type",
+						off:  273704,
+					},
+					namedOffset{
+						name: "ast.Div_singleton",
+						off:  273712,
+					},
+					namedOffset{
+						name: "ast.Div_type",
+						off:  273720,
+					},
+					namedOffset{
+						name: "ast.Eq_singleton",
+						off:  273728,
+					},
+					namedOffset{
+						name: "ast.Eq_type",
+						off:  273736,
+					},
+					namedOffset{
+						name: "ast.ExceptHandler_type",
+						off:  273744,
+					},
+					namedOffset{
+						name: "ast.Expr_type",
+						off:  273752,
+					},
+					namedOffset{
+						name: "ast.Expression_type",
+						off:  273760,
+					},
+					namedOffset{
+						name: "ast.FloorDiv_singleton",
+						off:  273768,
+					},
+					namedOffset{
+						name: "ast.FloorDiv_type",
+						off:  273776,
+					},
+					namedOffset{
+						name: "ast.For_type",
+						off:  273784,
+					},
+					namedOffset{
+						name: "ast.FormattedValue_type",
+						off:  273792,
+					},
+					namedOffset{
+						name: "ast.FunctionDef_type",
+						off:  273800,
+					},
+					namedOffset{
+						name: "ast.FunctionType_type",
+						off:  273808,
+					},
+					namedOffset{
+						name: "ast.GeneratorExp_type",
+						off:  273816,
+					},
+					namedOffset{
+						name: "ast.Global_type",
+						off:  273824,
+					},
+					namedOffset{
+						name: "ast.GtE_singleton",
+						off:  273832,
+					},
+					namedOffset{
+						name: "ast.GtE_type",
+						off:  273840,
+					},
+					namedOffset{
+						name: "ast.Gt_singleton",
+						off:  273848,
+					},
+					namedOffset{
+						name: "ast.Gt_type",
+						off:  273856,
+					},
+					namedOffset{
+						name: "ast.IfExp_type",
+						off:  273864,
+					},
+					namedOffset{
+						name: "ast.If_type",
+						off:  273872,
+					},
+					namedOffset{
+						name: "ast.ImportFrom_type",
+						off:  273880,
+					},
+					namedOffset{
+						name: "ast.Import_type",
+						off:  273888,
+					},
+					namedOffset{
+						name: "ast.In_singleton",
+						off:  273896,
+					},
+					namedOffset{
+						name: "ast.In_type",
+						off:  273904,
+					},
+					namedOffset{
+						name: "ast.Interactive_type",
+						off:  273912,
+					},
+					namedOffset{
+						name: "ast.Invert_singleton",
+						off:  273920,
+					},
+					namedOffset{
+						name: "ast.Invert_type",
+						off:  273928,
+					},
+					namedOffset{
+						name: "ast.IsNot_singleton",
+						off:  273936,
+					},
+					namedOffset{
+						name: "ast.IsNot_type",
+						off:  273944,
+					},
+					namedOffset{
+						name: "ast.Is_singleton",
+						off:  273952,
+					},
+					namedOffset{
+						name: "ast.Is_type",
+						off:  273960,
+					},
+					namedOffset{
+						name: "ast.JoinedStr_type",
+						off:  273968,
+					},
+					namedOffset{
+						name: "ast.LShift_singleton",
+						off:  273976,
+					},
+					namedOffset{
+						name: "ast.LShift_type",
+						off:  273984,
+					},
+					namedOffset{
+						name: "ast.Lambda_type",
+						off:  273992,
+					},
+					namedOffset{
+						name: "ast.ListComp_type",
+						off:  274000,
+					},
+					namedOffset{
+						name: "ast.List_type",
+						off:  274008,
+					},
+					namedOffset{
+						name: "ast.Load_singleton",
+						off:  274016,
+					},
+					namedOffset{
+						name: "ast.Load_type",
+						off:  274024,
+					},
+					namedOffset{
+						name: "ast.LtE_singleton",
+						off:  274032,
+					},
+					namedOffset{
+						name: "ast.LtE_type",
+						off:  274040,
+					},
+					namedOffset{
+						name: "ast.Lt_singleton",
+						off:  274048,
+					},
+					namedOffset{
+						name: "ast.Lt_type",
+						off:  274056,
+					},
+					namedOffset{
+						name: "ast.MatMult_singleton",
+						off:  274064,
+					},
+					namedOffset{
+						name: "ast.MatMult_type",
+						off:  274072,
+					},
+					namedOffset{
+						name: "ast.MatchAs_type",
+						off:  274080,
+					},
+					namedOffset{
+						name: "ast.MatchClass_type",
+						off:  274088,
+					},
+					namedOffset{
+						name: "ast.MatchMapping_type",
+						off:  274096,
+					},
+					namedOffset{
+						name: "ast.MatchOr_type",
+						off:  274104,
+					},
+					namedOffset{
+						name: "ast.MatchSequence_type",
+						off:  274112,
+					},
+					namedOffset{
+						name: "ast.MatchSingleton_type",
+						off:  274120,
+					},
+					namedOffset{
+						name: "ast.MatchStar_type",
+						off:  274128,
+					},
+					namedOffset{
+						name: "ast.MatchValue_type",
+						off:  274136,
+					},
+					namedOffset{
+						name: "ast.Match_type",
+						off:  274144,
+					},
+					namedOffset{
+						name: "ast.Mod_singleton",
+						off:  274152,
+					},
+					namedOffset{
+						name: "ast.Mod_type",
+						off:  274160,
+					},
+					namedOffset{
+						name: "ast.Module_type",
+						off:  274168,
+					},
+					namedOffset{
+						name: "ast.Mult_singleton",
+						off:  274176,
+					},
+					namedOffset{
+						name: "ast.Mult_type",
+						off:  274184,
+					},
+					namedOffset{
+						name: "ast.Name_type",
+						off:  274192,
+					},
+					namedOffset{
+						name: "ast.NamedExpr_type",
+						off:  274200,
+					},
+					namedOffset{
+						name: "ast.Nonlocal_type",
+						off:  274208,
+					},
+					namedOffset{
+						name: "ast.NotEq_singleton",
+						off:  274216,
+					},
+					namedOffset{
+						name: "ast.NotEq_type",
+						off:  274224,
+					},
+					namedOffset{
+						name: "ast.NotIn_singleton",
+						off:  274232,
+					},
+					namedOffset{
+						name: "ast.NotIn_type",
+						off:  274240,
+					},
+					namedOffset{
+						name: "ast.Not_singleton",
+						off:  274248,
+					},
+					namedOffset{
+						name: "ast.Not_type",
+						off:  274256,
+					},
+					namedOffset{
+						name: "ast.Or_singleton",
+						off:  274264,
+					},
+					namedOffset{
+						name: "ast.Or_type",
+						off:  274272,
+					},
+					namedOffset{
+						name: "ast.ParamSpec_type",
+						off:  274280,
+					},
+					namedOffset{
+						name: "ast.Pass_type",
+						off:  274288,
+					},
+					namedOffset{
+						name: "ast.Pow_singleton",
+						off:  274296,
+					},
+					namedOffset{
+						name: "ast.Pow_type",
+						off:  274304,
+					},
+					namedOffset{
+						name: "ast.RShift_singleton",
+						off:  274312,
+					},
+					namedOffset{
+						name: "ast.RShift_type",
+						off:  274320,
+					},
+					namedOffset{
+						name: "ast.Raise_type",
+						off:  274328,
+					},
+					namedOffset{
+						name: "ast.Return_type",
+						off:  274336,
+					},
+					namedOffset{
+						name: "ast.SetComp_type",
+						off:  274344,
+					},
+					namedOffset{
+						name: "ast.Set_type",
+						off:  274352,
+					},
+					namedOffset{
+						name: "ast.Slice_type",
+						off:  274360,
+					},
+					namedOffset{
+						name: "ast.Starred_type",
+						off:  274368,
+					},
+					namedOffset{
+						name: "ast.Store_singleton",
+						off:  274376,
+					},
+					namedOffset{
+						name: "ast.Store_type",
+						off:  274384,
+					},
+					namedOffset{
+						name: "ast.Sub_singleton",
+						off:  274392,
+					},
+					namedOffset{
+						name: "ast.Sub_type",
+						off:  274400,
+					},
+					namedOffset{
+						name: "ast.Subscript_type",
+						off:  274408,
+					},
+					namedOffset{
+						name: "ast.TryStar_type",
+						off:  274416,
+					},
+					namedOffset{
+						name: "ast.Try_type",
+						off:  274424,
+					},
+					namedOffset{
+						name: "ast.Tuple_type",
+						off:  274432,
+					},
+					namedOffset{
+						name: "ast.TypeAlias_type",
+						off:  274440,
+					},
+					namedOffset{
+						name: "ast.TypeIgnore_type",
+						off:  274448,
+					},
+					namedOffset{
+						name: "ast.TypeVarTuple_type",
+						off:  274456,
+					},
+					namedOffset{
+						name: "ast.TypeVar_type",
+						off:  274464,
+					},
+					namedOffset{
+						name: "ast.UAdd_singleton",
+						off:  274472,
+					},
+					namedOffset{
+						name: "ast.UAdd_type",
+						off:  274480,
+					},
+					namedOffset{
+						name: "ast.USub_singleton",
+						off:  274488,
+					},
+					namedOffset{
+						name: "ast.USub_type",
+						off:  274496,
+					},
+					namedOffset{
+						name: "ast.UnaryOp_type",
+						off:  274504,
+					},
+					namedOffset{
+						name: "ast.While_type",
+						off:  274512,
+					},
+					namedOffset{
+						name: "ast.With_type",
+						off:  274520,
+					},
+					namedOffset{
+						name: "ast.YieldFrom_type",
+						off:  274528,
+					},
+					namedOffset{
+						name: "ast.Yield_type",
+						off:  274536,
+					},
+					namedOffset{
+						name: "ast.__dict__",
+						off:  274544,
+					},
+					namedOffset{
+						name: "ast.__doc__",
+						off:  274552,
+					},
+					namedOffset{
+						name: "ast.__match_args__",
+						off:  274560,
+					},
+					namedOffset{
+						name: "ast.__module__",
+						off:  274568,
+					},
+					namedOffset{
+						name: "ast._attributes",
+						off:  274576,
+					},
+					namedOffset{
+						name: "ast._fields",
+						off:  274584,
+					},
+					namedOffset{
+						name: "ast.alias_type",
+						off:  274592,
+					},
+					namedOffset{
+						name: "ast.annotation",
+						off:  274600,
+					},
+					namedOffset{
+						name: "ast.arg",
+						off:  274608,
+					},
+					namedOffset{
+						name: "ast.arg_type",
+						off:  274616,
+					},
+					namedOffset{
+						name: "ast.args",
+						off:  274624,
+					},
+					namedOffset{
+						name: "ast.argtypes",
+						off:  274632,
+					},
+					namedOffset{
+						name: "ast.arguments_type",
+						off:  274640,
+					},
+					namedOffset{
+						name: "ast.asname",
+						off:  274648,
+					},
+					namedOffset{
+						name: "ast.ast",
+						off:  274656,
+					},
+					namedOffset{
+						name: "ast.attr",
+						off:  274664,
+					},
+					namedOffset{
+						name: "ast.bases",
+						off:  274672,
+					},
+					namedOffset{
+						name: "ast.body",
+						off:  274680,
+					},
+					namedOffset{
+						name: "ast.boolop_type",
+						off:  274688,
+					},
+					namedOffset{
+						name: "ast.bound",
+						off:  274696,
+					},
+					namedOffset{
+						name: "ast.cases",
+						off:  274704,
+					},
+					namedOffset{
+						name: "ast.cause",
+						off:  274712,
+					},
+					namedOffset{
+						name: "ast.cls",
+						off:  274720,
+					},
+					namedOffset{
+						name: "ast.cmpop_type",
+						off:  274728,
+					},
+					namedOffset{
+						name: "ast.col_offset",
+						off:  274736,
+					},
+					namedOffset{
+						name: "ast.comparators",
+						off:  274744,
+					},
+					namedOffset{
+						name: "ast.comprehension_type",
+						off:  274752,
+					},
+					namedOffset{
+						name: "ast.context_expr",
+						off:  274760,
+					},
+					namedOffset{
+						name: "ast.conversion",
+						off:  274768,
+					},
+					namedOffset{
+						name: "ast.ctx",
+						off:  274776,
+					},
+					namedOffset{
+						name: "ast.decorator_list",
+						off:  274784,
+					},
+					namedOffset{
+						name: "ast.defaults",
+						off:  274792,
+					},
+					namedOffset{
+						name: "ast.elt",
+						off:  274800,
+					},
+					namedOffset{
+						name: "ast.elts",
+						off:  274808,
+					},
+					namedOffset{
+						name: "ast.end_col_offset",
+						off:  274816,
+					},
+					namedOffset{
+						name: "ast.end_lineno",
+						off:  274824,
+					},
+					namedOffset{
+						name: "ast.exc",
+						off:  274832,
+					},
+					namedOffset{
+						name: "ast.excepthandler_type",
+						off:  274840,
+					},
+					namedOffset{
+						name: "ast.expr_context_type",
+						off:  274848,
+					},
+					namedOffset{
+						name: "ast.expr_type",
+						off:  274856,
+					},
+					namedOffset{
+						name: "ast.finalbody",
+						off:  274864,
+					},
+					namedOffset{
+						name: "ast.format_spec",
+						off:  274872,
+					},
+					namedOffset{
+						name: "ast.func",
+						off:  274880,
+					},
+					namedOffset{
+						name: "ast.generators",
+						off:  274888,
+					},
+					namedOffset{
+						name: "ast.guard",
+						off:  274896,
+					},
+					namedOffset{
+						name: "ast.handlers",
+						off:  274904,
+					},
+					namedOffset{
+						name: "ast.id",
+						off:  274912,
+					},
+					namedOffset{
+						name: "ast.ifs",
+						off:  274920,
+					},
+					namedOffset{
+						name: "ast.is_async",
+						off:  274928,
+					},
+					namedOffset{
+						name: "ast.items",
+						off:  274936,
+					},
+					namedOffset{
+						name: "ast.iter",
+						off:  274944,
+					},
+					namedOffset{
+						name: "ast.key",
+						off:  274952,
+					},
+					namedOffset{
+						name: "ast.keys",
+						off:  274960,
+					},
+					namedOffset{
+						name: "ast.keyword_type",
+						off:  274968,
+					},
+					namedOffset{
+						name: "ast.keywords",
+						off:  274976,
+					},
+					namedOffset{
+						name: "ast.kind",
+						off:  274984,
+					},
+					namedOffset{
+						name: "ast.kw_defaults",
+						off:  274992,
+					},
+					namedOffset{
+						name: "ast.kwarg",
+						off:  275000,
+					},
+					namedOffset{
+						name: "ast.kwd_attrs",
+						off:  275008,
+					},
+					namedOffset{
+						name: "ast.kwd_patterns",
+						off:  275016,
+					},
+					namedOffset{
+						name: "ast.kwonlyargs",
+						off:  275024,
+					},
+					namedOffset{
+						name: "ast.left",
+						off:  275032,
+					},
+					namedOffset{
+						name: "ast.level",
+						off:  275040,
+					},
+					namedOffset{
+						name: "ast.lineno",
+						off:  275048,
+					},
+					namedOffset{
+						name: "ast.lower",
+						off:  275056,
+					},
+					namedOffset{
+						name: "ast.match_case_type",
+						off:  275064,
+					},
+					namedOffset{
+						name: "ast.mod_type",
+						off:  275072,
+					},
+					namedOffset{
+						name: "ast.module",
+						off:  275080,
+					},
+					namedOffset{
+						name: "ast.msg",
+						off:  275088,
+					},
+					namedOffset{
+						name: "ast.name",
+						off:  275096,
+					},
+					namedOffset{
+						name: "ast.names",
+						off:  275104,
+					},
+					namedOffset{
+						name: "ast.op",
+						off:  275112,
+					},
+					namedOffset{
+						name: "ast.operand",
+						off:  275120,
+					},
+					namedOffset{
+						name: "ast.operator_type",
+						off:  275128,
+					},
+					namedOffset{
+						name: "ast.ops",
+						off:  275136,
+					},
+					namedOffset{
+						name: "ast.optional_vars",
+						off:  275144,
+					},
+					namedOffset{
+						name: "ast.orelse",
+						off:  275152,
+					},
+					namedOffset{
+						name: "ast.pattern",
+						off:  275160,
+					},
+					namedOffset{
+						name: "ast.pattern_type",
+						off:  275168,
+					},
+					namedOffset{
+						name: "ast.patterns",
+						off:  275176,
+					},
+					namedOffset{
+						name: "ast.posonlyargs",
+						off:  275184,
+					},
+					namedOffset{
+						name: "ast.rest",
+						off:  275192,
+					},
+					namedOffset{
+						name: "ast.returns",
+						off:  275200,
+					},
+					namedOffset{
+						name: "ast.right",
+						off:  275208,
+					},
+					namedOffset{
+						name: "ast.simple",
+						off:  275216,
+					},
+					namedOffset{
+						name: "ast.slice",
+						off:  275224,
+					},
+					namedOffset{
+						name: "ast.step",
+						off:  275232,
+					},
+					namedOffset{
+						name: "ast.stmt_type",
+						off:  275240,
+					},
+					namedOffset{
+						name: "ast.subject",
+						off:  275248,
+					},
+					namedOffset{
+						name: "ast.tag",
+						off:  275256,
+					},
+					namedOffset{
+						name: "ast.target",
+						off:  275264,
+					},
+					namedOffset{
+						name: "ast.targets",
+						off:  275272,
+					},
+					namedOffset{
+						name: "ast.test",
+						off:  275280,
+					},
+					namedOffset{
+						name: "ast.type",
+						off:  275288,
+					},
+					namedOffset{
+						name: "ast.type_comment",
+						off:  275296,
+					},
+					namedOffset{
+						name: "ast.type_ignore_type",
+						off:  275304,
+					},
+					namedOffset{
+						name: "ast.type_ignores",
+						off:  275312,
+					},
+					namedOffset{
+						name: "ast.type_param_type",
+						off:  275320,
+					},
+					namedOffset{
+						name: "ast.type_params",
+						off:  275328,
+					},
+					namedOffset{
+						name: "ast.unaryop_type",
+						off:  275336,
+					},
+					namedOffset{
+						name: "ast.upper",
+						off:  275344,
+					},
+					namedOffset{
+						name: "ast.value",
+						off:  275352,
+					},
+					namedOffset{
+						name: "ast.values",
+						off:  275360,
+					},
+					namedOffset{
+						name: "ast.vararg",
+						off:  275368,
+					},
+					namedOffset{
+						name: "ast.withitem_type",
+						off:  275376,
+					},
+					namedOffset{
+						name: "interpreter_trampoline",
+						off:  381736,
+					},
+					namedOffset{
+						name: "cached_objects.interned_strings",
+						off:  382936,
+					},
+					namedOffset{
+						name: "cached_objects.str_replace_inf",
+						off:  382944,
+					},
+					namedOffset{
+						name: "cached_objects.objreduce",
+						off:  382952,
+					},
+					namedOffset{
+						name: "cached_objects.type_slots_pname",
+						off:  382960,
+					},
+					namedOffset{
+						name: "cached_objects.generic_type",
+						off:  383048,
+					},
+					namedOffset{
+						name: "cached_objects.typevar_type",
+						off:  383056,
+					},
+					namedOffset{
+						name: "cached_objects.typevartuple_type",
+						off:  383064,
+					},
+					namedOffset{
+						name: "cached_objects.paramspec_type",
+						off:  383072,
+					},
+					namedOffset{
+						name: "cached_objects.paramspecargs_type",
+						off:  383080,
+					},
+					namedOffset{
+						name: "cached_objects.paramspeckwargs_type",
+						off:  383088,
+					},
+					namedOffset{
+						name: "static_objects.singletons.hamt_empty.h_root",
+						off:  383136,
+					},
+					namedOffset{
+						name: "static_objects.singletons.last_resort_memory_error.dict",
+						off:  383176,
+					},
+					namedOffset{
+						name: "static_objects.singletons.last_resort_memory_error.args",
+						off:  383184,
+					},
+					namedOffset{
+						name: "static_objects.singletons.last_resort_memory_error.notes",
+						off:  383192,
+					},
+					namedOffset{
+						name: "static_objects.singletons.last_resort_memory_error.traceback",
+						off:  383200,
+					},
+					namedOffset{
+						name: "static_objects.singletons.last_resort_memory_error.context",
+						off:  383208,
+					},
+					namedOffset{
+						name: "static_objects.singletons.last_resort_memory_error.cause",
+						off:  383216,
+					},
+				},
 				"PyMemberDescrObject": []namedOffset{
 					namedOffset{
 						name: "d_common.d_type",
@@ -4198,6 +8058,44 @@ var layoutTable = []tableLayout{
 					namedOffset{
 						name: "step",
 						off:  32,
+					},
+				},
+				"PyThreadState": []namedOffset{
+					namedOffset{
+						name: "c_profileobj",
+						off:  80,
+					},
+					namedOffset{
+						name: "c_traceobj",
+						off:  88,
+					},
+					namedOffset{
+						name: "current_exception",
+						off:  96,
+					},
+					namedOffset{
+						name: "dict",
+						off:  112,
+					},
+					namedOffset{
+						name: "async_exc",
+						off:  128,
+					},
+					namedOffset{
+						name: "async_gen_firstiter",
+						off:  192,
+					},
+					namedOffset{
+						name: "async_gen_finalizer",
+						off:  200,
+					},
+					namedOffset{
+						name: "context",
+						off:  208,
+					},
+					namedOffset{
+						name: "exc_state.exc_value",
+						off:  256,
 					},
 				},
 				"PyTracebackObject": []namedOffset{
@@ -4434,8 +8332,14 @@ var layoutTable = []tableLayout{
 			Float: struct{ Val int64 }{
 				Val: 16,
 			},
-			Module: struct{ Dict int64 }{
-				Dict: 16,
+			Module: struct {
+				Dict    int64
+				Def     int64
+				DefCopy int64
+			}{
+				Dict:    16,
+				Def:     24,
+				DefCopy: 32,
 			},
 			Cell: struct{ Ref int64 }{
 				Ref: 16,
@@ -4752,6 +8656,1144 @@ var layoutTable = []tableLayout{
 						off:  32,
 					},
 				},
+				"PyInterpreterState": []namedOffset{
+					namedOffset{
+						name: "gc.garbage",
+						off:  7608,
+					},
+					namedOffset{
+						name: "gc.callbacks",
+						off:  7616,
+					},
+					namedOffset{
+						name: "sysdict",
+						off:  7640,
+					},
+					namedOffset{
+						name: "builtins",
+						off:  7648,
+					},
+					namedOffset{
+						name: "imports.modules",
+						off:  7656,
+					},
+					namedOffset{
+						name: "imports.modules_by_index",
+						off:  7664,
+					},
+					namedOffset{
+						name: "imports.importlib",
+						off:  7672,
+					},
+					namedOffset{
+						name: "imports.import_func",
+						off:  7696,
+					},
+					namedOffset{
+						name: "codecs.search_path",
+						off:  7960,
+					},
+					namedOffset{
+						name: "codecs.search_cache",
+						off:  7968,
+					},
+					namedOffset{
+						name: "codecs.error_registry",
+						off:  7976,
+					},
+					namedOffset{
+						name: "dict",
+						off:  8448,
+					},
+					namedOffset{
+						name: "sysdict_copy",
+						off:  8456,
+					},
+					namedOffset{
+						name: "builtins_copy",
+						off:  8464,
+					},
+					namedOffset{
+						name: "xi.PyExc_NotShareableError",
+						off:  10624,
+					},
+					namedOffset{
+						name: "before_forkers",
+						off:  10632,
+					},
+					namedOffset{
+						name: "after_forkers_parent",
+						off:  10640,
+					},
+					namedOffset{
+						name: "after_forkers_child",
+						off:  10648,
+					},
+					namedOffset{
+						name: "warnings.filters",
+						off:  10656,
+					},
+					namedOffset{
+						name: "warnings.once_registry",
+						off:  10664,
+					},
+					namedOffset{
+						name: "warnings.default_action",
+						off:  10672,
+					},
+					namedOffset{
+						name: "audit_hooks",
+						off:  10808,
+					},
+					namedOffset{
+						name: "exc_state.errnomap",
+						off:  82640,
+					},
+					namedOffset{
+						name: "exc_state.PyExc_ExceptionGroup",
+						off:  82664,
+					},
+					namedOffset{
+						name: "ast.AST_type",
+						off:  82704,
+					},
+					namedOffset{
+						name: "ast.Add_singleton",
+						off:  82712,
+					},
+					namedOffset{
+						name: "ast.Add_type",
+						off:  82720,
+					},
+					namedOffset{
+						name: "ast.And_singleton",
+						off:  82728,
+					},
+					namedOffset{
+						name: "ast.And_type",
+						off:  82736,
+					},
+					namedOffset{
+						name: "ast.AnnAssign_type",
+						off:  82744,
+					},
+					namedOffset{
+						name: "ast.Assert_type",
+						off:  82752,
+					},
+					namedOffset{
+						name: "ast.Assign_type",
+						off:  82760,
+					},
+					namedOffset{
+						name: "ast.AsyncFor_type",
+						off:  82768,
+					},
+					namedOffset{
+						name: "ast.AsyncFunctionDef_type",
+						off:  82776,
+					},
+					namedOffset{
+						name: "ast.AsyncWith_type",
+						off:  82784,
+					},
+					namedOffset{
+						name: "ast.Attribute_type",
+						off:  82792,
+					},
+					namedOffset{
+						name: "ast.AugAssign_type",
+						off:  82800,
+					},
+					namedOffset{
+						name: "ast.Await_type",
+						off:  82808,
+					},
+					namedOffset{
+						name: "ast.BinOp_type",
+						off:  82816,
+					},
+					namedOffset{
+						name: "ast.BitAnd_singleton",
+						off:  82824,
+					},
+					namedOffset{
+						name: "ast.BitAnd_type",
+						off:  82832,
+					},
+					namedOffset{
+						name: "ast.BitOr_singleton",
+						off:  82840,
+					},
+					namedOffset{
+						name: "ast.BitOr_type",
+						off:  82848,
+					},
+					namedOffset{
+						name: "ast.BitXor_singleton",
+						off:  82856,
+					},
+					namedOffset{
+						name: "ast.BitXor_type",
+						off:  82864,
+					},
+					namedOffset{
+						name: "ast.BoolOp_type",
+						off:  82872,
+					},
+					namedOffset{
+						name: "ast.Break_type",
+						off:  82880,
+					},
+					namedOffset{
+						name: "ast.Call_type",
+						off:  82888,
+					},
+					namedOffset{
+						name: "ast.ClassDef_type",
+						off:  82896,
+					},
+					namedOffset{
+						name: "ast.Compare_type",
+						off:  82904,
+					},
+					namedOffset{
+						name: "ast.Constant_type",
+						off:  82912,
+					},
+					namedOffset{
+						name: "ast.Continue_type",
+						off:  82920,
+					},
+					namedOffset{
+						name: "ast.Del_singleton",
+						off:  82928,
+					},
+					namedOffset{
+						name: "ast.Del_type",
+						off:  82936,
+					},
+					namedOffset{
+						name: "ast.Delete_type",
+						off:  82944,
+					},
+					namedOffset{
+						name: "ast.DictComp_type",
+						off:  82952,
+					},
+					namedOffset{
+						name: "ast.Dict_type",
+						off:  82960,
+					},
+					namedOffset{
+						name: "ast.Div_singleton",
+						off:  82968,
+					},
+					namedOffset{
+						name: "ast.Div_type",
+						off:  82976,
+					},
+					namedOffset{
+						name: "ast.Eq_singleton",
+						off:  82984,
+					},
+					namedOffset{
+						name: "ast.Eq_type",
+						off:  82992,
+					},
+					namedOffset{
+						name: "ast.ExceptHandler_type",
+						off:  83000,
+					},
+					namedOffset{
+						name: "ast.Expr_type",
+						off:  83008,
+					},
+					namedOffset{
+						name: "ast.Expression_type",
+						off:  83016,
+					},
+					namedOffset{
+						name: "ast.FloorDiv_singleton",
+						off:  83024,
+					},
+					namedOffset{
+						name: "ast.FloorDiv_type",
+						off:  83032,
+					},
+					namedOffset{
+						name: "ast.For_type",
+						off:  83040,
+					},
+					namedOffset{
+						name: "ast.FormattedValue_type",
+						off:  83048,
+					},
+					namedOffset{
+						name: "ast.FunctionDef_type",
+						off:  83056,
+					},
+					namedOffset{
+						name: "ast.FunctionType_type",
+						off:  83064,
+					},
+					namedOffset{
+						name: "ast.GeneratorExp_type",
+						off:  83072,
+					},
+					namedOffset{
+						name: "ast.Global_type",
+						off:  83080,
+					},
+					namedOffset{
+						name: "ast.GtE_singleton",
+						off:  83088,
+					},
+					namedOffset{
+						name: "ast.GtE_type",
+						off:  83096,
+					},
+					namedOffset{
+						name: "ast.Gt_singleton",
+						off:  83104,
+					},
+					namedOffset{
+						name: "ast.Gt_type",
+						off:  83112,
+					},
+					namedOffset{
+						name: "ast.IfExp_type",
+						off:  83120,
+					},
+					namedOffset{
+						name: "ast.If_type",
+						off:  83128,
+					},
+					namedOffset{
+						name: "ast.ImportFrom_type",
+						off:  83136,
+					},
+					namedOffset{
+						name: "ast.Import_type",
+						off:  83144,
+					},
+					namedOffset{
+						name: "ast.In_singleton",
+						off:  83152,
+					},
+					namedOffset{
+						name: "ast.In_type",
+						off:  83160,
+					},
+					namedOffset{
+						name: "ast.Interactive_type",
+						off:  83168,
+					},
+					namedOffset{
+						name: "ast.Invert_singleton",
+						off:  83176,
+					},
+					namedOffset{
+						name: "ast.Invert_type",
+						off:  83184,
+					},
+					namedOffset{
+						name: "ast.IsNot_singleton",
+						off:  83192,
+					},
+					namedOffset{
+						name: "ast.IsNot_type",
+						off:  83200,
+					},
+					namedOffset{
+						name: "ast.Is_singleton",
+						off:  83208,
+					},
+					namedOffset{
+						name: "ast.Is_type",
+						off:  83216,
+					},
+					namedOffset{
+						name: "ast.JoinedStr_type",
+						off:  83224,
+					},
+					namedOffset{
+						name: "ast.LShift_singleton",
+						off:  83232,
+					},
+					namedOffset{
+						name: "ast.LShift_type",
+						off:  83240,
+					},
+					namedOffset{
+						name: "ast.Lambda_type",
+						off:  83248,
+					},
+					namedOffset{
+						name: "ast.ListComp_type",
+						off:  83256,
+					},
+					namedOffset{
+						name: "ast.List_type",
+						off:  83264,
+					},
+					namedOffset{
+						name: "ast.Load_singleton",
+						off:  83272,
+					},
+					namedOffset{
+						name: "ast.Load_type",
+						off:  83280,
+					},
+					namedOffset{
+						name: "ast.LtE_singleton",
+						off:  83288,
+					},
+					namedOffset{
+						name: "ast.LtE_type",
+						off:  83296,
+					},
+					namedOffset{
+						name: "ast.Lt_singleton",
+						off:  83304,
+					},
+					namedOffset{
+						name: "ast.Lt_type",
+						off:  83312,
+					},
+					namedOffset{
+						name: "ast.MatMult_singleton",
+						off:  83320,
+					},
+					namedOffset{
+						name: "ast.MatMult_type",
+						off:  83328,
+					},
+					namedOffset{
+						name: "ast.MatchAs_type",
+						off:  83336,
+					},
+					namedOffset{
+						name: "ast.MatchClass_type",
+						off:  83344,
+					},
+					namedOffset{
+						name: "ast.MatchMapping_type",
+						off:  83352,
+					},
+					namedOffset{
+						name: "ast.MatchOr_type",
+						off:  83360,
+					},
+					namedOffset{
+						name: "ast.MatchSequence_type",
+						off:  83368,
+					},
+					namedOffset{
+						name: "ast.MatchSingleton_type",
+						off:  83376,
+					},
+					namedOffset{
+						name: "ast.MatchStar_type",
+						off:  83384,
+					},
+					namedOffset{
+						name: "ast.MatchValue_type",
+						off:  83392,
+					},
+					namedOffset{
+						name: "ast.Match_type",
+						off:  83400,
+					},
+					namedOffset{
+						name: "ast.Mod_singleton",
+						off:  83408,
+					},
+					namedOffset{
+						name: "ast.Mod_type",
+						off:  83416,
+					},
+					namedOffset{
+						name: "ast.Module_type",
+						off:  83424,
+					},
+					namedOffset{
+						name: "ast.Mult_singleton",
+						off:  83432,
+					},
+					namedOffset{
+						name: "ast.Mult_type",
+						off:  83440,
+					},
+					namedOffset{
+						name: "ast.Name_type",
+						off:  83448,
+					},
+					namedOffset{
+						name: "ast.NamedExpr_type",
+						off:  83456,
+					},
+					namedOffset{
+						name: "ast.Nonlocal_type",
+						off:  83464,
+					},
+					namedOffset{
+						name: "ast.NotEq_singleton",
+						off:  83472,
+					},
+					namedOffset{
+						name: "ast.NotEq_type",
+						off:  83480,
+					},
+					namedOffset{
+						name: "ast.NotIn_singleton",
+						off:  83488,
+					},
+					namedOffset{
+						name: "ast.NotIn_type",
+						off:  83496,
+					},
+					namedOffset{
+						name: "ast.Not_singleton",
+						off:  83504,
+					},
+					namedOffset{
+						name: "ast.Not_type",
+						off:  83512,
+					},
+					namedOffset{
+						name: "ast.Or_singleton",
+						off:  83520,
+					},
+					namedOffset{
+						name: "ast.Or_type",
+						off:  83528,
+					},
+					namedOffset{
+						name: "ast.ParamSpec_type",
+						off:  83536,
+					},
+					namedOffset{
+						name: "ast.Pass_type",
+						off:  83544,
+					},
+					namedOffset{
+						name: "ast.Pow_singleton",
+						off:  83552,
+					},
+					namedOffset{
+						name: "ast.Pow_type",
+						off:  83560,
+					},
+					namedOffset{
+						name: "ast.RShift_singleton",
+						off:  83568,
+					},
+					namedOffset{
+						name: "ast.RShift_type",
+						off:  83576,
+					},
+					namedOffset{
+						name: "ast.Raise_type",
+						off:  83584,
+					},
+					namedOffset{
+						name: "ast.Return_type",
+						off:  83592,
+					},
+					namedOffset{
+						name: "ast.SetComp_type",
+						off:  83600,
+					},
+					namedOffset{
+						name: "ast.Set_type",
+						off:  83608,
+					},
+					namedOffset{
+						name: "ast.Slice_type",
+						off:  83616,
+					},
+					namedOffset{
+						name: "ast.Starred_type",
+						off:  83624,
+					},
+					namedOffset{
+						name: "ast.Store_singleton",
+						off:  83632,
+					},
+					namedOffset{
+						name: "ast.Store_type",
+						off:  83640,
+					},
+					namedOffset{
+						name: "ast.Sub_singleton",
+						off:  83648,
+					},
+					namedOffset{
+						name: "ast.Sub_type",
+						off:  83656,
+					},
+					namedOffset{
+						name: "ast.Subscript_type",
+						off:  83664,
+					},
+					namedOffset{
+						name: "ast.TryStar_type",
+						off:  83672,
+					},
+					namedOffset{
+						name: "ast.Try_type",
+						off:  83680,
+					},
+					namedOffset{
+						name: "ast.Tuple_type",
+						off:  83688,
+					},
+					namedOffset{
+						name: "ast.TypeAlias_type",
+						off:  83696,
+					},
+					namedOffset{
+						name: "ast.TypeIgnore_type",
+						off:  83704,
+					},
+					namedOffset{
+						name: "ast.TypeVarTuple_type",
+						off:  83712,
+					},
+					namedOffset{
+						name: "ast.TypeVar_type",
+						off:  83720,
+					},
+					namedOffset{
+						name: "ast.UAdd_singleton",
+						off:  83728,
+					},
+					namedOffset{
+						name: "ast.UAdd_type",
+						off:  83736,
+					},
+					namedOffset{
+						name: "ast.USub_singleton",
+						off:  83744,
+					},
+					namedOffset{
+						name: "ast.USub_type",
+						off:  83752,
+					},
+					namedOffset{
+						name: "ast.UnaryOp_type",
+						off:  83760,
+					},
+					namedOffset{
+						name: "ast.While_type",
+						off:  83768,
+					},
+					namedOffset{
+						name: "ast.With_type",
+						off:  83776,
+					},
+					namedOffset{
+						name: "ast.YieldFrom_type",
+						off:  83784,
+					},
+					namedOffset{
+						name: "ast.Yield_type",
+						off:  83792,
+					},
+					namedOffset{
+						name: "ast.__dict__",
+						off:  83800,
+					},
+					namedOffset{
+						name: "ast.__doc__",
+						off:  83808,
+					},
+					namedOffset{
+						name: "ast.__match_args__",
+						off:  83816,
+					},
+					namedOffset{
+						name: "ast.__module__",
+						off:  83824,
+					},
+					namedOffset{
+						name: "ast._attributes",
+						off:  83832,
+					},
+					namedOffset{
+						name: "ast._fields",
+						off:  83840,
+					},
+					namedOffset{
+						name: "ast.alias_type",
+						off:  83848,
+					},
+					namedOffset{
+						name: "ast.annotation",
+						off:  83856,
+					},
+					namedOffset{
+						name: "ast.arg",
+						off:  83864,
+					},
+					namedOffset{
+						name: "ast.arg_type",
+						off:  83872,
+					},
+					namedOffset{
+						name: "ast.args",
+						off:  83880,
+					},
+					namedOffset{
+						name: "ast.argtypes",
+						off:  83888,
+					},
+					namedOffset{
+						name: "ast.arguments_type",
+						off:  83896,
+					},
+					namedOffset{
+						name: "ast.asname",
+						off:  83904,
+					},
+					namedOffset{
+						name: "ast.ast",
+						off:  83912,
+					},
+					namedOffset{
+						name: "ast.attr",
+						off:  83920,
+					},
+					namedOffset{
+						name: "ast.bases",
+						off:  83928,
+					},
+					namedOffset{
+						name: "ast.body",
+						off:  83936,
+					},
+					namedOffset{
+						name: "ast.boolop_type",
+						off:  83944,
+					},
+					namedOffset{
+						name: "ast.bound",
+						off:  83952,
+					},
+					namedOffset{
+						name: "ast.cases",
+						off:  83960,
+					},
+					namedOffset{
+						name: "ast.cause",
+						off:  83968,
+					},
+					namedOffset{
+						name: "ast.cls",
+						off:  83976,
+					},
+					namedOffset{
+						name: "ast.cmpop_type",
+						off:  83984,
+					},
+					namedOffset{
+						name: "ast.col_offset",
+						off:  83992,
+					},
+					namedOffset{
+						name: "ast.comparators",
+						off:  84000,
+					},
+					namedOffset{
+						name: "ast.comprehension_type",
+						off:  84008,
+					},
+					namedOffset{
+						name: "ast.context_expr",
+						off:  84016,
+					},
+					namedOffset{
+						name: "ast.conversion",
+						off:  84024,
+					},
+					namedOffset{
+						name: "ast.ctx",
+						off:  84032,
+					},
+					namedOffset{
+						name: "ast.decorator_list",
+						off:  84040,
+					},
+					namedOffset{
+						name: "ast.default_value",
+						off:  84048,
+					},
+					namedOffset{
+						name: "ast.defaults",
+						off:  84056,
+					},
+					namedOffset{
+						name: "ast.elt",
+						off:  84064,
+					},
+					namedOffset{
+						name: "ast.elts",
+						off:  84072,
+					},
+					namedOffset{
+						name: "ast.end_col_offset",
+						off:  84080,
+					},
+					namedOffset{
+						name: "ast.end_lineno",
+						off:  84088,
+					},
+					namedOffset{
+						name: "ast.exc",
+						off:  84096,
+					},
+					namedOffset{
+						name: "ast.excepthandler_type",
+						off:  84104,
+					},
+					namedOffset{
+						name: "ast.expr_context_type",
+						off:  84112,
+					},
+					namedOffset{
+						name: "ast.expr_type",
+						off:  84120,
+					},
+					namedOffset{
+						name: "ast.finalbody",
+						off:  84128,
+					},
+					namedOffset{
+						name: "ast.format_spec",
+						off:  84136,
+					},
+					namedOffset{
+						name: "ast.func",
+						off:  84144,
+					},
+					namedOffset{
+						name: "ast.generators",
+						off:  84152,
+					},
+					namedOffset{
+						name: "ast.guard",
+						off:  84160,
+					},
+					namedOffset{
+						name: "ast.handlers",
+						off:  84168,
+					},
+					namedOffset{
+						name: "ast.id",
+						off:  84176,
+					},
+					namedOffset{
+						name: "ast.ifs",
+						off:  84184,
+					},
+					namedOffset{
+						name: "ast.is_async",
+						off:  84192,
+					},
+					namedOffset{
+						name: "ast.items",
+						off:  84200,
+					},
+					namedOffset{
+						name: "ast.iter",
+						off:  84208,
+					},
+					namedOffset{
+						name: "ast.key",
+						off:  84216,
+					},
+					namedOffset{
+						name: "ast.keys",
+						off:  84224,
+					},
+					namedOffset{
+						name: "ast.keyword_type",
+						off:  84232,
+					},
+					namedOffset{
+						name: "ast.keywords",
+						off:  84240,
+					},
+					namedOffset{
+						name: "ast.kind",
+						off:  84248,
+					},
+					namedOffset{
+						name: "ast.kw_defaults",
+						off:  84256,
+					},
+					namedOffset{
+						name: "ast.kwarg",
+						off:  84264,
+					},
+					namedOffset{
+						name: "ast.kwd_attrs",
+						off:  84272,
+					},
+					namedOffset{
+						name: "ast.kwd_patterns",
+						off:  84280,
+					},
+					namedOffset{
+						name: "ast.kwonlyargs",
+						off:  84288,
+					},
+					namedOffset{
+						name: "ast.left",
+						off:  84296,
+					},
+					namedOffset{
+						name: "ast.level",
+						off:  84304,
+					},
+					namedOffset{
+						name: "ast.lineno",
+						off:  84312,
+					},
+					namedOffset{
+						name: "ast.lower",
+						off:  84320,
+					},
+					namedOffset{
+						name: "ast.match_case_type",
+						off:  84328,
+					},
+					namedOffset{
+						name: "ast.mod_type",
+						off:  84336,
+					},
+					namedOffset{
+						name: "ast.module",
+						off:  84344,
+					},
+					namedOffset{
+						name: "ast.msg",
+						off:  84352,
+					},
+					namedOffset{
+						name: "ast.name",
+						off:  84360,
+					},
+					namedOffset{
+						name: "ast.names",
+						off:  84368,
+					},
+					namedOffset{
+						name: "ast.op",
+						off:  84376,
+					},
+					namedOffset{
+						name: "ast.operand",
+						off:  84384,
+					},
+					namedOffset{
+						name: "ast.operator_type",
+						off:  84392,
+					},
+					namedOffset{
+						name: "ast.ops",
+						off:  84400,
+					},
+					namedOffset{
+						name: "ast.optional_vars",
+						off:  84408,
+					},
+					namedOffset{
+						name: "ast.orelse",
+						off:  84416,
+					},
+					namedOffset{
+						name: "ast.pattern",
+						off:  84424,
+					},
+					namedOffset{
+						name: "ast.pattern_type",
+						off:  84432,
+					},
+					namedOffset{
+						name: "ast.patterns",
+						off:  84440,
+					},
+					namedOffset{
+						name: "ast.posonlyargs",
+						off:  84448,
+					},
+					namedOffset{
+						name: "ast.rest",
+						off:  84456,
+					},
+					namedOffset{
+						name: "ast.returns",
+						off:  84464,
+					},
+					namedOffset{
+						name: "ast.right",
+						off:  84472,
+					},
+					namedOffset{
+						name: "ast.simple",
+						off:  84480,
+					},
+					namedOffset{
+						name: "ast.slice",
+						off:  84488,
+					},
+					namedOffset{
+						name: "ast.step",
+						off:  84496,
+					},
+					namedOffset{
+						name: "ast.stmt_type",
+						off:  84504,
+					},
+					namedOffset{
+						name: "ast.subject",
+						off:  84512,
+					},
+					namedOffset{
+						name: "ast.tag",
+						off:  84520,
+					},
+					namedOffset{
+						name: "ast.target",
+						off:  84528,
+					},
+					namedOffset{
+						name: "ast.targets",
+						off:  84536,
+					},
+					namedOffset{
+						name: "ast.test",
+						off:  84544,
+					},
+					namedOffset{
+						name: "ast.type",
+						off:  84552,
+					},
+					namedOffset{
+						name: "ast.type_comment",
+						off:  84560,
+					},
+					namedOffset{
+						name: "ast.type_ignore_type",
+						off:  84568,
+					},
+					namedOffset{
+						name: "ast.type_ignores",
+						off:  84576,
+					},
+					namedOffset{
+						name: "ast.type_param_type",
+						off:  84584,
+					},
+					namedOffset{
+						name: "ast.type_params",
+						off:  84592,
+					},
+					namedOffset{
+						name: "ast.unaryop_type",
+						off:  84600,
+					},
+					namedOffset{
+						name: "ast.upper",
+						off:  84608,
+					},
+					namedOffset{
+						name: "ast.value",
+						off:  84616,
+					},
+					namedOffset{
+						name: "ast.values",
+						off:  84624,
+					},
+					namedOffset{
+						name: "ast.vararg",
+						off:  84632,
+					},
+					namedOffset{
+						name: "ast.withitem_type",
+						off:  84640,
+					},
+					namedOffset{
+						name: "cached_objects.interned_strings",
+						off:  194328,
+					},
+					namedOffset{
+						name: "cached_objects.str_replace_inf",
+						off:  194336,
+					},
+					namedOffset{
+						name: "cached_objects.objreduce",
+						off:  194344,
+					},
+					namedOffset{
+						name: "cached_objects.type_slots_pname",
+						off:  194352,
+					},
+					namedOffset{
+						name: "cached_objects.generic_type",
+						off:  194440,
+					},
+					namedOffset{
+						name: "cached_objects.typevar_type",
+						off:  194448,
+					},
+					namedOffset{
+						name: "cached_objects.typevartuple_type",
+						off:  194456,
+					},
+					namedOffset{
+						name: "cached_objects.paramspec_type",
+						off:  194464,
+					},
+					namedOffset{
+						name: "cached_objects.paramspecargs_type",
+						off:  194472,
+					},
+					namedOffset{
+						name: "cached_objects.paramspeckwargs_type",
+						off:  194480,
+					},
+					namedOffset{
+						name: "static_objects.singletons.hamt_empty.h_root",
+						off:  194528,
+					},
+					namedOffset{
+						name: "static_objects.singletons.last_resort_memory_error.dict",
+						off:  194568,
+					},
+					namedOffset{
+						name: "static_objects.singletons.last_resort_memory_error.args",
+						off:  194576,
+					},
+					namedOffset{
+						name: "static_objects.singletons.last_resort_memory_error.notes",
+						off:  194584,
+					},
+					namedOffset{
+						name: "static_objects.singletons.last_resort_memory_error.traceback",
+						off:  194592,
+					},
+					namedOffset{
+						name: "static_objects.singletons.last_resort_memory_error.context",
+						off:  194600,
+					},
+					namedOffset{
+						name: "static_objects.singletons.last_resort_memory_error.cause",
+						off:  194608,
+					},
+				},
 				"PyMemberDescrObject": []namedOffset{
 					namedOffset{
 						name: "d_common.d_type",
@@ -4802,6 +9844,52 @@ var layoutTable = []tableLayout{
 					namedOffset{
 						name: "step",
 						off:  32,
+					},
+				},
+				"PyThreadState": []namedOffset{
+					namedOffset{
+						name: "c_profileobj",
+						off:  96,
+					},
+					namedOffset{
+						name: "c_traceobj",
+						off:  104,
+					},
+					namedOffset{
+						name: "current_exception",
+						off:  112,
+					},
+					namedOffset{
+						name: "dict",
+						off:  128,
+					},
+					namedOffset{
+						name: "async_exc",
+						off:  144,
+					},
+					namedOffset{
+						name: "async_gen_firstiter",
+						off:  192,
+					},
+					namedOffset{
+						name: "async_gen_finalizer",
+						off:  200,
+					},
+					namedOffset{
+						name: "context",
+						off:  208,
+					},
+					namedOffset{
+						name: "exc_state.exc_value",
+						off:  256,
+					},
+					namedOffset{
+						name: "threading_local_key",
+						off:  288,
+					},
+					namedOffset{
+						name: "threading_local_sentinel",
+						off:  296,
 					},
 				},
 				"PyTracebackObject": []namedOffset{

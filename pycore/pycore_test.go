@@ -384,6 +384,16 @@ func checkNamedPaths(t *testing.T, h *Heap, c *coretest.Core) {
 		}
 	}
 	checkStaticTypeDicts(t, h, c)
+	// The interpreter's state holds the codec search functions.
+	found := false
+	for _, r := range h.Roots() {
+		if r.Kind == heap.RootRuntime && strings.HasSuffix(r.Name, "search_path") {
+			found = found || reachesType(h, int(r.Object), "__main__.CodecHeld", 4)
+		}
+	}
+	if !found {
+		t.Errorf("no interpreter root named ...search_path reaches the CodecHeld object")
+	}
 	queue := global(t, h, "__main__.QUEUE")
 	targets, labels := h.Refs(queue)
 	items := 0
@@ -509,6 +519,24 @@ func TestNotPython(t *testing.T) {
 		t.Fatalf("Open of a shell's core: %v, want an error wrapping ErrNotPython", err)
 	}
 	t.Logf("Open: %v", err)
+}
+
+// reachesType reports whether an object of type typ is within depth
+// references of obj.
+func reachesType(h *Heap, obj int, typ string, depth int) bool {
+	if heap.ObjectTypeName(h, obj) == typ {
+		return true
+	}
+	if depth == 0 {
+		return false
+	}
+	targets, _ := h.Refs(obj)
+	for _, tg := range targets {
+		if reachesType(h, int(tg), typ, depth-1) {
+			return true
+		}
+	}
+	return false
 }
 
 // reaches reports whether a path of at most three references from obj

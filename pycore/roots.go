@@ -1,8 +1,10 @@
 package pycore
 
 import (
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/heapsift/heapsift/heap"
 )
@@ -37,22 +39,95 @@ func (h *Heap) collectRoots() {
 			})
 		}
 	}
+	h.stateRoots("PyInterpreterState", interp, "interpreter ", s.InterpModules, s.InterpBuiltins, s.InterpSysdict)
 	h.staticStateRoots()
 	h.moduleGlobals()
 	h.readThreads()
 	h.threadNames()
 	for ti := range h.threads {
 		h.stackRoots(ti)
-		if d := h.threads[ti].dict; d != 0 {
+		th := &h.threads[ti]
+		name := "thread " + strconv.FormatUint(th.ID, 10) + " state "
+		if th.dict != 0 {
 			h.rootAddrs = append(h.rootAddrs, pendingRoot{
-				root:    heap.Root{Kind: heap.RootRuntime, Name: "thread " + strconv.FormatUint(h.threads[ti].ID, 10) + " state dict"},
-				addr:    d,
+				root:    heap.Root{Kind: heap.RootRuntime, Name: name + "dict"},
+				addr:    th.dict,
 				counted: true,
 			})
 		}
+		h.stateRoots("PyThreadState", th.state, name, s.ThreadDict)
 	}
 	if n := len(h.interps) - 1; n > 0 {
 		h.warns.Addf("pycore", "the process has %d subinterpreters; only the main interpreter's heap is read", n)
+	}
+}
+
+// moduleDefRoot adds the copy of a C module's dict that its static
+// definition keeps (m_base.m_copy, for single-phase initialization) as a
+// runtime root.
+func (h *Heap) moduleDefRoot(name string, mod uint64) {
+	ml := &h.l.Module
+	if ml.Def == absent || ml.DefCopy == absent {
+		return
+	}
+	def, err := h.mem.u64(mod + uint64(ml.Def))
+	if err != nil || def == 0 || h.mem.heapAddr(def) {
+		return // a definition in the heap is no static's
+	}
+	if c, err := h.mem.u64(def + uint64(ml.DefCopy)); err == nil && c != 0 && h.mem.heapAddr(c) {
+		h.rootAddrs = append(h.rootAddrs, pendingRoot{
+			root:    heap.Root{Kind: heap.RootRuntime, Name: "module " + name + " definition's m_copy", Addr: def + uint64(ml.DefCopy)},
+			addr:    c,
+			counted: true,
+		})
+	}
+}
+
+// stateStructs are the interpreter's C state structs whose object members
+// are roots: what the interpreter and each thread hold (codec registries,
+// the ast module's types, warnings filters, a thread's exception and
+// context).
+var stateStructs = []string{"PyInterpreterState", "PyThreadState"}
+
+// ownedStateFields leaves out the state members that hold no counted
+// reference to a live object: free lists and the slice cache (dead
+// objects kept for reuse), objects being deleted (trash), borrowed caches
+// (callable_cache, a thread's trace_info, the JIT's executor lists), and
+// the embedded initial thread state, read as a thread.
+func ownedStateFields(refs []namedOffset) []namedOffset {
+	var out []namedOffset
+	for _, r := range refs {
+		n := strings.ToLower(r.name)
+		switch {
+		case strings.Contains(n, "free"), strings.Contains(n, "trash"), strings.Contains(n, "delete_later"),
+			strings.Contains(n, "slice_cache"), strings.HasPrefix(n, "callable_cache."),
+			strings.HasPrefix(n, "trace_info."), strings.Contains(n, "executor"), n == "optimizer",
+			strings.HasPrefix(n, "_initial_thread."):
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// stateRoots adds the object members of the C state struct at a as
+// runtime roots named prefix+member, but those at the offsets in skip
+// (already roots of their own).
+func (h *Heap) stateRoots(cstruct string, a uint64, prefix string, skip ...int64) {
+	if a == 0 {
+		return
+	}
+	for _, f := range h.l.structRefs[cstruct] {
+		if slices.Contains(skip, f.off) {
+			continue
+		}
+		if v, err := h.mem.u64(a + uint64(f.off)); err == nil && v != 0 && h.mem.heapAddr(v) {
+			h.rootAddrs = append(h.rootAddrs, pendingRoot{
+				root:    heap.Root{Kind: heap.RootRuntime, Name: prefix + f.name, Addr: a + uint64(f.off)},
+				addr:    v,
+				counted: true,
+			})
+		}
 	}
 }
 
@@ -83,6 +158,7 @@ func (h *Heap) moduleGlobals() {
 		if !h.isModule(m.addr) {
 			continue
 		}
+		h.moduleDefRoot(m.name, m.addr)
 		d, err := h.mem.u64(m.addr + uint64(h.l.Module.Dict))
 		if err != nil || d == 0 {
 			continue

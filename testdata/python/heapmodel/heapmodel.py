@@ -24,6 +24,8 @@ lines, and aborts so the kernel writes a core file:
 - objects whose sys.getsizeof is not their type's basic size: a bytearray,
   code objects (one with a cell argument, one run often enough for 3.8-3.10
   to give it an opcache), generators, a coroutine and a frame;
+- one CodecHeld object held only by a codec search function registered
+  with codecs.register (the interpreter's state holds the function);
 - the dicts of the types defined in C, held by those types (outside the
   heap), whether or not any object of the type exists;
 - Junk objects in two-object cycles, made unreachable with the collector
@@ -31,6 +33,7 @@ lines, and aborts so the kernel writes a core file:
   referenced from the module-level list WEAK).
 """
 
+import codecs
 import collections
 import gc
 import os
@@ -101,6 +104,22 @@ class CacheEntry:
 
 class Grouped:
     pass
+
+
+class CodecHeld:
+    pass
+
+
+def make_codec_search():
+    held = CodecHeld()
+
+    def search(name):
+        return held if name == "heapmodel-never-asked" else None
+
+    return search
+
+
+codecs.register(make_codec_search())
 
 
 REGISTRY = {}
@@ -258,6 +277,7 @@ def main():
         "count___main__.GenStackHeld": GEN_STACK_HELD,
         "count___main__.CacheEntry": cached,
         "count___main__.Grouped": grouped,
+        "count___main__.CodecHeld": 1,
         "stack_func": "main",
         "drain_generator": "%#x" % id(DRAIN),
         "garbage___main__.Junk": 2 * junk_pairs,

@@ -50,9 +50,7 @@ func (h *Heap) classify(o *opener) {
 	}
 	slices.SortFunc(c.modules, func(a, b [2]uint64) int { return compareU64(a[0], b[0]) })
 	h.types = make([]heap.TypeID, len(h.addrs))
-	for i := range h.addrs {
-		h.types[i] = c.typeOf(i)
-	}
+	h.eachObjectBytes(func(i int, b []byte) { h.types[i] = c.typeOf(i, b) })
 	h.classType = make([]bool, h.typeNames.Len())
 	for t := range h.classType {
 		name := h.typeNames.Name(heap.TypeID(t))
@@ -70,12 +68,17 @@ func compareU64(a, b uint64) int {
 	return 0
 }
 
-// typeOf classifies object i.
-func (c *classifier) typeOf(i int) heap.TypeID {
+// typeOf classifies object i, whose bytes are b.
+func (c *classifier) typeOf(i int, b []byte) heap.TypeID {
 	h := c.h
-	b := h.bytesOf(i)
 	if len(b) >= 8 {
-		if w0 := le64(b); c.inModule(w0) {
+		// Most allocations of a heap of objects start with one of a few
+		// vtables: the cache answers before the modules are searched.
+		w0 := le64(b)
+		if e := &c.vtables[cacheSlot(w0)]; e.used && e.word == w0 && e.ok {
+			return e.id
+		}
+		if c.inModule(w0) {
 			if id, ok := c.cached(&c.vtables, w0, c.className); ok {
 				return id
 			}
@@ -96,7 +99,7 @@ func (c *classifier) typeOf(i int) heap.TypeID {
 
 // cached resolves w through a direct-mapped cache.
 func (c *classifier) cached(cache *[classCacheSize]classEntry, w uint64, resolve func(uint64) string) (heap.TypeID, bool) {
-	e := &cache[(w>>3^w>>15)%classCacheSize]
+	e := &cache[cacheSlot(w)]
 	if e.used && e.word == w {
 		return e.id, e.ok
 	}
@@ -106,6 +109,9 @@ func (c *classifier) cached(cache *[classCacheSize]classEntry, w uint64, resolve
 	}
 	return e.id, e.ok
 }
+
+// cacheSlot is w's slot in a cache of resolved words.
+func cacheSlot(w uint64) uint64 { return (w>>3 ^ w>>15) % classCacheSize }
 
 func (c *classifier) inModule(w uint64) bool {
 	if w%8 != 0 {

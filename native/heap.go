@@ -2,6 +2,7 @@ package native
 
 import (
 	"sort"
+	"sync"
 
 	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/heap"
@@ -27,14 +28,12 @@ type Heap struct {
 	sizeTypes []heap.TypeID // "<N bytes>" by N/8 for small N, 0 unset
 	classType []bool        // by TypeID: a class, not a size or "<text>"
 
-	// References, labelled by the byte offset of the pointer word.
-	shards []edgeShard
-
 	mainArena, arenaSize uint64 // main_arena's malloc_state, not a root
 
 	roots    []heap.Root
 	live     bitset.Set
-	leakRoot bitset.Set
+	leakOnce sync.Once  // guards leakRoot and stats.LeakRoots
+	leakRoot bitset.Set // found by findLeakRoots
 	stats    Stats
 }
 
@@ -51,17 +50,12 @@ type Stats struct {
 var _ heap.Heap = (*Heap)(nil)
 
 // newHeap makes the objects of the chunks in use and counts the free ones.
+// The objects' arrays are the chunk table's, compacted in place: a second
+// copy would cost 16 bytes a chunk at the model's peak.
 func newHeap(o *opener, t *chunkTable, regions []region) *Heap {
 	h := &Heap{p: o.p, sym: o.sym, alloc: o.alloc,
 		mainArena: o.mainArena, arenaSize: uint64(o.l.StateSize)}
 	n := 0
-	for _, f := range t.flags {
-		if f&(chunkInUse|chunkFree|chunkInternal|chunkTop) == chunkInUse {
-			n++
-		}
-	}
-	h.addrs = make([]uint64, 0, n)
-	h.sizes = make([]uint64, 0, n)
 	for i, f := range t.flags {
 		switch {
 		case f&chunkTop != 0:
@@ -75,12 +69,14 @@ func newHeap(o *opener, t *chunkTable, regions []region) *Heap {
 			if f&chunkMmapped != 0 {
 				usable -= sizeSz
 			}
-			h.addrs = append(h.addrs, t.addr[i]+2*sizeSz)
-			h.sizes = append(h.sizes, usable)
+			t.addr[n], t.size[n] = t.addr[i]+2*sizeSz, usable // n <= i
 			h.stats.Bytes += usable
+			n++
 		}
 	}
-	h.stats.Objects = uint64(len(h.addrs))
+	h.addrs, h.sizes = t.addr[:n:n], t.size[:n:n]
+	*t = chunkTable{}
+	h.stats.Objects = uint64(n)
 	h.index = buildIndex(h.addrs, regions)
 	return h
 }
@@ -89,7 +85,10 @@ func newHeap(o *opener, t *chunkTable, regions []region) *Heap {
 func (h *Heap) Allocator() Allocator { return h.alloc }
 
 // Stats returns the heap's totals.
-func (h *Heap) Stats() Stats { return h.stats }
+func (h *Heap) Stats() Stats {
+	h.findLeakRoots()
+	return h.stats
+}
 
 // Language returns "native".
 func (h *Heap) Language() string { return "native" }
@@ -109,7 +108,10 @@ func (h *Heap) Live(obj int) bool { return h.live.Has(obj) }
 
 // LeakRoot reports whether obj is leaked and no other leaked allocation
 // points to it: the head of a leaked structure.
-func (h *Heap) LeakRoot(obj int) bool { return h.leakRoot.Has(obj) }
+func (h *Heap) LeakRoot(obj int) bool {
+	h.findLeakRoots()
+	return h.leakRoot.Has(obj)
+}
 
 // Type returns the allocation's class.
 func (h *Heap) Type(obj int) heap.TypeID { return h.types[obj] }
@@ -125,12 +127,6 @@ func (h *Heap) TypeName(t heap.TypeID) string {
 
 // TypeFamily returns the type's name: native types have no lengths.
 func (h *Heap) TypeFamily(t heap.TypeID) string { return h.TypeName(t) }
-
-// Refs returns the allocation's references and the offsets of their
-// pointer words.
-func (h *Heap) Refs(obj int) (targets, labels []uint32) {
-	return h.refs(obj)
-}
 
 // RefPath names a reference: by its word's offset in a class ("+16"), by
 // its word's index in an allocation of unknown layout ("[3]"), which is
@@ -253,6 +249,27 @@ func (h *Heap) bytesOf(i int) []byte {
 		return nil
 	}
 	return ix.data[r][off : off+n]
+}
+
+// eachObjectBytes calls fn with every object's bytes that the core
+// holds, region by region in address order: no region is searched for.
+func (h *Heap) eachObjectBytes(fn func(i int, b []byte)) {
+	ix := &h.index
+	for r, start := range ix.starts {
+		hi := len(h.addrs)
+		if r+1 < len(ix.first) {
+			hi = ix.first[r+1]
+		}
+		data := ix.data[r]
+		for i := ix.first[r]; i < hi; i++ {
+			off, n := h.addrs[i]-start, h.sizes[i]
+			if off+n <= uint64(len(data)) {
+				fn(i, data[off:off+n])
+			} else {
+				fn(i, nil)
+			}
+		}
+	}
 }
 
 // Untyped implements heap.UntypedReporter: sizes and "<text>" are not

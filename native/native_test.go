@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -28,6 +29,13 @@ func leaksCore(t *testing.T) (*coretest.Core, string) {
 // file from both the symbolizer and the layout reader.
 func openNative(t *testing.T, core, exe string, noDebug bool) *Heap {
 	t.Helper()
+	return openNativeWith(t, core, exe, noDebug, 0)
+}
+
+// openNativeWith is openNative walking regions of splitBytes or more in
+// parallel parts (0: the default).
+func openNativeWith(t *testing.T, core, exe string, noDebug bool, splitBytes uint64) *Heap {
+	t.Helper()
 	p, err := dump.Open(core, dump.Options{Exe: exe})
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +49,7 @@ func openNative(t *testing.T, core, exe string, noDebug bool) *Heap {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, warns, err := Open(p, s, Options{DebugDirs: dirs})
+	h, warns, err := Open(p, s, Options{DebugDirs: dirs, splitBytes: splitBytes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,6 +216,14 @@ func TestLeaksWithDebugInfo(t *testing.T) {
 	checkLeaks(t, h, c, true)
 }
 
+// TestLeaksSplitWalk walks every heap region of the core in parallel
+// parts, as a large heap's are walked: the same truth.
+func TestLeaksSplitWalk(t *testing.T) {
+	c, exe := leaksCore(t)
+	h := openNativeWith(t, c.Path, exe, false, 4096)
+	checkLeaks(t, h, c, true)
+}
+
 // TestLeaksStripped runs a stripped copy of the program and reads its
 // core without libc's debug file: the same truth, from the reference
 // layout and the heap's structure.
@@ -312,6 +328,34 @@ func FuzzWalkRegion(f *testing.F) {
 				t.Fatalf("chunk %#x+%#x outside %#x-%#x or out of order", a, tab.size[i], r.start, r.end)
 			}
 			last = a + tab.size[i]
+		}
+	})
+}
+
+// FuzzSplitWalk walks arbitrary bytes as a heap region whole and in
+// parts: the parts find the same chunks and say the same warnings.
+func FuzzSplitWalk(f *testing.F) {
+	seed := make([]byte, 1024)
+	for a := 0; a < len(seed); a += 0x40 {
+		binary.LittleEndian.PutUint64(seed[a+8:], 0x41)
+	}
+	binary.LittleEndian.PutUint64(seed[0x208:], 0x7fff_fff3)
+	f.Add(seed, uint8(0), uint8(2), uint16(0))
+	f.Fuzz(func(t *testing.T, data []byte, kind, workers uint8, top uint16) {
+		const start = 0x10000
+		r := region{start: start, end: start + uint64(len(data))&^15, kind: regionKind(kind % 3), data: data}
+		if top != 0 {
+			r.top = start + uint64(top)&^15
+		}
+		whole := &opener{warns: &warn.List{}, l: &referenceLayout, splitBytes: 1 << 62}
+		want := whole.walkAll([]region{r}, 1)
+		split := &opener{warns: &warn.List{}, l: &referenceLayout, splitBytes: 64}
+		got := split.walkAll([]region{r}, int(workers%8)+1)
+		if !slices.Equal(got.addr, want.addr) || !slices.Equal(got.size, want.size) || !slices.Equal(got.flags, want.flags) {
+			t.Fatalf("split walk found %x %x, whole %x %x", got.addr, got.size, want.addr, want.size)
+		}
+		if g, w := warn.Messages(split.warns.Items()), warn.Messages(whole.warns.Items()); !slices.Equal(g, w) {
+			t.Fatalf("split walk warned %q, whole %q", g, w)
 		}
 	})
 }

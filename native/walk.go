@@ -70,22 +70,30 @@ func le64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
 const resyncRun = 8
 
 // walkRegion adds r's chunks to t.
-func (o *opener) walkRegion(r *region, t *chunkTable) {
-	a := r.start
+func (o *opener) walkRegion(r *region, t *chunkTable) { o.walkFrom(r, r.start, r.end, t) }
+
+// walkFrom adds r's chunks from the one at a to the last before stop. It
+// returns the address of the first chunk at or after stop, or 0 if the
+// region's chunks end before it (its top, its end, or bytes the core
+// lacks).
+func (o *opener) walkFrom(r *region, a, stop uint64, t *chunkTable) uint64 {
 	for a+2*sizeSz <= r.end {
+		if a >= stop {
+			return a
+		}
 		off := a - r.start
 		if off+2*sizeSz > uint64(len(r.data)) {
 			o.warns.Add(warnAt(a, "heap region %#x-%#x is not all in the core; its chunks from here on are not counted", r.start, r.end))
-			return
+			return 0
 		}
 		hdr := le64(r.data[off+sizeSz:])
 		size := hdr &^ flagBits
 		if a == r.top {
 			t.add(a, size, chunkTop)
-			return
+			return 0
 		}
 		if size <= 2*sizeSz && r.end-a <= 4*sizeSz {
-			return // the fenceposts that close a heap
+			return 0 // the fenceposts that close a heap
 		}
 		if !o.headerOK(r, a, hdr) {
 			o.warns.Add(warnAt(a, "corrupted chunk header (size word %#x) in heap region %#x-%#x; walking on from the next consistent chunk", hdr, r.start, r.end))
@@ -107,6 +115,7 @@ func (o *opener) walkRegion(r *region, t *chunkTable) {
 		t.add(a, size, flags)
 		a = next
 	}
+	return 0
 }
 
 // headerOK checks a chunk header against its region: a multiple of the

@@ -1,0 +1,147 @@
+package native
+
+import (
+	"sync"
+
+	"github.com/heapsift/heapsift/warn"
+)
+
+// Walking a large region in parts. A walk is one chain of dependent
+// reads, each chunk's size leading to the next, so that one walk of a
+// heap of millions of chunks waits on memory for most of its time; both
+// walks (counting, then recording) are run in parallel parts instead.
+// Part w > 0 starts where resync finds a run of consistent headers after
+// the region's w-th fraction, and part w-1 walks up to that address: if
+// it lands on it exactly, the two chains are one and part w's chunks are
+// the ones a walk of the whole region finds, since each step depends on
+// the address alone. If any part fails to join the next (a damaged heap,
+// or a run of data that looks like headers), the region is walked whole,
+// as if it were small.
+
+// splitMin is the smallest region walked in parts.
+const splitMin = 64 << 20
+
+func (o *opener) splitMin() uint64 {
+	if o.splitBytes != 0 {
+		return o.splitBytes
+	}
+	return splitMin
+}
+
+// walkPart is one part of a region: its chunks from start up to, not
+// including, the next part's start; n counted.
+type walkPart struct {
+	start, stop uint64
+	n           int
+}
+
+// splitRegion returns the parts of r, counted, or nil when r is walked
+// whole: too small to split, or a part does not join the next.
+func (o *opener) splitRegion(r *region, workers int) []walkPart {
+	if workers < 2 || r.end-r.start < o.splitMin() || uint64(len(r.data)) < r.end-r.start {
+		return nil
+	}
+	quiet := &opener{p: o.p, l: o.l, warns: &warn.List{}}
+	parts := []walkPart{{start: r.start}}
+	for w := 1; w < workers; w++ {
+		s := quiet.resync(r, alignUp(r.start+(r.end-r.start)*uint64(w)/uint64(workers), chunkAlign))
+		if s <= parts[len(parts)-1].start || s >= r.end {
+			return nil
+		}
+		parts[len(parts)-1].stop = s
+		parts = append(parts, walkPart{start: s})
+	}
+	parts[len(parts)-1].stop = r.end
+	joined := make([]bool, len(parts))
+	runParts(parts, func(w int, p *walkPart) {
+		t := chunkTable{noRecord: true}
+		wo := &opener{p: o.p, l: o.l, warns: &warn.List{}}
+		end := wo.walkFrom(r, p.start, p.stop, &t)
+		p.n = t.counted
+		joined[w] = w == len(parts)-1 || end == p.stop
+	})
+	for _, ok := range joined {
+		if !ok {
+			return nil
+		}
+	}
+	return parts
+}
+
+// recordParts records the chunks of r's parts at the end of t, which has
+// room for them, in parallel. It reports false, leaving t as it was, if
+// a part does not find the chunks it counted.
+func (o *opener) recordParts(r *region, parts []walkPart, t *chunkTable) bool {
+	base := len(t.addr)
+	total := 0
+	for _, p := range parts {
+		total += p.n
+	}
+	if cap(t.addr)-base < total {
+		return false
+	}
+	subs := make([]chunkTable, len(parts))
+	warns := make([]*warn.List, len(parts))
+	off := base
+	for w, p := range parts {
+		subs[w] = chunkTable{addr: t.addr[off:off:off+p.n], size: t.size[off:off:off+p.n], flags: t.flags[off:off:off+p.n]}
+		off += p.n
+	}
+	runParts(parts, func(w int, p *walkPart) {
+		wo := &opener{p: o.p, l: o.l, warns: &warn.List{}}
+		wo.walkFrom(r, p.start, p.stop, &subs[w])
+		warns[w] = wo.warns
+	})
+	for w, p := range parts {
+		// A part that found other chunks than it counted has appended
+		// past its room into an array of its own.
+		if len(subs[w].addr) != p.n || cap(subs[w].addr) != p.n {
+			return false
+		}
+	}
+	t.addr, t.size, t.flags = t.addr[:base+total], t.size[:base+total], t.flags[:base+total]
+	for _, l := range warns {
+		o.warns.Add(l.Items()...)
+	}
+	return true
+}
+
+// runParts runs fn on every part, each in a goroutine of its own.
+func runParts(parts []walkPart, fn func(w int, p *walkPart)) {
+	var wg sync.WaitGroup
+	for w := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(w, &parts[w])
+		}()
+	}
+	wg.Wait()
+}
+
+// walkAll walks every region twice: counting its chunks, then recording
+// them in a table allocated once at that size. Large regions are walked
+// in parts, one a worker, in parallel.
+func (o *opener) walkAll(regions []region, workers int) *chunkTable {
+	parts := make([][]walkPart, len(regions))
+	n := 0
+	quiet := &opener{p: o.p, l: o.l, warns: &warn.List{}}
+	for i := range regions {
+		if parts[i] = o.splitRegion(&regions[i], workers); parts[i] != nil {
+			for _, p := range parts[i] {
+				n += p.n
+			}
+			continue
+		}
+		count := chunkTable{noRecord: true}
+		quiet.walkRegion(&regions[i], &count)
+		n += count.counted
+	}
+	t := &chunkTable{addr: make([]uint64, 0, n), size: make([]uint64, 0, n), flags: make([]uint8, 0, n)}
+	for i := range regions {
+		if parts[i] == nil || !o.recordParts(&regions[i], parts[i], t) {
+			o.walkRegion(&regions[i], t)
+		}
+	}
+	return t
+}

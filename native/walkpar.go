@@ -84,7 +84,7 @@ func (o *opener) recordParts(r *region, parts []walkPart, t *chunkTable) bool {
 	warns := make([]*warn.List, len(parts))
 	off := base
 	for w, p := range parts {
-		subs[w] = chunkTable{addr: t.addr[off:off:off+p.n], size: t.size[off:off:off+p.n], flags: t.flags[off:off:off+p.n]}
+		subs[w] = chunkTable{addr: t.addr[off : off : off+p.n], size: t.size[off : off : off+p.n], flags: t.flags[off : off : off+p.n]}
 		off += p.n
 	}
 	runParts(parts, func(w int, p *walkPart) {

@@ -2,6 +2,7 @@ package native
 
 import (
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -40,6 +41,27 @@ type classifier struct {
 	modules [][2]uint64 // module ranges, sorted
 	vtables [classCacheSize]classEntry
 	pytypes [classCacheSize]classEntry
+}
+
+// classifyAndMark types every object while the roots are found and the
+// live objects marked: they share nothing but the core, and each waits
+// on memory most of its time. A fault reading the core while classifying
+// is raised again here, where the caller's recovery sees it.
+func (h *Heap) classifyAndMark(o *opener) {
+	var failed any
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		debug.SetPanicOnFault(true)
+		defer func() { failed = recover() }()
+		h.classify(o)
+	}()
+	h.findRoots(o)
+	h.mark()
+	<-done
+	if failed != nil {
+		panic(failed)
+	}
 }
 
 // classify sets every object's type.

@@ -101,9 +101,7 @@ func Open(p *dump.Process, sym *symbolize.Symbolizer, opts Options) (*Heap, []wa
 	}
 	o.alloc.SafeLinking = o.safeLinking
 	h := newHeap(o, t, regions)
-	h.classify(o)
-	h.findRoots(o)
-	h.mark()
+	h.classifyAndMark(o)
 	return h, o.warns.Items(), nil
 }
 

@@ -214,7 +214,7 @@ func (ix *objIndex) find(addrs, sizes []uint64, v uint64) (int, bool) {
 	if v < ix.lo || v >= ix.hi {
 		return 0, false
 	}
-	r := sort.Search(len(ix.starts), func(i int) bool { return ix.starts[i] > v }) - 1
+	r := ix.region(v)
 	if r < 0 || v >= ix.ends[r] {
 		return 0, false
 	}
@@ -229,18 +229,37 @@ func (ix *objIndex) find(addrs, sizes []uint64, v uint64) (int, bool) {
 			hi = min(hi, int(ix.pages[k+1]))
 		}
 	}
-	i := lo + sort.Search(hi-lo, func(i int) bool { return addrs[lo+i] > v }) - 1
+	i := lastAtOrBelow(addrs, lo, hi, v)
 	if i < lo || i < 0 || v >= addrs[i]+sizes[i] {
 		return 0, false
 	}
 	return i, true
 }
 
+// region returns the index of the last region starting at or below v,
+// or -1.
+func (ix *objIndex) region(v uint64) int { return lastAtOrBelow(ix.starts, 0, len(ix.starts), v) }
+
+// lastAtOrBelow returns the last i in [lo, hi) with s[i] <= v, s being
+// sorted, or lo-1. It is sort.Search without a function call a step: the
+// lookups of a scan run it for every word that looks like a pointer.
+func lastAtOrBelow(s []uint64, lo, hi int, v uint64) int {
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if s[mid] <= v {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo - 1
+}
+
 // bytesOf returns the bytes of object i, or nil when the core lacks them.
 func (h *Heap) bytesOf(i int) []byte {
 	ix := &h.index
 	a := h.addrs[i]
-	r := sort.Search(len(ix.starts), func(k int) bool { return ix.starts[k] > a }) - 1
+	r := ix.region(a)
 	if r < 0 {
 		return nil
 	}

@@ -2,6 +2,7 @@ package native
 
 import (
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/heapsift/heapsift/dump"
@@ -25,8 +26,7 @@ type Heap struct {
 	index objIndex
 
 	typeNames heap.TypeNames
-	sizeTypes []heap.TypeID // "<N bytes>" by N/8 for small N, 0 unset
-	classType []bool        // by TypeID: a class, not a size or "<text>"
+	classType []bool // by TypeID: a class, not a size or "<text>"
 
 	mainArena, arenaSize uint64 // main_arena's malloc_state, not a root
 
@@ -51,10 +51,12 @@ var _ heap.Heap = (*Heap)(nil)
 
 // newHeap makes the objects of the chunks in use and counts the free ones.
 // The objects' arrays are the chunk table's, compacted in place: a second
-// copy would cost 16 bytes a chunk at the model's peak.
-func newHeap(o *opener, t *chunkTable, regions []region) *Heap {
+// copy would cost 20 bytes a chunk at the model's peak. The types cls gave
+// become the heap's, numbered in address order.
+func newHeap(o *opener, t *chunkTable, cls []*classifier, regions []region) *Heap {
 	h := &Heap{p: o.p, sym: o.sym, alloc: o.alloc,
 		mainArena: o.mainArena, arenaSize: uint64(o.l.StateSize)}
+	types := typeNumbering{cls: cls, ids: make([][]heap.TypeID, len(cls))}
 	n := 0
 	for i, f := range t.flags {
 		switch {
@@ -70,12 +72,19 @@ func newHeap(o *opener, t *chunkTable, regions []region) *Heap {
 				usable -= sizeSz
 			}
 			t.addr[n], t.size[n] = t.addr[i]+2*sizeSz, usable // n <= i
+			t.types[n] = types.retag(t.types[i])
 			h.stats.Bytes += usable
 			n++
 		}
 	}
-	h.addrs, h.sizes = t.addr[:n:n], t.size[:n:n]
+	h.addrs, h.sizes, h.types = t.addr[:n:n], t.size[:n:n], t.types[:n:n]
 	*t = chunkTable{}
+	h.typeNames = types.names
+	h.classType = make([]bool, h.typeNames.Len())
+	for id := range h.classType {
+		name := h.typeNames.Name(heap.TypeID(id))
+		h.classType[id] = !(strings.HasPrefix(name, "<") && strings.HasSuffix(name, ">"))
+	}
 	h.stats.Objects = uint64(n)
 	h.index = buildIndex(h.addrs, regions)
 	return h
@@ -268,27 +277,6 @@ func (h *Heap) bytesOf(i int) []byte {
 		return nil
 	}
 	return ix.data[r][off : off+n]
-}
-
-// eachObjectBytes calls fn with every object's bytes that the core
-// holds, region by region in address order: no region is searched for.
-func (h *Heap) eachObjectBytes(fn func(i int, b []byte)) {
-	ix := &h.index
-	for r, start := range ix.starts {
-		hi := len(h.addrs)
-		if r+1 < len(ix.first) {
-			hi = ix.first[r+1]
-		}
-		data := ix.data[r]
-		for i := ix.first[r]; i < hi; i++ {
-			off, n := h.addrs[i]-start, h.sizes[i]
-			if off+n <= uint64(len(data)) {
-				fn(i, data[off:off+n])
-			} else {
-				fn(i, nil)
-			}
-		}
-	}
 }
 
 // Untyped implements heap.UntypedReporter: sizes and "<text>" are not

@@ -82,7 +82,7 @@ func Open(p *dump.Process, sym *symbolize.Symbolizer, opts Options) (*Heap, []wa
 	if err != nil {
 		return nil, o.warns.Items(), err
 	}
-	t := o.walkAll(regions, runtime.GOMAXPROCS(0))
+	t, cls := o.walkAll(regions, runtime.GOMAXPROCS(0))
 	var firsts []uint64
 	for i := range regions {
 		if regions[i].kind != regionMmap {
@@ -100,8 +100,9 @@ func Open(p *dump.Process, sym *symbolize.Symbolizer, opts Options) (*Heap, []wa
 		o.markFastbins(t, a)
 	}
 	o.alloc.SafeLinking = o.safeLinking
-	h := newHeap(o, t, regions)
-	h.classifyAndMark(o)
+	h := newHeap(o, t, cls, regions)
+	h.findRoots(o)
+	h.mark()
 	return h, o.warns.Items(), nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/heap"
 )
 
 // Walking chunks: inside a region every chunk's size word leads to the
@@ -28,15 +29,17 @@ type chunkTable struct {
 	addr  []uint64
 	size  []uint64
 	flags []uint8
+	types []heap.TypeID // of chunks in use, tagged by cls (classify.go)
 
+	cls      *classifier // classifies chunks in use as they are added
 	noRecord bool
 	lastTop  uint64
 	counted  int
 }
 
-// add records a chunk; a table with noRecord set keeps only the last
-// top chunk seen.
-func (t *chunkTable) add(a, size uint64, flags uint8) {
+// add records a chunk of r, classifying it if it is in use; a table with
+// noRecord set keeps only the last top chunk seen.
+func (t *chunkTable) add(r *region, a, size uint64, flags uint8) {
 	if t.noRecord {
 		t.counted++
 		if flags&chunkTop != 0 {
@@ -47,6 +50,11 @@ func (t *chunkTable) add(a, size uint64, flags uint8) {
 	t.addr = append(t.addr, a)
 	t.size = append(t.size, size)
 	t.flags = append(t.flags, flags)
+	var typ heap.TypeID
+	if flags&chunkInUse != 0 && t.cls != nil {
+		typ = t.cls.chunkType(r, a, size, flags)
+	}
+	t.types = append(t.types, typ)
 }
 
 func (t *chunkTable) Len() int           { return len(t.addr) }
@@ -55,6 +63,7 @@ func (t *chunkTable) Swap(i, j int) {
 	t.addr[i], t.addr[j] = t.addr[j], t.addr[i]
 	t.size[i], t.size[j] = t.size[j], t.size[i]
 	t.flags[i], t.flags[j] = t.flags[j], t.flags[i]
+	t.types[i], t.types[j] = t.types[j], t.types[i]
 }
 
 // find returns the index of the chunk at address a.
@@ -89,7 +98,7 @@ func (o *opener) walkFrom(r *region, a, stop uint64, t *chunkTable) uint64 {
 		hdr := le64(r.data[off+sizeSz:])
 		size := hdr &^ flagBits
 		if a == r.top {
-			t.add(a, size, chunkTop)
+			t.add(r, a, size, chunkTop)
 			return 0
 		}
 		if size <= 2*sizeSz && r.end-a <= 4*sizeSz {
@@ -112,7 +121,7 @@ func (o *opener) walkFrom(r *region, a, stop uint64, t *chunkTable) uint64 {
 				flags = 0
 			}
 		}
-		t.add(a, size, flags)
+		t.add(r, a, size, flags)
 		a = next
 	}
 	return 0

@@ -1,8 +1,12 @@
 package native
 
 import (
+	"fmt"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 
+	"github.com/heapsift/heapsift/heap"
 	"github.com/heapsift/heapsift/warn"
 )
 
@@ -71,7 +75,7 @@ func (o *opener) splitRegion(r *region, workers int) []walkPart {
 // recordParts records the chunks of r's parts at the end of t, which has
 // room for them, in parallel. It reports false, leaving t as it was, if
 // a part does not find the chunks it counted.
-func (o *opener) recordParts(r *region, parts []walkPart, t *chunkTable) bool {
+func (o *opener) recordParts(r *region, parts []walkPart, t *chunkTable, cls []*classifier) bool {
 	base := len(t.addr)
 	total := 0
 	for _, p := range parts {
@@ -84,7 +88,8 @@ func (o *opener) recordParts(r *region, parts []walkPart, t *chunkTable) bool {
 	warns := make([]*warn.List, len(parts))
 	off := base
 	for w, p := range parts {
-		subs[w] = chunkTable{addr: t.addr[off : off : off+p.n], size: t.size[off : off : off+p.n], flags: t.flags[off : off : off+p.n]}
+		subs[w] = chunkTable{addr: t.addr[off : off : off+p.n], size: t.size[off : off : off+p.n],
+			flags: t.flags[off : off : off+p.n], types: t.types[off : off : off+p.n], cls: cls[w]}
 		off += p.n
 	}
 	runParts(parts, func(w int, p *walkPart) {
@@ -99,30 +104,49 @@ func (o *opener) recordParts(r *region, parts []walkPart, t *chunkTable) bool {
 			return false
 		}
 	}
-	t.addr, t.size, t.flags = t.addr[:base+total], t.size[:base+total], t.flags[:base+total]
+	t.addr, t.size, t.flags, t.types = t.addr[:base+total], t.size[:base+total], t.flags[:base+total], t.types[:base+total]
 	for _, l := range warns {
 		o.warns.Add(l.Items()...)
 	}
 	return true
 }
 
-// runParts runs fn on every part, each in a goroutine of its own.
+// runParts runs fn on every part, each in a goroutine of its own. A
+// fault reading the core in one is raised again here, where the caller's
+// recovery sees it.
 func runParts(parts []walkPart, fn func(w int, p *walkPart)) {
 	var wg sync.WaitGroup
+	var failed atomic.Value
 	for w := range parts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			debug.SetPanicOnFault(true)
+			defer func() {
+				if r := recover(); r != nil {
+					failed.CompareAndSwap(nil, fmt.Sprint(r))
+				}
+			}()
 			fn(w, &parts[w])
 		}()
 	}
 	wg.Wait()
+	if r := failed.Load(); r != nil {
+		panic(fmt.Sprintf("native: walking the heap: %v", r))
+	}
 }
 
 // walkAll walks every region twice: counting its chunks, then recording
-// them in a table allocated once at that size. Large regions are walked
-// in parts, one a worker, in parallel.
-func (o *opener) walkAll(regions []region, workers int) *chunkTable {
+// and classifying them in a table allocated once at that size. Large
+// regions are walked in parts, one a worker, in parallel. It returns the
+// table and its classifiers: the first for the regions walked whole, then
+// one for each part.
+func (o *opener) walkAll(regions []region, workers int) (*chunkTable, []*classifier) {
+	workers = max(1, min(workers, maxClassifiers-1))
+	cls := make([]*classifier, workers+1)
+	for k := range cls {
+		cls[k] = newClassifier(o, k)
+	}
 	parts := make([][]walkPart, len(regions))
 	n := 0
 	quiet := &opener{p: o.p, l: o.l, warns: &warn.List{}}
@@ -137,11 +161,12 @@ func (o *opener) walkAll(regions []region, workers int) *chunkTable {
 		quiet.walkRegion(&regions[i], &count)
 		n += count.counted
 	}
-	t := &chunkTable{addr: make([]uint64, 0, n), size: make([]uint64, 0, n), flags: make([]uint8, 0, n)}
+	t := &chunkTable{addr: make([]uint64, 0, n), size: make([]uint64, 0, n), flags: make([]uint8, 0, n),
+		types: make([]heap.TypeID, 0, n), cls: cls[0]}
 	for i := range regions {
-		if parts[i] == nil || !o.recordParts(&regions[i], parts[i], t) {
+		if parts[i] == nil || !o.recordParts(&regions[i], parts[i], t, cls[1:]) {
 			o.walkRegion(&regions[i], t)
 		}
 	}
-	return t
+	return t, cls
 }

@@ -38,10 +38,10 @@ type classEntry struct {
 // classifier resolves words to classes through a cache. The chunk walk
 // classifies each allocation as it reads the chunk's header, whose cache
 // line most often holds the allocation's first words too. A walk in
-// parallel parts gives each part a classifier of its own: the types it
-// gives are tagged with its number and its own names (tagged), and
-// newHeap numbers the names of the objects in address order, as one
-// classifier walking the heap in order would have (retag).
+// parallel parts gives each part a classifier of its own: a type it gives
+// carries its number in the top bits and indexes its own names, and
+// newHeap numbers the names of the objects in address order (retag), as
+// one classifier of the whole heap in order would have.
 type classifier struct {
 	p         *dump.Process
 	sym       *symbolize.Symbolizer

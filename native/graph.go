@@ -31,7 +31,7 @@ func (h *Heap) eachRef(i int, fn func(j int, off uint32)) {
 		if v-lo >= hi-lo {
 			continue
 		}
-		if j, ok := h.index.find(h.addrs, h.sizes, v); ok && j != i {
+		if j, ok := h.find(v); ok && j != i {
 			fn(j, uint32(8*k))
 		}
 	}

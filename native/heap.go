@@ -20,8 +20,9 @@ type Heap struct {
 	alloc Allocator
 
 	// Objects, numbered by address: the chunk's memory and usable size.
-	addrs []uint64
-	sizes []uint64
+	addrs    []uint64
+	sizes    []uint32       // bigSize: in bigSizes (sizes.go)
+	bigSizes map[int]uint64 // sizes of 4 GiB or more
 	types []heap.TypeID
 	index objIndex
 
@@ -59,19 +60,27 @@ func newHeap(o *opener, t *chunkTable, cls []*classifier, regions []region) *Hea
 	types := typeNumbering{cls: cls, ids: make([][]heap.TypeID, len(cls))}
 	n := 0
 	for i, f := range t.flags {
+		size := t.sizeAt(i)
 		switch {
 		case f&chunkTop != 0:
-			h.stats.TopBytes += t.size[i]
+			h.stats.TopBytes += size
 		case f&chunkInternal != 0:
 		case f&chunkInUse == 0 || f&chunkFree != 0:
 			h.stats.FreeChunks++
-			h.stats.FreeBytes += t.size[i] - sizeSz
+			h.stats.FreeBytes += size - sizeSz
 		default:
-			usable := t.size[i] - sizeSz
+			usable := size - sizeSz
 			if f&chunkMmapped != 0 {
 				usable -= sizeSz
 			}
-			t.addr[n], t.size[n] = t.addr[i]+2*sizeSz, usable // n <= i
+			s, big := fitSize(usable)
+			if big {
+				if h.bigSizes == nil {
+					h.bigSizes = map[int]uint64{}
+				}
+				h.bigSizes[n] = usable
+			}
+			t.addr[n], t.size[n] = t.addr[i]+2*sizeSz, s // n <= i
 			t.types[n] = types.retag(t.types[i])
 			h.stats.Bytes += usable
 			n++
@@ -109,7 +118,7 @@ func (h *Heap) NumObjects() int { return len(h.addrs) }
 func (h *Heap) Addr(obj int) uint64 { return h.addrs[obj] }
 
 // Size returns the allocation's usable size (malloc_usable_size).
-func (h *Heap) Size(obj int) uint64 { return h.sizes[obj] }
+func (h *Heap) Size(obj int) uint64 { return h.size(obj) }
 
 // Live reports whether the allocation is reachable from a root; the rest
 // is leaked.
@@ -166,7 +175,7 @@ func (h *Heap) Roots() []heap.Root { return h.roots }
 
 // ObjectAt returns the allocation holding addr and addr's offset in it.
 func (h *Heap) ObjectAt(addr uint64) (int, uint64, bool) {
-	i, ok := h.index.find(h.addrs, h.sizes, addr)
+	i, ok := h.find(addr)
 	if !ok {
 		return 0, 0, false
 	}
@@ -219,7 +228,8 @@ func buildIndex(addrs []uint64, regions []region) objIndex {
 }
 
 // find returns the object whose [addr, addr+size) holds v.
-func (ix *objIndex) find(addrs, sizes []uint64, v uint64) (int, bool) {
+func (h *Heap) find(v uint64) (int, bool) {
+	ix, addrs := &h.index, h.addrs
 	if v < ix.lo || v >= ix.hi {
 		return 0, false
 	}
@@ -239,7 +249,7 @@ func (ix *objIndex) find(addrs, sizes []uint64, v uint64) (int, bool) {
 		}
 	}
 	i := lastAtOrBelow(addrs, lo, hi, v)
-	if i < lo || i < 0 || v >= addrs[i]+sizes[i] {
+	if i < lo || i < 0 || v >= addrs[i]+h.size(i) {
 		return 0, false
 	}
 	return i, true
@@ -272,7 +282,7 @@ func (h *Heap) bytesOf(i int) []byte {
 	if r < 0 {
 		return nil
 	}
-	off, n := a-ix.starts[r], h.sizes[i]
+	off, n := a-ix.starts[r], h.size(i)
 	if off+n > uint64(len(ix.data[r])) {
 		return nil
 	}

@@ -78,10 +78,10 @@ func (h *Heap) mark() {
 	for i := 0; i < n; i++ {
 		if h.live.Has(i) {
 			h.stats.LiveObjects++
-			h.stats.LiveBytes += h.sizes[i]
+			h.stats.LiveBytes += h.size(i)
 		} else {
 			h.stats.Leaked++
-			h.stats.LeakedBytes += h.sizes[i]
+			h.stats.LeakedBytes += h.size(i)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -325,10 +326,10 @@ func FuzzWalkRegion(f *testing.F) {
 		o.walkRegion(&r, &tab)
 		last := uint64(0)
 		for i, a := range tab.addr {
-			if a < r.start || a+tab.size[i] > r.end || a < last {
-				t.Fatalf("chunk %#x+%#x outside %#x-%#x or out of order", a, tab.size[i], r.start, r.end)
+			if a < r.start || a+tab.sizeAt(i) > r.end || a < last {
+				t.Fatalf("chunk %#x+%#x outside %#x-%#x or out of order", a, tab.sizeAt(i), r.start, r.end)
 			}
-			last = a + tab.size[i]
+			last = a + tab.sizeAt(i)
 		}
 	})
 }
@@ -352,7 +353,7 @@ func FuzzSplitWalk(f *testing.F) {
 		want, wantCls := whole.walkAll([]region{r}, 1)
 		split := &opener{warns: &warn.List{}, l: &referenceLayout, splitBytes: 64}
 		got, gotCls := split.walkAll([]region{r}, int(workers%8)+1)
-		if !slices.Equal(got.addr, want.addr) || !slices.Equal(got.size, want.size) || !slices.Equal(got.flags, want.flags) {
+		if !slices.Equal(got.addr, want.addr) || !slices.Equal(got.size, want.size) || !maps.Equal(got.big, want.big) || !slices.Equal(got.flags, want.flags) {
 			t.Fatalf("split walk found %x %x, whole %x %x", got.addr, got.size, want.addr, want.size)
 		}
 		if g, w := typeNames(got, gotCls), typeNames(want, wantCls); !slices.Equal(g, w) {
@@ -362,6 +363,27 @@ func FuzzSplitWalk(f *testing.F) {
 			t.Fatalf("split walk warned %q, whole %q", g, w)
 		}
 	})
+}
+
+// TestBigSizes: a chunk of 4 GiB or more (a huge mmapped allocation)
+// keeps its size, which the size arrays store apart.
+func TestBigSizes(t *testing.T) {
+	const start, size = 0x7f00_0000_0000, 5 << 30
+	data := make([]byte, 64)
+	binary.LittleEndian.PutUint64(data[8:], size|isMmapped)
+	r := region{start: start, end: start + size, kind: regionMmap, data: data}
+	o := &opener{warns: &warn.List{}, l: &referenceLayout}
+	tab, cls := o.walkAll([]region{r}, 2)
+	if tab.Len() != 1 || tab.sizeAt(0) != size {
+		t.Fatalf("walk found %d chunks, the first of %#x bytes; want one of %#x", tab.Len(), tab.sizeAt(0), uint64(size))
+	}
+	h := newHeap(o, tab, cls, []region{r})
+	if h.NumObjects() != 1 || h.Size(0) != size-2*sizeSz || h.Stats().Bytes != size-2*sizeSz {
+		t.Fatalf("%d objects, the first of %#x bytes", h.NumObjects(), h.Size(0))
+	}
+	if i, off, ok := h.ObjectAt(start + 2*sizeSz + 4<<30); !ok || i != 0 || off != 4<<30 {
+		t.Errorf("ObjectAt 4 GiB into it: %d+%#x %v", i, off, ok)
+	}
 }
 
 // typeNames names the types of a table's chunks in use, numbered as

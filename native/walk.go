@@ -27,7 +27,8 @@ const (
 // address once all regions are walked.
 type chunkTable struct {
 	addr  []uint64
-	size  []uint64
+	size  []uint32          // bigSize: in big (sizes.go)
+	big   map[uint64]uint64 // sizes of 4 GiB or more, by address
 	flags []uint8
 	types []heap.TypeID // of chunks in use, tagged by cls (classify.go)
 
@@ -48,7 +49,14 @@ func (t *chunkTable) add(r *region, a, size uint64, flags uint8) {
 		return
 	}
 	t.addr = append(t.addr, a)
-	t.size = append(t.size, size)
+	s, big := fitSize(size)
+	if big {
+		if t.big == nil {
+			t.big = map[uint64]uint64{}
+		}
+		t.big[a] = size
+	}
+	t.size = append(t.size, s)
 	t.flags = append(t.flags, flags)
 	var typ heap.TypeID
 	if flags&chunkInUse != 0 && t.cls != nil {

@@ -105,6 +105,14 @@ func (o *opener) recordParts(r *region, parts []walkPart, t *chunkTable, cls []*
 		}
 	}
 	t.addr, t.size, t.flags, t.types = t.addr[:base+total], t.size[:base+total], t.flags[:base+total], t.types[:base+total]
+	for _, sub := range subs {
+		for a, size := range sub.big {
+			if t.big == nil {
+				t.big = map[uint64]uint64{}
+			}
+			t.big[a] = size
+		}
+	}
 	for _, l := range warns {
 		o.warns.Add(l.Items()...)
 	}
@@ -161,7 +169,7 @@ func (o *opener) walkAll(regions []region, workers int) (*chunkTable, []*classif
 		quiet.walkRegion(&regions[i], &count)
 		n += count.counted
 	}
-	t := &chunkTable{addr: make([]uint64, 0, n), size: make([]uint64, 0, n), flags: make([]uint8, 0, n),
+	t := &chunkTable{addr: make([]uint64, 0, n), size: make([]uint32, 0, n), flags: make([]uint8, 0, n),
 		types: make([]heap.TypeID, 0, n), cls: cls[0]}
 	for i := range regions {
 		if parts[i] == nil || !o.recordParts(&regions[i], parts[i], t, cls[1:]) {

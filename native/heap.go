@@ -23,8 +23,8 @@ type Heap struct {
 	addrs    []uint64
 	sizes    []uint32       // bigSize: in bigSizes (sizes.go)
 	bigSizes map[int]uint64 // sizes of 4 GiB or more
-	types []heap.TypeID
-	index objIndex
+	types    []heap.TypeID
+	index    objIndex
 
 	typeNames heap.TypeNames
 	classType []bool // by TypeID: a class, not a size or "<text>"

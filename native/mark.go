@@ -49,10 +49,13 @@ type markWorker struct {
 }
 
 // mark finds the live objects and sums them up.
-func (h *Heap) mark() {
+func (h *Heap) mark() { h.markWith(max(1, min(runtime.GOMAXPROCS(0), len(h.addrs)/4096+1))) }
+
+// markWith marks with the given number of workers.
+func (h *Heap) markWith(nworkers int) {
 	n := len(h.addrs)
 	m := &marker{h: h, live: bitset.New(n), grey: bitset.New(n)}
-	workers := make([]*markWorker, max(1, min(runtime.GOMAXPROCS(0), n/4096+1)))
+	workers := make([]*markWorker, nworkers)
 	for i := range workers {
 		w := &markWorker{m: m}
 		w.shade = w.shadeRef

@@ -386,6 +386,45 @@ func TestBigSizes(t *testing.T) {
 	}
 }
 
+// TestMarkBackwardList marks a list whose every node points to the one
+// before it in memory, from a root at its last: a sweep in address order
+// reaches one node, so that the workers' stacks take over after
+// maxSweeps. Every node is live; unrooted, the last is the one leak root.
+func TestMarkBackwardList(t *testing.T) {
+	const start, nodes, chunk = 0x10000, 200, 0x30
+	data := make([]byte, nodes*chunk+0x20)
+	for k := 0; k < nodes; k++ {
+		a := k * chunk
+		binary.LittleEndian.PutUint64(data[a+8:], chunk|prevInUse)
+		if k > 0 {
+			binary.LittleEndian.PutUint64(data[a+16:], uint64(start+a-chunk+16))
+		}
+	}
+	binary.LittleEndian.PutUint64(data[nodes*chunk+8:], 0x20|prevInUse) // top
+	r := region{start: start, end: start + uint64(len(data)), top: start + nodes*chunk, kind: regionBrk, data: data}
+	o := &opener{warns: &warn.List{}, l: &referenceLayout}
+	heapOf := func() *Heap {
+		tab, cls := o.walkAll([]region{r}, 1)
+		return newHeap(o, tab, cls, []region{r})
+	}
+	for _, workers := range []int{1, 3} {
+		h := heapOf()
+		if h.NumObjects() != nodes {
+			t.Fatalf("%d objects, want %d", h.NumObjects(), nodes)
+		}
+		h.roots = []heap.Root{{Kind: heap.RootGlobal, Object: nodes - 1}}
+		h.markWith(workers)
+		if st := h.Stats(); st.LiveObjects != nodes || st.Leaked != 0 || st.LeakRoots != 0 {
+			t.Errorf("%d workers: %d live, %d leaked, %d leak roots; want all %d live", workers, st.LiveObjects, st.Leaked, st.LeakRoots, nodes)
+		}
+		h = heapOf()
+		h.markWith(workers)
+		if st := h.Stats(); st.Leaked != nodes || st.LeakRoots != 1 || !h.LeakRoot(nodes-1) {
+			t.Errorf("unrooted, %d workers: %d leaked, %d leak roots (the last node: %v); want %d and 1", workers, st.Leaked, st.LeakRoots, h.LeakRoot(nodes-1), nodes)
+		}
+	}
+}
+
 // typeNames names the types of a table's chunks in use, numbered as
 // newHeap numbers them.
 func typeNames(t *chunkTable, cls []*classifier) []string {

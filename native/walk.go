@@ -94,45 +94,70 @@ func (o *opener) walkRegion(r *region, t *chunkTable) { o.walkFrom(r, r.start, r
 // region's chunks end before it (its top, its end, or bytes the core
 // lacks).
 func (o *opener) walkFrom(r *region, a, stop uint64, t *chunkTable) uint64 {
-	for a+2*sizeSz <= r.end {
-		if a >= stop {
-			return a
-		}
-		off := a - r.start
-		if off+2*sizeSz > uint64(len(r.data)) {
-			o.warns.Add(warnAt(a, "heap region %#x-%#x is not all in the core; its chunks from here on are not counted", r.start, r.end))
-			return 0
-		}
-		hdr := le64(r.data[off+sizeSz:])
-		size := hdr &^ flagBits
-		if a == r.top {
-			t.add(r, a, size, chunkTop)
-			return 0
-		}
-		if size <= 2*sizeSz && r.end-a <= 4*sizeSz {
-			return 0 // the fenceposts that close a heap
-		}
-		if !o.headerOK(r, a, hdr) {
-			o.warns.Add(warnAt(a, "corrupted chunk header (size word %#x) in heap region %#x-%#x; walking on from the next consistent chunk", hdr, r.start, r.end))
-			a = o.resync(r, a+chunkAlign)
-			continue
-		}
-		next := a + size
-		var flags uint8 = chunkInUse
-		switch {
-		case r.kind == regionMmap:
-			flags |= chunkMmapped
-		case r.top == 0 && r.kind == regionBrk && next == r.end:
-			flags = chunkTop // the brk heap's last chunk when main_arena is unknown
-		case next-r.start+2*sizeSz <= uint64(len(r.data)) && next < r.end:
-			if le64(r.data[next-r.start+sizeSz:])&prevInUse == 0 {
-				flags = 0
-			}
-		}
-		t.add(r, a, size, flags)
-		a = next
+	w := chunkWalker{o: o, r: r, t: t, a: a, stop: stop}
+	for !w.done {
+		w.step()
 	}
-	return 0
+	return w.end
+}
+
+// chunkWalker is a walk of a region's chunks taken one step at a time,
+// so that several walks can take turns in one goroutine (walkpar.go).
+type chunkWalker struct {
+	o       *opener
+	r       *region
+	t       *chunkTable
+	a, stop uint64 // the next chunk, and where to stop
+	end     uint64 // once done: the first chunk at or after stop, or 0
+	done    bool
+}
+
+// step adds the chunk at w.a, or ends the walk.
+func (w *chunkWalker) step() {
+	o, r, a := w.o, w.r, w.a
+	if a+2*sizeSz > r.end {
+		w.done = true
+		return
+	}
+	if a >= w.stop {
+		w.done, w.end = true, a
+		return
+	}
+	off := a - r.start
+	if off+2*sizeSz > uint64(len(r.data)) {
+		o.warns.Add(warnAt(a, "heap region %#x-%#x is not all in the core; its chunks from here on are not counted", r.start, r.end))
+		w.done = true
+		return
+	}
+	hdr := le64(r.data[off+sizeSz:])
+	size := hdr &^ flagBits
+	switch {
+	case a == r.top:
+		w.t.add(r, a, size, chunkTop)
+		w.done = true
+		return
+	case size <= 2*sizeSz && r.end-a <= 4*sizeSz:
+		w.done = true // the fenceposts that close a heap
+		return
+	case !o.headerOK(r, a, hdr):
+		o.warns.Add(warnAt(a, "corrupted chunk header (size word %#x) in heap region %#x-%#x; walking on from the next consistent chunk", hdr, r.start, r.end))
+		w.a = o.resync(r, a+chunkAlign)
+		return
+	}
+	next := a + size
+	var flags uint8 = chunkInUse
+	switch {
+	case r.kind == regionMmap:
+		flags |= chunkMmapped
+	case r.top == 0 && r.kind == regionBrk && next == r.end:
+		flags = chunkTop // the brk heap's last chunk when main_arena is unknown
+	case next-r.start+2*sizeSz <= uint64(len(r.data)) && next < r.end:
+		if le64(r.data[next-r.start+sizeSz:])&prevInUse == 0 {
+			flags = 0
+		}
+	}
+	w.t.add(r, a, size, flags)
+	w.a = next
 }
 
 // headerOK checks a chunk header against its region: a multiple of the

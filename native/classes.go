@@ -21,10 +21,10 @@ func (h *Heap) Classes() []ClassStats {
 	for i := range h.addrs {
 		c := &all[h.types[i]]
 		c.Count++
-		c.Bytes += h.sizes[i]
+		c.Bytes += h.size(i)
 		if !h.Live(i) {
 			c.Leaked++
-			c.LeakedBytes += h.sizes[i]
+			c.LeakedBytes += h.size(i)
 		}
 		if h.LeakRoot(i) {
 			c.LeakRoots++

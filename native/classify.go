@@ -8,6 +8,7 @@ import (
 
 	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/heap"
+	"github.com/heapsift/heapsift/symbolize"
 	"github.com/ianlancetaylor/demangle"
 )
 
@@ -34,30 +35,83 @@ type classEntry struct {
 	used bool
 }
 
-// classifier resolves words to classes through a cache.
+// classifier resolves words to classes through a cache. The chunk walk
+// classifies each allocation as it reads the chunk's header, whose cache
+// line most often holds the allocation's first words too. A walk in
+// parallel parts gives each part a classifier of its own: a type it gives
+// carries its number in the top bits and indexes its own names, and
+// newHeap numbers the names of the objects in address order (retag), as
+// one classifier of the whole heap in order would have.
 type classifier struct {
-	h       *Heap
-	modules [][2]uint64 // module ranges, sorted
-	vtables [classCacheSize]classEntry
-	pytypes [classCacheSize]classEntry
+	p         *dump.Process
+	sym       *symbolize.Symbolizer
+	tag       heap.TypeID // the classifier's number, in the types' top bits
+	modules   [][2]uint64 // module ranges, sorted
+	names     heap.TypeNames
+	sizeTypes []heap.TypeID // "<N bytes>" by N/8 for small N, 0 unset
+	textID    heap.TypeID   // "<text>", 0 unset
+	// Caches of resolved words, made with the modules: no word of a core
+	// without modules is resolved.
+	vtables, pytypes []classEntry
 }
 
-// classify sets every object's type.
-func (h *Heap) classify(o *opener) {
-	c := &classifier{h: h}
-	for _, m := range o.p.Modules() {
-		c.modules = append(c.modules, [2]uint64{uint64(m.Start), uint64(m.End)})
+// classTagShift places a classifier's number in a type it gives. A
+// classifier gives far fewer than 1<<24 names: each is a distinct
+// vtable, type object or usable size of the core's allocations.
+const classTagShift = 24
+
+// maxClassifiers is how many classifiers a walk may use.
+const maxClassifiers = 1 << (32 - classTagShift)
+
+// newClassifier returns classifier number tag for o's core.
+func newClassifier(o *opener, tag int) *classifier {
+	c := &classifier{p: o.p, sym: o.sym, tag: heap.TypeID(tag) << classTagShift}
+	if o.p != nil {
+		for _, m := range o.p.Modules() {
+			c.modules = append(c.modules, [2]uint64{uint64(m.Start), uint64(m.End)})
+		}
 	}
 	slices.SortFunc(c.modules, func(a, b [2]uint64) int { return compareU64(a[0], b[0]) })
-	h.types = make([]heap.TypeID, len(h.addrs))
-	for i := range h.addrs {
-		h.types[i] = c.typeOf(i)
+	if len(c.modules) > 0 {
+		c.vtables, c.pytypes = make([]classEntry, classCacheSize), make([]classEntry, classCacheSize)
 	}
-	h.classType = make([]bool, h.typeNames.Len())
-	for t := range h.classType {
-		name := h.typeNames.Name(heap.TypeID(t))
-		h.classType[t] = !(strings.HasPrefix(name, "<") && strings.HasSuffix(name, ">"))
+	return c
+}
+
+// chunkType classifies the allocation of the chunk at a of r (size and
+// flags as the walk found them), returning a tagged type.
+func (c *classifier) chunkType(r *region, a, size uint64, flags uint8) heap.TypeID {
+	usable := size - sizeSz
+	if flags&chunkMmapped != 0 {
+		usable -= sizeSz
 	}
+	var b []byte
+	if off := a + 2*sizeSz - r.start; off+usable <= uint64(len(r.data)) {
+		b = r.data[off : off+usable]
+	}
+	return c.tag | c.typeOf(b, usable)
+}
+
+// typeNumbering turns the tagged types of classifiers into the heap's
+// TypeIDs, numbered in the order retag meets them.
+type typeNumbering struct {
+	cls   []*classifier
+	ids   [][]heap.TypeID // by classifier and its own ID: TypeID+1, 0 unset
+	names heap.TypeNames
+}
+
+// retag returns the TypeID of the tagged type t.
+func (n *typeNumbering) retag(t heap.TypeID) heap.TypeID {
+	k, own := t>>classTagShift, t&(1<<classTagShift-1)
+	ids := n.ids[k]
+	if int(own) >= len(ids) {
+		ids = append(ids, make([]heap.TypeID, int(own)+1-len(ids))...)
+		n.ids[k] = ids
+	}
+	if ids[own] == 0 {
+		ids[own] = n.names.ID(n.cls[k].names.Name(own)) + 1
+	}
+	return ids[own] - 1
 }
 
 func compareU64(a, b uint64) int {
@@ -70,42 +124,55 @@ func compareU64(a, b uint64) int {
 	return 0
 }
 
-// typeOf classifies object i.
-func (c *classifier) typeOf(i int) heap.TypeID {
-	h := c.h
-	b := h.bytesOf(i)
+// typeOf classifies an allocation of usable size n whose bytes are b
+// (nil when the core lacks them), returning the classifier's own ID.
+func (c *classifier) typeOf(b []byte, n uint64) heap.TypeID {
 	if len(b) >= 8 {
-		if w0 := le64(b); c.inModule(w0) {
-			if id, ok := c.cached(&c.vtables, w0, c.className); ok {
+		// Most allocations of a heap of objects start with one of a few
+		// vtables: the cache answers before the modules are searched.
+		w0 := le64(b)
+		if len(c.vtables) > 0 {
+			if e := &c.vtables[cacheSlot(w0)]; e.used && e.word == w0 && e.ok {
+				return e.id
+			}
+		}
+		if c.inModule(w0) {
+			if id, ok := c.cached(c.vtables, w0, c.className); ok {
 				return id
 			}
 		}
 	}
 	if len(b) >= 16 {
 		if rc, w1 := le64(b), le64(b[8:]); rc > 0 && rc < 1<<40 && c.inModule(w1) {
-			if id, ok := c.cached(&c.pytypes, w1, c.pyTypeName); ok {
+			if id, ok := c.cached(c.pytypes, w1, c.pyTypeName); ok {
 				return id
 			}
 		}
 	}
 	if isText(b) {
-		return h.typeNames.ID(textType)
+		if c.textID == 0 {
+			c.textID = c.names.ID(textType) + 1
+		}
+		return c.textID - 1
 	}
-	return h.sizeType(h.sizes[i])
+	return c.sizeType(n)
 }
 
 // cached resolves w through a direct-mapped cache.
-func (c *classifier) cached(cache *[classCacheSize]classEntry, w uint64, resolve func(uint64) string) (heap.TypeID, bool) {
-	e := &cache[(w>>3^w>>15)%classCacheSize]
+func (c *classifier) cached(cache []classEntry, w uint64, resolve func(uint64) string) (heap.TypeID, bool) {
+	e := &cache[cacheSlot(w)]
 	if e.used && e.word == w {
 		return e.id, e.ok
 	}
 	*e = classEntry{word: w, used: true}
 	if name := resolve(w); name != "" {
-		e.id, e.ok = c.h.typeNames.ID(name), true
+		e.id, e.ok = c.names.ID(name), true
 	}
 	return e.id, e.ok
 }
+
+// cacheSlot is w's slot in a cache of resolved words.
+func cacheSlot(w uint64) uint64 { return (w>>3 ^ w>>15) % classCacheSize }
 
 func (c *classifier) inModule(w uint64) bool {
 	if w%8 != 0 {
@@ -125,8 +192,8 @@ func (c *classifier) inModule(w uint64) bool {
 
 // className names the class whose vtable address point is w.
 func (c *classifier) className(w uint64) string {
-	if c.h.sym != nil {
-		if n, ok := c.h.sym.Symbol(w); ok {
+	if c.sym != nil {
+		if n, ok := c.sym.Symbol(w); ok {
 			if name, found := strings.CutPrefix(n.Symbol, "vtable for "); found && n.Offset >= 16 {
 				return name
 			}
@@ -141,7 +208,7 @@ func (c *classifier) className(w uint64) string {
 // typeinfoName reads the class name through the vtable: offset-to-top 0
 // at w-16, the typeinfo at w-8, whose second word is the mangled name.
 func (c *classifier) typeinfoName(w uint64) string {
-	p := c.h.p
+	p := c.p
 	top, err1 := p.Uint64(dump.Address(w - 16))
 	ti, err2 := p.Uint64(dump.Address(w - 8))
 	if err1 != nil || err2 != nil || top != 0 || !c.inModule(ti) {
@@ -190,18 +257,18 @@ const pyTypeNameOffset = 3 * 8
 // interpreter symbol ending in "Type", whose tp_name (after the
 // PyVarObject header) is the type's name.
 func (c *classifier) pyTypeName(w uint64) string {
-	if c.h.sym == nil {
+	if c.sym == nil {
 		return ""
 	}
-	n, ok := c.h.sym.Symbol(w)
+	n, ok := c.sym.Symbol(w)
 	if !ok || n.Offset != 0 || !strings.HasSuffix(n.Symbol, "Type") || !strings.Contains(strings.ToLower(baseName(n.Module)), "python") {
 		return ""
 	}
-	tpName, err := c.h.p.Uint64(dump.Address(w + pyTypeNameOffset))
+	tpName, err := c.p.Uint64(dump.Address(w + pyTypeNameOffset))
 	if err != nil {
 		return ""
 	}
-	name, err := c.h.p.CString(dump.Address(tpName), 256)
+	name, err := c.p.CString(dump.Address(tpName), 256)
 	if err != nil || name == "" {
 		return ""
 	}
@@ -227,19 +294,19 @@ func isText(b []byte) bool {
 const smallSizeTypes = 8192
 
 // sizeType is the type of unclassified allocations of usable size n.
-func (h *Heap) sizeType(n uint64) heap.TypeID {
+func (c *classifier) sizeType(n uint64) heap.TypeID {
 	if n/8 < smallSizeTypes && n%8 == 0 {
-		if h.sizeTypes == nil {
-			h.sizeTypes = make([]heap.TypeID, smallSizeTypes)
+		if c.sizeTypes == nil {
+			c.sizeTypes = make([]heap.TypeID, smallSizeTypes)
 		}
-		if id := h.sizeTypes[n/8]; id != 0 {
+		if id := c.sizeTypes[n/8]; id != 0 {
 			return id - 1
 		}
-		id := h.typeNames.ID(sizeName(n))
-		h.sizeTypes[n/8] = id + 1
+		id := c.names.ID(sizeName(n))
+		c.sizeTypes[n/8] = id + 1
 		return id
 	}
-	return h.typeNames.ID(sizeName(n))
+	return c.names.ID(sizeName(n))
 }
 
 // sizeName names an unclassified size.

@@ -36,7 +36,9 @@
 // resumes at the next address from which several consistent headers
 // follow. Memory stays bounded by the bytes the core holds: regions are
 // walked only as far as their bytes are in the core, and tables are sized
-// by a counting walk.
+// by a counting walk. A large region is walked (both times) in parallel
+// parts, each joined exactly to the next or else the region walked whole
+// (walkpar.go).
 //
 // Objects and references. An object is a chunk in use: its address is
 // the pointer malloc returned, its size the usable size
@@ -51,4 +53,7 @@
 // its stack pointer up, its registers and its static TLS. Objects no root
 // reaches are leaked (Live false); among them, those no other leaked
 // object points to are the leak roots, the heads of leaked structures.
+// References are not kept but read from the core again when asked for
+// (graph.go): the mark reads each live object once, and `histogram`
+// reads nothing more.
 package native

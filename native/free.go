@@ -46,7 +46,7 @@ func (o *opener) findTcaches(t *chunkTable, firsts []uint64) []int {
 	tls := o.tlsWords()
 	var out []int
 	for i, a := range t.addr {
-		if t.size[i] != want || t.flags[i]&chunkInUse == 0 || t.flags[i]&chunkMmapped != 0 {
+		if t.sizeAt(i) != want || t.flags[i]&chunkInUse == 0 || t.flags[i]&chunkMmapped != 0 {
 			continue
 		}
 		mem := a + 2*sizeSz

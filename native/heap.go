@@ -2,6 +2,8 @@ package native
 
 import (
 	"sort"
+	"strings"
+	"sync"
 
 	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/heap"
@@ -18,23 +20,21 @@ type Heap struct {
 	alloc Allocator
 
 	// Objects, numbered by address: the chunk's memory and usable size.
-	addrs []uint64
-	sizes []uint64
-	types []heap.TypeID
-	index objIndex
+	addrs    []uint64
+	sizes    []uint32       // bigSize: in bigSizes (sizes.go)
+	bigSizes map[int]uint64 // sizes of 4 GiB or more
+	types    []heap.TypeID
+	index    objIndex
 
 	typeNames heap.TypeNames
-	sizeTypes []heap.TypeID // "<N bytes>" by N/8 for small N, 0 unset
-	classType []bool        // by TypeID: a class, not a size or "<text>"
-
-	// References, labelled by the byte offset of the pointer word.
-	shards []edgeShard
+	classType []bool // by TypeID: a class, not a size or "<text>"
 
 	mainArena, arenaSize uint64 // main_arena's malloc_state, not a root
 
 	roots    []heap.Root
 	live     bitset.Set
-	leakRoot bitset.Set
+	leakOnce sync.Once  // guards leakRoot and stats.LeakRoots
+	leakRoot bitset.Set // found by findLeakRoots
 	stats    Stats
 }
 
@@ -51,36 +51,50 @@ type Stats struct {
 var _ heap.Heap = (*Heap)(nil)
 
 // newHeap makes the objects of the chunks in use and counts the free ones.
-func newHeap(o *opener, t *chunkTable, regions []region) *Heap {
+// The objects' arrays are the chunk table's, compacted in place: a second
+// copy would cost 20 bytes a chunk at the model's peak. The types cls gave
+// become the heap's, numbered in address order.
+func newHeap(o *opener, t *chunkTable, cls []*classifier, regions []region) *Heap {
 	h := &Heap{p: o.p, sym: o.sym, alloc: o.alloc,
 		mainArena: o.mainArena, arenaSize: uint64(o.l.StateSize)}
+	types := typeNumbering{cls: cls, ids: make([][]heap.TypeID, len(cls))}
 	n := 0
-	for _, f := range t.flags {
-		if f&(chunkInUse|chunkFree|chunkInternal|chunkTop) == chunkInUse {
-			n++
-		}
-	}
-	h.addrs = make([]uint64, 0, n)
-	h.sizes = make([]uint64, 0, n)
 	for i, f := range t.flags {
+		size := t.sizeAt(i)
 		switch {
 		case f&chunkTop != 0:
-			h.stats.TopBytes += t.size[i]
+			h.stats.TopBytes += size
 		case f&chunkInternal != 0:
 		case f&chunkInUse == 0 || f&chunkFree != 0:
 			h.stats.FreeChunks++
-			h.stats.FreeBytes += t.size[i] - sizeSz
+			h.stats.FreeBytes += size - sizeSz
 		default:
-			usable := t.size[i] - sizeSz
+			usable := size - sizeSz
 			if f&chunkMmapped != 0 {
 				usable -= sizeSz
 			}
-			h.addrs = append(h.addrs, t.addr[i]+2*sizeSz)
-			h.sizes = append(h.sizes, usable)
+			s, big := fitSize(usable)
+			if big {
+				if h.bigSizes == nil {
+					h.bigSizes = map[int]uint64{}
+				}
+				h.bigSizes[n] = usable
+			}
+			t.addr[n], t.size[n] = t.addr[i]+2*sizeSz, s // n <= i
+			t.types[n] = types.retag(t.types[i])
 			h.stats.Bytes += usable
+			n++
 		}
 	}
-	h.stats.Objects = uint64(len(h.addrs))
+	h.addrs, h.sizes, h.types = t.addr[:n:n], t.size[:n:n], t.types[:n:n]
+	*t = chunkTable{}
+	h.typeNames = types.names
+	h.classType = make([]bool, h.typeNames.Len())
+	for id := range h.classType {
+		name := h.typeNames.Name(heap.TypeID(id))
+		h.classType[id] = !(strings.HasPrefix(name, "<") && strings.HasSuffix(name, ">"))
+	}
+	h.stats.Objects = uint64(n)
 	h.index = buildIndex(h.addrs, regions)
 	return h
 }
@@ -89,7 +103,10 @@ func newHeap(o *opener, t *chunkTable, regions []region) *Heap {
 func (h *Heap) Allocator() Allocator { return h.alloc }
 
 // Stats returns the heap's totals.
-func (h *Heap) Stats() Stats { return h.stats }
+func (h *Heap) Stats() Stats {
+	h.findLeakRoots()
+	return h.stats
+}
 
 // Language returns "native".
 func (h *Heap) Language() string { return "native" }
@@ -101,7 +118,7 @@ func (h *Heap) NumObjects() int { return len(h.addrs) }
 func (h *Heap) Addr(obj int) uint64 { return h.addrs[obj] }
 
 // Size returns the allocation's usable size (malloc_usable_size).
-func (h *Heap) Size(obj int) uint64 { return h.sizes[obj] }
+func (h *Heap) Size(obj int) uint64 { return h.size(obj) }
 
 // Live reports whether the allocation is reachable from a root; the rest
 // is leaked.
@@ -109,7 +126,10 @@ func (h *Heap) Live(obj int) bool { return h.live.Has(obj) }
 
 // LeakRoot reports whether obj is leaked and no other leaked allocation
 // points to it: the head of a leaked structure.
-func (h *Heap) LeakRoot(obj int) bool { return h.leakRoot.Has(obj) }
+func (h *Heap) LeakRoot(obj int) bool {
+	h.findLeakRoots()
+	return h.leakRoot.Has(obj)
+}
 
 // Type returns the allocation's class.
 func (h *Heap) Type(obj int) heap.TypeID { return h.types[obj] }
@@ -125,12 +145,6 @@ func (h *Heap) TypeName(t heap.TypeID) string {
 
 // TypeFamily returns the type's name: native types have no lengths.
 func (h *Heap) TypeFamily(t heap.TypeID) string { return h.TypeName(t) }
-
-// Refs returns the allocation's references and the offsets of their
-// pointer words.
-func (h *Heap) Refs(obj int) (targets, labels []uint32) {
-	return h.refs(obj)
-}
 
 // RefPath names a reference: by its word's offset in a class ("+16"), by
 // its word's index in an allocation of unknown layout ("[3]"), which is
@@ -161,7 +175,7 @@ func (h *Heap) Roots() []heap.Root { return h.roots }
 
 // ObjectAt returns the allocation holding addr and addr's offset in it.
 func (h *Heap) ObjectAt(addr uint64) (int, uint64, bool) {
-	i, ok := h.index.find(h.addrs, h.sizes, addr)
+	i, ok := h.find(addr)
 	if !ok {
 		return 0, 0, false
 	}
@@ -214,11 +228,12 @@ func buildIndex(addrs []uint64, regions []region) objIndex {
 }
 
 // find returns the object whose [addr, addr+size) holds v.
-func (ix *objIndex) find(addrs, sizes []uint64, v uint64) (int, bool) {
+func (h *Heap) find(v uint64) (int, bool) {
+	ix, addrs := &h.index, h.addrs
 	if v < ix.lo || v >= ix.hi {
 		return 0, false
 	}
-	r := sort.Search(len(ix.starts), func(i int) bool { return ix.starts[i] > v }) - 1
+	r := ix.region(v)
 	if r < 0 || v >= ix.ends[r] {
 		return 0, false
 	}
@@ -233,22 +248,41 @@ func (ix *objIndex) find(addrs, sizes []uint64, v uint64) (int, bool) {
 			hi = min(hi, int(ix.pages[k+1]))
 		}
 	}
-	i := lo + sort.Search(hi-lo, func(i int) bool { return addrs[lo+i] > v }) - 1
-	if i < lo || i < 0 || v >= addrs[i]+sizes[i] {
+	i := lastAtOrBelow(addrs, lo, hi, v)
+	if i < lo || i < 0 || v >= addrs[i]+h.size(i) {
 		return 0, false
 	}
 	return i, true
+}
+
+// region returns the index of the last region starting at or below v,
+// or -1.
+func (ix *objIndex) region(v uint64) int { return lastAtOrBelow(ix.starts, 0, len(ix.starts), v) }
+
+// lastAtOrBelow returns the last i in [lo, hi) with s[i] <= v, s being
+// sorted, or lo-1. It is sort.Search without a function call a step: the
+// lookups of a scan run it for every word that looks like a pointer.
+func lastAtOrBelow(s []uint64, lo, hi int, v uint64) int {
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if s[mid] <= v {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo - 1
 }
 
 // bytesOf returns the bytes of object i, or nil when the core lacks them.
 func (h *Heap) bytesOf(i int) []byte {
 	ix := &h.index
 	a := h.addrs[i]
-	r := sort.Search(len(ix.starts), func(k int) bool { return ix.starts[k] > a }) - 1
+	r := ix.region(a)
 	if r < 0 {
 		return nil
 	}
-	off, n := a-ix.starts[r], h.sizes[i]
+	off, n := a-ix.starts[r], h.size(i)
 	if off+n > uint64(len(ix.data[r])) {
 		return nil
 	}

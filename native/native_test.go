@@ -4,9 +4,12 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -28,6 +31,13 @@ func leaksCore(t *testing.T) (*coretest.Core, string) {
 // file from both the symbolizer and the layout reader.
 func openNative(t *testing.T, core, exe string, noDebug bool) *Heap {
 	t.Helper()
+	return openNativeWith(t, core, exe, noDebug, 0)
+}
+
+// openNativeWith is openNative walking regions of splitBytes or more in
+// parallel parts (0: the default).
+func openNativeWith(t *testing.T, core, exe string, noDebug bool, splitBytes uint64) *Heap {
+	t.Helper()
 	p, err := dump.Open(core, dump.Options{Exe: exe})
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +51,7 @@ func openNative(t *testing.T, core, exe string, noDebug bool) *Heap {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, warns, err := Open(p, s, Options{DebugDirs: dirs})
+	h, warns, err := Open(p, s, Options{DebugDirs: dirs, splitBytes: splitBytes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,6 +218,14 @@ func TestLeaksWithDebugInfo(t *testing.T) {
 	checkLeaks(t, h, c, true)
 }
 
+// TestLeaksSplitWalk walks every heap region of the core in parallel
+// parts, as a large heap's are walked: the same truth.
+func TestLeaksSplitWalk(t *testing.T) {
+	c, exe := leaksCore(t)
+	h := openNativeWith(t, c.Path, exe, false, 4096)
+	checkLeaks(t, h, c, true)
+}
+
 // TestLeaksStripped runs a stripped copy of the program and reads its
 // core without libc's debug file: the same truth, from the reference
 // layout and the heap's structure.
@@ -308,12 +326,117 @@ func FuzzWalkRegion(f *testing.F) {
 		o.walkRegion(&r, &tab)
 		last := uint64(0)
 		for i, a := range tab.addr {
-			if a < r.start || a+tab.size[i] > r.end || a < last {
-				t.Fatalf("chunk %#x+%#x outside %#x-%#x or out of order", a, tab.size[i], r.start, r.end)
+			if a < r.start || a+tab.sizeAt(i) > r.end || a < last {
+				t.Fatalf("chunk %#x+%#x outside %#x-%#x or out of order", a, tab.sizeAt(i), r.start, r.end)
 			}
-			last = a + tab.size[i]
+			last = a + tab.sizeAt(i)
 		}
 	})
+}
+
+// FuzzSplitWalk walks arbitrary bytes as a heap region whole and in
+// parts: the parts find the same chunks and say the same warnings.
+func FuzzSplitWalk(f *testing.F) {
+	seed := make([]byte, 1024)
+	for a := 0; a < len(seed); a += 0x40 {
+		binary.LittleEndian.PutUint64(seed[a+8:], 0x41)
+	}
+	binary.LittleEndian.PutUint64(seed[0x208:], 0x7fff_fff3)
+	f.Add(seed, uint8(0), uint8(2), uint16(0))
+	f.Fuzz(func(t *testing.T, data []byte, kind, workers uint8, top uint16) {
+		const start = 0x10000
+		r := region{start: start, end: start + uint64(len(data))&^15, kind: regionKind(kind % 3), data: data}
+		if top != 0 {
+			r.top = start + uint64(top)&^15
+		}
+		whole := &opener{warns: &warn.List{}, l: &referenceLayout, splitBytes: 1 << 62}
+		want, wantCls := whole.walkAll([]region{r}, 1)
+		split := &opener{warns: &warn.List{}, l: &referenceLayout, splitBytes: 64}
+		got, gotCls := split.walkAll([]region{r}, int(workers%8)+1)
+		if !slices.Equal(got.addr, want.addr) || !slices.Equal(got.size, want.size) || !maps.Equal(got.big, want.big) || !slices.Equal(got.flags, want.flags) {
+			t.Fatalf("split walk found %x %x, whole %x %x", got.addr, got.size, want.addr, want.size)
+		}
+		if g, w := typeNames(got, gotCls), typeNames(want, wantCls); !slices.Equal(g, w) {
+			t.Fatalf("split walk classified %q, whole %q", g, w)
+		}
+		if g, w := warn.Messages(split.warns.Items()), warn.Messages(whole.warns.Items()); !slices.Equal(g, w) {
+			t.Fatalf("split walk warned %q, whole %q", g, w)
+		}
+	})
+}
+
+// TestBigSizes: a chunk of 4 GiB or more (a huge mmapped allocation)
+// keeps its size, which the size arrays store apart.
+func TestBigSizes(t *testing.T) {
+	const start, size = 0x7f00_0000_0000, 5 << 30
+	data := make([]byte, 64)
+	binary.LittleEndian.PutUint64(data[8:], size|isMmapped)
+	r := region{start: start, end: start + size, kind: regionMmap, data: data}
+	o := &opener{warns: &warn.List{}, l: &referenceLayout}
+	tab, cls := o.walkAll([]region{r}, 2)
+	if tab.Len() != 1 || tab.sizeAt(0) != size {
+		t.Fatalf("walk found %d chunks, the first of %#x bytes; want one of %#x", tab.Len(), tab.sizeAt(0), uint64(size))
+	}
+	h := newHeap(o, tab, cls, []region{r})
+	if h.NumObjects() != 1 || h.Size(0) != size-2*sizeSz || h.Stats().Bytes != size-2*sizeSz {
+		t.Fatalf("%d objects, the first of %#x bytes", h.NumObjects(), h.Size(0))
+	}
+	if i, off, ok := h.ObjectAt(start + 2*sizeSz + 4<<30); !ok || i != 0 || off != 4<<30 {
+		t.Errorf("ObjectAt 4 GiB into it: %d+%#x %v", i, off, ok)
+	}
+}
+
+// TestMarkBackwardList marks a list whose every node points to the one
+// before it in memory, from a root at its last: a sweep in address order
+// reaches one node, so that the workers' stacks take over after
+// maxSweeps. Every node is live; unrooted, the last is the one leak root.
+func TestMarkBackwardList(t *testing.T) {
+	const start, nodes, chunk = 0x10000, 200, 0x30
+	data := make([]byte, nodes*chunk+0x20)
+	for k := 0; k < nodes; k++ {
+		a := k * chunk
+		binary.LittleEndian.PutUint64(data[a+8:], chunk|prevInUse)
+		if k > 0 {
+			binary.LittleEndian.PutUint64(data[a+16:], uint64(start+a-chunk+16))
+		}
+	}
+	binary.LittleEndian.PutUint64(data[nodes*chunk+8:], 0x20|prevInUse) // top
+	r := region{start: start, end: start + uint64(len(data)), top: start + nodes*chunk, kind: regionBrk, data: data}
+	o := &opener{warns: &warn.List{}, l: &referenceLayout}
+	heapOf := func() *Heap {
+		tab, cls := o.walkAll([]region{r}, 1)
+		return newHeap(o, tab, cls, []region{r})
+	}
+	for _, workers := range []int{1, 3} {
+		h := heapOf()
+		if h.NumObjects() != nodes {
+			t.Fatalf("%d objects, want %d", h.NumObjects(), nodes)
+		}
+		h.roots = []heap.Root{{Kind: heap.RootGlobal, Object: nodes - 1}}
+		h.markWith(workers)
+		if st := h.Stats(); st.LiveObjects != nodes || st.Leaked != 0 || st.LeakRoots != 0 {
+			t.Errorf("%d workers: %d live, %d leaked, %d leak roots; want all %d live", workers, st.LiveObjects, st.Leaked, st.LeakRoots, nodes)
+		}
+		h = heapOf()
+		h.markWith(workers)
+		if st := h.Stats(); st.Leaked != nodes || st.LeakRoots != 1 || !h.LeakRoot(nodes-1) {
+			t.Errorf("unrooted, %d workers: %d leaked, %d leak roots (the last node: %v); want %d and 1", workers, st.Leaked, st.LeakRoots, h.LeakRoot(nodes-1), nodes)
+		}
+	}
+}
+
+// typeNames names the types of a table's chunks in use, numbered as
+// newHeap numbers them.
+func typeNames(t *chunkTable, cls []*classifier) []string {
+	n := typeNumbering{cls: cls, ids: make([][]heap.TypeID, len(cls))}
+	var out []string
+	for i, f := range t.flags {
+		if f&chunkInUse != 0 {
+			id := n.retag(t.types[i])
+			out = append(out, fmt.Sprintf("%d:%s", id, n.names.Name(id)))
+		}
+	}
+	return out
 }
 
 // TestReferenceLayout: the table generated by native/internal/genlayout

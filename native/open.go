@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -21,6 +22,10 @@ type Options struct {
 	// DebugDirs are searched for libc's debug file by build ID; nil
 	// means /usr/lib/debug, an empty slice none.
 	DebugDirs []string
+
+	// splitBytes is the smallest heap region walked in parallel parts;
+	// 0 means splitMin. Tests set less, so that small cores are split.
+	splitBytes uint64
 }
 
 // Allocator says what the model knows about malloc itself.
@@ -52,6 +57,9 @@ type opener struct {
 
 	safeLinking, safeLinkingKnown bool
 	mainArena                     uint64
+	// splitBytes is the smallest region walked in parallel parts; 0
+	// means splitMin (tests set less).
+	splitBytes uint64
 }
 
 func warnAt(a uint64, format string, args ...any) warn.Warning {
@@ -61,7 +69,7 @@ func warnAt(a uint64, format string, args ...any) warn.Warning {
 // Open finds glibc's malloc heap in p and builds its object graph. sym
 // names globals and vtables; it may be nil.
 func Open(p *dump.Process, sym *symbolize.Symbolizer, opts Options) (*Heap, []warn.Warning, error) {
-	o := &opener{p: p, sym: sym, warns: &warn.List{}, alloc: Allocator{Name: "glibc"}}
+	o := &opener{p: p, sym: sym, warns: &warn.List{}, alloc: Allocator{Name: "glibc"}, splitBytes: opts.splitBytes}
 	o.libc = findLibc(p)
 	if o.libc == nil {
 		o.libc = staticGlibc(p, sym)
@@ -74,36 +82,26 @@ func Open(p *dump.Process, sym *symbolize.Symbolizer, opts Options) (*Heap, []wa
 	if err != nil {
 		return nil, o.warns.Items(), err
 	}
-	// Count first, so that the table is allocated once at its size.
-	count := chunkTable{noRecord: true}
-	quiet := &opener{p: o.p, l: o.l, warns: &warn.List{}}
-	for i := range regions {
-		quiet.walkRegion(&regions[i], &count)
-	}
-	var t chunkTable
-	n := count.counted
-	t.addr, t.size, t.flags = make([]uint64, 0, n), make([]uint64, 0, n), make([]uint8, 0, n)
+	t, cls := o.walkAll(regions, runtime.GOMAXPROCS(0))
 	var firsts []uint64
 	for i := range regions {
 		if regions[i].kind != regionMmap {
 			firsts = append(firsts, regions[i].start)
 		}
-		o.walkRegion(&regions[i], &t)
 	}
-	if !sort.IsSorted(&t) {
-		sort.Sort(&t)
+	if !sort.IsSorted(t) {
+		sort.Sort(t)
 	}
-	for _, i := range o.findTcaches(&t, firsts) {
-		o.markTcache(&t, t.addr[i]+2*sizeSz)
+	for _, i := range o.findTcaches(t, firsts) {
+		o.markTcache(t, t.addr[i]+2*sizeSz)
 		o.alloc.Tcaches++
 	}
 	for _, a := range arenas {
-		o.markFastbins(&t, a)
+		o.markFastbins(t, a)
 	}
 	o.alloc.SafeLinking = o.safeLinking
-	h := newHeap(o, &t, regions)
-	h.classify(o)
-	h.buildGraph(o)
+	h := newHeap(o, t, cls, regions)
+	h.findRoots(o)
 	h.mark()
 	return h, o.warns.Items(), nil
 }

@@ -128,7 +128,7 @@ func (h *Heap) scanWords(m *dump.Mapping, from, to uint64, fn func(addr uint64, 
 		if v < h.index.lo || v >= h.index.hi {
 			continue
 		}
-		if obj, ok := h.index.find(h.addrs, h.sizes, v); ok {
+		if obj, ok := h.find(v); ok {
 			fn(a, obj)
 		}
 	}

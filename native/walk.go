@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/heapsift/heapsift/dump"
+	"github.com/heapsift/heapsift/heap"
 )
 
 // Walking chunks: inside a region every chunk's size word leads to the
@@ -26,17 +27,20 @@ const (
 // address once all regions are walked.
 type chunkTable struct {
 	addr  []uint64
-	size  []uint64
+	size  []uint32          // bigSize: in big (sizes.go)
+	big   map[uint64]uint64 // sizes of 4 GiB or more, by address
 	flags []uint8
+	types []heap.TypeID // of chunks in use, tagged by cls (classify.go)
 
+	cls      *classifier // classifies chunks in use as they are added
 	noRecord bool
 	lastTop  uint64
 	counted  int
 }
 
-// add records a chunk; a table with noRecord set keeps only the last
-// top chunk seen.
-func (t *chunkTable) add(a, size uint64, flags uint8) {
+// add records a chunk of r, classifying it if it is in use; a table with
+// noRecord set keeps only the last top chunk seen.
+func (t *chunkTable) add(r *region, a, size uint64, flags uint8) {
 	if t.noRecord {
 		t.counted++
 		if flags&chunkTop != 0 {
@@ -45,8 +49,20 @@ func (t *chunkTable) add(a, size uint64, flags uint8) {
 		return
 	}
 	t.addr = append(t.addr, a)
-	t.size = append(t.size, size)
+	s, big := fitSize(size)
+	if big {
+		if t.big == nil {
+			t.big = map[uint64]uint64{}
+		}
+		t.big[a] = size
+	}
+	t.size = append(t.size, s)
 	t.flags = append(t.flags, flags)
+	var typ heap.TypeID
+	if flags&chunkInUse != 0 && t.cls != nil {
+		typ = t.cls.chunkType(r, a, size, flags)
+	}
+	t.types = append(t.types, typ)
 }
 
 func (t *chunkTable) Len() int           { return len(t.addr) }
@@ -55,6 +71,7 @@ func (t *chunkTable) Swap(i, j int) {
 	t.addr[i], t.addr[j] = t.addr[j], t.addr[i]
 	t.size[i], t.size[j] = t.size[j], t.size[i]
 	t.flags[i], t.flags[j] = t.flags[j], t.flags[i]
+	t.types[i], t.types[j] = t.types[j], t.types[i]
 }
 
 // find returns the index of the chunk at address a.
@@ -70,43 +87,77 @@ func le64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
 const resyncRun = 8
 
 // walkRegion adds r's chunks to t.
-func (o *opener) walkRegion(r *region, t *chunkTable) {
-	a := r.start
-	for a+2*sizeSz <= r.end {
-		off := a - r.start
-		if off+2*sizeSz > uint64(len(r.data)) {
-			o.warns.Add(warnAt(a, "heap region %#x-%#x is not all in the core; its chunks from here on are not counted", r.start, r.end))
-			return
-		}
-		hdr := le64(r.data[off+sizeSz:])
-		size := hdr &^ flagBits
-		if a == r.top {
-			t.add(a, size, chunkTop)
-			return
-		}
-		if size <= 2*sizeSz && r.end-a <= 4*sizeSz {
-			return // the fenceposts that close a heap
-		}
-		if !o.headerOK(r, a, hdr) {
-			o.warns.Add(warnAt(a, "corrupted chunk header (size word %#x) in heap region %#x-%#x; walking on from the next consistent chunk", hdr, r.start, r.end))
-			a = o.resync(r, a+chunkAlign)
-			continue
-		}
-		next := a + size
-		var flags uint8 = chunkInUse
-		switch {
-		case r.kind == regionMmap:
-			flags |= chunkMmapped
-		case r.top == 0 && r.kind == regionBrk && next == r.end:
-			flags = chunkTop // the brk heap's last chunk when main_arena is unknown
-		case next-r.start+2*sizeSz <= uint64(len(r.data)) && next < r.end:
-			if le64(r.data[next-r.start+sizeSz:])&prevInUse == 0 {
-				flags = 0
-			}
-		}
-		t.add(a, size, flags)
-		a = next
+func (o *opener) walkRegion(r *region, t *chunkTable) { o.walkFrom(r, r.start, r.end, t) }
+
+// walkFrom adds r's chunks from the one at a to the last before stop. It
+// returns the address of the first chunk at or after stop, or 0 if the
+// region's chunks end before it (its top, its end, or bytes the core
+// lacks).
+func (o *opener) walkFrom(r *region, a, stop uint64, t *chunkTable) uint64 {
+	w := chunkWalker{o: o, r: r, t: t, a: a, stop: stop}
+	for !w.done {
+		w.step()
 	}
+	return w.end
+}
+
+// chunkWalker is a walk of a region's chunks taken one step at a time,
+// so that several walks can take turns in one goroutine (walkpar.go).
+type chunkWalker struct {
+	o       *opener
+	r       *region
+	t       *chunkTable
+	a, stop uint64 // the next chunk, and where to stop
+	end     uint64 // once done: the first chunk at or after stop, or 0
+	done    bool
+}
+
+// step adds the chunk at w.a, or ends the walk.
+func (w *chunkWalker) step() {
+	o, r, a := w.o, w.r, w.a
+	if a+2*sizeSz > r.end {
+		w.done = true
+		return
+	}
+	if a >= w.stop {
+		w.done, w.end = true, a
+		return
+	}
+	off := a - r.start
+	if off+2*sizeSz > uint64(len(r.data)) {
+		o.warns.Add(warnAt(a, "heap region %#x-%#x is not all in the core; its chunks from here on are not counted", r.start, r.end))
+		w.done = true
+		return
+	}
+	hdr := le64(r.data[off+sizeSz:])
+	size := hdr &^ flagBits
+	switch {
+	case a == r.top:
+		w.t.add(r, a, size, chunkTop)
+		w.done = true
+		return
+	case size <= 2*sizeSz && r.end-a <= 4*sizeSz:
+		w.done = true // the fenceposts that close a heap
+		return
+	case !o.headerOK(r, a, hdr):
+		o.warns.Add(warnAt(a, "corrupted chunk header (size word %#x) in heap region %#x-%#x; walking on from the next consistent chunk", hdr, r.start, r.end))
+		w.a = o.resync(r, a+chunkAlign)
+		return
+	}
+	next := a + size
+	var flags uint8 = chunkInUse
+	switch {
+	case r.kind == regionMmap:
+		flags |= chunkMmapped
+	case r.top == 0 && r.kind == regionBrk && next == r.end:
+		flags = chunkTop // the brk heap's last chunk when main_arena is unknown
+	case next-r.start+2*sizeSz <= uint64(len(r.data)) && next < r.end:
+		if le64(r.data[next-r.start+sizeSz:])&prevInUse == 0 {
+			flags = 0
+		}
+	}
+	w.t.add(r, a, size, flags)
+	w.a = next
 }
 
 // headerOK checks a chunk header against its region: a multiple of the

@@ -61,8 +61,18 @@ func main() {
 	fmt.Printf("truth shared %p\n", shared)
 	os.Stdout.Sync()
 	syscall.Kill(os.Getpid(), syscall.SIGABRT)
+	waitForSignal()
+}
+
+// waitForSignal waits for the SIGABRT the program sent itself, in pause(2)
+// through a raw system call. The scheduler sees a running goroutine, so it
+// reports no deadlock and starts no other M; and a goroutine in a system
+// call is never preempted asynchronously, which under load a spin loop was
+// (the runtime, after 10 ms): that spills every register, stale pointers
+// to dropped objects among them, into a frame the runtime and heapsift
+// scan conservatively, keeping those objects alive.
+func waitForSignal() {
 	for {
-		// Wait for the signal without blocking: with every goroutine
-		// blocked the runtime would report a deadlock instead.
+		syscall.RawSyscall(syscall.SYS_PAUSE, 0, 0, 0)
 	}
 }

@@ -18,26 +18,11 @@ import (
 // object (3.12+ set it to 2**32-1 or 3<<30 and never change it).
 const immortalRefcnt = 1 << 30
 
-// decideLiveness computes the live set from the references et holds and
-// adds RootOutside roots for objects with references nothing seen
-// explains.
-func (h *Heap) decideLiveness(et *edgeTable) {
-	n := h.n
-	fromAll := make([]int32, n)     // exact references from any object or counted root
-	fromTracked := make([]int32, n) // exact references from tracked objects
-	for i := 0; i < n; i++ {
-		tr := h.tracked.Has(i)
-		for k := et.start[i]; k < et.start[i+1]; k++ {
-			if !exactLabel(et.label[k]) {
-				continue
-			}
-			t := et.to[k]
-			fromAll[t]++
-			if tr {
-				fromTracked[t]++
-			}
-		}
-	}
+// decideLiveness computes the live set from the references g holds and
+// counts, and adds RootOutside roots for objects with references nothing
+// seen explains.
+func (h *Heap) decideLiveness(g *refGraph) {
+	fromAll, fromTracked := g.fromAll, g.fromTracked
 	// A root's counted reference explains one of the refcount too.
 	for _, r := range h.rootAddrs {
 		if j, ok := h.Find(r.addr); ok && r.counted {
@@ -64,14 +49,14 @@ func (h *Heap) decideLiveness(et *edgeTable) {
 	for _, r := range h.roots {
 		seeds = append(seeds, int(r.Object))
 	}
-	h.live = et.reach(seeds)
-	reached := et.reach(rootObjects(h.roots))
+	h.live = h.reach(g, seeds)
+	reached := h.reach(g, rootObjects(h.roots))
 	// A tracked object the collector keeps only for references from
 	// untracked garbage still needs a root for retain to reach it.
 	for _, i := range seeds {
 		if !reached.Has(i) {
 			h.roots = append(h.roots, heap.Root{Kind: heap.RootOutside, Object: uint32(i), Name: "held outside Python"})
-			et.reachInto(reached, []int{i})
+			h.reachInto(g, reached, []int{i})
 		}
 	}
 }
@@ -85,14 +70,14 @@ func rootObjects(roots []heap.Root) []int {
 }
 
 // reach returns the objects reachable from seeds.
-func (et *edgeTable) reach(seeds []int) bitset.Set {
-	seen := bitset.New(len(et.start) - 1)
-	et.reachInto(seen, seeds)
+func (h *Heap) reach(g *refGraph, seeds []int) bitset.Set {
+	seen := bitset.New(h.n)
+	h.reachInto(g, seen, seeds)
 	return seen
 }
 
 // reachInto adds to seen the objects reachable from seeds.
-func (et *edgeTable) reachInto(seen bitset.Set, seeds []int) {
+func (h *Heap) reachInto(g *refGraph, seen bitset.Set, seeds []int) {
 	stack := make([]int, 0, len(seeds))
 	for _, s := range seeds {
 		if !seen.Has(s) {
@@ -100,14 +85,15 @@ func (et *edgeTable) reachInto(seen bitset.Set, seeds []int) {
 			stack = append(stack, s)
 		}
 	}
+	visit := func(t uint32) {
+		if !seen.Has(int(t)) {
+			seen.Add(int(t))
+			stack = append(stack, int(t))
+		}
+	}
 	for len(stack) > 0 {
 		i := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		for k := et.start[i]; k < et.start[i+1]; k++ {
-			if t := int(et.to[k]); !seen.Has(t) {
-				seen.Add(t)
-				stack = append(stack, t)
-			}
-		}
+		g.each(i, h.folded, visit)
 	}
 }

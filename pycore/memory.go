@@ -109,11 +109,20 @@ type coreView struct {
 	ends   []uint64 // ms[i].End
 	held   [][]byte // ms[i].CoreData()
 	anon   []bool   // ms[i] maps no file
-	// last is the mapping the previous lookup found: reads come in
-	// runs within one mapping (an object's words, an arena's objects).
-	// A coreView is used by one goroutine at a time.
-	last int
+	// recent remembers, per 1 MiB of the address space (direct-mapped,
+	// so distant regions share a slot), the mapping the last lookup
+	// there found: an object's references point into a few regions (its
+	// arena, the malloc heap, libpython's data), which a single "last
+	// mapping" would keep missing between. A slot is only a guess,
+	// checked against the mapping's bounds. A coreView is used by one
+	// goroutine at a time.
+	recent [recentSlots]int32
 }
+
+const (
+	recentShift = 20
+	recentSlots = 1 << 12
+)
 
 func newCoreView(p *dump.Process) *coreView {
 	v := &coreView{p: p, ms: p.Mappings()}
@@ -132,7 +141,8 @@ func newCoreView(p *dump.Process) *coreView {
 
 // find returns the index of the mapping holding a, or -1.
 func (v *coreView) find(a uint64) int {
-	if i := v.last; i < len(v.ends) && v.starts[i] <= a && a < v.ends[i] {
+	slot := &v.recent[(a>>recentShift)&(recentSlots-1)]
+	if i := int(*slot); i < len(v.ends) && v.starts[i] <= a && a < v.ends[i] {
 		return i
 	}
 	lo, hi := 0, len(v.ends)
@@ -145,7 +155,7 @@ func (v *coreView) find(a uint64) int {
 		}
 	}
 	if lo < len(v.ms) && v.starts[lo] <= a {
-		v.last = lo
+		*slot = int32(lo)
 		return lo
 	}
 	return -1

@@ -118,9 +118,10 @@ func (h *Heap) build(sy symbols) error {
 	}
 	g := h.graphRefs(&d.rec)
 	h.resolveRoots()
-	h.decideLiveness(g)
+	seeds := h.readObjects(d, g)
+	h.decideLiveness(g, seeds)
 	g.free()
-	h.computeSizes()
+	h.sumTotals()
 	return nil
 }
 
@@ -142,20 +143,28 @@ func (h *Heap) offer(d *discovery, a uint64, tracked bool) (isObj, added bool) {
 	if off+8 > uint64(len(held)) {
 		return false, false
 	}
-	t := le64(held[off:])
-	ti := d.types[(t>>4)&63]
-	if ti == nil || ti.addr != t {
-		var err error
-		if ti, err = h.typeOf(t); err != nil {
-			return false, false
-		}
-		d.types[(t>>4)&63] = ti
+	ti, err := d.typeOf(h, le64(held[off:]))
+	if err != nil {
+		return false, false
 	}
 	x.add(i, w, tracked)
 	if !ti.leaf() {
 		d.pending.push(found{a, ti.seq})
 	}
 	return true, true
+}
+
+// typeOf is h.typeOf through the discovery's cache.
+func (d *discovery) typeOf(h *Heap, t uint64) (*typeInfo, error) {
+	slot := &d.types[(t>>4)&63]
+	if ti := *slot; ti != nil && ti.addr == t {
+		return ti, nil
+	}
+	ti, err := h.typeOf(t)
+	if err == nil {
+		*slot = ti
+	}
+	return ti, err
 }
 
 // recordRef records the reference from src to the object at t, and when
@@ -222,31 +231,61 @@ func (h *Heap) walkGCList(d *discovery, head uint64) {
 	}
 }
 
-// number numbers the objects by address, and keeps which were tracked
-// and their types.
+// number numbers the objects by address, and keeps which were tracked.
 func (h *Heap) number(d *discovery) error {
 	n := d.idx.n
 	h.n = n
-	h.tidx = make([]uint32, n)
 	h.tracked = bitset.New(n)
-	var bad int
-	err := d.idx.seal(func(i int, a uint64, tracked bool) {
+	err := d.idx.seal(func(i int, _ uint64, tracked bool) {
 		if tracked {
 			h.tracked.Add(i)
 		}
-		t, err := h.mem.u64(a + uint64(h.l.ObType))
-		ti, err2 := h.typeOf(t)
-		if err != nil || err2 != nil {
+	})
+	h.index = d.idx
+	return err
+}
+
+// readObjects reads what the model keeps of each object, in one pass in
+// address order: its type and size, and its refcount, which decides with
+// the references g counts whether the collector keeps it for references
+// from outside the tracked objects (it is a seed, returned) and whether
+// something outside Python holds it (a RootOutside root).
+func (h *Heap) readObjects(d *discovery, g *refGraph) []int {
+	n := h.n
+	h.tidx = make([]uint32, n)
+	h.sizes = make([]uint32, n)
+	h.countRootRefs(g)
+	var seeds []int
+	var bad int
+	h.index.each(func(i int, a uint64) {
+		rc, t, ok := h.header(d.idx.v, a)
+		ti, err := d.typeOf(h, t)
+		if !ok || err != nil {
 			bad++ // cannot happen: the same bytes gave a type before
-			return
+			ti = h.types.all[0]
 		}
 		h.tidx[i] = ti.seq
+		h.sizes[i] = uint32(min(h.getsizeof(a, ti), bigSize))
+		if ok && h.outsideRefs(i, rc, g) {
+			seeds = append(seeds, i)
+		}
 	})
 	if bad > 0 {
 		h.warns.Addf("pycore", "%d objects lost their type while being numbered", bad)
 	}
-	h.index = d.idx
-	return err
+	return seeds
+}
+
+// header reads the refcount and type of the object at a, with one mapping
+// lookup.
+func (h *Heap) header(v *coreView, a uint64) (rc int64, t uint64, ok bool) {
+	rcOff, tOff := uint64(h.l.ObRefcnt), uint64(h.l.ObType)
+	if b := v.view(a, max(rcOff, tOff)+8); b != nil {
+		return int64(le64(b[rcOff:])), le64(b[tOff:]), true
+	}
+	rc, err1 := h.mem.i64(a + rcOff)
+	t, err2 := h.mem.u64(a + tOff)
+	return rc, t, err1 == nil && err2 == nil
 }
 
 // foldable reports whether the dict object at a can be absorbed by its

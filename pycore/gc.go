@@ -18,47 +18,46 @@ import (
 // object (3.12+ set it to 2**32-1 or 3<<30 and never change it).
 const immortalRefcnt = 1 << 30
 
-// decideLiveness computes the live set from the references g holds and
-// counts, and adds RootOutside roots for objects with references nothing
-// seen explains.
-func (h *Heap) decideLiveness(g *refGraph) {
-	fromAll, fromTracked := g.fromAll, g.fromTracked
-	// A root's counted reference explains one of the refcount too.
+// countRootRefs counts the roots' counted references in g: each explains
+// one of its object's refcount too.
+func (h *Heap) countRootRefs(g *refGraph) {
 	for _, r := range h.rootAddrs {
 		if j, ok := h.Find(r.addr); ok && r.counted {
-			fromAll[j]++
+			g.fromAll[j]++
 		}
 	}
-	var seeds []int
-	h.index.each(func(i int, a uint64) {
-		rc, err := h.mem.i64(a + uint64(h.l.ObRefcnt))
-		if err != nil {
-			return
-		}
-		immortal := h.l.Minor >= 12 && rc >= immortalRefcnt
-		if h.tracked.Has(i) && (immortal || rc-int64(fromTracked[i]) > 0) {
-			seeds = append(seeds, i)
-		}
-		if extra := rc - int64(fromAll[i]); !immortal && extra > 0 {
-			h.roots = append(h.roots, heap.Root{
-				Kind: heap.RootOutside, Object: uint32(i), Name: "held outside Python",
-				Unexplained: extra,
-			})
-		}
-	})
-	for _, r := range h.roots {
-		seeds = append(seeds, int(r.Object))
+}
+
+// outsideRefs compares object i's refcount rc with the references to it g
+// counts: it adds a RootOutside root for references nothing seen explains,
+// and reports whether the object is tracked and referred to from outside
+// the tracked objects (a seed of the collector's live set).
+func (h *Heap) outsideRefs(i int, rc int64, g *refGraph) bool {
+	immortal := h.l.Minor >= 12 && rc >= immortalRefcnt
+	if extra := rc - int64(g.fromAll[i]); !immortal && extra > 0 {
+		h.roots = append(h.roots, heap.Root{
+			Kind: heap.RootOutside, Object: uint32(i), Name: "held outside Python",
+			Unexplained: extra,
+		})
 	}
-	h.live = h.reach(g, seeds)
+	return h.tracked.Has(i) && (immortal || rc-int64(g.fromTracked[i]) > 0)
+}
+
+// decideLiveness computes the live set from seeds (see outsideRefs), the
+// roots and the references g holds.
+func (h *Heap) decideLiveness(g *refGraph, seeds []int) {
 	reached := h.reach(g, rootObjects(h.roots))
 	// A tracked object the collector keeps only for references from
-	// untracked garbage still needs a root for retain to reach it.
+	// untracked garbage still needs a root for retain to reach it. Once
+	// the seeds are reached too, what is reached is what the collector
+	// keeps: all that the roots and the seeds reach.
 	for _, i := range seeds {
 		if !reached.Has(i) {
 			h.roots = append(h.roots, heap.Root{Kind: heap.RootOutside, Object: uint32(i), Name: "held outside Python"})
 			h.reachInto(g, reached, []int{i})
 		}
 	}
+	h.live = reached
 }
 
 func rootObjects(roots []heap.Root) []int {

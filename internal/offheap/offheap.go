@@ -3,10 +3,8 @@
 // unmapped when freed, so that their memory goes back at once. Dead arrays
 // on the Go heap wait for a garbage collection, whose pacing lets the heap
 // grow to twice its live size first: hundreds of megabytes while a large
-// core's model is built. Mappings are also advised to use huge pages,
-// which make random access over hundreds of megabytes miss the TLB less.
-// Small arrays, other systems, and a mapping the kernel refuses come from
-// the Go heap instead.
+// core's model is built. Small arrays, other systems, and a mapping the
+// kernel refuses come from the Go heap instead.
 //
 // Nothing handed out may be used after it is freed or after Release.
 package offheap

@@ -72,7 +72,7 @@ type found struct {
 // decides what is live.
 func (h *Heap) build(sy symbols) error {
 	view := newCoreView(h.p)
-	h.mem = memory{view}
+	h.mem = memory{p: view, v: view}
 	arena := &offheap.Arena{}
 	defer arena.Release()
 	d := &discovery{idx: newAddrIndex(view), rec: refRecord{arena: arena}}

@@ -142,7 +142,9 @@ func (h *Heap) graphRefs(rec *refRecord) *refGraph {
 	h.foldDicts(rec, g)
 	h.refsStop = h.refsLimit(rec)
 	g.dropFoldsFrom(h.refsStop)
-	g.rows = offheap.Make[uint32](a, rec.words)[:0]
+	// The rows fill as the record's chunks are unmapped: taking their
+	// pages as they are written keeps the peak at the record's size.
+	g.rows = offheap.MakeLazy[uint32](a, rec.words)[:0]
 	x := h.index
 	count, srcTracked, keep := false, false, false
 	cnt := -1 // the position of the current row's count

@@ -25,11 +25,22 @@ type Arena struct {
 // minMapped is the smallest array worth a mapping of its own.
 const minMapped = 1 << 20
 
-// Make returns n zeroed elements, mapped when large enough.
+// Make returns n zeroed elements, mapped when large enough. A mapping is
+// populated at once, for an array that is written in full right away.
 func Make[T Int](a *Arena, n int) []T {
+	return makeArray[T](a, n, true)
+}
+
+// MakeLazy is Make for an array whose pages are better taken as they are
+// first written: one filled from its start while other memory is freed.
+func MakeLazy[T Int](a *Arena, n int) []T {
+	return makeArray[T](a, n, false)
+}
+
+func makeArray[T Int](a *Arena, n int, populate bool) []T {
 	size := n * int(unsafe.Sizeof(T(0)))
 	if size >= minMapped {
-		if b := mapBytes(size); b != nil {
+		if b := mapBytes(size, populate); b != nil {
 			a.mapped = append(a.mapped, b)
 			return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), n)
 		}

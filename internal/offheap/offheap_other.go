@@ -4,6 +4,6 @@ package offheap
 
 // Outside Linux the arrays come from the Go heap.
 
-func mapBytes(size int) []byte { return nil }
+func mapBytes(size int, populate bool) []byte { return nil }
 
 func unmapBytes(b []byte) {}

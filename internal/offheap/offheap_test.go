@@ -9,7 +9,7 @@ func TestMakeFree(t *testing.T) {
 	var a Arena
 	small := Make[uint32](&a, 10)
 	big := Make[uint64](&a, minMapped) // 8 MiB: mapped on Linux
-	counts := Make[int32](&a, minMapped)
+	counts := MakeLazy[int32](&a, minMapped)
 	if len(small) != 10 || len(big) != minMapped || len(counts) != minMapped {
 		t.Fatalf("lengths %d, %d, %d", len(small), len(big), len(counts))
 	}

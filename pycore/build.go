@@ -13,8 +13,10 @@ import (
 // object; following references from them, from the roots and from the
 // frames finds the untracked ones (strs, ints, floats, and tuples and
 // dicts the collector stopped tracking), and records the references it
-// follows (edges.go). Objects are then numbered by address, and the record
-// turned into rows of object numbers to decide liveness with.
+// follows (edges.go). Objects are then numbered by address; their types
+// and sizes are read (objects.go) while the record is turned into rows of
+// object numbers, and the refcounts compared with the references counted
+// to decide what is live (gc.go).
 
 // discovery is the state of the object search: the addresses found, a
 // stack of the objects found whose references are still to follow
@@ -24,8 +26,7 @@ type discovery struct {
 	idx     *addrIndex
 	pending foundStack
 	rec     refRecord
-	// types caches typeOf by the type's address, direct-mapped.
-	types [64]*typeInfo
+	types   typeCache
 }
 
 // foundStack is a stack of objects to scan in chunks, so that growing
@@ -76,6 +77,30 @@ func (h *Heap) build(sy symbols) error {
 	arena := &offheap.Arena{}
 	defer arena.Release()
 	d := &discovery{idx: newAddrIndex(view), rec: refRecord{arena: arena}}
+	if err := h.search(d, sy); err != nil {
+		return err
+	}
+	if err := h.number(d); err != nil {
+		return err
+	}
+	// Types and sizes are read beside the making of the graph, on another
+	// core if there is one: neither needs the other.
+	sized := h.newSizer().start()
+	g := h.graphRefs(&d.rec)
+	if bad := sized.wait(); bad > 0 {
+		h.warns.Addf("pycore", "%d objects lost their type while being numbered", bad)
+	}
+	h.resolveRoots()
+	seeds := h.liveSeeds(g)
+	h.decideLiveness(g, seeds)
+	g.free()
+	h.sumTotals()
+	return nil
+}
+
+// search finds the objects from the collector's lists and the roots,
+// following and recording the references of each object found.
+func (h *Heap) search(d *discovery, sy symbols) error {
 	heads, err := h.gcListHeads(sy)
 	if err != nil {
 		return err
@@ -110,19 +135,9 @@ func (h *Heap) build(sy symbols) error {
 			h.offer(d, r.addr, false)
 		}
 		if len(d.pending.top) == 0 && len(d.pending.full) == 0 {
-			break
+			return nil
 		}
 	}
-	if err := h.number(d); err != nil {
-		return err
-	}
-	g := h.graphRefs(&d.rec)
-	h.resolveRoots()
-	seeds := h.readObjects(d, g)
-	h.decideLiveness(g, seeds)
-	g.free()
-	h.sumTotals()
-	return nil
 }
 
 // offer adds the object at a if it is a new, plausible object: isObj
@@ -156,7 +171,7 @@ func (h *Heap) offer(d *discovery, a uint64, tracked bool) (isObj, added bool) {
 
 // typeOf is h.typeOf through the discovery's cache.
 func (d *discovery) typeOf(h *Heap, t uint64) (*typeInfo, error) {
-	slot := &d.types[(t>>4)&63]
+	slot := d.types.slot(t)
 	if ti := *slot; ti != nil && ti.addr == t {
 		return ti, nil
 	}
@@ -243,49 +258,6 @@ func (h *Heap) number(d *discovery) error {
 	})
 	h.index = d.idx
 	return err
-}
-
-// readObjects reads what the model keeps of each object, in one pass in
-// address order: its type and size, and its refcount, which decides with
-// the references g counts whether the collector keeps it for references
-// from outside the tracked objects (it is a seed, returned) and whether
-// something outside Python holds it (a RootOutside root).
-func (h *Heap) readObjects(d *discovery, g *refGraph) []int {
-	n := h.n
-	h.tidx = make([]uint32, n)
-	h.sizes = make([]uint32, n)
-	h.countRootRefs(g)
-	var seeds []int
-	var bad int
-	h.index.each(func(i int, a uint64) {
-		rc, t, ok := h.header(d.idx.v, a)
-		ti, err := d.typeOf(h, t)
-		if !ok || err != nil {
-			bad++ // cannot happen: the same bytes gave a type before
-			ti = h.types.all[0]
-		}
-		h.tidx[i] = ti.seq
-		h.sizes[i] = uint32(min(h.getsizeof(a, ti), bigSize))
-		if ok && h.outsideRefs(i, rc, g) {
-			seeds = append(seeds, i)
-		}
-	})
-	if bad > 0 {
-		h.warns.Addf("pycore", "%d objects lost their type while being numbered", bad)
-	}
-	return seeds
-}
-
-// header reads the refcount and type of the object at a, with one mapping
-// lookup.
-func (h *Heap) header(v *coreView, a uint64) (rc int64, t uint64, ok bool) {
-	rcOff, tOff := uint64(h.l.ObRefcnt), uint64(h.l.ObType)
-	if b := v.view(a, max(rcOff, tOff)+8); b != nil {
-		return int64(le64(b[rcOff:])), le64(b[tOff:]), true
-	}
-	rc, err1 := h.mem.i64(a + rcOff)
-	t, err2 := h.mem.u64(a + tOff)
-	return rc, t, err1 == nil && err2 == nil
 }
 
 // foldable reports whether the dict object at a can be absorbed by its

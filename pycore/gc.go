@@ -28,6 +28,21 @@ func (h *Heap) countRootRefs(g *refGraph) {
 	}
 }
 
+// liveSeeds reads each object's refcount and compares it with the
+// references g counts (see outsideRefs): it returns the seeds of the
+// collector's live set.
+func (h *Heap) liveSeeds(g *refGraph) []int {
+	h.countRootRefs(g)
+	var seeds []int
+	h.index.each(func(i int, a uint64) {
+		rc, err := h.mem.i64(a + uint64(h.l.ObRefcnt))
+		if err == nil && h.outsideRefs(i, rc, g) {
+			seeds = append(seeds, i)
+		}
+	})
+	return seeds
+}
+
 // outsideRefs compares object i's refcount rc with the references to it g
 // counts: it adds a RootOutside root for references nothing seen explains,
 // and reports whether the object is tracked and referred to from outside

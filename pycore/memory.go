@@ -170,8 +170,8 @@ func newCoreView(p *dump.Process) *coreView {
 	return v
 }
 
-// find returns the index of the mapping holding a, or -1. Its first
-// guess inlines.
+// find returns the index of the mapping holding a, or -1, trying first
+// the mapping last found in a's MiB.
 func (v *coreView) find(a uint64) int {
 	slot := (a >> recentShift) & (recentSlots - 1)
 	if i := int(v.recent[slot]); i < len(v.ends) && v.starts[i] <= a && a < v.ends[i] {

@@ -37,6 +37,9 @@ func newAddrIndex(v *coreView) *addrIndex {
 // locate returns the mapping index and word number of a, which must be
 // 8-byte aligned and held in the core.
 func (x *addrIndex) locate(a uint64) (int, uint64, bool) {
+	if i, off, ok := x.v.guessHeld(a); ok && a&7 == 0 && off>>3 < uint64(len(x.v.held[i]))>>3 {
+		return i, off >> 3, true
+	}
 	i := x.v.find(a)
 	if i < 0 || a&7 != 0 {
 		return 0, 0, false

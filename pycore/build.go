@@ -2,28 +2,31 @@ package pycore
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/heapsift/heapsift/warn"
 
 	"github.com/heapsift/heapsift/internal/bitset"
+	"github.com/heapsift/heapsift/internal/offheap"
 )
 
 // Building the graph. The collector's generation lists give every tracked
 // object; following references from them, from the roots and from the
 // frames finds the untracked ones (strs, ints, floats, and tuples and
-// dicts the collector stopped tracking). Objects are then numbered by
-// address, and their references collected into CSR arrays.
+// dicts the collector stopped tracking), and records the references it
+// follows (edges.go). Objects are then numbered by address; their types
+// and sizes are read (objects.go) while the record is turned into rows of
+// object numbers, and the refcounts compared with the references counted
+// to decide what is live (gc.go).
 
-// discovery is the state of the object search: the addresses found, and
-// a stack of the objects found whose references are still to follow
-// (objects that can hold none, such as strs and floats, are never on it).
+// discovery is the state of the object search: the addresses found, a
+// stack of the objects found whose references are still to follow
+// (objects that can hold none, such as strs and floats, are never on it),
+// and the record of the references followed.
 type discovery struct {
 	idx     *addrIndex
 	pending foundStack
-	refs    int // references emitted by the objects scanned
-	// types caches typeOf by the type's address, direct-mapped.
-	types [64]*typeInfo
+	rec     refRecord
+	types   typeCache
 }
 
 // foundStack is a stack of objects to scan in chunks, so that growing
@@ -70,8 +73,34 @@ type found struct {
 // decides what is live.
 func (h *Heap) build(sy symbols) error {
 	view := newCoreView(h.p)
-	h.mem = memory{view}
-	d := &discovery{idx: newAddrIndex(view)}
+	h.mem = memory{p: view, v: view}
+	arena := &offheap.Arena{}
+	defer arena.Release()
+	d := &discovery{idx: newAddrIndex(view), rec: refRecord{arena: arena}}
+	if err := h.search(d, sy); err != nil {
+		return err
+	}
+	if err := h.number(d); err != nil {
+		return err
+	}
+	// Types and sizes are read beside the making of the graph, on another
+	// core if there is one: neither needs the other.
+	sized := h.newSizer().start()
+	g := h.graphRefs(&d.rec)
+	if bad := sized.wait(); bad > 0 {
+		h.warns.Addf("pycore", "%d objects lost their type while being numbered", bad)
+	}
+	h.resolveRoots()
+	seeds := h.liveSeeds(g)
+	h.decideLiveness(g, seeds)
+	g.free()
+	h.sumTotals()
+	return nil
+}
+
+// search finds the objects from the collector's lists and the roots,
+// following and recording the references of each object found.
+func (h *Heap) search(d *discovery, sy symbols) error {
 	heads, err := h.gcListHeads(sy)
 	if err != nil {
 		return err
@@ -86,13 +115,17 @@ func (h *Heap) build(sy symbols) error {
 	for _, r := range h.rootAddrs {
 		h.offer(d, r.addr, false)
 	}
-	offer := func(t uint64, _ uint32) {
-		d.refs++
-		h.offer(d, t, false)
+	var src uint64 // the object being scanned
+	record := func(t uint64, label uint32) {
+		if isObj, _ := h.offer(d, t, false); isObj {
+			h.recordRef(d, src, t, label)
+		}
 	}
 	for {
 		for o, ok := d.pending.pop(); ok; o, ok = d.pending.pop() {
-			h.refs(o.addr, h.types.all[o.seq], false, offer)
+			src = o.addr
+			d.rec.put(src | recHeader)
+			h.refs(src, h.types.all[o.seq], false, record)
 		}
 		// The static types met hold references too; what they hold may
 		// hold more.
@@ -102,47 +135,65 @@ func (h *Heap) build(sy symbols) error {
 			h.offer(d, r.addr, false)
 		}
 		if len(d.pending.top) == 0 && len(d.pending.full) == 0 {
-			break
+			return nil
 		}
 	}
-	if err := h.number(d); err != nil {
-		return err
-	}
-	et := h.collectEdges(d.refs + 1024)
-	h.resolveRoots()
-	h.decideLiveness(et)
-	h.computeSizes()
-	return nil
 }
 
-// offer adds the object at a if it is a new, plausible object, and
-// reports whether it was added.
-func (h *Heap) offer(d *discovery, a uint64, tracked bool) bool {
+// offer adds the object at a if it is a new, plausible object: isObj
+// says whether a is an object's address (new or found before), added
+// whether it was new.
+func (h *Heap) offer(d *discovery, a uint64, tracked bool) (isObj, added bool) {
 	x := d.idx
 	// One lookup of a's mapping serves heapAddr, the seen test and
 	// reading ob_type.
 	i, w, ok := x.locate(a)
-	if !ok || !x.v.anon[i] || x.seen(i, w) {
-		return false
+	if !ok || !x.v.anon[i] {
+		return false, false
+	}
+	if x.seen(i, w) {
+		return true, false
 	}
 	held, off := x.v.held[i], w*8+uint64(h.l.ObType)
 	if off+8 > uint64(len(held)) {
-		return false
+		return false, false
 	}
-	t := le64(held[off:])
-	ti := d.types[(t>>4)&63]
-	if ti == nil || ti.addr != t {
-		var err error
-		if ti, err = h.typeOf(t); err != nil {
-			return false
-		}
-		d.types[(t>>4)&63] = ti
+	ti, err := d.typeOf(h, le64(held[off:]))
+	if err != nil {
+		return false, false
 	}
 	x.add(i, w, tracked)
 	if !ti.leaf() {
 		d.pending.push(found{a, ti.seq})
 	}
-	return true
+	return true, true
+}
+
+// typeOf is h.typeOf through the discovery's cache.
+func (d *discovery) typeOf(h *Heap, t uint64) (*typeInfo, error) {
+	slot := d.types.slot(t)
+	if ti := *slot; ti != nil && ti.addr == t {
+		return ti, nil
+	}
+	ti, err := h.typeOf(t)
+	if err == nil {
+		*slot = ti
+	}
+	return ti, err
+}
+
+// recordRef records the reference from src to the object at t, and when
+// t is src's own dict (labelOwnDict, the search's label for it) and
+// foldable, the pair.
+func (h *Heap) recordRef(d *discovery, src, t uint64, label uint32) {
+	w := t
+	if !exactLabel(label) {
+		w |= recInexact
+	}
+	d.rec.put(w)
+	if labelKind(label) == labelOwnDict && h.foldable(t) {
+		d.rec.folds = append(d.rec.folds, [2]uint64{src, t})
+	}
 }
 
 // gcListHeads returns the addresses of the collector's list heads.
@@ -181,8 +232,8 @@ func (h *Heap) walkGCList(d *discovery, head uint64) {
 			return
 		}
 		obj := a + uint64(h.l.GCHeadSize)
-		if !h.offer(d, obj, true) {
-			if d.idx.has(obj) {
+		if isObj, added := h.offer(d, obj, true); !added {
+			if isObj {
 				h.warns.Add(warn.At("pycore", obj, "the collector list loops back; stopped after %d objects", n))
 				return
 			}
@@ -195,84 +246,25 @@ func (h *Heap) walkGCList(d *discovery, head uint64) {
 	}
 }
 
-// number numbers the objects by address, and keeps which were tracked
-// and their types.
+// number numbers the objects by address, and keeps which were tracked.
 func (h *Heap) number(d *discovery) error {
 	n := d.idx.n
 	h.n = n
-	h.tidx = make([]uint32, n)
 	h.tracked = bitset.New(n)
-	var bad int
-	err := d.idx.seal(func(i int, a uint64, tracked bool) {
+	err := d.idx.seal(func(i int, _ uint64, tracked bool) {
 		if tracked {
 			h.tracked.Add(i)
 		}
-		t, err := h.mem.u64(a + uint64(h.l.ObType))
-		ti, err2 := h.typeOf(t)
-		if err != nil || err2 != nil {
-			bad++ // cannot happen: the same bytes gave a type before
-			return
-		}
-		h.tidx[i] = ti.seq
 	})
-	if bad > 0 {
-		h.warns.Addf("pycore", "%d objects lost their type while being numbered", bad)
-	}
 	h.index = d.idx
 	return err
 }
 
-// edgeTable holds every object's references in CSR form while liveness
-// is decided, and is dropped then: object i's are to[start[i]:start[i+1]]
-// with their labels; 4 bytes an object and 8 a reference.
-type edgeTable struct {
-	start, to, label []uint32
-}
-
-// collectEdges computes every object's references into CSR arrays, after
-// deciding which dicts their owners absorb; bound is at least how many
-// there are (the discovery's count: folding a dict into its owner never
-// adds references), so that the arrays never grow.
-func (h *Heap) collectEdges(bound int) *edgeTable {
-	n := h.n
-	h.folded = bitset.New(n)
-	h.index.each(func(i int, a uint64) {
-		if d, ok := h.ownDict(a, h.ti(i)); ok {
-			if j, ok := h.Find(d); ok && h.foldable(j, d) {
-				h.folded.Add(j)
-			}
-		}
-	})
-	et := &edgeTable{start: make([]uint32, n+1), to: make([]uint32, 0, bound), label: make([]uint32, 0, bound)}
-	emit := func(t uint64, label uint32) {
-		if j, ok := h.Find(t); ok {
-			et.to = append(et.to, uint32(j))
-			et.label = append(et.label, label)
-		}
-	}
-	h.refsStop = n
-	h.index.each(func(i int, a uint64) {
-		et.start[i] = uint32(len(et.to))
-		if i >= h.refsStop {
-			return
-		}
-		if len(et.to) >= math.MaxUint32-1<<20 {
-			h.warns.Addf("pycore", "more references than heapsift can hold; the objects from %#x on have none", a)
-			h.refsStop = i
-			return
-		}
-		if !h.folded.Has(i) {
-			h.refs(a, h.ti(i), true, emit)
-		}
-	})
-	et.start[n] = uint32(len(et.to))
-	return et
-}
-
-// foldable reports whether dict object j, at address a, can be absorbed
-// by its owner: an exact dict that only its owner refers to.
-func (h *Heap) foldable(j int, a uint64) bool {
-	if h.ti(j).addr != h.dictType() {
+// foldable reports whether the dict object at a can be absorbed by its
+// owner: an exact dict that only its owner refers to.
+func (h *Heap) foldable(a uint64) bool {
+	t, err := h.mem.u64(a + uint64(h.l.ObType))
+	if err != nil || t != h.dictType() {
 		return false
 	}
 	rc, err := h.mem.i64(a + uint64(h.l.ObRefcnt))

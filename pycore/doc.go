@@ -42,7 +42,8 @@
 // is read as its base, the members it adds scanned conservatively.
 // Objects in libpython's own memory (static types, None, 3.12+'s small
 // ints) are not heap objects. Objects are numbered by address; their
-// references are kept in CSR arrays, labelled so that RefPath can name
+// references are read from the core when asked for (the build keeps them
+// only while it decides liveness), labelled so that RefPath can name
 // them as Python would: ".results", "[7]", "['alice']", "{}". A dict
 // that only its owner (an instance, class or module) refers to is folded
 // into the owner: its entries are the owner's attributes.

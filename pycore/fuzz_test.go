@@ -142,7 +142,7 @@ func FuzzObjectReaders(f *testing.F) {
 		binary.LittleEndian.PutUint64(data[h.l.ObType:], ti.addr)
 		fh := *h
 		fh.warns = warn.List{}
-		fh.mem = memory{newOverlay(h.mem.p, data)}
+		fh.mem = memory{p: newOverlay(h.mem.p, data)}
 		readObject(t, &fh, fuzzBase, ti, len(data))
 	})
 }

@@ -154,10 +154,11 @@ func (h *Heap) ownDictRefs(a uint64, ti *typeInfo, fold bool, emit emitFunc) {
 // dictOrAttrs emits an owner's dict, and when the dict is folded, its
 // entries as the owner's attributes.
 func (h *Heap) dictOrAttrs(d uint64, fold bool, emit emitFunc) {
-	emit(d, mkLabel(labelField, int64(h.intern("__dict__"))))
 	if !fold {
+		emit(d, mkLabel(labelOwnDict, 0))
 		return
 	}
+	emit(d, mkLabel(labelField, int64(h.intern("__dict__"))))
 	j, ok := h.Find(d)
 	if !ok || !h.folded.Has(j) {
 		return

@@ -23,12 +23,22 @@ type source interface {
 // it.
 type memory struct {
 	p source
+	// v is p when p is a coreView: the hot paths' words are read from it
+	// directly, its first guess inlined, without a call through p.
+	v *coreView
 }
 
-func (m memory) u64(a uint64) (uint64, error) { return m.p.Uint64(dump.Address(a)) }
+func (m memory) u64(a uint64) (uint64, error) {
+	if m.v != nil {
+		if b := m.v.guess(a, 8); b != nil {
+			return le64(b), nil
+		}
+	}
+	return m.p.Uint64(dump.Address(a))
+}
 
 func (m memory) i64(a uint64) (int64, error) {
-	v, err := m.p.Uint64(dump.Address(a))
+	v, err := m.u64(a)
 	return int64(v), err
 }
 
@@ -60,6 +70,11 @@ func (m memory) wordBytes(a uint64, n int64) ([]byte, error) {
 	if n == 0 {
 		return nil, nil
 	}
+	if m.v != nil && n < 1<<60 {
+		if b := m.v.guess(a, uint64(n)*8); b != nil {
+			return b, nil
+		}
+	}
 	if uint64(n) > m.mapped(a)/8 {
 		return nil, fmt.Errorf("%d words at %#x run past mapped memory", n, a)
 	}
@@ -68,6 +83,11 @@ func (m memory) wordBytes(a uint64, n int64) ([]byte, error) {
 
 // bytes reads n bytes at a, bounded by mapped memory.
 func (m memory) bytes(a uint64, n int64) ([]byte, error) {
+	if m.v != nil && n >= 0 {
+		if b := m.v.guess(a, uint64(n)); b != nil {
+			return b, nil
+		}
+	}
 	if n < 0 || uint64(n) > m.mapped(a) {
 		return nil, fmt.Errorf("%d bytes at %#x run past mapped memory", n, a)
 	}
@@ -109,10 +129,28 @@ type coreView struct {
 	ends   []uint64 // ms[i].End
 	held   [][]byte // ms[i].CoreData()
 	anon   []bool   // ms[i] maps no file
-	// last is the mapping the previous lookup found: reads come in
-	// runs within one mapping (an object's words, an arena's objects).
-	// A coreView is used by one goroutine at a time.
-	last int
+	// spans are the mappings' held bytes again, packed for view's first
+	// guess, with one empty span after them.
+	spans []heldSpan
+	// recent remembers, per 1 MiB of the address space (direct-mapped,
+	// so distant regions share a slot), the mapping the last lookup
+	// there found: an object's references point into a few regions (its
+	// arena, the malloc heap, libpython's data), which a single "last
+	// mapping" would keep missing between. A slot is only a guess,
+	// checked against the mapping's bounds. A coreView is used by one
+	// goroutine at a time.
+	recent [recentSlots]int32
+}
+
+const (
+	recentShift = 20
+	recentSlots = 1 << 12
+)
+
+// heldSpan is the bytes the core holds of one mapping, from start on.
+type heldSpan struct {
+	start uint64
+	data  []byte
 }
 
 func newCoreView(p *dump.Process) *coreView {
@@ -126,15 +164,25 @@ func newCoreView(p *dump.Process) *coreView {
 		v.ends[i] = uint64(m.End)
 		v.held[i] = m.CoreData()
 		v.anon[i] = m.File == ""
+		v.spans = append(v.spans, heldSpan{v.starts[i], v.held[i]})
 	}
+	v.spans = append(v.spans, heldSpan{})
 	return v
 }
 
-// find returns the index of the mapping holding a, or -1.
+// find returns the index of the mapping holding a, or -1, trying first
+// the mapping last found in a's MiB.
 func (v *coreView) find(a uint64) int {
-	if i := v.last; i < len(v.ends) && v.starts[i] <= a && a < v.ends[i] {
+	slot := (a >> recentShift) & (recentSlots - 1)
+	if i := int(v.recent[slot]); i < len(v.ends) && v.starts[i] <= a && a < v.ends[i] {
 		return i
 	}
+	return v.search(a, slot)
+}
+
+// search finds a's mapping by a binary search over the mappings' ends,
+// and remembers it in slot.
+func (v *coreView) search(a, slot uint64) int {
 	lo, hi := 0, len(v.ends)
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
@@ -145,7 +193,7 @@ func (v *coreView) find(a uint64) int {
 		}
 	}
 	if lo < len(v.ms) && v.starts[lo] <= a {
-		v.last = lo
+		v.recent[slot] = int32(lo)
 		return lo
 	}
 	return -1
@@ -153,6 +201,33 @@ func (v *coreView) find(a uint64) int {
 
 // view returns the n bytes at a from the core's own bytes, or nil.
 func (v *coreView) view(a, n uint64) []byte {
+	if b := v.guess(a, n); b != nil {
+		return b
+	}
+	return v.viewFound(a, n)
+}
+
+// guess is view's first guess, the mapping last found in a's MiB, which
+// inlines: nil if that is not a's mapping.
+func (v *coreView) guess(a, n uint64) []byte {
+	s := &v.spans[v.recent[(a>>recentShift)&(recentSlots-1)]]
+	if off := a - s.start; off < uint64(len(s.data)) && n <= uint64(len(s.data))-off {
+		return s.data[off:][:n:n]
+	}
+	return nil
+}
+
+// guessHeld is a's mapping by view's first guess, and a's offset in it,
+// if the core holds the byte at a; it inlines.
+func (v *coreView) guessHeld(a uint64) (i int, off uint64, ok bool) {
+	i = int(v.recent[(a>>recentShift)&(recentSlots-1)])
+	s := &v.spans[i]
+	off = a - s.start
+	return i, off, off < uint64(len(s.data))
+}
+
+// viewFound is view after a lookup of a's mapping.
+func (v *coreView) viewFound(a, n uint64) []byte {
 	i := v.find(a)
 	if i < 0 {
 		return nil

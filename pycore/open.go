@@ -79,7 +79,7 @@ func open(p *dump.Process, s *symbolize.Symbolizer, cfg openConfig) (*Heap, []wa
 // newHeap returns an empty Heap of p for layout l.
 func newHeap(p *dump.Process, mod *dump.Module, l *Layout) *Heap {
 	return &Heap{
-		p: p, mem: memory{p}, l: l, lib: mod.Path,
+		p: p, mem: memory{p: p}, l: l, lib: mod.Path,
 		version: "3." + strconv.Itoa(l.Minor),
 		nameIDs: map[string]uint32{},
 	}

@@ -33,6 +33,8 @@ func (h *Heap) RefPath(obj int, label uint32) heap.Path {
 		return heap.Path{{Kind: heap.StepOffset, Index: i}}
 	case labelLocal:
 		return heap.Path{heap.Field("gi_frame"), heap.Attr(h.names[i])}
+	case labelOwnDict:
+		return heap.Path{heap.Attr("__dict__")}
 	}
 	return nil
 }

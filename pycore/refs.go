@@ -17,6 +17,10 @@ const (
 	labelElem          // a set member: "{}"
 	labelOffset        // a word found by conservative scan at byte offset i
 	labelLocal         // a local variable of a generator's frame, by interned name
+	// labelOwnDict is an owner's own dict, which the build may fold into
+	// the owner: given only by the object search's reading (fold false),
+	// which decides that; otherwise it is the field "__dict__".
+	labelOwnDict
 )
 
 const (
@@ -40,7 +44,7 @@ type emitFunc func(target uint64, label uint32)
 
 // refs calls emit for each reference out of the object at a. With fold,
 // an instance's, class's or module's own dict that is folded is read as
-// the owner's attributes.
+// the owner's attributes; without, the dict is labelled labelOwnDict.
 func (h *Heap) refs(a uint64, ti *typeInfo, fold bool, emit emitFunc) {
 	if ti.heapType {
 		if t, err := h.mem.u64(a + uint64(h.l.ObType)); err == nil {

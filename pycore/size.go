@@ -8,15 +8,12 @@ package pycore
 // Size computes again from the object.
 const bigSize = 1<<32 - 1
 
-// computeSizes fills every object's size and the totals.
-func (h *Heap) computeSizes() {
-	n := h.n
-	h.sizes = make([]uint32, n)
+// sumTotals counts the objects and sums their sizes, after liveness.
+func (h *Heap) sumTotals() {
 	t := &h.totals
-	t.Objects = n
-	h.index.each(func(i int, a uint64) {
-		s := h.getsizeof(a, h.ti(i))
-		h.sizes[i] = uint32(min(s, bigSize))
+	t.Objects = h.n
+	for i := 0; i < h.n; i++ {
+		s := h.Size(i)
 		t.Bytes += s
 		if h.tracked.Has(i) {
 			t.Tracked++
@@ -27,7 +24,7 @@ func (h *Heap) computeSizes() {
 		} else {
 			t.Garbage++
 		}
-	})
+	}
 }
 
 // getsizeof returns sys.getsizeof of the object at a.

@@ -2,16 +2,12 @@ package dump
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"runtime"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/dustin/go-humanize"
-	"golang.org/x/sys/unix"
 )
 
 // This file opens a live process as a Process: its threads are stopped
@@ -70,7 +66,7 @@ func OpenPID(ctx context.Context, pid int, opts Options, live LiveOptions) (*Pro
 		sf.discard()
 		return nil, err
 	}
-	data, err := sf.finish(-1)
+	data, err := sf.finishWith(-1, li.copied.parts, li.copied.pieces)
 	if err != nil {
 		return nil, err
 	}
@@ -120,124 +116,15 @@ func (li *liveImage) snapshot(ctx context.Context, pid int, sf *sparseFile, src 
 		return nil, err
 	}
 	sf.size = int64(size)
-	lost, err := copyMemory(ctx, pid, segs, sf)
+	lc, err := copyMemory(ctx, pid, segs, sf)
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range segs {
-		src.Copied += int64(s.filesz)
-	}
-	src.Copied -= int64(lost)
+	li.copied = lc
+	src.Copied = int64(lc.read - lc.lost)
 	var notes []string
-	if lost > 0 {
-		notes = append(notes, fmt.Sprintf("%s of pid %d's memory could not be read (left as zeros, as the kernel does in a core)", humanize.IBytes(lost), pid))
+	if lc.lost > 0 {
+		notes = append(notes, fmt.Sprintf("%s of pid %d's memory could not be read (left as zeros, as the kernel does in a core)", humanize.IBytes(lc.lost), pid))
 	}
 	return notes, nil
-}
-
-// chunk is a piece of one mapping to copy.
-type chunk struct {
-	seg      loadSeg
-	from, to uint64 // offsets in the mapping
-}
-
-// copyChunk is the most one worker copies at a time.
-const copyChunk = 4 << 20
-
-// copyMemory copies every segment's bytes from the process into the image,
-// in chunks spread over a few workers (process_vm_readv needs no ptrace
-// stop from the calling thread, so any thread may read). It returns how
-// many bytes could not be read, not counting the kernel's special
-// mappings.
-func copyMemory(ctx context.Context, pid int, segs []loadSeg, sf *sparseFile) (uint64, error) {
-	jobs := make(chan chunk)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		lost  uint64
-		first error
-	)
-	for w := 0; w < min(runtime.NumCPU(), 4); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			buf := make([]byte, copyChunk)
-			for c := range jobs {
-				l, err := copyRange(ctx, pid, c, sf, buf)
-				mu.Lock()
-				if !c.seg.m.special() {
-					lost += l
-				}
-				if err != nil && first == nil {
-					first = err
-					cancel()
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-feed:
-	for _, s := range segs {
-		for from := uint64(0); from < s.filesz; from += copyChunk {
-			select {
-			case jobs <- chunk{s, from, min(from+copyChunk, s.filesz)}:
-			case <-ctx.Done():
-				break feed
-			}
-		}
-	}
-	close(jobs)
-	wg.Wait()
-	if first == nil && ctx.Err() != nil {
-		first = fmt.Errorf("reading pid %d: %w", pid, context.Cause(ctx))
-	}
-	return lost, first
-}
-
-// copyRange copies one chunk of a mapping from the process into the image,
-// returning how many bytes could not be read.
-func copyRange(ctx context.Context, pid int, c chunk, sf *sparseFile, buf []byte) (lost uint64, err error) {
-	if err := ctx.Err(); err != nil {
-		return 0, fmt.Errorf("reading pid %d: %w", pid, err)
-	}
-	start := uint64(c.seg.m.Start)
-	for done := c.from; done < c.to; {
-		want := min(uint64(len(buf)), c.to-done)
-		n, err := readRemote(pid, buf[:want], start+done)
-		if n > 0 {
-			if _, werr := sf.WriteAt(buf[:n], int64(c.seg.off+done)); werr != nil {
-				return lost, werr
-			}
-			done += uint64(n)
-			continue
-		}
-		switch {
-		case errors.Is(err, syscall.EPERM):
-			return lost, fmt.Errorf("reading pid %d's memory: %w", pid, permissionHint(pid, err))
-		case errors.Is(err, syscall.ESRCH):
-			return lost, fmt.Errorf("pid %d exited while it was read", pid)
-		}
-		// An unreadable page (EFAULT, EIO): skip it.
-		skip := min(pageSize-(start+done)%pageSize, c.to-done)
-		lost += skip
-		done += skip
-	}
-	return lost, nil
-}
-
-// readRemote reads the process's memory at addr with process_vm_readv,
-// which needs no ptrace stop and no file descriptor.
-func readRemote(pid int, b []byte, addr uint64) (int, error) {
-	local := []unix.Iovec{{Base: &b[0]}}
-	local[0].SetLen(len(b))
-	remote := []unix.RemoteIovec{{Base: uintptr(addr), Len: len(b)}}
-	for {
-		n, err := unix.ProcessVMReadv(pid, local, remote, 0)
-		if errors.Is(err, syscall.EINTR) {
-			continue
-		}
-		return n, err
-	}
 }

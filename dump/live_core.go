@@ -29,6 +29,7 @@ type liveImage struct {
 	auxv    []byte
 	maps    []procMapping
 	threads []*stoppedThread
+	copied  *liveCopy // the memory, once copied
 }
 
 // loadSeg is where one mapping's bytes go in the image.

@@ -1,0 +1,237 @@
+package dump
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// This file copies a live process's memory into the image, while the
+// process is stopped: a few workers take chunks of the mappings in turn,
+// find in each the pages that hold data (live_pages.go), read them from
+// the process with one process_vm_readv per chunk and write them, zero
+// pages left out, into a scratch file of their own. One file per worker,
+// since a file's buffered writes take its inode's lock: workers writing
+// one file take turns, spinning while they wait. The image is then mapped
+// as the file of headers with each worker's pieces mapped over it, at the
+// same offsets (sparseFile.finishWith), so that above this package it is
+// one mapped core.
+
+// chunk is a piece of one mapping to copy.
+type chunk struct {
+	seg      loadSeg
+	from, to uint64 // offsets in the mapping
+}
+
+// copyChunk is the most one worker copies at a time.
+const copyChunk = 4 << 20
+
+// maxIovecs is the most iovecs process_vm_readv takes (IOV_MAX).
+const maxIovecs = 1024
+
+// liveCopy is what copyMemory made: the workers' files and which pieces
+// of the image each holds.
+type liveCopy struct {
+	parts  []*sparseFile
+	pieces []piece
+	read   uint64 // bytes read from the process (or tried)
+	lost   uint64 // of those, bytes that could not be read, not counting the kernel's special mappings
+}
+
+// discard drops the workers' files.
+func (lc *liveCopy) discard() {
+	for _, p := range lc.parts {
+		p.discard()
+	}
+}
+
+// copyWorker is one worker's file and buffers.
+type copyWorker struct {
+	pid    int
+	part   int
+	f      *sparseFile
+	buf    []byte
+	pages  pageScratch
+	runs   []span
+	local  []unix.Iovec
+	remote []unix.RemoteIovec
+}
+
+// copyMemory copies every segment's bytes from the process into files
+// beside sf, in chunks spread over a few workers (process_vm_readv needs
+// no ptrace stop from the calling thread, so any thread may read). On an
+// error the files are dropped.
+func copyMemory(ctx context.Context, pid int, segs []loadSeg, sf *sparseFile) (*liveCopy, error) {
+	pm := openPageMap(pid)
+	defer pm.close()
+	lc := &liveCopy{}
+	workers := min(runtime.NumCPU(), 4)
+	for w := 0; w < workers; w++ {
+		f, err := sf.sibling()
+		if err != nil {
+			lc.discard()
+			return nil, err
+		}
+		lc.parts = append(lc.parts, f)
+	}
+	jobs := make(chan chunk)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(cw *copyWorker) {
+			defer wg.Done()
+			for c := range jobs {
+				read, lost, err := cw.copy(ctx, c, pm)
+				mu.Lock()
+				lc.read += read
+				if !c.seg.m.special() {
+					lc.lost += lost
+				}
+				if read > 0 {
+					lc.pieces = append(lc.pieces, piece{part: cw.part, off: c.seg.off + c.from, n: c.to - c.from})
+				}
+				if err != nil && first == nil {
+					first = err
+					cancel()
+				}
+				mu.Unlock()
+			}
+		}(&copyWorker{pid: pid, part: w, f: lc.parts[w], buf: make([]byte, copyChunk)})
+	}
+feed:
+	for _, s := range segs {
+		for from := uint64(0); from < s.filesz; from += copyChunk {
+			select {
+			case jobs <- chunk{s, from, min(from+copyChunk, s.filesz)}:
+			case <-ctx.Done():
+				break feed
+			}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if first == nil && ctx.Err() != nil {
+		first = fmt.Errorf("reading pid %d: %w", pid, context.Cause(ctx))
+	}
+	if first != nil {
+		lc.discard()
+		return nil, first
+	}
+	return lc, nil
+}
+
+// copy copies the pages of chunk c that hold data into the worker's file,
+// returning how many bytes it read and how many of those it could not.
+func (w *copyWorker) copy(ctx context.Context, c chunk, pm *pageMap) (read, lost uint64, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, 0, fmt.Errorf("reading pid %d: %w", w.pid, err)
+	}
+	start := uint64(c.seg.m.Start)
+	w.runs = pm.dataRuns(c.seg.m, start+c.from, start+c.to, &w.pages, w.runs[:0])
+	// Read the runs into buf, one after the other, as many at a time as
+	// one call takes; a partial read ends at a page that cannot be read,
+	// and the run holding it is copied page by page.
+	at := 0 // runs[:at] are copied
+	for at < len(w.runs) {
+		batch := w.runs[at:min(at+maxIovecs, len(w.runs))]
+		n, _ := w.readRuns(batch) // an error is met again below
+		used, done := uint64(0), 0
+		for _, r := range batch {
+			size := r.to - r.from
+			if used+size > n {
+				break
+			}
+			if _, err := w.f.WriteAt(w.buf[used:used+size], int64(c.seg.off+r.from-start)); err != nil {
+				return read, lost, err
+			}
+			read += size
+			used += size
+			done++
+		}
+		at += done
+		if done < len(batch) {
+			r := w.runs[at]
+			l, err := w.copySpan(r, c.seg.off+r.from-start)
+			read += r.to - r.from
+			lost += l
+			if err != nil {
+				return read, lost, err
+			}
+			at++
+		}
+	}
+	return read, lost, nil
+}
+
+// readRuns reads runs, which fit in buf, into buf one after another and
+// returns how many bytes it read.
+func (w *copyWorker) readRuns(runs []span) (uint64, error) {
+	w.remote = w.remote[:0]
+	total := 0
+	for _, r := range runs {
+		w.remote = append(w.remote, unix.RemoteIovec{Base: uintptr(r.from), Len: int(r.to - r.from)})
+		total += int(r.to - r.from)
+	}
+	w.local = append(w.local[:0], unix.Iovec{Base: &w.buf[0]})
+	w.local[0].SetLen(total)
+	for {
+		n, err := unix.ProcessVMReadv(w.pid, w.local, w.remote, 0)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		return uint64(max(n, 0)), err
+	}
+}
+
+// copySpan copies r, at image offset off, page by page past pages that
+// cannot be read, returning how many bytes it could not read.
+func (w *copyWorker) copySpan(r span, off uint64) (lost uint64, err error) {
+	for done := uint64(0); done < r.to-r.from; {
+		want := min(uint64(len(w.buf)), r.to-r.from-done)
+		n, err := readRemote(w.pid, w.buf[:want], r.from+done)
+		if n > 0 {
+			if _, werr := w.f.WriteAt(w.buf[:n], int64(off+done)); werr != nil {
+				return lost, werr
+			}
+			done += uint64(n)
+			continue
+		}
+		switch {
+		case errors.Is(err, syscall.EPERM):
+			return lost, fmt.Errorf("reading pid %d's memory: %w", w.pid, permissionHint(w.pid, err))
+		case errors.Is(err, syscall.ESRCH):
+			return lost, fmt.Errorf("pid %d exited while it was read", w.pid)
+		}
+		// An unreadable page (EFAULT, EIO): skip it.
+		skip := min(pageSize-(r.from+done)%pageSize, r.to-r.from-done)
+		lost += skip
+		done += skip
+	}
+	return lost, nil
+}
+
+// readRemote reads the process's memory at addr with process_vm_readv,
+// which needs no ptrace stop and no file descriptor.
+func readRemote(pid int, b []byte, addr uint64) (int, error) {
+	local := []unix.Iovec{{Base: &b[0]}}
+	local[0].SetLen(len(b))
+	remote := []unix.RemoteIovec{{Base: uintptr(addr), Len: len(b)}}
+	for {
+		n, err := unix.ProcessVMReadv(pid, local, remote, 0)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		return n, err
+	}
+}

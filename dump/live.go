@@ -66,11 +66,15 @@ func OpenPID(ctx context.Context, pid int, opts Options, live LiveOptions) (*Pro
 		sf.discard()
 		return nil, err
 	}
-	data, err := sf.finishWith(-1, li.copied.parts, li.copied.pieces)
+	data, byPart, err := sf.finishWith(-1, li.copied.parts, li.copied.pieces)
 	if err != nil {
 		return nil, err
 	}
-	return fromImage(fmt.Sprintf("pid %d", pid), data, src, notes, opts)
+	p, err := fromImage(fmt.Sprintf("pid %d", pid), data, src, notes, opts)
+	if err == nil {
+		p.split = byPart
+	}
+	return p, err
 }
 
 // pausedSnapshot stops the process, copies it and lets it go on, on one

@@ -52,14 +52,17 @@ func (lc *liveCopy) discard() {
 
 // copyWorker is one worker's file and buffers.
 type copyWorker struct {
-	pid    int
-	part   int
-	f      *sparseFile
-	buf    []byte
-	pages  pageScratch
-	runs   []span
-	local  []unix.Iovec
-	remote []unix.RemoteIovec
+	pid  int
+	part int
+	f    *sparseFile
+	// allocate says to allocate the blocks a chunk's runs span before
+	// writing them (see allocateFirst).
+	allocate bool
+	buf      []byte
+	pages    pageScratch
+	runs     []span
+	local    []unix.Iovec
+	remote   []unix.RemoteIovec
 }
 
 // copyMemory copies every segment's bytes from the process into files
@@ -71,6 +74,11 @@ func copyMemory(ctx context.Context, pid int, segs []loadSeg, sf *sparseFile) (*
 	defer pm.close()
 	lc := &liveCopy{}
 	workers := min(runtime.NumCPU(), 4)
+	var size uint64
+	for _, s := range segs {
+		size += s.filesz
+	}
+	allocate := allocateFirst(sf.dir, size)
 	for w := 0; w < workers; w++ {
 		f, err := sf.sibling()
 		if err != nil {
@@ -107,7 +115,7 @@ func copyMemory(ctx context.Context, pid int, segs []loadSeg, sf *sparseFile) (*
 				}
 				mu.Unlock()
 			}
-		}(&copyWorker{pid: pid, part: w, f: lc.parts[w], buf: make([]byte, copyChunk)})
+		}(&copyWorker{pid: pid, part: w, f: lc.parts[w], allocate: allocate, buf: make([]byte, copyChunk)})
 	}
 feed:
 	for _, s := range segs {
@@ -131,6 +139,25 @@ feed:
 	return lc, nil
 }
 
+// allocateFirst reports whether the workers should allocate the blocks
+// each chunk's runs span in one call (fallocate) before writing them to a
+// file in dir: ext4 and XFS then skip reserving and recording a delayed
+// allocation block by block, which costs more than the copy itself (on
+// the bench's bigheap the copy takes 0.55 s instead of 0.65 s). The gaps
+// between runs are allocated too, so only where there is room for twice
+// size, and only on those file systems: on tmpfs it would take memory.
+func allocateFirst(dir string, size uint64) bool {
+	var st unix.Statfs_t
+	if unix.Statfs(dir, &st) != nil {
+		return false
+	}
+	switch st.Type {
+	case unix.EXT4_SUPER_MAGIC, unix.XFS_SUPER_MAGIC:
+		return st.Bavail*uint64(st.Bsize) >= 2*size
+	}
+	return false
+}
+
 // copy copies the pages of chunk c that hold data into the worker's file,
 // returning how many bytes it read and how many of those it could not.
 func (w *copyWorker) copy(ctx context.Context, c chunk, pm *pageMap) (read, lost uint64, err error) {
@@ -139,6 +166,10 @@ func (w *copyWorker) copy(ctx context.Context, c chunk, pm *pageMap) (read, lost
 	}
 	start := uint64(c.seg.m.Start)
 	w.runs = pm.dataRuns(c.seg.m, start+c.from, start+c.to, &w.pages, w.runs[:0])
+	if w.allocate && len(w.runs) > 0 {
+		from, to := c.seg.off+w.runs[0].from-start, c.seg.off+w.runs[len(w.runs)-1].to-start
+		unix.Fallocate(int(w.f.f.Fd()), 0, int64(from), int64(to-from)) // advice: on an error the writes allocate
+	}
 	// Read the runs into buf, one after the other, as many at a time as
 	// one call takes; a partial read ends at a page that cannot be read,
 	// and the run holding it is copied page by page.

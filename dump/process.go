@@ -6,9 +6,12 @@ import (
 	"github.com/heapsift/heapsift/warn"
 	"os"
 	"sort"
+	"sync"
 	"syscall"
+	"unsafe"
 
 	"github.com/dustin/go-humanize"
+	"golang.org/x/sys/unix"
 )
 
 // Options control how a dump is opened.
@@ -51,6 +54,10 @@ type Process struct {
 	data     []byte      // the mmapped dump
 	mmaps    [][]byte    // everything to unmap on Close
 	pages    pageDropper // gives back pages of data a pass is done with
+	// split lists the parts of data that other files hold, by file (see
+	// sparseFile.finishWith): Close unmaps each file's in parallel, since
+	// unmapping the last of a temporary file's pages frees them all.
+	split [][][]byte
 }
 
 // Open opens a dump file read-only. The file is mmapped, not read; Close
@@ -151,6 +158,18 @@ func mmapFile(path string) ([]byte, int64, error) {
 // afterwards.
 func (p *Process) Close() error {
 	var errs []error
+	var wg sync.WaitGroup
+	for _, pieces := range p.split {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, b := range pieces {
+				unix.MunmapPtr(unsafe.Pointer(unsafe.SliceData(b)), uintptr(len(b))) // the whole is unmapped below
+			}
+		}()
+	}
+	wg.Wait()
+	p.split = nil
 	for _, m := range p.mmaps {
 		if err := syscall.Munmap(m); err != nil {
 			errs = append(errs, err)

@@ -144,15 +144,15 @@ type piece struct {
 // image from the sibling that holds it, over s's mapping, and closes the
 // siblings: the image is one mapping of several files, the whole of which
 // one munmap releases. The pieces are page-aligned.
-func (s *sparseFile) finishWith(size int64, parts []*sparseFile, pieces []piece) ([]byte, error) {
-	data, err := s.finish(size)
+func (s *sparseFile) finishWith(size int64, parts []*sparseFile, pieces []piece) (data []byte, byPart [][][]byte, err error) {
+	data, err = s.finish(size)
 	defer func() {
 		for _, p := range parts {
 			p.discard()
 		}
 	}()
 	if err != nil || len(pieces) == 0 {
-		return data, err
+		return data, nil, err
 	}
 	pieces = mergePieces(pieces)
 	// A file's mapping past its end would fault: each sibling is as long
@@ -161,7 +161,7 @@ func (s *sparseFile) finishWith(size int64, parts []*sparseFile, pieces []piece)
 	for _, p := range pieces {
 		if p.off+p.n > uint64(len(data)) || p.off%pageSize != 0 || p.n%pageSize != 0 {
 			syscall.Munmap(data)
-			return nil, fmt.Errorf("internal error: piece [%#x, %#x) of a %#x-byte image", p.off, p.off+p.n, len(data))
+			return nil, nil, fmt.Errorf("internal error: piece [%#x, %#x) of a %#x-byte image", p.off, p.off+p.n, len(data))
 		}
 		ends[p.part] = max(ends[p.part], p.off+p.n)
 	}
@@ -169,19 +169,21 @@ func (s *sparseFile) finishWith(size int64, parts []*sparseFile, pieces []piece)
 		if ends[i] > 0 {
 			if err := p.f.Truncate(int64(ends[i])); err != nil {
 				syscall.Munmap(data)
-				return nil, p.spaceError(err)
+				return nil, nil, p.spaceError(err)
 			}
 		}
 	}
+	byPart = make([][][]byte, len(parts))
 	for _, p := range pieces {
+		byPart[p.part] = append(byPart[p.part], data[p.off:p.off+p.n])
 		_, err := unix.MmapPtr(int(parts[p.part].f.Fd()), int64(p.off), unsafe.Pointer(&data[p.off]), uintptr(p.n),
 			unix.PROT_READ, unix.MAP_SHARED|unix.MAP_FIXED)
 		if err != nil {
 			syscall.Munmap(data)
-			return nil, fmt.Errorf("mapping the temporary file: %w", err)
+			return nil, nil, fmt.Errorf("mapping the temporary file: %w", err)
 		}
 	}
-	return data, nil
+	return data, byPart, nil
 }
 
 // mergePieces sorts pieces by offset and joins those that follow one

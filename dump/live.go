@@ -50,6 +50,11 @@ func OpenPID(ctx context.Context, pid int, opts Options, live LiveOptions) (*Pro
 	if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err != nil {
 		return nil, procError(pid, err)
 	}
+	return li.open(ctx, pid, opts, live)
+}
+
+// open copies the process into a temporary image and opens that.
+func (li *liveImage) open(ctx context.Context, pid int, opts Options, live LiveOptions) (*Process, error) {
 	sf, err := newSparseFile(opts.TempDir)
 	if err != nil {
 		return nil, err
@@ -64,6 +69,9 @@ func OpenPID(ctx context.Context, pid int, opts Options, live LiveOptions) (*Pro
 	}
 	if err != nil {
 		sf.discard()
+		if li.copied != nil {
+			li.copied.discard()
+		}
 		return nil, err
 	}
 	data, byPart, err := sf.finishWith(-1, li.copied.parts, li.copied.pieces)
@@ -120,7 +128,9 @@ func (li *liveImage) snapshot(ctx context.Context, pid int, sf *sparseFile, src 
 		return nil, err
 	}
 	sf.size = int64(size)
-	lc, err := copyMemory(ctx, pid, segs, sf)
+	pm := openPageMap(pid, li.scan)
+	defer pm.close()
+	lc, err := copyMemory(ctx, pid, segs, sf, pm)
 	if err != nil {
 		return nil, err
 	}

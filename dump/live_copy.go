@@ -66,12 +66,10 @@ type copyWorker struct {
 }
 
 // copyMemory copies every segment's bytes from the process into files
-// beside sf, in chunks spread over a few workers (process_vm_readv needs
+// beside sf, the pages of each that pm says may hold data, in chunks spread over a few workers (process_vm_readv needs
 // no ptrace stop from the calling thread, so any thread may read). On an
 // error the files are dropped.
-func copyMemory(ctx context.Context, pid int, segs []loadSeg, sf *sparseFile) (*liveCopy, error) {
-	pm := openPageMap(pid)
-	defer pm.close()
+func copyMemory(ctx context.Context, pid int, segs []loadSeg, sf *sparseFile, pm *pageMap) (*liveCopy, error) {
 	lc := &liveCopy{}
 	workers := min(runtime.NumCPU(), 4)
 	var size uint64

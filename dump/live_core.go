@@ -30,6 +30,8 @@ type liveImage struct {
 	maps    []procMapping
 	threads []*stoppedThread
 	copied  *liveCopy // the memory, once copied
+	// scan is how page tables are read first (a fallback, in tests).
+	scan scanHow
 }
 
 // loadSeg is where one mapping's bytes go in the image.

@@ -72,10 +72,12 @@ type pageMap struct {
 	how atomic.Int32 // a scanHow; falls back when the kernel refuses one
 }
 
-// openPageMap opens pid's page tables, or returns a pageMap that reports
-// every page as data when they cannot be read.
-func openPageMap(pid int) *pageMap {
+// openPageMap opens pid's page tables, to be read first as how says (a
+// kernel that refuses makes it fall back), or returns a pageMap that
+// reports every page as data when they cannot be read.
+func openPageMap(pid int, how scanHow) *pageMap {
 	pm := &pageMap{}
+	pm.how.Store(int32(how))
 	f, err := os.Open(fmt.Sprintf("/proc/%d/pagemap", pid))
 	if err != nil {
 		pm.how.Store(int32(scanNone))

@@ -9,22 +9,22 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 	"unsafe"
 )
 
 // The live tests read a helper process: this test binary run again with
-// HEAPSIFT_LIVE_HELPER=1, which fills a buffer with a known pattern, keeps
-// one goroutine spinning, prints the buffer's address and waits for its
-// standard input to close.
+// HEAPSIFT_LIVE_HELPER=1, which fills a buffer with a known pattern, maps
+// a region of sparse pages (sparsePages), keeps one goroutine spinning,
+// prints the two addresses and waits for its standard input to close.
 
 func TestMain(m *testing.M) {
-	if os.Getenv("HEAPSIFT_LIVE_HELPER") == "1" {
-		liveHelper()
+	if mode := os.Getenv("HEAPSIFT_LIVE_HELPER"); mode != "" {
+		liveHelper(mode == "past-eof")
 		return
 	}
 	os.Exit(m.Run())
@@ -39,24 +39,80 @@ func helperPattern() []byte {
 	return b
 }
 
-func liveHelper() {
+// sparsePages is the helper's private anonymous mapping of this many
+// pages: page i is written (with byte i+1 at its start and end) when i%3
+// is 0, only read (so that the kernel maps its zero page there) when i%3
+// is 1, and never touched, so that it has no page table entry, when i%3
+// is 2.
+const sparsePages = 48
+
+// pastEOFPages is the size of the helper's private mapping of a one-page
+// file (made with the "past-eof" mode): its other pages cannot be read.
+const pastEOFPages = 4
+
+func liveHelper(pastEOF bool) {
+	if pastEOF {
+		mapPastEOF()
+	}
 	buf := helperPattern()
+	sparse, err := syscall.Mmap(-1, 0, sparsePages*pageSize, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS)
+	if err != nil {
+		panic(err)
+	}
+	var sum byte
+	for i := 0; i < sparsePages; i++ {
+		switch i % 3 {
+		case 0:
+			sparse[i*pageSize] = byte(i + 1)
+			sparse[(i+1)*pageSize-1] = byte(i + 1)
+		case 1:
+			sum += sparse[i*pageSize]
+		}
+	}
 	var spins atomic.Uint64
 	go func() {
 		for {
 			spins.Add(1)
 		}
 	}()
-	fmt.Printf("addr %#x\n", uintptr(unsafe.Pointer(&buf[0])))
+	fmt.Printf("addr %#x sparse %#x\n", uintptr(unsafe.Pointer(&buf[0])), uintptr(unsafe.Pointer(&sparse[0])))
 	io.Copy(io.Discard, os.Stdin)
-	fmt.Fprintln(os.Stderr, len(buf), spins.Load())
+	fmt.Fprintln(os.Stderr, len(buf), spins.Load(), sum)
+}
+
+// mapPastEOF maps pastEOFPages pages of a deleted one-page file.
+func mapPastEOF() {
+	f, err := os.CreateTemp("", "heapsift-eof-*")
+	if err != nil {
+		panic(err)
+	}
+	defer f.Close()
+	os.Remove(f.Name())
+	if _, err := f.Write(bytes.Repeat([]byte{0xee}, pageSize)); err != nil {
+		panic(err)
+	}
+	if _, err := syscall.Mmap(int(f.Fd()), 0, pastEOFPages*pageSize, syscall.PROT_READ, syscall.MAP_PRIVATE); err != nil {
+		panic(err)
+	}
+}
+
+// liveHelperProc is a running helper: its pid and addresses.
+type liveHelperProc struct {
+	pid            int
+	pattern, pages Address // helperPattern's bytes, the sparsePages
 }
 
 // startHelper runs the helper and returns its pid and the pattern's address.
 func startHelper(t *testing.T) (int, Address) {
+	h := startHelperProc(t, "plain")
+	return h.pid, h.pattern
+}
+
+// startHelperProc runs the helper in mode "plain" or "past-eof".
+func startHelperProc(t *testing.T, mode string) liveHelperProc {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "HEAPSIFT_LIVE_HELPER=1")
+	cmd.Env = append(os.Environ(), "HEAPSIFT_LIVE_HELPER="+mode)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -77,11 +133,11 @@ func startHelper(t *testing.T) (int, Address) {
 	if err != nil {
 		t.Fatalf("helper: %v", err)
 	}
-	v, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimSpace(line), "addr 0x"), 16, 64)
-	if err != nil {
-		t.Fatalf("helper said %q", line)
+	h := liveHelperProc{pid: cmd.Process.Pid}
+	if _, err := fmt.Sscanf(line, "addr %v sparse %v", (*uint64)(&h.pattern), (*uint64)(&h.pages)); err != nil {
+		t.Fatalf("helper said %q: %v", line, err)
 	}
-	return cmd.Process.Pid, Address(v)
+	return h
 }
 
 // assertRunning fails unless pid runs on: not stopped, not traced.

@@ -11,9 +11,11 @@ import (
 )
 
 // This file opens a live process as a Process: its threads are stopped
-// (live_ptrace.go), its mappings and memory copied into an unlinked sparse
-// temporary file laid out as an ELF core (live_core.go), the threads let go,
-// and the file mmapped and read like any core. Copying once while the
+// (live_ptrace.go), its mappings and memory copied into unlinked sparse
+// temporary files laid out as an ELF core (live_core.go; the pages that hold
+// data, by a few workers each writing a file of its own: live_copy.go,
+// live_pages.go), the threads let go, and the files mmapped as one image
+// and read like any core. Copying once while the
 // process is stopped, rather than reading it on demand, keeps the pause
 // short and bounded, gives a consistent image, and lets every reader above
 // this package use zero-copy slices of mmapped memory exactly as on a core.

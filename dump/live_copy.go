@@ -12,15 +12,16 @@ import (
 )
 
 // This file copies a live process's memory into the image, while the
-// process is stopped: a few workers take chunks of the mappings in turn,
-// find in each the pages that hold data (live_pages.go), read them from
-// the process with one process_vm_readv per chunk and write them, zero
-// pages left out, into a scratch file of their own. One file per worker,
-// since a file's buffered writes take its inode's lock: workers writing
-// one file take turns, spinning while they wait. The image is then mapped
-// as the file of headers with each worker's pieces mapped over it, at the
-// same offsets (sparseFile.finishWith), so that above this package it is
-// one mapped core.
+// process is stopped: a few workers take jobs (a few chunks of the
+// mappings) in turn, find in each chunk the pages that hold data
+// (live_pages.go), read them from the process with one process_vm_readv
+// and write them, zero pages left out, into a scratch file of their own.
+// One file per worker, since a file's buffered writes take its inode's
+// lock: workers writing one file take turns, spinning while they wait.
+// The image is then mapped as the file of headers with the range of each
+// job mapped over it from its worker's file, at the same offsets
+// (sparseFile.finishWith), so that above this package it is one mapped
+// core.
 
 // chunk is a piece of one mapping to copy.
 type chunk struct {
@@ -66,9 +67,10 @@ type copyWorker struct {
 }
 
 // copyMemory copies every segment's bytes from the process into files
-// beside sf, the pages of each that pm says may hold data, in chunks spread over a few workers (process_vm_readv needs
-// no ptrace stop from the calling thread, so any thread may read). On an
-// error the files are dropped.
+// beside sf, the pages of each that pm says may hold data, in jobs spread
+// over a few workers (process_vm_readv needs no ptrace stop from the
+// calling thread, so any thread may read). On an error the files are
+// dropped.
 func copyMemory(ctx context.Context, pid int, segs []loadSeg, sf *sparseFile, pm *pageMap) (*liveCopy, error) {
 	lc := &liveCopy{}
 	workers := min(runtime.NumCPU(), 4)
@@ -85,7 +87,7 @@ func copyMemory(ctx context.Context, pid int, segs []loadSeg, sf *sparseFile, pm
 		}
 		lc.parts = append(lc.parts, f)
 	}
-	jobs := make(chan chunk)
+	jobs := make(chan copyJob)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -97,15 +99,24 @@ func copyMemory(ctx context.Context, pid int, segs []loadSeg, sf *sparseFile, pm
 		wg.Add(1)
 		go func(cw *copyWorker) {
 			defer wg.Done()
-			for c := range jobs {
-				read, lost, err := cw.copy(ctx, c, pm)
+			for j := range jobs {
+				var read, lost uint64
+				var err error
+				for _, c := range j.chunks {
+					r, l, cerr := cw.copy(ctx, c, pm)
+					read += r
+					if !c.seg.m.special() {
+						lost += l
+					}
+					if err = cerr; err != nil {
+						break
+					}
+				}
 				mu.Lock()
 				lc.read += read
-				if !c.seg.m.special() {
-					lc.lost += lost
-				}
+				lc.lost += lost
 				if read > 0 {
-					lc.pieces = append(lc.pieces, piece{part: cw.part, off: c.seg.off + c.from, n: c.to - c.from})
+					lc.pieces = append(lc.pieces, piece{part: cw.part, off: j.from, n: j.to - j.from})
 				}
 				if err != nil && first == nil {
 					first = err
@@ -116,13 +127,11 @@ func copyMemory(ctx context.Context, pid int, segs []loadSeg, sf *sparseFile, pm
 		}(&copyWorker{pid: pid, part: w, f: lc.parts[w], allocate: allocate, buf: make([]byte, copyChunk)})
 	}
 feed:
-	for _, s := range segs {
-		for from := uint64(0); from < s.filesz; from += copyChunk {
-			select {
-			case jobs <- chunk{s, from, min(from+copyChunk, s.filesz)}:
-			case <-ctx.Done():
-				break feed
-			}
+	for _, j := range copyJobs(segs, jobSpan(size)) {
+		select {
+		case jobs <- j:
+		case <-ctx.Done():
+			break feed
 		}
 	}
 	close(jobs)
@@ -135,6 +144,46 @@ feed:
 		return nil, first
 	}
 	return lc, nil
+}
+
+// copyJob is what one worker copies at a time: chunks of one or more
+// mappings, which lie in [from, to) of the image. That range of the image
+// is then mapped from the worker's file, so that there is one mapping
+// per job however many mappings the process has.
+type copyJob struct {
+	chunks   []chunk
+	from, to uint64
+}
+
+// maxJobs bounds the jobs, and so the mappings of the image: a process
+// may have tens of thousands of mappings, and heapsift no more than
+// vm.max_map_count (65530 by default) of its own.
+const maxJobs = 4096
+
+// jobSpan is how much of the image one job spans at most: 16 MiB, enough
+// for the workers to take turns evenly, or more for an image of over
+// maxJobs times that.
+func jobSpan(size uint64) uint64 {
+	return alignPage(max(16<<20, size/maxJobs))
+}
+
+// copyJobs cuts the segments into chunks of at most copyChunk bytes and
+// groups them, in image order, into jobs spanning at most span bytes.
+func copyJobs(segs []loadSeg, span uint64) []copyJob {
+	var jobs []copyJob
+	for _, s := range segs {
+		for from := uint64(0); from < s.filesz; from += copyChunk {
+			c := chunk{s, from, min(from+copyChunk, s.filesz)}
+			at, end := s.off+c.from, s.off+c.to
+			if k := len(jobs) - 1; k >= 0 && end-jobs[k].from <= span {
+				jobs[k].chunks = append(jobs[k].chunks, c)
+				jobs[k].to = end
+				continue
+			}
+			jobs = append(jobs, copyJob{chunks: []chunk{c}, from: at, to: end})
+		}
+	}
+	return jobs
 }
 
 // allocateFirst reports whether the workers should allocate the blocks

@@ -179,3 +179,62 @@ func TestOpenPIDUnreadablePages(t *testing.T) {
 		t.Errorf("the pattern does not read back (err %v)", err)
 	}
 }
+
+// TestCopyJobs: the jobs cover every byte of every segment once, in image
+// order, in chunks of at most copyChunk within one mapping, each job
+// spanning at most its span; and however many mappings a process has, the
+// jobs (and so the image's mappings) stay few.
+func TestCopyJobs(t *testing.T) {
+	li := &liveImage{arch: ArchAMD64}
+	start := Address(0x10000000)
+	for i, size := range []uint64{5 * pageSize, 0, 9 << 20, pageSize, 20 << 20, 3 * pageSize} {
+		li.maps = append(li.maps, procMapping{Start: start, End: start + Address(size), Perm: PermRead})
+		if i == 1 { // no access: nothing to copy
+			li.maps[i].End = start + pageSize
+			li.maps[i].Perm = 0
+		}
+		start = li.maps[i].End + pageSize
+	}
+	_, segs, _ := li.layout()
+	jobs := copyJobs(segs, 16<<20)
+	covered := map[*procMapping]uint64{}
+	last := uint64(0)
+	for _, j := range jobs {
+		if j.to-j.from > 16<<20 || j.from < last || j.from%pageSize != 0 {
+			t.Errorf("job [%#x, %#x) after %#x", j.from, j.to, last)
+		}
+		last = j.to
+		for _, c := range j.chunks {
+			if c.to-c.from > copyChunk || c.from != covered[c.seg.m] || c.seg.off+c.from < j.from || c.seg.off+c.to > j.to {
+				t.Errorf("chunk [%#x, %#x) of mapping %#x in job [%#x, %#x)", c.from, c.to, c.seg.m.Start, j.from, j.to)
+			}
+			covered[c.seg.m] = c.to
+		}
+	}
+	for _, s := range segs {
+		if covered[s.m] != s.filesz {
+			t.Errorf("mapping %#x: %#x of %#x bytes in jobs", s.m.Start, covered[s.m], s.filesz)
+		}
+	}
+	if len(jobs) != 3 {
+		t.Errorf("%d jobs, want 3 (5 pages, 9 MiB, a page and 4 MiB; 16 MiB; 3 pages)", len(jobs))
+	}
+
+	// 100,000 one-page mappings (file mappings of which a core keeps the
+	// first page, say): a few jobs, not one per mapping.
+	li.maps = li.maps[:0]
+	for i := 0; i < 100000; i++ {
+		a := Address(0x10000000 + 2*i*pageSize)
+		li.maps = append(li.maps, procMapping{Start: a, End: a + pageSize, Perm: PermRead})
+	}
+	_, segs, size := li.layout()
+	if jobs := copyJobs(segs, jobSpan(size)); len(jobs) > maxJobs || len(jobs) > 30 {
+		t.Errorf("%d jobs for 100,000 one-page mappings", len(jobs))
+	}
+	if got := jobSpan(64 << 30); got != 16<<20 {
+		t.Errorf("job span for 64 GiB: %#x", got)
+	}
+	if got := jobSpan(1 << 40); got*maxJobs < 1<<40 {
+		t.Errorf("job span for 1 TiB: %#x, over %d jobs", got, maxJobs)
+	}
+}

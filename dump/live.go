@@ -119,7 +119,9 @@ func (li *liveImage) snapshot(ctx context.Context, pid int, sf *sparseFile, src 
 	if li.info, err = readProcInfo(pid); err != nil {
 		return nil, err
 	}
-	if li.maps, err = readSmaps(pid); err != nil {
+	pm := openPageMap(pid, li.scan)
+	defer pm.close()
+	if li.maps, err = readMappings(pid, pm); err != nil {
 		return nil, err
 	}
 	if li.auxv, err = os.ReadFile(fmt.Sprintf("/proc/%d/auxv", pid)); err != nil {
@@ -130,8 +132,6 @@ func (li *liveImage) snapshot(ctx context.Context, pid int, sf *sparseFile, src 
 		return nil, err
 	}
 	sf.size = int64(size)
-	pm := openPageMap(pid, li.scan)
-	defer pm.close()
 	lc, err := copyMemory(ctx, pid, segs, sf, pm)
 	if err != nil {
 		return nil, err

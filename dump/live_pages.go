@@ -42,6 +42,7 @@ const (
 // PAGEMAP_SCAN, from linux/fs.h.
 const (
 	pagemapScan   = 0xc0606610 // _IOWR('f', 16, struct pm_scan_arg)
+	pageIsFile    = 1 << 2
 	pageIsPresent = 1 << 3
 	pageIsSwapped = 1 << 4
 	pageIsPFNZero = 1 << 5
@@ -137,6 +138,29 @@ func (pm *pageMap) dataRuns(m *procMapping, from, to uint64, ps *pageScratch, ou
 		// the next way, for this range and the rest.
 		pm.how.CompareAndSwap(int32(how), int32(how+1))
 	}
+}
+
+// modified reports whether file mapping m holds anonymous pages (copies
+// the process made of the file's pages, present or swapped out), and
+// whether it could tell: only PAGEMAP_SCAN can, stopping at the first.
+func (pm *pageMap) modified(m *procMapping) (modified, ok bool) {
+	if scanHow(pm.how.Load()) != scanIoctl {
+		return false, false
+	}
+	var r pageRegion
+	arg := pmScanArg{
+		size: uint64(unsafe.Sizeof(pmScanArg{})), start: uint64(m.Start), end: uint64(m.End),
+		vec: uint64(uintptr(unsafe.Pointer(&r))), vecLen: 1, maxPages: 1,
+		categoryInverted: pageIsFile, categoryMask: pageIsFile,
+		categoryAnyofMask: pageIsPresent | pageIsSwapped, returnMask: pageIsPresent | pageIsSwapped,
+	}
+	n, _, errno := unix.Syscall(unix.SYS_IOCTL, pm.f.Fd(), pagemapScan, uintptr(unsafe.Pointer(&arg)))
+	runtime.KeepAlive(&r)
+	if errno != 0 {
+		pm.how.CompareAndSwap(int32(scanIoctl), int32(scanRead))
+		return false, false
+	}
+	return n > 0, true
 }
 
 // scanIoctl asks PAGEMAP_SCAN for the pages present or swapped out that

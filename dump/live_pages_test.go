@@ -238,3 +238,49 @@ func TestCopyJobs(t *testing.T) {
 		t.Errorf("job span for 1 TiB: %#x, over %d jobs", got, maxJobs)
 	}
 }
+
+// TestOpenPIDModifiedFileMappings: a private file mapping the process
+// wrote to is copied whole, with what it wrote; of one it only read, only
+// the first page is; whether the page tables say which is which (PAGEMAP_SCAN)
+// or smaps does.
+func TestOpenPIDModifiedFileMappings(t *testing.T) {
+	h := startHelperProc(t, "cow")
+	arch := hostArch(t)
+	for _, c := range []struct {
+		name string
+		how  scanHow
+	}{{"PAGEMAP_SCAN", scanIoctl}, {"smaps", scanRead}} {
+		t.Run(c.name, func(t *testing.T) {
+			pm := openPageMap(h.pid, c.how)
+			maps, err := readMappings(h.pid, pm)
+			pm.close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			modified := map[Address]bool{}
+			for _, m := range maps {
+				modified[m.Start] = m.Modified
+			}
+			if a, b := modified[h.cow[0]], modified[h.cow[1]]; !a || b {
+				t.Errorf("modified: written mapping %v, read one %v; want true, false", a, b)
+			}
+			li := &liveImage{arch: arch, scan: c.how}
+			p, err := li.open(context.Background(), h.pid, Options{InputOptions: InputOptions{TempDir: t.TempDir()}}, LiveOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			if b, err := p.Slice(h.cow[0]+pageSize, pageSize); err != nil || b[0] != 0xbb || b[pageSize-1] != 0xbb {
+				t.Errorf("the written mapping's second page: err %v, want 0xbb bytes", err)
+			}
+			// Of the other, only the first page (as a core holds it), then
+			// the file's bytes if the file is read, or none.
+			if b, err := p.Slice(h.cow[1], pageSize); err != nil || b[0] != 0xaa {
+				t.Errorf("the read mapping's first page: err %v, want 0xaa bytes", err)
+			}
+			if b, err := p.Slice(h.cow[1]+pageSize, pageSize); err == nil && b[0] != 0xaa {
+				t.Errorf("the read mapping's second page reads %x", b[0])
+			}
+		})
+	}
+}

@@ -55,8 +55,8 @@ type Process struct {
 	mmaps    [][]byte    // everything to unmap on Close
 	pages    pageDropper // gives back pages of data a pass is done with
 	// split lists the parts of data that other files hold, by file (see
-	// sparseFile.finishWith): Close unmaps each file's in parallel, since
-	// unmapping the last of a temporary file's pages frees them all.
+	// sparseFile.finishWith): Close lets go of each file's in parallel,
+	// since unmapping the last of a temporary file's pages frees them all.
 	split [][][]byte
 }
 
@@ -158,13 +158,16 @@ func mmapFile(path string) ([]byte, int64, error) {
 // afterwards.
 func (p *Process) Close() error {
 	var errs []error
+	// Each file's pieces are replaced, not unmapped, so that nothing else
+	// is mapped in the holes before the whole is unmapped below.
 	var wg sync.WaitGroup
 	for _, pieces := range p.split {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for _, b := range pieces {
-				unix.MunmapPtr(unsafe.Pointer(unsafe.SliceData(b)), uintptr(len(b))) // the whole is unmapped below
+				unix.MmapPtr(-1, 0, unsafe.Pointer(unsafe.SliceData(b)), uintptr(len(b)), unix.PROT_NONE,
+					unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED|unix.MAP_NORESERVE) // on an error, the munmap below frees it
 			}
 		}()
 	}

@@ -5,8 +5,9 @@
 // A core compressed with zstd, lz4, xz or gzip, a core on standard input and
 // a live process's memory cannot be mmapped as they are: each is copied
 // once into an unlinked sparse temporary file (a live process laid out as
-// the kernel would write its core, while ptrace holds it stopped), which is
-// then read like any core file. For a pass that needs each byte of memory
+// the kernel would write its core, while ptrace holds it stopped: only the
+// pages its page tables say hold data, into one file per copying worker,
+// mapped as one image), which is then read like any core file. For a pass that needs each byte of memory
 // once (counting words), OpenStreamed reads a compressed core once instead,
 // handing its memory to the caller as it is decoded and keeping only the
 // headers, notes and the segments that name things (file-backed and

@@ -29,6 +29,9 @@ type liveImage struct {
 	auxv    []byte
 	maps    []procMapping
 	threads []*stoppedThread
+	copied  *liveCopy // the memory, once copied
+	// scan is how page tables are read first (a fallback, in tests).
+	scan scanHow
 }
 
 // loadSeg is where one mapping's bytes go in the image.

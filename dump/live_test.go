@@ -9,22 +9,23 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 	"unsafe"
 )
 
 // The live tests read a helper process: this test binary run again with
-// HEAPSIFT_LIVE_HELPER=1, which fills a buffer with a known pattern, keeps
-// one goroutine spinning, prints the buffer's address and waits for its
-// standard input to close.
+// HEAPSIFT_LIVE_HELPER set to a mode (startHelperProc), which fills a
+// buffer with a known pattern, maps a region of sparse pages (sparsePages)
+// and what the mode asks for, keeps one goroutine spinning, prints the
+// addresses and waits for its standard input to close.
 
 func TestMain(m *testing.M) {
-	if os.Getenv("HEAPSIFT_LIVE_HELPER") == "1" {
-		liveHelper()
+	if mode := os.Getenv("HEAPSIFT_LIVE_HELPER"); mode != "" {
+		liveHelper(mode)
 		return
 	}
 	os.Exit(m.Run())
@@ -39,24 +40,116 @@ func helperPattern() []byte {
 	return b
 }
 
-func liveHelper() {
+// sparsePages is the helper's private anonymous mapping of this many
+// pages: page i is written (with byte i+1 at its start and end) when i%3
+// is 0, only read (so that the kernel maps its zero page there) when i%3
+// is 1, and never touched, so that it has no page table entry, when i%3
+// is 2.
+const sparsePages = 48
+
+// pastEOFPages is the size of the helper's private mapping of a one-page
+// file (made with the "past-eof" mode): its other pages cannot be read.
+const pastEOFPages = 4
+
+func liveHelper(mode string) {
+	var cow string
+	switch mode {
+	case "past-eof":
+		mapPastEOF()
+	case "cow":
+		a, b := mapCopyOnWrite(os.Getenv("HEAPSIFT_LIVE_DIR"))
+		cow = fmt.Sprintf(" cow %#x %#x", a, b)
+	}
 	buf := helperPattern()
+	sparse, err := syscall.Mmap(-1, 0, sparsePages*pageSize, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS)
+	if err != nil {
+		panic(err)
+	}
+	var sum byte
+	for i := 0; i < sparsePages; i++ {
+		switch i % 3 {
+		case 0:
+			sparse[i*pageSize] = byte(i + 1)
+			sparse[(i+1)*pageSize-1] = byte(i + 1)
+		case 1:
+			sum += sparse[i*pageSize]
+		}
+	}
 	var spins atomic.Uint64
 	go func() {
 		for {
 			spins.Add(1)
 		}
 	}()
-	fmt.Printf("addr %#x\n", uintptr(unsafe.Pointer(&buf[0])))
+	fmt.Printf("addr %#x sparse %#x%s\n", uintptr(unsafe.Pointer(&buf[0])), uintptr(unsafe.Pointer(&sparse[0])), cow)
 	io.Copy(io.Discard, os.Stdin)
-	fmt.Fprintln(os.Stderr, len(buf), spins.Load())
+	fmt.Fprintln(os.Stderr, len(buf), spins.Load(), sum)
+}
+
+// mapPastEOF maps pastEOFPages pages of a deleted one-page file.
+func mapPastEOF() {
+	f, err := os.CreateTemp("", "heapsift-eof-*")
+	if err != nil {
+		panic(err)
+	}
+	defer f.Close()
+	os.Remove(f.Name())
+	if _, err := f.Write(bytes.Repeat([]byte{0xee}, pageSize)); err != nil {
+		panic(err)
+	}
+	if _, err := syscall.Mmap(int(f.Fd()), 0, pastEOFPages*pageSize, syscall.PROT_READ, syscall.MAP_PRIVATE); err != nil {
+		panic(err)
+	}
+}
+
+// mapCopyOnWrite maps a two-page file of 0xaa bytes in dir twice,
+// private and writable, and returns where: the process writes 0xbb over
+// the second page of the first mapping (which then holds a copy of its
+// own) and only reads that of the second.
+func mapCopyOnWrite(dir string) (uintptr, uintptr) {
+	path := filepath.Join(dir, "cow.bin")
+	if err := os.WriteFile(path, bytes.Repeat([]byte{0xaa}, 2*pageSize), 0o600); err != nil {
+		panic(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		panic(err)
+	}
+	defer f.Close()
+	var at [2][]byte
+	for i := range at {
+		if at[i], err = syscall.Mmap(int(f.Fd()), 0, 2*pageSize, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE); err != nil {
+			panic(err)
+		}
+	}
+	for i := pageSize; i < 2*pageSize; i++ {
+		at[0][i] = 0xbb
+	}
+	if at[1][pageSize] != 0xaa {
+		panic("the file does not read back")
+	}
+	return uintptr(unsafe.Pointer(&at[0][0])), uintptr(unsafe.Pointer(&at[1][0]))
+}
+
+// liveHelperProc is a running helper: its pid and addresses.
+type liveHelperProc struct {
+	pid            int
+	pattern, pages Address    // helperPattern's bytes, the sparsePages
+	cow            [2]Address // mapCopyOnWrite's mappings
 }
 
 // startHelper runs the helper and returns its pid and the pattern's address.
 func startHelper(t *testing.T) (int, Address) {
+	h := startHelperProc(t, "plain")
+	return h.pid, h.pattern
+}
+
+// startHelperProc runs the helper in mode "plain", "past-eof" (with
+// mapPastEOF's mapping) or "cow" (with mapCopyOnWrite's).
+func startHelperProc(t *testing.T, mode string) liveHelperProc {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "HEAPSIFT_LIVE_HELPER=1")
+	cmd.Env = append(os.Environ(), "HEAPSIFT_LIVE_HELPER="+mode, "HEAPSIFT_LIVE_DIR="+t.TempDir())
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -77,11 +170,15 @@ func startHelper(t *testing.T) (int, Address) {
 	if err != nil {
 		t.Fatalf("helper: %v", err)
 	}
-	v, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimSpace(line), "addr 0x"), 16, 64)
-	if err != nil {
-		t.Fatalf("helper said %q", line)
+	h := liveHelperProc{pid: cmd.Process.Pid}
+	format, args := "addr %v sparse %v", []any{(*uint64)(&h.pattern), (*uint64)(&h.pages)}
+	if mode == "cow" {
+		format, args = format+" cow %v %v", append(args, (*uint64)(&h.cow[0]), (*uint64)(&h.cow[1]))
 	}
-	return cmd.Process.Pid, Address(v)
+	if _, err := fmt.Sscanf(line, format, args...); err != nil {
+		t.Fatalf("helper said %q: %v", line, err)
+	}
+	return h
 }
 
 // assertRunning fails unless pid runs on: not stopped, not traced.
@@ -223,7 +320,7 @@ func TestMapsLineAndCopySize(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%q: %v", c.line, err)
 		}
-		m.Anonymous = c.anon
+		m.Modified = c.anon > 0
 		if m.Path != c.path || m.copySize() != c.copy {
 			t.Errorf("%q: path %q copy %#x, want %q %#x", c.line, m.Path, m.copySize(), c.path, c.copy)
 		}

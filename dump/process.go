@@ -6,9 +6,12 @@ import (
 	"github.com/heapsift/heapsift/warn"
 	"os"
 	"sort"
+	"sync"
 	"syscall"
+	"unsafe"
 
 	"github.com/dustin/go-humanize"
+	"golang.org/x/sys/unix"
 )
 
 // Options control how a dump is opened.
@@ -51,6 +54,10 @@ type Process struct {
 	data     []byte      // the mmapped dump
 	mmaps    [][]byte    // everything to unmap on Close
 	pages    pageDropper // gives back pages of data a pass is done with
+	// split lists the parts of data that other files hold, by file (see
+	// sparseFile.finishWith): Close lets go of each file's in parallel,
+	// since unmapping the last of a temporary file's pages frees them all.
+	split [][][]byte
 }
 
 // Open opens a dump file read-only. The file is mmapped, not read; Close
@@ -151,6 +158,21 @@ func mmapFile(path string) ([]byte, int64, error) {
 // afterwards.
 func (p *Process) Close() error {
 	var errs []error
+	// Each file's pieces are replaced, not unmapped, so that nothing else
+	// is mapped in the holes before the whole is unmapped below.
+	var wg sync.WaitGroup
+	for _, pieces := range p.split {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, b := range pieces {
+				unix.MmapPtr(-1, 0, unsafe.Pointer(unsafe.SliceData(b)), uintptr(len(b)), unix.PROT_NONE,
+					unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED|unix.MAP_NORESERVE) // on an error, the munmap below frees it
+			}
+		}()
+	}
+	wg.Wait()
+	p.split = nil
 	for _, m := range p.mmaps {
 		if err := syscall.Munmap(m); err != nil {
 			errs = append(errs, err)

@@ -2,13 +2,18 @@ package dump
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // This file holds the temporary file behind every image that is not a file
@@ -30,7 +35,9 @@ type sparseFile struct {
 
 	mu   sync.Mutex // WriteAt may be called concurrently
 	size int64      // the highest offset written (or declared) so far
-	data int64      // bytes actually written (not holes)
+	// data counts the bytes actually written (not holes), in this file
+	// and its siblings, to say how much a full disk took.
+	data *atomic.Int64
 }
 
 // newSparseFile creates an unlinked temporary file in dir ("" means
@@ -47,7 +54,17 @@ func newSparseFile(dir string) (*sparseFile, error) {
 		f.Close()
 		return nil, fmt.Errorf("unlinking temporary file %s: %w", f.Name(), err)
 	}
-	return &sparseFile{f: f, dir: dir, zero: make([]byte, pageSize)}, nil
+	return &sparseFile{f: f, dir: dir, zero: make([]byte, pageSize), data: new(atomic.Int64)}, nil
+}
+
+// sibling creates another temporary file in s's directory, counted with s.
+func (s *sparseFile) sibling() (*sparseFile, error) {
+	t, err := newSparseFile(s.dir)
+	if err != nil {
+		return nil, err
+	}
+	t.data = s.data
+	return t, nil
 }
 
 // WriteAt writes b at off, leaving page-aligned runs of zeros as holes.
@@ -69,9 +86,7 @@ func (s *sparseFile) WriteAt(b []byte, off int64) (int, error) {
 			if _, err := s.f.WriteAt(b[i:j], off+int64(i)); err != nil {
 				return i, s.spaceError(err)
 			}
-			s.mu.Lock()
-			s.data += int64(j - i)
-			s.mu.Unlock()
+			s.data.Add(int64(j - i))
 		}
 		i = j
 	}
@@ -88,7 +103,7 @@ func (s *sparseFile) spaceError(err error) error {
 			free = fmt.Sprintf("%d", uint64(st.Bavail)*uint64(st.Bsize))
 		}
 		return fmt.Errorf("the temporary directory %s is full after %d bytes of data (%s bytes free); set TMPDIR to a file system with more space: %w",
-			s.dir, s.data, free, err)
+			s.dir, s.data.Load(), free, err)
 	}
 	return fmt.Errorf("writing the temporary file in %s: %w", s.dir, err)
 }
@@ -116,6 +131,74 @@ func (s *sparseFile) finish(size int64) ([]byte, error) {
 		return nil, fmt.Errorf("mapping the temporary file: %w", err)
 	}
 	return data, nil
+}
+
+// piece is a part of an image, [off, off+n), that a sibling file holds at
+// the same offsets.
+type piece struct {
+	part   int // in the list of siblings
+	off, n uint64
+}
+
+// finishWith finishes s as finish does, then maps each piece of the
+// image from the sibling that holds it, over s's mapping, and closes the
+// siblings: the image is one mapping of several files, the whole of which
+// one munmap releases. The pieces are page-aligned.
+func (s *sparseFile) finishWith(size int64, parts []*sparseFile, pieces []piece) (data []byte, byPart [][][]byte, err error) {
+	data, err = s.finish(size)
+	defer func() {
+		for _, p := range parts {
+			p.discard()
+		}
+	}()
+	if err != nil || len(pieces) == 0 {
+		return data, nil, err
+	}
+	pieces = mergePieces(pieces)
+	// A file's mapping past its end would fault: each sibling is as long
+	// as the last piece it holds.
+	ends := make([]uint64, len(parts))
+	for _, p := range pieces {
+		if p.off+p.n > uint64(len(data)) || p.off%pageSize != 0 || p.n%pageSize != 0 {
+			syscall.Munmap(data)
+			return nil, nil, fmt.Errorf("internal error: piece [%#x, %#x) of a %#x-byte image", p.off, p.off+p.n, len(data))
+		}
+		ends[p.part] = max(ends[p.part], p.off+p.n)
+	}
+	for i, p := range parts {
+		if ends[i] > 0 {
+			if err := p.f.Truncate(int64(ends[i])); err != nil {
+				syscall.Munmap(data)
+				return nil, nil, p.spaceError(err)
+			}
+		}
+	}
+	byPart = make([][][]byte, len(parts))
+	for _, p := range pieces {
+		byPart[p.part] = append(byPart[p.part], data[p.off:p.off+p.n])
+		_, err := unix.MmapPtr(int(parts[p.part].f.Fd()), int64(p.off), unsafe.Pointer(&data[p.off]), uintptr(p.n),
+			unix.PROT_READ, unix.MAP_SHARED|unix.MAP_FIXED)
+		if err != nil {
+			syscall.Munmap(data)
+			return nil, nil, fmt.Errorf("mapping the temporary file: %w", err)
+		}
+	}
+	return data, byPart, nil
+}
+
+// mergePieces sorts pieces by offset and joins those that follow one
+// another in the same file, so that there are as few mappings as can be.
+func mergePieces(pieces []piece) []piece {
+	slices.SortFunc(pieces, func(a, b piece) int { return cmp.Compare(a.off, b.off) })
+	out := pieces[:0]
+	for _, p := range pieces {
+		if k := len(out) - 1; k >= 0 && out[k].part == p.part && out[k].off+out[k].n == p.off {
+			out[k].n += p.n
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // discard drops the file without mapping it.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -46,6 +47,22 @@ func newSparseFile(dir string) (*sparseFile, error) {
 	if dir == "" {
 		dir = os.TempDir()
 	}
+	f, err := createUnlinked(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &sparseFile{f: f, dir: dir, zero: make([]byte, pageSize), data: new(atomic.Int64)}, nil
+}
+
+// createUnlinked creates a file in dir that has no name: with O_TMPFILE
+// it never has one, so that no file is left behind even if heapsift is
+// killed (SIGKILL) while making it. Where the file system cannot, the file
+// is created with a name and unlinked at once.
+func createUnlinked(dir string) (*os.File, error) {
+	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, 0o600)
+	if err == nil {
+		return os.NewFile(uintptr(fd), filepath.Join(dir, "(unnamed heapsift file)")), nil
+	}
 	f, err := os.CreateTemp(dir, "heapsift-*.core")
 	if err != nil {
 		return nil, fmt.Errorf("creating a temporary file: %w", err)
@@ -54,7 +71,7 @@ func newSparseFile(dir string) (*sparseFile, error) {
 		f.Close()
 		return nil, fmt.Errorf("unlinking temporary file %s: %w", f.Name(), err)
 	}
-	return &sparseFile{f: f, dir: dir, zero: make([]byte, pageSize), data: new(atomic.Int64)}, nil
+	return f, nil
 }
 
 // sibling creates another temporary file in s's directory, counted with s.

@@ -138,53 +138,34 @@ func (p *Program) Edges(obj int) (targets, offsets []uint32) {
 // EachLiveRefs finds at a time.
 const liveRefsChunk = 1 << 12
 
-// refsChunk holds the edges of the live objects of a chunk of objects.
-type refsChunk struct {
-	objs             []uint32 // live objects with edges
-	ends             []uint32 // where each one's edges end
-	targets, offsets []uint32
-}
-
 // EachLiveRefs calls fn with the edges of every live object that has any,
 // in object order, as Edges gives them. The slices are reused from call to
 // call: fn must not keep them. The edges are found by one worker per CPU,
-// a few chunks of objects ahead of fn (parallel.Ordered).
+// a few chunks of objects ahead of fn (parallel.EachRefs).
 func (p *Program) EachLiveRefs(fn func(obj int, targets, offsets []uint32)) {
 	n := p.heap.numObjects()
 	scanners := make([]*edgeScanner, max(1, runtime.GOMAXPROCS(0)))
 	for w := range scanners {
 		scanners[w] = p.newEdgeScanner()
 	}
-	nchunks := (n + liveRefsChunk - 1) / liveRefsChunk
-	err := parallel.Ordered(len(scanners), nchunks, func(w, chunk int, c *refsChunk) {
-		p.liveRefs(scanners[w], c, uint32(chunk*liveRefsChunk), uint32(min(n, (chunk+1)*liveRefsChunk)))
-	}, func(_ int, c *refsChunk) {
-		from := uint32(0)
-		for i, obj := range c.objs {
-			to := c.ends[i]
-			fn(int(obj), c.targets[from:to:to], c.offsets[from:to:to])
-			from = to
-		}
-	})
-	var f *parallel.Failure
-	if errors.As(err, &f) {
+	err := parallel.EachRefs(len(scanners), n, liveRefsChunk, func(w, lo, hi int, r *parallel.Refs) {
+		p.liveRefs(scanners[w], uint32(lo), uint32(hi), r)
+	}, fn)
+	if f := (*parallel.Failure)(nil); errors.As(err, &f) {
 		lo := f.Chunk * liveRefsChunk
 		panic(fmt.Sprintf("reading the pointers of objects %d to %d: %v", lo, min(n, lo+liveRefsChunk), f.Value))
 	}
 }
 
-// liveRefs finds the edges of the live objects lo..hi-1 into c.
-func (p *Program) liveRefs(sc *edgeScanner, c *refsChunk, lo, hi uint32) {
-	c.objs, c.ends, c.targets, c.offsets = c.objs[:0], c.ends[:0], c.targets[:0], c.offsets[:0]
+// liveRefs finds the edges of the live objects lo..hi-1 into r.
+func (p *Program) liveRefs(sc *edgeScanner, lo, hi uint32, r *parallel.Refs) {
 	for obj := lo; obj < hi; obj++ {
 		if !p.isLive(obj) {
 			continue
 		}
-		if targets, offsets := sc.scan(obj); len(targets) > 0 {
-			c.targets = append(c.targets, targets...)
-			c.offsets = append(c.offsets, offsets...)
-			c.objs = append(c.objs, obj)
-			c.ends = append(c.ends, uint32(len(c.targets)))
-		}
+		targets, offsets := sc.scan(obj)
+		r.Targets = append(r.Targets, targets...)
+		r.Labels = append(r.Labels, offsets...)
+		r.End(int(obj))
 	}
 }

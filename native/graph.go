@@ -76,52 +76,31 @@ func (h *Heap) Refs(obj int) (targets, labels []uint32) {
 // time.
 const liveRefsChunk = 1 << 14
 
-// refsChunk is the references of a chunk of live objects, found by a
-// worker of EachLiveRefs: object objs[k]'s end at ends[k].
-type refsChunk struct {
-	objs, ends      []uint32
-	targets, labels []uint32
-}
-
 // EachLiveRefs calls fn with the references of every live allocation that
 // has any, in object order. The slices are reused from call to call: fn
 // must not keep them. The references are read by one worker per CPU, a
-// few chunks of objects ahead of fn (parallel.Ordered).
+// few chunks of objects ahead of fn (parallel.EachRefs).
 func (h *Heap) EachLiveRefs(fn func(obj int, targets, labels []uint32)) {
 	n := len(h.addrs)
-	nchunks := (n + liveRefsChunk - 1) / liveRefsChunk
-	err := parallel.Ordered(max(1, runtime.GOMAXPROCS(0)), nchunks, func(_, chunk int, c *refsChunk) {
-		h.liveRefs(c, chunk*liveRefsChunk, min(n, (chunk+1)*liveRefsChunk))
-	}, func(_ int, c *refsChunk) {
-		from := uint32(0)
-		for k, obj := range c.objs {
-			to := c.ends[k]
-			fn(int(obj), c.targets[from:to:to], c.labels[from:to:to])
-			from = to
-		}
-	})
-	var f *parallel.Failure
-	if errors.As(err, &f) {
+	err := parallel.EachRefs(max(1, runtime.GOMAXPROCS(0)), n, liveRefsChunk, func(_, lo, hi int, r *parallel.Refs) {
+		h.liveRefs(lo, hi, r)
+	}, fn)
+	if f := (*parallel.Failure)(nil); errors.As(err, &f) {
 		lo := f.Chunk * liveRefsChunk
 		panic(fmt.Sprintf("native: reading the references of objects %d to %d: %v", lo, min(n, lo+liveRefsChunk), f.Value))
 	}
 }
 
-// liveRefs finds the references of the live objects lo..hi-1 into c.
-func (h *Heap) liveRefs(c *refsChunk, lo, hi int) {
-	c.objs, c.ends, c.targets, c.labels = c.objs[:0], c.ends[:0], c.targets[:0], c.labels[:0]
+// liveRefs finds the references of the live objects lo..hi-1 into r.
+func (h *Heap) liveRefs(lo, hi int, r *parallel.Refs) {
 	add := func(j int, off uint32) {
-		c.targets = append(c.targets, uint32(j))
-		c.labels = append(c.labels, off)
+		r.Targets = append(r.Targets, uint32(j))
+		r.Labels = append(r.Labels, off)
 	}
 	for i := lo; i < hi; i++ {
-		if !h.live.Has(i) {
-			continue
-		}
-		before := len(c.targets)
-		if h.eachRef(i, add); len(c.targets) > before {
-			c.objs = append(c.objs, uint32(i))
-			c.ends = append(c.ends, uint32(len(c.targets)))
+		if h.live.Has(i) {
+			h.eachRef(i, add)
+			r.End(i)
 		}
 	}
 }

@@ -3,12 +3,13 @@ package parallel
 import (
 	"errors"
 	"os"
-	"path/filepath"
 	"runtime"
+	"slices"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/heapsift/heapsift/internal/coretest"
 )
 
 // settle waits for the goroutines started since a count of before to end,
@@ -67,52 +68,31 @@ func TestChunksPanicStops(t *testing.T) {
 	}
 }
 
-// shrunkMapping returns a page of a mapped file truncated to nothing, as
-// a core is when it shrinks while it is read: reading it faults (SIGBUS).
-func shrunkMapping(t *testing.T) []byte {
-	t.Helper()
-	if runtime.GOOS != "linux" {
-		t.Skip("faults are made on Linux")
-	}
-	name := filepath.Join(t.TempDir(), "core")
-	page := os.Getpagesize()
-	if err := os.WriteFile(name, make([]byte, page), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	b, err := syscall.Mmap(int(f.Fd()), 0, page, syscall.PROT_READ, syscall.MAP_SHARED)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { syscall.Munmap(b) })
-	if err := os.Truncate(name, 0); err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // faultError is what the runtime panics with on a fault.
 type faultError interface {
 	error
 	Addr() uintptr
 }
 
-func TestChunksFault(t *testing.T) {
-	b := shrunkMapping(t)
+// TestFault: a memory fault in a worker, reading a file that shrank as a
+// core may while it is read, is returned as the failure of its chunk.
+func TestFault(t *testing.T) {
+	b := coretest.ShrunkMapping(t, os.Getpagesize())
 	var sink atomic.Int64
-	err := Chunks(2, 100, func(_, c int) {
+	read := func(c int) {
 		if c == 42 {
 			sink.Add(int64(b[0]))
 		}
-	})
-	var f *Failure
-	var fault faultError
-	if !errors.As(err, &f) || f.Chunk != 42 || !errors.As(err, &fault) {
-		t.Fatalf("err %#v, want a fault in chunk 42", err)
+	}
+	for name, run := range map[string]func() error{
+		"Chunks":  func() error { return Chunks(2, 100, func(_, c int) { read(c) }) },
+		"Ordered": func() error { return Ordered(2, 100, func(_, c int, _ *int) { read(c) }, func(int, *int) {}) },
+	} {
+		var f *Failure
+		var fault faultError
+		if err := run(); !errors.As(err, &f) || f.Chunk != 42 || !errors.As(err, &fault) {
+			t.Errorf("%s: err %#v, want a fault in chunk 42", name, err)
+		}
 	}
 }
 
@@ -163,21 +143,6 @@ func TestOrderedWorkFails(t *testing.T) {
 	settle(t, before)
 }
 
-func TestOrderedFault(t *testing.T) {
-	b := shrunkMapping(t)
-	var sink atomic.Int64
-	err := Ordered(2, 100, func(_, c int, _ *int) {
-		if c == 7 {
-			sink.Add(int64(b[0]))
-		}
-	}, func(int, *int) {})
-	var f *Failure
-	var fault faultError
-	if !errors.As(err, &f) || f.Chunk != 7 || !errors.As(err, &fault) {
-		t.Fatalf("err %#v, want a fault in chunk 7", err)
-	}
-}
-
 // TestOrderedConsumerPanics checks that a consumer leaving early (here by
 // a panic) stops the producer and the workers: none is left running, and
 // they ran only a few chunks ahead.
@@ -201,5 +166,41 @@ func TestOrderedConsumerPanics(t *testing.T) {
 	settle(t, before)
 	if k := worked.Load(); k > stop+200 {
 		t.Fatalf("%d chunks worked for a consumer that stopped at %d", k, stop)
+	}
+}
+
+// TestEachRefs checks that each object's references reach fn whole, in
+// object order, and that objects without any are left out.
+func TestEachRefs(t *testing.T) {
+	const n, per = 1000, 64
+	// Object i refers to i%5 objects: i+1, i+2, ..., labelled by 8k.
+	next := 0
+	err := EachRefs(3, n, per, func(_, lo, hi int, r *Refs) {
+		if lo%per != 0 || hi > n || hi-lo > per {
+			t.Errorf("chunk %d..%d", lo, hi)
+		}
+		for i := lo; i < hi; i++ {
+			for k := range i % 5 {
+				r.Targets = append(r.Targets, uint32(i+k+1))
+				r.Labels = append(r.Labels, uint32(8*k))
+			}
+			r.End(i)
+		}
+	}, func(obj int, targets, labels []uint32) {
+		for next%5 == 0 {
+			next++
+		}
+		var want, wantLabels []uint32
+		for k := range obj % 5 {
+			want = append(want, uint32(obj+k+1))
+			wantLabels = append(wantLabels, uint32(8*k))
+		}
+		if obj != next || !slices.Equal(targets, want) || !slices.Equal(labels, wantLabels) {
+			t.Fatalf("object %d: %v %v, want object %d", obj, targets, labels, next)
+		}
+		next++
+	})
+	if err != nil || next != n {
+		t.Fatalf("up to object %d, err %v", next, err)
 	}
 }

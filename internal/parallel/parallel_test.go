@@ -144,28 +144,38 @@ func TestOrderedWorkFails(t *testing.T) {
 }
 
 // TestOrderedConsumerPanics checks that a consumer leaving early (here by
-// a panic) stops the producer and the workers: none is left running, and
-// they ran only a few chunks ahead.
+// a panic) stops the producer and the workers before Ordered is left (the
+// caller may unmap the memory they read): no work runs after it, none is
+// left running, and they ran only a few chunks ahead.
 func TestOrderedConsumerPanics(t *testing.T) {
 	const n, stop = 100000, 50
 	before := runtime.NumGoroutine()
-	var worked atomic.Int32
+	var worked, active atomic.Int32
 	func() {
 		defer func() {
 			if r := recover(); r != "enough" {
 				t.Fatalf("recovered %v", r)
 			}
 		}()
-		Ordered(4, n, func(int, int, *int) { worked.Add(1) }, func(c int, _ *int) {
+		Ordered(4, n, func(int, int, *int) {
+			active.Add(1)
+			time.Sleep(20 * time.Microsecond)
+			worked.Add(1)
+			active.Add(-1)
+		}, func(c int, _ *int) {
 			if c == stop {
 				panic("enough")
 			}
 		})
 		t.Fatal("Ordered returned")
 	}()
+	if k := active.Load(); k != 0 {
+		t.Fatalf("%d workers still working after Ordered", k)
+	}
+	k := worked.Load()
 	settle(t, before)
-	if k := worked.Load(); k > stop+200 {
-		t.Fatalf("%d chunks worked for a consumer that stopped at %d", k, stop)
+	if k > stop+200 || worked.Load() != k {
+		t.Fatalf("%d chunks worked for a consumer that stopped at %d, then %d", k, stop, worked.Load())
 	}
 }
 

@@ -145,10 +145,12 @@ const liveRefsChunk = 1 << 12
 func (p *Program) EachLiveRefs(fn func(obj int, targets, offsets []uint32)) {
 	n := p.heap.numObjects()
 	scanners := make([]*edgeScanner, max(1, runtime.GOMAXPROCS(0)))
-	for w := range scanners {
-		scanners[w] = p.newEdgeScanner()
-	}
 	err := parallel.EachRefs(len(scanners), n, liveRefsChunk, func(w, lo, hi int, r *parallel.Refs) {
+		// Each worker makes its scanner, from memory of its own: two made
+		// in a row could share a cache line, which every scan writes.
+		if scanners[w] == nil {
+			scanners[w] = p.newEdgeScanner()
+		}
 		p.liveRefs(scanners[w], uint32(lo), uint32(hi), r)
 	}, fn)
 	if f := (*parallel.Failure)(nil); errors.As(err, &f) {

@@ -165,9 +165,10 @@ func (p *Program) liveRefs(sc *edgeScanner, lo, hi uint32, r *parallel.Refs) {
 		if !p.isLive(obj) {
 			continue
 		}
-		targets, offsets := sc.scan(obj)
-		r.Targets = append(r.Targets, targets...)
-		r.Labels = append(r.Labels, offsets...)
-		r.End(int(obj))
+		if targets, offsets := sc.scan(obj); len(targets) > 0 {
+			r.Targets = append(r.Targets, targets...)
+			r.Labels = append(r.Labels, offsets...)
+			r.End(int(obj))
+		}
 	}
 }

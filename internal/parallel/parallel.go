@@ -1,11 +1,12 @@
-// Package parallel runs the models' work on a core's memory in worker
-// goroutines: Chunks for work whose chunks may finish in any order (a
-// mark's sweep, walking a heap in parts), Ordered for chunks whose
-// results a caller takes in order (a model's references, handed to
-// retain). Both make a memory fault in a worker a panic (a core mapped
-// from a file that shrinks while it is read faults) and recover it, with
-// any other panic of the work, into a *Failure returned to the caller,
-// which words the error in its own terms.
+// Package parallel runs work on a core's memory (the models' marks and
+// references, histogram's scans) in worker goroutines: Chunks for work
+// whose chunks may finish in any order (a mark's sweep, walking a heap in
+// parts); Ordered for chunks whose results a caller takes in order, and
+// EachRefs on it for the models' EachLiveRefs (the references of every
+// live object, in object order, for retain). They make a memory fault in
+// a worker a panic (a core mapped from a file that shrinks while it is
+// read faults) and recover it, with any other panic of the work, into a
+// *Failure returned to the caller, which words the error in its own terms.
 //
 // The work is given whole chunks: a closure call a chunk, never one an
 // object, so that the loops over objects stay the callers' own.

@@ -14,14 +14,14 @@ package gocore
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/bits"
 	"runtime"
-	"runtime/debug"
-	"sync"
 
 	"github.com/heapsift/heapsift/dump"
 	"github.com/heapsift/heapsift/gocore/rtread"
+	"github.com/heapsift/heapsift/internal/parallel"
 )
 
 // edgeScanner finds the edges of objects, for one goroutine at a time.
@@ -138,100 +138,37 @@ func (p *Program) Edges(obj int) (targets, offsets []uint32) {
 // EachLiveRefs finds at a time.
 const liveRefsChunk = 1 << 12
 
-// refsChunk holds the edges of the live objects of a chunk of objects.
-type refsChunk struct {
-	lo, hi           uint32
-	objs             []uint32 // live objects with edges
-	ends             []uint32 // where each one's edges end
-	targets, offsets []uint32
-	failed           any // a worker's panic, on data too broken to read
-	done             chan struct{}
-}
-
 // EachLiveRefs calls fn with the edges of every live object that has any,
 // in object order, as Edges gives them. The slices are reused from call to
 // call: fn must not keep them. The edges are found by one worker per CPU,
-// a few chunks of objects ahead of fn.
+// a few chunks of objects ahead of fn (parallel.EachRefs).
 func (p *Program) EachLiveRefs(fn func(obj int, targets, offsets []uint32)) {
-	n := uint32(p.heap.numObjects())
-	workers := max(1, runtime.GOMAXPROCS(0))
-	jobs := make(chan *refsChunk)
-	ordered := make(chan *refsChunk, 2*workers)
-	free := make(chan *refsChunk, 2*workers+1)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sc := p.newEdgeScanner()
-			for c := range jobs {
-				p.liveRefs(sc, c)
-				close(c.done)
-			}
-		}()
-	}
-	stop := make(chan struct{})
-	go func() {
-		defer close(ordered)
-		defer close(jobs)
-		for lo := uint32(0); lo < n; lo += min(liveRefsChunk, n-lo) {
-			var c *refsChunk
-			select {
-			case c = <-free:
-			default:
-				c = &refsChunk{}
-			}
-			c.lo, c.hi, c.done = lo, lo+min(liveRefsChunk, n-lo), make(chan struct{})
-			select {
-			case ordered <- c:
-			case <-stop:
-				return
-			}
-			jobs <- c
+	n := p.heap.numObjects()
+	scanners := make([]*edgeScanner, max(1, runtime.GOMAXPROCS(0)))
+	err := parallel.EachRefs(len(scanners), n, liveRefsChunk, func(w, lo, hi int, r *parallel.Refs) {
+		// Each worker makes its scanner, from memory of its own: two made
+		// in a row could share a cache line, which every scan writes.
+		if scanners[w] == nil {
+			scanners[w] = p.newEdgeScanner()
 		}
-	}()
-	defer func() {
-		close(stop)
-		for range ordered { // let the producer and workers finish
-		}
-		wg.Wait()
-	}()
-	for c := range ordered {
-		<-c.done
-		if c.failed != nil {
-			panic(c.failed)
-		}
-		from := uint32(0)
-		for i, obj := range c.objs {
-			to := c.ends[i]
-			fn(int(obj), c.targets[from:to:to], c.offsets[from:to:to])
-			from = to
-		}
-		select {
-		case free <- c:
-		default:
-		}
+		p.liveRefs(scanners[w], uint32(lo), uint32(hi), r)
+	}, fn)
+	if f := (*parallel.Failure)(nil); errors.As(err, &f) {
+		lo := f.Chunk * liveRefsChunk
+		panic(fmt.Sprintf("reading the pointers of objects %d to %d: %v", lo, min(n, lo+liveRefsChunk), f.Value))
 	}
 }
 
-// liveRefs finds the edges of chunk c's live objects.
-func (p *Program) liveRefs(sc *edgeScanner, c *refsChunk) {
-	debug.SetPanicOnFault(true) // a core that shrinks mid-read faults here
-	defer func() {
-		if r := recover(); r != nil {
-			c.failed = fmt.Sprintf("reading the pointers of objects %d to %d: %v", c.lo, c.hi, r)
-		}
-	}()
-	c.objs, c.ends, c.targets, c.offsets, c.failed = c.objs[:0], c.ends[:0], c.targets[:0], c.offsets[:0], nil
-	for obj := c.lo; obj < c.hi; obj++ {
+// liveRefs finds the edges of the live objects lo..hi-1 into r.
+func (p *Program) liveRefs(sc *edgeScanner, lo, hi uint32, r *parallel.Refs) {
+	for obj := lo; obj < hi; obj++ {
 		if !p.isLive(obj) {
 			continue
 		}
 		if targets, offsets := sc.scan(obj); len(targets) > 0 {
-			c.targets = append(c.targets, targets...)
-			c.offsets = append(c.offsets, offsets...)
-			c.objs = append(c.objs, obj)
-			c.ends = append(c.ends, uint32(len(c.targets)))
+			r.Targets = append(r.Targets, targets...)
+			r.Labels = append(r.Labels, offsets...)
+			r.End(int(obj))
 		}
 	}
 }

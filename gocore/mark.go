@@ -19,9 +19,9 @@ import (
 	"fmt"
 	"math/bits"
 	"runtime"
-	"runtime/debug"
-	"sync"
 	"sync/atomic"
+
+	"github.com/heapsift/heapsift/internal/parallel"
 )
 
 func (p *Program) isLive(obj uint32) bool { return p.live[obj/64]&(1<<(obj%64)) != 0 }
@@ -35,8 +35,7 @@ type marker struct {
 	p         *Program
 	live      []uint64 // set atomically while marking
 	grey      []uint64 // objects waiting for a sweep; atomically
-	next      atomic.Int64
-	atOnce    bool // the workers scan what they grey at once
+	atOnce    bool     // the workers scan what they grey at once
 	maxSweeps int
 }
 
@@ -86,35 +85,10 @@ func (p *Program) mark(roots []Root, maxSweeps int) ([]uint64, error) {
 
 // sweep runs one sweep with the workers.
 func (m *marker) sweep(workers []*markWorker) error {
-	m.next.Store(0)
-	nchunks := int64((len(m.grey) + markChunkWords - 1) / markChunkWords)
-	var (
-		wg     sync.WaitGroup
-		failed atomic.Value
-	)
-	for _, w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			debug.SetPanicOnFault(true) // a core that shrinks mid-read faults here
-			defer func() {
-				if r := recover(); r != nil {
-					failed.CompareAndSwap(nil, fmt.Sprint(r))
-					m.next.Store(nchunks) // stop the other workers
-				}
-			}()
-			for {
-				c := m.next.Add(1) - 1
-				if c >= nchunks {
-					return
-				}
-				w.chunk(int(c) * markChunkWords)
-			}
-		}()
-	}
-	wg.Wait()
-	if r := failed.Load(); r != nil {
-		return fmt.Errorf("marking: the heap is too damaged to read (%v)", r)
+	nchunks := (len(m.grey) + markChunkWords - 1) / markChunkWords
+	err := parallel.Chunks(len(workers), nchunks, func(w, c int) { workers[w].chunk(c * markChunkWords) })
+	if err != nil {
+		return fmt.Errorf("marking: the heap is too damaged to read (%v)", err)
 	}
 	return nil
 }

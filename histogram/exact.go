@@ -100,7 +100,7 @@ func exactPass(chunks [][]byte, cand *candSet, workers int, bits uint) *exactCou
 			shift:  64 - bits,
 		}
 	}
-	parallel(chunks, workers, func(w int, p []byte) { ws[w].scan(p) })
+	scanChunks(chunks, workers, func(w int, p []byte) { ws[w].scan(p) })
 	ex := &exactCounts{cand: cand, counts: make([]uint64, len(cand.keys)), sketch: make([]uint64, 1<<bits)}
 	for _, x := range ws {
 		ex.zeros += x.zeros

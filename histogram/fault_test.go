@@ -2,41 +2,15 @@ package histogram
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
-	"syscall"
 	"testing"
-)
 
-// shrunkMapping maps a file of size bytes and then truncates it to
-// nothing, so that reading the mapping faults (SIGBUS), as when a core is
-// truncated while heapsift reads it.
-func shrunkMapping(t *testing.T, size int) []byte {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "shrinks")
-	if err := os.WriteFile(path, make([]byte, size), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	data, err := syscall.Mmap(int(f.Fd()), 0, size, syscall.PROT_READ, syscall.MAP_SHARED)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { syscall.Munmap(data) })
-	if err := os.Truncate(path, 0); err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
+	"github.com/heapsift/heapsift/internal/coretest"
+)
 
 // TestFaultInWorkers: a fault in any of the parallel workers, or in the
 // calling goroutine, is a *FaultError, not a crash.
 func TestFaultInWorkers(t *testing.T) {
-	data := shrunkMapping(t, 4<<20)
+	data := coretest.ShrunkMapping(t, 4<<20)
 	regions := []Region{{Addr: 0x1000, Data: data}}
 	small := defaultConfig()
 	small.exactWords, small.chunkWords, small.sampleWords = 1<<10, 1<<12, 1<<12

@@ -2,10 +2,10 @@ package histogram
 
 import (
 	"encoding/binary"
+	"errors"
 	"math/bits"
-	"runtime/debug"
-	"sync"
-	"sync/atomic"
+
+	"github.com/heapsift/heapsift/internal/parallel"
 )
 
 // plan cuts the aligned words of regions into chunks of at most chunkWords
@@ -99,39 +99,18 @@ func sample(chunks [][]byte, words uint64, cfg config) *counter {
 	return t
 }
 
-// parallel calls scan(worker, chunk) for every chunk, on workers goroutines
-// that take chunks in order as they become free. Each worker turns memory
-// faults into panics and recovers them; the first fault stops the others
-// and is raised again, as a *FaultError, on the calling goroutine (see
-// guardFaults).
-func parallel(chunks [][]byte, workers int, scan func(worker int, chunk []byte)) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var fault atomic.Pointer[FaultError]
-	for w := range workers {
-		wg.Go(func() {
-			debug.SetPanicOnFault(true)
-			defer func() {
-				if r := recover(); r != nil {
-					f := asFault(r)
-					if f == nil {
-						panic(r)
-					}
-					fault.CompareAndSwap(nil, f)
-					next.Store(int64(len(chunks)))
-				}
-			}()
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(len(chunks)) {
-					return
-				}
-				scan(w, chunks[i])
-			}
-		})
-	}
-	wg.Wait()
-	if f := fault.Load(); f != nil {
-		panic(f)
+// scanChunks calls scan(worker, chunk) for every chunk, on workers
+// goroutines that take chunks in order as they become free
+// (parallel.Chunks). The first memory fault stops the workers and is
+// raised again, as a *FaultError, on the calling goroutine (see
+// guardFaults), as is any other panic of scan.
+func scanChunks(chunks [][]byte, workers int, scan func(worker int, chunk []byte)) {
+	err := parallel.Chunks(workers, len(chunks), func(w, i int) { scan(w, chunks[i]) })
+	var f *parallel.Failure
+	if errors.As(err, &f) {
+		if fault := asFault(f.Value); fault != nil {
+			panic(fault)
+		}
+		panic(f.Value)
 	}
 }

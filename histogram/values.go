@@ -117,7 +117,7 @@ func CountValues(regions []Region, values []uint64, workers int) (_ []uint64, er
 	for w := range perWorker {
 		perWorker[w] = make([]uint64, len(set.keys))
 	}
-	parallel(chunks, workers, func(w int, p []byte) { set.scan(p, perWorker[w]) })
+	scanChunks(chunks, workers, func(w int, p []byte) { set.scan(p, perWorker[w]) })
 	for i, v := range values {
 		s := set.slot(v)
 		for _, c := range perWorker {

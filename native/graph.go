@@ -2,11 +2,12 @@ package native
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"runtime"
-	"runtime/debug"
-	"sync"
 	"unsafe"
+
+	"github.com/heapsift/heapsift/internal/parallel"
 )
 
 // References are found conservatively: every aligned word of an
@@ -75,102 +76,31 @@ func (h *Heap) Refs(obj int) (targets, labels []uint32) {
 // time.
 const liveRefsChunk = 1 << 14
 
-// refsChunk is the references of the live objects lo..hi-1, found by a
-// worker of EachLiveRefs: object objs[k]'s end at ends[k].
-type refsChunk struct {
-	lo, hi          int
-	objs, ends      []uint32
-	targets, labels []uint32
-	done            chan struct{}
-	failed          any // a fault reading the core
-}
-
 // EachLiveRefs calls fn with the references of every live allocation that
 // has any, in object order. The slices are reused from call to call: fn
 // must not keep them. The references are read by one worker per CPU, a
-// few chunks of objects ahead of fn.
+// few chunks of objects ahead of fn (parallel.EachRefs).
 func (h *Heap) EachLiveRefs(fn func(obj int, targets, labels []uint32)) {
 	n := len(h.addrs)
-	workers := max(1, runtime.GOMAXPROCS(0))
-	jobs := make(chan *refsChunk)
-	ordered := make(chan *refsChunk, 2*workers)
-	free := make(chan *refsChunk, 2*workers+1)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range jobs {
-				h.liveRefs(c)
-				close(c.done)
-			}
-		}()
-	}
-	stop := make(chan struct{})
-	go func() {
-		defer close(ordered)
-		defer close(jobs)
-		for lo := 0; lo < n; lo += liveRefsChunk {
-			var c *refsChunk
-			select {
-			case c = <-free:
-			default:
-				c = &refsChunk{}
-			}
-			c.lo, c.hi, c.done = lo, min(n, lo+liveRefsChunk), make(chan struct{})
-			select {
-			case ordered <- c:
-			case <-stop:
-				return
-			}
-			jobs <- c
-		}
-	}()
-	defer func() {
-		close(stop)
-		for range ordered { // let the producer and the workers finish
-		}
-		wg.Wait()
-	}()
-	for c := range ordered {
-		<-c.done
-		if c.failed != nil {
-			panic(c.failed)
-		}
-		from := uint32(0)
-		for k, obj := range c.objs {
-			to := c.ends[k]
-			fn(int(obj), c.targets[from:to:to], c.labels[from:to:to])
-			from = to
-		}
-		select {
-		case free <- c:
-		default:
-		}
+	err := parallel.EachRefs(max(1, runtime.GOMAXPROCS(0)), n, liveRefsChunk, func(_, lo, hi int, r *parallel.Refs) {
+		h.liveRefs(lo, hi, r)
+	}, fn)
+	if f := (*parallel.Failure)(nil); errors.As(err, &f) {
+		lo := f.Chunk * liveRefsChunk
+		panic(fmt.Sprintf("native: reading the references of objects %d to %d: %v", lo, min(n, lo+liveRefsChunk), f.Value))
 	}
 }
 
-// liveRefs finds the references of chunk c's live objects.
-func (h *Heap) liveRefs(c *refsChunk) {
-	debug.SetPanicOnFault(true) // a core that shrinks mid-read faults here
-	defer func() {
-		if r := recover(); r != nil {
-			c.failed = fmt.Sprintf("native: reading the references of objects %d to %d: %v", c.lo, c.hi, r)
-		}
-	}()
-	c.objs, c.ends, c.targets, c.labels, c.failed = c.objs[:0], c.ends[:0], c.targets[:0], c.labels[:0], nil
+// liveRefs finds the references of the live objects lo..hi-1 into r.
+func (h *Heap) liveRefs(lo, hi int, r *parallel.Refs) {
 	add := func(j int, off uint32) {
-		c.targets = append(c.targets, uint32(j))
-		c.labels = append(c.labels, off)
+		r.Targets = append(r.Targets, uint32(j))
+		r.Labels = append(r.Labels, off)
 	}
-	for i := c.lo; i < c.hi; i++ {
-		if !h.live.Has(i) {
-			continue
-		}
-		before := len(c.targets)
-		if h.eachRef(i, add); len(c.targets) > before {
-			c.objs = append(c.objs, uint32(i))
-			c.ends = append(c.ends, uint32(len(c.targets)))
+	for i := lo; i < hi; i++ {
+		if h.live.Has(i) {
+			h.eachRef(i, add)
+			r.End(i)
 		}
 	}
 }

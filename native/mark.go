@@ -4,11 +4,10 @@ import (
 	"fmt"
 	"math/bits"
 	"runtime"
-	"runtime/debug"
-	"sync"
 	"sync/atomic"
 
 	"github.com/heapsift/heapsift/internal/bitset"
+	"github.com/heapsift/heapsift/internal/parallel"
 )
 
 // Marking: the live allocations are those the roots reach, following the
@@ -35,8 +34,7 @@ const maxSweeps = 16
 type marker struct {
 	h          *Heap
 	live, grey []uint64 // set atomically while marking
-	next       atomic.Int64
-	atOnce     bool // workers read what they reach at once
+	atOnce     bool     // workers read what they reach at once
 }
 
 // markWorker is one worker's state; greyed and scanned count the
@@ -92,33 +90,10 @@ func (h *Heap) markWith(nworkers int) {
 // sweep runs one sweep with the workers. A fault reading the core in a
 // worker is raised again here, where the caller's recovery sees it.
 func (m *marker) sweep(workers []*markWorker) {
-	m.next.Store(0)
-	nchunks := int64((len(m.grey) + markChunkWords - 1) / markChunkWords)
-	var wg sync.WaitGroup
-	var failed atomic.Value
-	for _, w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			debug.SetPanicOnFault(true)
-			defer func() {
-				if r := recover(); r != nil {
-					failed.CompareAndSwap(nil, fmt.Sprint(r))
-					m.next.Store(nchunks) // stop the other workers
-				}
-			}()
-			for {
-				c := m.next.Add(1) - 1
-				if c >= nchunks {
-					return
-				}
-				w.chunk(int(c) * markChunkWords)
-			}
-		}()
-	}
-	wg.Wait()
-	if r := failed.Load(); r != nil {
-		panic(fmt.Sprintf("native: marking: %v", r))
+	nchunks := (len(m.grey) + markChunkWords - 1) / markChunkWords
+	err := parallel.Chunks(len(workers), nchunks, func(w, c int) { workers[w].chunk(c * markChunkWords) })
+	if err != nil {
+		panic(fmt.Sprintf("native: marking: %v", err))
 	}
 }
 

@@ -2,11 +2,9 @@ package native
 
 import (
 	"fmt"
-	"runtime/debug"
-	"sync"
-	"sync/atomic"
 
 	"github.com/heapsift/heapsift/heap"
+	"github.com/heapsift/heapsift/internal/parallel"
 	"github.com/heapsift/heapsift/warn"
 )
 
@@ -129,33 +127,20 @@ const walkInterleave = 4
 // taking turns between the walkers of its share. A fault reading the core
 // in one is raised again here, where the caller's recovery sees it.
 func runWalkers(walkers []*chunkWalker, workers int) {
-	var wg sync.WaitGroup
-	var failed atomic.Value
-	for g := 0; g < workers; g++ {
+	err := parallel.Chunks(workers, workers, func(_, g int) {
 		share := walkers[len(walkers)*g/workers : len(walkers)*(g+1)/workers]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			debug.SetPanicOnFault(true)
-			defer func() {
-				if r := recover(); r != nil {
-					failed.CompareAndSwap(nil, fmt.Sprint(r))
-				}
-			}()
-			for busy := true; busy; {
-				busy = false
-				for _, w := range share {
-					if !w.done {
-						w.step()
-						busy = true
-					}
+		for busy := true; busy; {
+			busy = false
+			for _, w := range share {
+				if !w.done {
+					w.step()
+					busy = true
 				}
 			}
-		}()
-	}
-	wg.Wait()
-	if r := failed.Load(); r != nil {
-		panic(fmt.Sprintf("native: walking the heap: %v", r))
+		}
+	})
+	if err != nil {
+		panic(fmt.Sprintf("native: walking the heap: %v", err))
 	}
 }
 

@@ -105,7 +105,24 @@ func sample(chunks [][]byte, words uint64, cfg config) *counter {
 // raised again, as a *FaultError, on the calling goroutine (see
 // guardFaults), as is any other panic of scan.
 func scanChunks(chunks [][]byte, workers int, scan func(worker int, chunk []byte)) {
-	err := parallel.Chunks(workers, len(chunks), func(w, i int) { scan(w, chunks[i]) })
+	raiseFailure(parallel.Chunks(workers, len(chunks), func(w, i int) { scan(w, chunks[i]) }))
+}
+
+// scanStrided is scanChunks for a scan whose per-worker state must not
+// depend on timing: worker w scans chunks w, w+workers, w+2*workers, ...,
+// so the same input gives the same result on every run (the repair pass's
+// tables fill up, and overflow, chunk by chunk).
+func scanStrided(chunks [][]byte, workers int, scan func(worker int, chunk []byte)) {
+	raiseFailure(parallel.Chunks(workers, workers, func(_, w int) {
+		for i := w; i < len(chunks); i += workers {
+			scan(w, chunks[i])
+		}
+	}))
+}
+
+// raiseFailure raises a failure of parallel.Chunks again on the calling
+// goroutine: a memory fault as a *FaultError, any other panic as itself.
+func raiseFailure(err error) {
 	var f *parallel.Failure
 	if errors.As(err, &f) {
 		if fault := asFault(f.Value); fault != nil {

@@ -111,7 +111,7 @@ func repairPass(chunks [][]byte, h heavy, workers int, cfg config) *repairCounts
 	for i := range rc.workers {
 		rc.workers[i] = &repairWorker{h: &h, table: newCounter(limit), overflow: make([]uint64, len(h.bits))}
 	}
-	scanChunks(chunks, workers, func(w int, p []byte) { rc.workers[w].scan(p) })
+	scanStrided(chunks, workers, func(w int, p []byte) { rc.workers[w].scan(p) })
 	for _, rw := range rc.workers {
 		for i, b := range rw.overflow {
 			rc.overflow[i] |= b

@@ -23,7 +23,7 @@ const minCodeASCII = 3
 // text. Only words below 4 GiB qualify: code there (a non-PIE executable)
 // is where short strings land, while the six significant bytes of a
 // pointer into a PIE's code (0x55... or 0x56...) are all printable for
-// one load address in a few dozen, and would then read as text.
+// about one load address in a hundred, and would then read as text.
 func (s *Symbolizer) textInsteadOfCode(n Name) (Name, bool) {
 	if n.Offset == 0 || n.Value >= 1<<32 {
 		return Name{}, false

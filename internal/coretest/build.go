@@ -52,7 +52,7 @@ func (o GoBuild) String() string {
 //
 // The directory is copied into a temporary directory that gets its own
 // go.mod ("module testprog", "go 1.22"; a go.mod already in srcDir is kept)
-// and built there with GOTOOLCHAIN set from opts and GOFLAGS=-mod=mod, so
+// and testdata/progkit as the package testprog/progkit, and is built there with GOTOOLCHAIN set from opts and GOFLAGS=-mod=mod, so
 // the program never becomes part of heapsift's module.
 //
 // Executables are cached per (srcDir, opts) for the life of the test
@@ -75,15 +75,21 @@ func BuildGo(t testing.TB, srcDir string, opts GoBuild) string {
 			".ci/run expects it at /usr/local/go/bin/go and puts that directory on PATH")
 	}
 	key := strings.Join([]string{"go", src, opts.String()}, "\x00")
+	kit := Testdata(t, "progkit")
 	return cachedBuild(t, key, filepath.Base(src), func(outDir string) (string, error) {
-		return buildGo(goCmd, src, outDir, opts)
+		return buildGo(goCmd, src, kit, outDir, opts)
 	})
 }
 
-func buildGo(goCmd, src, outDir string, opts GoBuild) (string, error) {
+// buildGo builds the program in src, with the shared package in kit
+// (testdata/progkit) beside it as testprog/progkit.
+func buildGo(goCmd, src, kit, outDir string, opts GoBuild) (string, error) {
 	work := filepath.Join(outDir, "src")
 	if err := copyTree(src, work); err != nil {
 		return "", fmt.Errorf("copying %s: %w", src, err)
+	}
+	if err := copyTree(kit, filepath.Join(work, "progkit")); err != nil {
+		return "", fmt.Errorf("copying %s: %w", kit, err)
 	}
 	if _, err := os.Stat(filepath.Join(work, "go.mod")); os.IsNotExist(err) {
 		goLine := "1.22"

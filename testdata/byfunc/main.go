@@ -19,7 +19,8 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"syscall"
+
+	"testprog/progkit"
 )
 
 var never = make(chan int)
@@ -60,19 +61,5 @@ func main() {
 	fmt.Printf("truth type [%d]uint8\n", *size)
 	fmt.Printf("truth shared %p\n", shared)
 	os.Stdout.Sync()
-	syscall.Kill(os.Getpid(), syscall.SIGABRT)
-	waitForSignal()
-}
-
-// waitForSignal waits for the SIGABRT the program sent itself, in pause(2)
-// through a raw system call. The scheduler sees a running goroutine, so it
-// reports no deadlock and starts no other M; and a goroutine in a system
-// call is never preempted asynchronously, which under load a spin loop was
-// (the runtime, after 10 ms): that spills every register, stale pointers
-// to dropped objects among them, into a frame the runtime and heapsift
-// scan conservatively, keeping those objects alive.
-func waitForSignal() {
-	for {
-		syscall.RawSyscall(syscall.SYS_PAUSE, 0, 0, 0)
-	}
+	progkit.Abort()
 }

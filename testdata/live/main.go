@@ -13,7 +13,8 @@ import (
 	"os/signal"
 	"runtime"
 	"syscall"
-	"unsafe"
+
+	"testprog/progkit"
 )
 
 // Item is the object the test counts.
@@ -49,23 +50,6 @@ func main() {
 	fmt.Printf("truth ready 1\n")
 	alive := []byte("alive\n")
 	for range sig {
-		rawWrite(alive)
-	}
-}
-
-// rawWrite writes b to standard output without entering a system call the
-// scheduler sees: a write(2) that blocks long enough has sysmon hand the P
-// to another M, which the runtime may have to make, allocating heap
-// objects between heapsift's read and the core the test compares it with.
-func rawWrite(b []byte) {
-	for len(b) > 0 {
-		n, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, 1, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
-		if errno == syscall.EINTR {
-			continue
-		}
-		if errno != 0 {
-			return
-		}
-		b = b[n:]
+		progkit.RawWrite(alive)
 	}
 }

@@ -8,7 +8,7 @@
 //
 // After ReadMemStats nothing may allocate, or the core holds objects the
 // printed MemStats do not count: the output is built in a buffer allocated
-// beforehand, and the program quiesces first (see quiesce).
+// beforehand, and the program quiesces first (see progkit.Quiesce).
 package main
 
 import (
@@ -16,9 +16,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
-	"syscall"
-	"unsafe"
 
+	"testprog/progkit"
 	"testprog/sub"
 )
 
@@ -255,32 +254,6 @@ func truth(key string, v uint64) {
 	out = append(out, '\n')
 }
 
-// quiesce leaves one P, so that nothing but this goroutine can allocate
-// until the core is written. With an idle P, ReadMemStats' start-the-world
-// wakes an M for it, and when no idle M is at hand (under load one may not
-// have parked yet) the runtime makes a new one: five heap objects (the m,
-// two g's, two profiling stacks) the printed MemStats miss. It runs before
-// the last GC, which collects what dropping the other Ps leaves behind.
-func quiesce() {
-	runtime.GOMAXPROCS(1)
-}
-
-// rawWrite writes b to standard output without entering a system call the
-// scheduler sees: with one P, sysmon would hand a P blocked in write(2) to
-// another M, which it may have to make.
-func rawWrite(b []byte) {
-	for len(b) > 0 {
-		n, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, 1, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
-		if errno == syscall.EINTR {
-			continue
-		}
-		if errno != 0 {
-			return
-		}
-		b = b[n:]
-	}
-}
-
 func main() {
 	os.Stdout.Write([]byte("heap: building\n")) // the first write may allocate
 	build()
@@ -308,27 +281,13 @@ func main() {
 	truth("junk.bytes", nJunk*64) // Junk is 64 bytes, a size class of its own
 
 	var ms runtime.MemStats
-	quiesce()
+	progkit.Quiesce()
 	runtime.GC()
 	debug.SetGCPercent(-1) // keep the junk until the core is written
 	makeJunk()
 	runtime.ReadMemStats(&ms)
 	truth("HeapAlloc", ms.HeapAlloc)
 	truth("HeapObjects", ms.HeapObjects)
-	rawWrite(out)
-	syscall.Kill(syscall.Getpid(), syscall.SIGABRT)
-	waitForSignal()
-}
-
-// waitForSignal waits for the SIGABRT the program sent itself, in pause(2)
-// through a raw system call. The scheduler sees a running goroutine, so it
-// reports no deadlock and starts no other M; and a goroutine in a system
-// call is never preempted asynchronously, which under load a spin loop was
-// (the runtime, after 10 ms): that spills every register, stale pointers
-// to dropped objects among them, into a frame the runtime and heapsift
-// scan conservatively, keeping those objects alive.
-func waitForSignal() {
-	for {
-		syscall.RawSyscall(syscall.SYS_PAUSE, 0, 0, 0)
-	}
+	progkit.RawWrite(out)
+	progkit.Abort()
 }

@@ -65,18 +65,18 @@ func (h *Heap) refs(a uint64, ti *typeInfo, fold bool, emit emitFunc) {
 	case kindType:
 		h.typeRefs(a, emit)
 	case kindModule:
-		h.structRefs(a, "PyModuleObject", emit)
+		h.memberRefs(a, ti, emit)
 	case kindCell:
 		if v, err := h.mem.u64(a + uint64(h.l.Cell.Ref)); err == nil {
 			emit(v, mkLabel(labelField, int64(h.intern("cell_contents"))))
 		}
 	case kindGeneric:
-		h.structRefs(a, ti.cstruct, emit)
+		h.memberRefs(a, ti, emit)
 		if ti.cstruct == "PyFrameObject" {
 			h.frameObjectRefs(a, emit)
 		}
-		if gl, ok := h.l.gens[ti.cstruct]; ok {
-			h.genFrameRefs(a, gl, emit)
+		if ti.gen != nil {
+			h.genFrameRefs(a, *ti.gen, emit)
 		}
 	case kindDeque:
 		h.dequeRefs(a, emit)
@@ -178,14 +178,36 @@ func (h *Heap) typeRefs(a uint64, emit emitFunc) {
 	}
 }
 
-// structRefs emits the object members of a C struct.
-func (h *Heap) structRefs(a uint64, cstruct string, emit emitFunc) {
+// memberRef is an object member of a C struct and its label.
+type memberRef struct {
+	off   int64
+	label uint32
+}
+
+// resolveMembers finds, once for a type, the object members its objects'
+// references are read from (a module's but its dict: see ownDictRefs) and
+// the embedded frame of a generator struct.
+func (h *Heap) resolveMembers(ti *typeInfo) {
+	cstruct := ti.cstruct
+	if ti.kind == kindModule {
+		cstruct = "PyModuleObject"
+	}
 	for _, f := range h.l.structRefs[cstruct] {
-		if cstruct == "PyModuleObject" && f.off == h.l.Module.Dict {
-			continue // the module's dict: see ownDictRefs
+		if ti.kind == kindModule && f.off == h.l.Module.Dict {
+			continue
 		}
-		if v, err := h.mem.u64(a + uint64(f.off)); err == nil && v != 0 {
-			emit(v, mkLabel(labelField, int64(h.intern(f.name))))
+		ti.members = append(ti.members, memberRef{off: f.off, label: mkLabel(labelField, int64(h.intern(f.name)))})
+	}
+	if gl, ok := h.l.gens[cstruct]; ok {
+		ti.gen = &gl
+	}
+}
+
+// memberRefs emits the object members of an object's C struct.
+func (h *Heap) memberRefs(a uint64, ti *typeInfo, emit emitFunc) {
+	for _, m := range ti.members {
+		if v, err := h.mem.u64(a + uint64(m.off)); err == nil && v != 0 {
+			emit(v, m.label)
 		}
 	}
 }

@@ -122,8 +122,8 @@ func (h *Heap) genericSize(a uint64, ti *typeInfo) (int64, bool) {
 	case "PyFrameObject":
 		return h.frameSize(a, ti)
 	}
-	if gl, ok := h.l.gens[ti.cstruct]; ok {
-		return h.genSize(a, gl)
+	if ti.gen != nil {
+		return h.genSize(a, *ti.gen)
 	}
 	return 0, false
 }

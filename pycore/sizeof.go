@@ -169,7 +169,7 @@ func (h *Heap) frameSize(a uint64, ti *typeInfo) (int64, bool) {
 	fl := &h.l.Frame
 	if fl.Code != absent && fl.LocalsPlus != absent {
 		code, err := h.mem.u64(a + uint64(fl.Code))
-		if err != nil || !h.isCode(code) {
+		if err != nil || !h.knownCode(code) {
 			return 0, false
 		}
 		n, ok := h.frameSlots(code)
@@ -183,7 +183,7 @@ func (h *Heap) frameSize(a uint64, ti *typeInfo) (int64, bool) {
 		return 0, false
 	}
 	code, err := h.mem.u64(f + uint64(fl.IExec))
-	if err != nil || !h.isCode(code) {
+	if err != nil || !h.knownCode(code) {
 		return 0, false
 	}
 	n, ok := h.frameSlots(code)
@@ -196,9 +196,21 @@ func (h *Heap) frameSize(a uint64, ti *typeInfo) (int64, bool) {
 func (h *Heap) genSize(a uint64, gl genLayout) (int64, bool) {
 	fl := &h.l.Frame
 	code, err := h.mem.u64(a + uint64(gl.Frame) + uint64(fl.IExec))
-	if err != nil || !h.isCode(code) {
+	if err != nil || !h.knownCode(code) {
 		return 0, false
 	}
 	n, ok := h.frameSlots(code)
 	return gl.Frame + fl.ILocalsPlus + 8*n, ok
+}
+
+// knownCode reports whether a is a code object, reading no type it has not
+// read before: sizes are computed in a goroutine of their own while
+// another reads the types table (see sizer.start).
+func (h *Heap) knownCode(a uint64) bool {
+	t, err := h.mem.u64(a + uint64(h.l.ObType))
+	if err != nil {
+		return false
+	}
+	ti := h.types.find(t)
+	return ti != nil && ti.name == "code"
 }

@@ -98,8 +98,14 @@ type typeInfo struct {
 	// extFrom is where the members a C type adds to a known base begin
 	// (collections.defaultdict's default_factory after dict's): they are
 	// scanned conservatively up to scanSize. 0 when there are none.
-	extFrom    int64
-	odict      bool     // collections.OrderedDict or a subclass: sized as one
+	extFrom int64
+	odict   bool // collections.OrderedDict or a subclass: sized as one
+	// members are the object members of its C struct (kindGeneric,
+	// kindModule), with their labels; gen is the embedded frame of a
+	// 3.11+ generator struct, nil for others. Both are resolved once per
+	// type rather than looked up by struct name for each object.
+	members    []memberRef
+	gen        *genLayout
 	slots      []slot   // object members of heap types
 	cachedKeys uint64   // ht_cached_keys (3.11+)
 	keyLabels  []uint32 // attribute labels of cachedKeys' entries
@@ -199,6 +205,7 @@ func (h *Heap) typeOfDepth(a uint64, depth int) (*typeInfo, error) {
 	if err != nil {
 		return nil, err
 	}
+	h.resolveMembers(ti)
 	h.types.insert(ti)
 	return ti, nil
 }

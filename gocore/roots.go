@@ -162,11 +162,6 @@ func (g *globalNamer) find(a dump.Address) (rtread.Global, dwarf.Type, uint64, b
 	return v, t, uint64(a) - v.Addr, true
 }
 
-func (g *globalNamer) name(a dump.Address) string {
-	v, path := g.parts(a)
-	return v + path.String()
-}
-
 // parts names a as a variable and the field path within it; an address
 // DWARF does not describe is named by its symbol, with no path.
 func (g *globalNamer) parts(a dump.Address) (variable string, path model.Path) {

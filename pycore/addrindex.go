@@ -79,12 +79,6 @@ func (x *addrIndex) add(i int, w uint64, tracked bool) bool {
 	return true
 }
 
-// has reports whether a was added.
-func (x *addrIndex) has(a uint64) bool {
-	i, w, ok := x.locate(a)
-	return ok && x.seen(i, w)
-}
-
 // seal computes the ranks; no address may be added afterwards. It calls
 // fn for each address in increasing order with its number and whether it
 // is tracked, and drops the tracked bitmaps.

@@ -9,7 +9,6 @@ package retain
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/heapsift/heapsift/heap"
 	"github.com/heapsift/heapsift/warn"
@@ -46,17 +45,10 @@ type Analysis struct {
 	groups   []Group
 	roots    *rootTable
 	labels   *labelTable
-	stages   []Stage
 	warnings []warn.Warning
 	// mem holds the large arrays of the graph, dominators and paths
 	// (Close releases them).
 	mem *scratch
-}
-
-// Stage is the time one stage of FromHeap took.
-type Stage struct {
-	Name     string
-	Duration time.Duration
 }
 
 // FromHeap computes the retention analysis of h: the graph of its live
@@ -99,7 +91,10 @@ func FromHeap(h heap.Heap, opts HeapOptions) (*Analysis, error) {
 // analyse runs the stages of FromHeap.
 func (a *Analysis) analyse(opts HeapOptions) error {
 	h := a.h
-	stage := a.stageTimer(opts.Stage)
+	stage := func(string) {}
+	if opts.Stage != nil {
+		stage = opts.Stage
+	}
 	defer stage("")
 
 	stage("naming roots")
@@ -169,22 +164,6 @@ func (a *Analysis) group(assigned func()) error {
 	return err
 }
 
-// stageTimer returns a function that ends the current stage, records its
-// time and starts the next one ("" ends the last).
-func (a *Analysis) stageTimer(report func(string)) func(string) {
-	current, start := "", time.Now()
-	return func(next string) {
-		now := time.Now()
-		if current != "" {
-			a.stages = append(a.stages, Stage{Name: current, Duration: now.Sub(start)})
-		}
-		current, start = next, now
-		if report != nil {
-			report(next)
-		}
-	}
-}
-
 // liveRefsWalker is implemented by models that compute references on
 // demand rather than keep them (pycore): one pass over all live objects
 // is cheaper than finding each object again. The slices are valid only
@@ -223,9 +202,6 @@ func (a *Analysis) Heap() heap.Heap { return a.h }
 // Groups returns the groups of reachable objects, largest retained size
 // first. The slice is the Analysis's own.
 func (a *Analysis) Groups() []Group { return a.groups }
-
-// Stages returns the time each stage of FromHeap took.
-func (a *Analysis) Stages() []Stage { return a.stages }
 
 // Warnings returns what was wrong with the input but did not stop the
 // analysis.

@@ -146,13 +146,6 @@ func (p *Paths) prefetchQueue(head int) {
 	}
 }
 
-// Graph returns the graph the paths were computed on.
-func (p *Paths) Graph() *Graph { return p.g }
-
-// Parent returns the node from which the search reached node v and the
-// label of that edge; None for the super-root and unreachable objects.
-func (p *Paths) Parent(v uint32) (node, label uint32) { return p.parent[v], p.parentLabel[v] }
-
 // chain returns the objects on the path to obj, from a root's object to
 // obj; nil for unreachable objects and the super-root.
 func (p *Paths) chain(obj uint32) []uint32 {
